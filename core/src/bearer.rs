@@ -1,0 +1,225 @@
+//! The bearer side of the wire: reading `Authorization`, the issuer/audience/scope policy, and
+//! the status, JSON body and `WWW-Authenticate` challenge every failure is answered with.
+
+use serde_json::{Map, Value};
+
+use crate::error::{codes, Error, ErrorKind, Flavor, Result};
+use crate::jwt::AuthInfo;
+
+/// Largest `Authorization` value looked at; anything longer is not a sane bearer token.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+fn is_token68(s: &str) -> bool {
+    let body = s.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+}
+
+/// The bearer token of an `Authorization` header (RFC 6750 §2.1): scheme case-insensitive,
+/// one or more spaces, one token68.
+pub fn parse_authorization(header: Option<&str>) -> Result<&str> {
+    let h = match header {
+        Some(h) if !h.trim().is_empty() => h.trim_matches(|c| c == ' ' || c == '\t'),
+        _ => return Err(Error::bearer(codes::MISSING_AUTH_HEADER)),
+    };
+    if h.len() > MAX_HEADER_BYTES {
+        return Err(Error::bearer(codes::INVALID_AUTH_HEADER_FORMAT)
+            .with_cause(format!("The `Authorization` header is longer than {MAX_HEADER_BYTES} bytes.")));
+    }
+    let (scheme, rest) = match h.find([' ', '\t']) {
+        Some(i) => (&h[..i], h[i..].trim_start_matches([' ', '\t'])),
+        None => (h, ""),
+    };
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(Error::bearer(codes::INVALID_AUTH_HEADER_FORMAT)
+            .with_cause("The `Authorization` scheme is not `Bearer`."));
+    }
+    if rest.is_empty() {
+        return Err(Error::bearer(codes::MISSING_BEARER_TOKEN));
+    }
+    if !is_token68(rest) {
+        return Err(Error::bearer(codes::INVALID_AUTH_HEADER_FORMAT)
+            .with_cause("The bearer token is not a single token68 value."));
+    }
+    Ok(rest)
+}
+
+/// What a protected route demands and how it answers.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Policy {
+    /// Issuers trusted for this route; `None` trusts whatever the verifier accepted.
+    pub issuers: Option<Vec<String>>,
+    pub audience: Option<String>,
+    pub required_scopes: Vec<String>,
+    /// The PRM URL advertised in challenges (`resource_metadata`).
+    pub resource_metadata: Option<String>,
+    pub show_error_details: bool,
+    pub flavor: Flavor,
+}
+
+impl Policy {
+    /// Issuer, then audience, then every required scope, as upstream orders them.
+    pub fn check(&self, info: &AuthInfo) -> Result<()> {
+        if let Some(trusted) = &self.issuers {
+            let t: Vec<&str> = trusted.iter().map(String::as_str).collect();
+            crate::verifier::check_trusted_issuer(&t, &info.issuer)?;
+        }
+        if let Some(aud) = self.audience.as_deref().filter(|a| !a.is_empty()) {
+            if !info.audience.as_ref().is_some_and(|a| a.contains(aud)) {
+                return Err(Error::bearer(codes::INVALID_AUDIENCE).with_expected_actual(
+                    aud,
+                    info.audience.as_ref().map(|a| a.to_json()).unwrap_or(Value::Null),
+                ));
+            }
+        }
+        let missing: Vec<String> = self
+            .required_scopes
+            .iter()
+            .filter(|s| !info.scopes.contains(s))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::bearer(codes::MISSING_REQUIRED_SCOPES).with_missing_scopes(missing));
+        }
+        Ok(())
+    }
+
+    /// The answer to a failure (500 `server_error` for configuration and server failures).
+    pub fn respond(&self, err: &Error) -> AuthResponse {
+        respond(err, self)
+    }
+}
+
+/// An HTTP answer to a request that failed authentication.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthResponse {
+    pub status: u16,
+    pub body: Value,
+    pub www_authenticate: Option<String>,
+}
+
+impl AuthResponse {
+    pub fn body_string(&self) -> String {
+        serde_json::to_string(&self.body).unwrap_or_else(|_| "{}".into())
+    }
+}
+
+/// The JSON body of an error (snake_case), upstream's `to_json(show_cause)`.
+pub fn error_body(err: &Error, show_cause: bool, flavor: Flavor) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("error".into(), Value::String(err.code().to_string()));
+    m.insert("error_description".into(), Value::String(err.message(flavor)));
+    let d = err.details();
+    if show_cause {
+        let cause = match err.kind() {
+            ErrorKind::BearerAuth if !d.is_empty() => Some(d.to_json()),
+            _ => d.cause.clone(),
+        };
+        if let Some(c) = cause {
+            m.insert("cause".into(), c);
+        }
+    }
+    if err.kind() == ErrorKind::BearerAuth {
+        if let Some(u) = &d.uri {
+            m.insert("error_uri".into(), Value::String(u.clone()));
+        }
+        if let Some(s) = &d.missing_scopes {
+            m.insert("missing_scopes".into(), s.clone().into());
+        }
+    }
+    m
+}
+
+/// RFC 6750's code for a failure, and whether the request carried credentials at all.
+fn challenge_code(err: &Error) -> Option<&'static str> {
+    match err.code() {
+        codes::MISSING_AUTH_HEADER => None,
+        codes::INVALID_AUTH_HEADER_FORMAT | codes::MISSING_BEARER_TOKEN => Some("invalid_request"),
+        codes::MISSING_REQUIRED_SCOPES => Some("insufficient_scope"),
+        _ => Some("invalid_token"),
+    }
+}
+
+/// `error_description` may only hold %x20-21 / %x23-5B / %x5D-7E (RFC 6750 §3).
+fn description_value(s: &str) -> String {
+    s.chars()
+        .filter_map(|c| match c {
+            '"' => Some('\''),
+            '\\' => Some('/'),
+            ' '..='~' => Some(c),
+            _ => None,
+        })
+        .take(512)
+        .collect()
+}
+
+/// An RFC 9110 quoted-string body: `"` and `\` escaped, controls dropped.
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Builds `Bearer k="v", ...` from parameters in order.
+pub fn format_challenge(params: &[(&str, String)]) -> String {
+    if params.is_empty() {
+        return "Bearer".into();
+    }
+    let parts: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{k}=\"{}\"", quoted(v)))
+        .collect();
+    format!("Bearer {}", parts.join(", "))
+}
+
+/// Status, body and challenge for `err` under `policy`.
+pub fn respond(err: &Error, policy: &Policy) -> AuthResponse {
+    if !err.is_auth_failure() {
+        let mut m = Map::new();
+        m.insert("error".into(), Value::String("server_error".into()));
+        m.insert(
+            "error_description".into(),
+            Value::String("An error occurred with the authorization server.".into()),
+        );
+        if policy.show_error_details {
+            m.insert(
+                "cause".into(),
+                Value::Object(error_body(err, false, policy.flavor)),
+            );
+        }
+        return AuthResponse {
+            status: 500,
+            body: Value::Object(m),
+            www_authenticate: None,
+        };
+    }
+    let code = challenge_code(err);
+    let insufficient = code == Some("insufficient_scope");
+    let mut params: Vec<(&str, String)> = vec![];
+    if let Some(c) = code {
+        params.push(("error", c.to_string()));
+        params.push(("error_description", description_value(&err.message(policy.flavor))));
+    }
+    if !policy.required_scopes.is_empty() {
+        params.push(("scope", policy.required_scopes.join(" ")));
+    }
+    if let Some(url) = &policy.resource_metadata {
+        params.push(("resource_metadata", url.clone()));
+    }
+    AuthResponse {
+        status: if insufficient { 403 } else { 401 },
+        body: Value::Object(error_body(err, policy.show_error_details, policy.flavor)),
+        www_authenticate: Some(format_challenge(&params)),
+    }
+}

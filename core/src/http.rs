@@ -1,0 +1,119 @@
+//! Bounded HTTP GETs: every call has a timeout, a size cap and at most a few redirects.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub const USER_AGENT: &str = concat!("mcp-auth/", env!("CARGO_PKG_VERSION"));
+const MAX_REDIRECTS: usize = 5;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub fn build_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+        .pool_idle_timeout(Duration::from_secs(30))
+        .build()
+        .expect("cannot build the mcp-auth HTTP client")
+}
+
+/// A fetched JSON document with the response's `Cache-Control: max-age`, if any.
+#[derive(Debug)]
+pub struct JsonResponse {
+    pub body: Value,
+    pub max_age: Option<Duration>,
+}
+
+/// Why a fetch failed, worded for the end of "Failed to fetch ... from <url>: ".
+#[derive(Debug, Clone, PartialEq)]
+pub enum FetchError {
+    Status(u16, String),
+    Timeout(Duration),
+    TooLarge(usize),
+    InvalidJson(String),
+    Network(String),
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FetchError::Status(code, reason) => write!(f, "{code} {reason}"),
+            FetchError::Timeout(d) => write!(f, "timed out after {} ms", d.as_millis()),
+            FetchError::TooLarge(n) => write!(f, "response larger than {n} bytes"),
+            FetchError::InvalidJson(e) => write!(f, "invalid JSON: {e}"),
+            FetchError::Network(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    // reqwest's Display omits the root cause ("error sending request"); walk the chain.
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    msg
+}
+
+fn max_age(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let v = headers.get(reqwest::header::CACHE_CONTROL)?.to_str().ok()?;
+    v.split(',').find_map(|d| {
+        let d = d.trim();
+        if d.eq_ignore_ascii_case("no-store") || d.eq_ignore_ascii_case("no-cache") {
+            return Some(Duration::ZERO);
+        }
+        let (k, v) = d.split_once('=')?;
+        if !k.trim().eq_ignore_ascii_case("max-age") {
+            return None;
+        }
+        v.trim().trim_matches('"').parse::<u64>().ok().map(Duration::from_secs)
+    })
+}
+
+/// GET `url` and parse JSON, within `timeout` for the whole exchange and `max_bytes` of body.
+pub async fn get_json(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &[(String, String)],
+    timeout: Duration,
+    max_bytes: usize,
+) -> Result<JsonResponse, FetchError> {
+    let work = async {
+        let mut req = client
+            .get(url)
+            .header(reqwest::header::ACCEPT, "application/json");
+        for (k, v) in headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        let mut resp = req.send().await.map_err(|e| FetchError::Network(describe(&e)))?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(FetchError::Status(
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("").to_string(),
+            ));
+        }
+        if resp.content_length().is_some_and(|n| n as usize > max_bytes) {
+            return Err(FetchError::TooLarge(max_bytes));
+        }
+        let age = max_age(resp.headers());
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| FetchError::Network(describe(&e)))? {
+            if body.len() + chunk.len() > max_bytes {
+                return Err(FetchError::TooLarge(max_bytes));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let body: Value =
+            serde_json::from_slice(&body).map_err(|e| FetchError::InvalidJson(e.to_string()))?;
+        Ok(JsonResponse { body, max_age: age })
+    };
+    match tokio::time::timeout(timeout, work).await {
+        Ok(r) => r,
+        Err(_) => Err(FetchError::Timeout(timeout)),
+    }
+}

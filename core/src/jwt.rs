@@ -1,0 +1,360 @@
+//! JWT access-token verification: decoding, header rules, signature, claims, AuthInfo.
+
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::error::{codes, Error, Result};
+use crate::keys::{Alg, KeySet};
+
+/// Default largest token accepted; real access tokens are a few KiB.
+pub const DEFAULT_MAX_TOKEN_BYTES: usize = 32 * 1024;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct JwtOptions {
+    /// Algorithms accepted; `None` accepts every asymmetric algorithm the key fits.
+    pub algorithms: Option<Vec<Alg>>,
+    /// Clock skew tolerated for `exp`, `nbf` and `iat`, in seconds.
+    pub leeway: f64,
+    /// RFC 9068: require the header `typ` to be `at+jwt`.
+    pub require_at_jwt: bool,
+    pub max_token_bytes: usize,
+    /// A fixed "now" (seconds since the epoch), for reproducible tests.
+    pub now: Option<f64>,
+}
+
+impl Default for JwtOptions {
+    fn default() -> Self {
+        JwtOptions {
+            algorithms: None,
+            leeway: 0.0,
+            require_at_jwt: false,
+            max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+            now: None,
+        }
+    }
+}
+
+impl JwtOptions {
+    fn now(&self) -> f64 {
+        self.now.unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0)
+        })
+    }
+}
+
+/// `aud` as the token carries it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Audience {
+    pub fn contains(&self, expected: &str) -> bool {
+        match self {
+            Audience::One(a) => a == expected,
+            Audience::Many(v) => v.iter().any(|a| a == expected),
+        }
+    }
+    pub fn to_json(&self) -> Value {
+        match self {
+            Audience::One(a) => Value::String(a.clone()),
+            Audience::Many(v) => v.clone().into(),
+        }
+    }
+}
+
+/// Who is calling and with what rights; what the middleware hands to the application.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuthInfo {
+    pub token: String,
+    pub issuer: String,
+    pub client_id: Option<String>,
+    pub scopes: Vec<String>,
+    pub subject: Option<String>,
+    pub audience: Option<Audience>,
+    pub expires_at: Option<i64>,
+    pub claims: Map<String, Value>,
+}
+
+fn invalid(cause: impl Into<String>) -> Error {
+    Error::token(codes::INVALID_TOKEN).with_cause(cause.into())
+}
+
+/// A JSON object whose keys appear once; a repeated key is how claim-confusion attacks start.
+fn parse_object(bytes: &[u8], what: &str) -> Result<Map<String, Value>> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Map<String, Value>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+            let mut m = Map::new();
+            while let Some((k, v)) = a.next_entry::<String, Value>()? {
+                if m.contains_key(&k) {
+                    return Err(serde::de::Error::custom(format!("duplicate key `{k}`")));
+                }
+                m.insert(k, v);
+            }
+            Ok(m)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let m = (&mut de)
+        .deserialize_map(V)
+        .and_then(|m| de.end().map(|_| m))
+        .map_err(|e| invalid(format!("The JWT {what} is not a valid JSON object: {e}")))?;
+    Ok(m)
+}
+
+fn b64_part(part: &str, what: &str) -> Result<Vec<u8>> {
+    URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| invalid(format!("The JWT {what} is not base64url-encoded.")))
+}
+
+/// A token split and parsed, signature not yet checked.
+#[derive(Debug)]
+pub struct Decoded<'a> {
+    pub alg: Alg,
+    pub kid: Option<String>,
+    pub header: Map<String, Value>,
+    pub claims: Map<String, Value>,
+    pub signing_input: &'a str,
+    pub signature: &'a str,
+}
+
+impl Decoded<'_> {
+    /// The unverified `iss`, which only selects the trusted issuer's keys.
+    pub fn issuer(&self) -> Result<&str> {
+        match self.claims.get("iss") {
+            Some(Value::String(s)) if !s.is_empty() => Ok(s),
+            _ => Err(Error::token(codes::INVALID_TOKEN).with_cause(
+                "The JWT payload does not contain the `iss` field or it is malformed.",
+            )),
+        }
+    }
+}
+
+/// Splits and parses `token` and applies the header rules (algorithm allow-list, no `none`,
+/// no unknown `crit`, optional `typ: at+jwt`). Header URLs (`jku`, `x5u`) and embedded keys
+/// (`jwk`, `x5c`) are never used.
+pub fn decode<'a>(token: &'a str, opts: &JwtOptions) -> Result<Decoded<'a>> {
+    if token.len() > opts.max_token_bytes {
+        return Err(invalid(format!(
+            "The token is larger than {} bytes.",
+            opts.max_token_bytes
+        )));
+    }
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        let n = token.split('.').count();
+        return Err(invalid(if n == 5 {
+            "Encrypted tokens (JWE) are not supported."
+        } else {
+            "The JWT is malformed or invalid."
+        }));
+    };
+    let header = parse_object(&b64_part(h, "header")?, "header")?;
+    let alg_name = match header.get("alg") {
+        Some(Value::String(a)) => a.as_str(),
+        _ => return Err(invalid("The JWT header has no `alg`.")),
+    };
+    if alg_name.eq_ignore_ascii_case("none") {
+        return Err(invalid("Unsigned tokens (`alg: none`) are not accepted."));
+    }
+    let alg = Alg::parse(alg_name)
+        .ok_or_else(|| invalid(format!("The algorithm `{alg_name}` is not supported.")))?;
+    let allowed = match &opts.algorithms {
+        Some(list) => list.contains(&alg),
+        // HMAC needs an `oct` key, which only an explicitly configured secret provides.
+        None => true,
+    };
+    if !allowed {
+        return Err(invalid(format!("The algorithm `{alg_name}` is not allowed.")));
+    }
+    if header.contains_key("crit") {
+        return Err(invalid("The JWT header lists critical extensions this server does not understand."));
+    }
+    if header.get("b64") == Some(&Value::Bool(false)) {
+        return Err(invalid("Unencoded payloads (`b64: false`) are not accepted."));
+    }
+    if opts.require_at_jwt {
+        let typ = header.get("typ").and_then(Value::as_str).unwrap_or("");
+        let typ = typ.strip_prefix("application/").unwrap_or(typ);
+        if !typ.eq_ignore_ascii_case("at+jwt") {
+            return Err(invalid("The token is not an RFC 9068 access token (`typ` must be `at+jwt`)."));
+        }
+    }
+    let kid = match header.get("kid") {
+        None => None,
+        Some(Value::String(k)) => Some(k.clone()),
+        Some(_) => return Err(invalid("The JWT header `kid` is not a string.")),
+    };
+    let claims = parse_object(&b64_part(p, "payload")?, "payload")?;
+    Ok(Decoded {
+        alg,
+        kid,
+        header,
+        claims,
+        signing_input: &token[..h.len() + 1 + p.len()],
+        signature: s,
+    })
+}
+
+/// Checks the signature against the keys that fit the header (`kid`, key type, curve, `alg`).
+pub fn verify_signature(d: &Decoded<'_>, keys: &KeySet) -> Result<()> {
+    let mut tried = 0;
+    for key in keys.candidates(d.alg, d.kid.as_deref()) {
+        tried += 1;
+        if key.verify(d.alg, d.signing_input.as_bytes(), d.signature)? {
+            return Ok(());
+        }
+        if tried >= 8 {
+            break;
+        }
+    }
+    if tried == 0 {
+        return Err(invalid(match &d.kid {
+            Some(k) => format!(
+                "No key in the key set matches the token (kid `{}`, alg `{}`).",
+                truncate(k, 64),
+                d.alg.as_str()
+            ),
+            None => format!("No key in the key set matches the token (alg `{}`).", d.alg.as_str()),
+        }));
+    }
+    Err(invalid("The token signature is invalid."))
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+fn numeric(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>> {
+    match claims.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(f) if f.is_finite() && f.abs() < 1e15 => Ok(Some(f)),
+            _ => Err(invalid(format!("The `{name}` claim is out of range."))),
+        },
+        Some(_) => Err(invalid(format!("The `{name}` claim is not a number."))),
+    }
+}
+
+fn string_claim(claims: &Map<String, Value>, name: &str) -> Result<Option<String>> {
+    match claims.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(invalid(format!("The `{name}` claim is not a string."))),
+    }
+}
+
+fn scope_claim(claims: &Map<String, Value>, name: &str) -> Result<Option<Vec<String>>> {
+    match claims.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.split_whitespace().map(str::to_string).collect())),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| invalid(format!("The `{name}` claim holds a non-string scope.")))
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Some),
+        Some(_) => Err(invalid(format!("The `{name}` claim is neither a string nor a list."))),
+    }
+}
+
+/// Time and shape checks on verified claims, then the AuthInfo they describe.
+pub fn auth_info(token: &str, claims: Map<String, Value>, opts: &JwtOptions) -> Result<AuthInfo> {
+    let now = opts.now();
+    let leeway = opts.leeway.max(0.0);
+    let exp = numeric(&claims, "exp")?;
+    if let Some(exp) = exp {
+        if exp <= now - leeway {
+            return Err(invalid("The token has expired."));
+        }
+    }
+    if let Some(nbf) = numeric(&claims, "nbf")? {
+        if nbf > now + leeway {
+            return Err(invalid("The token is not yet valid (nbf)."));
+        }
+    }
+    if let Some(iat) = numeric(&claims, "iat")? {
+        if iat > now + leeway {
+            return Err(invalid("The token is not yet valid (iat)."));
+        }
+    }
+    let issuer = match claims.get("iss") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        _ => {
+            return Err(invalid(
+                "The JWT payload does not contain the `iss` field or it is malformed.",
+            ))
+        }
+    };
+    let subject = match claims.get("sub") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        _ => {
+            return Err(invalid(
+                "The JWT payload does not contain the `sub` field or it is malformed.",
+            ))
+        }
+    };
+    let audience = match claims.get("aud") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if !s.is_empty() => Some(Audience::One(s.clone())),
+        Some(Value::Array(a)) => Some(Audience::Many(
+            a.iter()
+                .map(|v| match v {
+                    Value::String(s) if !s.is_empty() => Ok(s.clone()),
+                    _ => Err(invalid("The `aud` claim holds a value that is not a non-empty string.")),
+                })
+                .collect::<Result<Vec<_>>>()?,
+        )),
+        Some(_) => return Err(invalid("The `aud` claim is neither a string nor a list of strings.")),
+    };
+    let client_id = match string_claim(&claims, "client_id")? {
+        Some(c) => Some(c),
+        None => string_claim(&claims, "azp")?,
+    };
+    let mut scopes = None;
+    for name in ["scope", "scopes", "scp"] {
+        if let Some(s) = scope_claim(&claims, name)? {
+            if scopes.is_none() && !s.is_empty() {
+                scopes = Some(s);
+            }
+        }
+    }
+    Ok(AuthInfo {
+        token: token.to_string(),
+        issuer,
+        client_id,
+        scopes: scopes.unwrap_or_default(),
+        subject: Some(subject),
+        audience,
+        expires_at: exp.map(|e| e as i64),
+        claims,
+    })
+}
+
+/// Verifies `token` against `keys` with no issuer policy (`create_verify_jwt` / `createVerifyJwt`).
+pub fn verify_with_keys(token: &str, keys: &KeySet, opts: &JwtOptions) -> Result<AuthInfo> {
+    let d = decode(token, opts)?;
+    verify_signature(&d, keys)?;
+    auth_info(token, d.claims, opts)
+}

@@ -1,0 +1,301 @@
+//! Verification keys: JWK parsing, which key fits which algorithm, and the signature check.
+
+use std::sync::Arc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::jwk::Jwk as JwtJwk;
+use jsonwebtoken::{Algorithm as JwtAlg, DecodingKey};
+use serde_json::Value;
+
+use crate::error::{codes, Error, Result};
+
+/// Largest key set kept; a provider publishes a handful of keys.
+pub const MAX_KEYS: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Alg {
+    HS256,
+    HS384,
+    HS512,
+    RS256,
+    RS384,
+    RS512,
+    PS256,
+    PS384,
+    PS512,
+    ES256,
+    ES384,
+    ES512,
+    EdDSA,
+}
+
+impl Alg {
+    pub const ASYMMETRIC: [Alg; 10] = [
+        Alg::RS256,
+        Alg::RS384,
+        Alg::RS512,
+        Alg::PS256,
+        Alg::PS384,
+        Alg::PS512,
+        Alg::ES256,
+        Alg::ES384,
+        Alg::ES512,
+        Alg::EdDSA,
+    ];
+
+    /// Exact, case-sensitive names (RFC 7518); `none` is never an algorithm here.
+    pub fn parse(s: &str) -> Option<Alg> {
+        Some(match s {
+            "HS256" => Alg::HS256,
+            "HS384" => Alg::HS384,
+            "HS512" => Alg::HS512,
+            "RS256" => Alg::RS256,
+            "RS384" => Alg::RS384,
+            "RS512" => Alg::RS512,
+            "PS256" => Alg::PS256,
+            "PS384" => Alg::PS384,
+            "PS512" => Alg::PS512,
+            "ES256" => Alg::ES256,
+            "ES384" => Alg::ES384,
+            "ES512" => Alg::ES512,
+            "EdDSA" | "Ed25519" => Alg::EdDSA,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Alg::HS256 => "HS256",
+            Alg::HS384 => "HS384",
+            Alg::HS512 => "HS512",
+            Alg::RS256 => "RS256",
+            Alg::RS384 => "RS384",
+            Alg::RS512 => "RS512",
+            Alg::PS256 => "PS256",
+            Alg::PS384 => "PS384",
+            Alg::PS512 => "PS512",
+            Alg::ES256 => "ES256",
+            Alg::ES384 => "ES384",
+            Alg::ES512 => "ES512",
+            Alg::EdDSA => "EdDSA",
+        }
+    }
+
+    pub fn is_hmac(self) -> bool {
+        matches!(self, Alg::HS256 | Alg::HS384 | Alg::HS512)
+    }
+
+    fn jwt(self) -> Option<JwtAlg> {
+        Some(match self {
+            Alg::HS256 => JwtAlg::HS256,
+            Alg::HS384 => JwtAlg::HS384,
+            Alg::HS512 => JwtAlg::HS512,
+            Alg::RS256 => JwtAlg::RS256,
+            Alg::RS384 => JwtAlg::RS384,
+            Alg::RS512 => JwtAlg::RS512,
+            Alg::PS256 => JwtAlg::PS256,
+            Alg::PS384 => JwtAlg::PS384,
+            Alg::PS512 => JwtAlg::PS512,
+            Alg::ES256 => JwtAlg::ES256,
+            Alg::ES384 => JwtAlg::ES384,
+            Alg::EdDSA => JwtAlg::EdDSA,
+            Alg::ES512 => return None,
+        })
+    }
+
+    /// The (kty, crv) a key must have to verify this algorithm.
+    fn key_shape(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            Alg::HS256 | Alg::HS384 | Alg::HS512 => ("oct", None),
+            Alg::RS256 | Alg::RS384 | Alg::RS512 | Alg::PS256 | Alg::PS384 | Alg::PS512 => {
+                ("RSA", None)
+            }
+            Alg::ES256 => ("EC", Some("P-256")),
+            Alg::ES384 => ("EC", Some("P-384")),
+            Alg::ES512 => ("EC", Some("P-521")),
+            Alg::EdDSA => ("OKP", Some("Ed25519")),
+        }
+    }
+}
+
+enum Material {
+    Jwt(DecodingKey),
+    /// P-521 public point (uncompressed SEC1); jsonwebtoken has no ES512.
+    P521(Vec<u8>),
+}
+
+/// One usable verification key.
+pub struct Key {
+    pub kid: Option<String>,
+    pub kty: String,
+    pub crv: Option<String>,
+    pub alg: Option<String>,
+    use_: Option<String>,
+    key_ops: Option<Vec<String>>,
+    material: Material,
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Key")
+            .field("kid", &self.kid)
+            .field("kty", &self.kty)
+            .field("crv", &self.crv)
+            .field("alg", &self.alg)
+            .finish()
+    }
+}
+
+fn str_field(v: &Value, k: &str) -> Option<String> {
+    v.get(k).and_then(Value::as_str).map(str::to_string)
+}
+
+fn b64(v: &Value, k: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(v.get(k)?.as_str()?.trim_end_matches('=')).ok()
+}
+
+impl Key {
+    /// Parses one public JWK. Keys this library cannot or must not use (unknown `kty`, private
+    /// or symmetric keys in a published set, RSA under 2048 bits, bad encodings) give `None`.
+    pub fn from_jwk(v: &Value) -> Option<Key> {
+        let kty = str_field(v, "kty")?;
+        let crv = str_field(v, "crv");
+        let material = match (kty.as_str(), crv.as_deref()) {
+            ("RSA", _) => {
+                let n = b64(v, "n")?;
+                let e = b64(v, "e")?;
+                let bits = n.iter().skip_while(|b| **b == 0).count() * 8;
+                if bits < 2048 || e.is_empty() {
+                    return None;
+                }
+                Material::Jwt(DecodingKey::from_rsa_raw_components(&n, &e))
+            }
+            ("EC", Some("P-521")) => {
+                let x = b64(v, "x")?;
+                let y = b64(v, "y")?;
+                if x.len() != 66 || y.len() != 66 {
+                    return None;
+                }
+                let mut point = Vec::with_capacity(133);
+                point.push(4);
+                point.extend_from_slice(&x);
+                point.extend_from_slice(&y);
+                Material::P521(point)
+            }
+            ("EC", Some("P-256" | "P-384")) | ("OKP", Some("Ed25519")) => {
+                let jwk: JwtJwk = serde_json::from_value(v.clone()).ok()?;
+                Material::Jwt(DecodingKey::from_jwk(&jwk).ok()?)
+            }
+            _ => return None,
+        };
+        Some(Key {
+            kid: str_field(v, "kid"),
+            kty,
+            crv,
+            alg: str_field(v, "alg"),
+            use_: str_field(v, "use"),
+            key_ops: v.get("key_ops").and_then(Value::as_array).map(|a| {
+                a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()
+            }),
+            material,
+        })
+    }
+
+    /// A shared secret for HMAC algorithms; only ever configured explicitly.
+    pub fn from_secret(secret: &[u8]) -> Key {
+        Key {
+            kid: None,
+            kty: "oct".into(),
+            crv: None,
+            alg: None,
+            use_: None,
+            key_ops: None,
+            material: Material::Jwt(DecodingKey::from_secret(secret)),
+        }
+    }
+
+    /// Whether this key may verify `alg` for a token whose header names `kid` (jose's rules).
+    pub fn fits(&self, alg: Alg, kid: Option<&str>) -> bool {
+        if let Some(k) = kid {
+            if self.kid.as_deref() != Some(k) {
+                return false;
+            }
+        }
+        let (kty, crv) = alg.key_shape();
+        if self.kty != kty || (crv.is_some() && self.crv.as_deref() != crv) {
+            return false;
+        }
+        if self.alg.as_deref().is_some_and(|a| a != alg.as_str()) {
+            return false;
+        }
+        if self.use_.as_deref().is_some_and(|u| u != "sig") {
+            return false;
+        }
+        if let Some(ops) = &self.key_ops {
+            if !ops.iter().any(|o| o == "verify") {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Checks `signature` over `message` (the token's `header.payload`).
+    pub fn verify(&self, alg: Alg, message: &[u8], signature_b64: &str) -> Result<bool> {
+        match (&self.material, alg.jwt()) {
+            (Material::Jwt(k), Some(a)) => jsonwebtoken::crypto::verify(signature_b64, message, k, a)
+                .map_err(|e| {
+                    Error::token(codes::INVALID_TOKEN).with_cause(format!("The signature could not be checked: {e}"))
+                }),
+            (Material::P521(point), None) => {
+                use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P521_SHA512_FIXED};
+                let sig = URL_SAFE_NO_PAD.decode(signature_b64).map_err(|_| {
+                    Error::token(codes::INVALID_TOKEN).with_cause("The signature is not base64url.")
+                })?;
+                Ok(UnparsedPublicKey::new(&ECDSA_P521_SHA512_FIXED, point)
+                    .verify(message, &sig)
+                    .is_ok())
+            }
+            _ => Ok(false),
+        }
+    }
+}
+
+/// A set of verification keys.
+#[derive(Debug, Default, Clone)]
+pub struct KeySet {
+    pub keys: Vec<Arc<Key>>,
+}
+
+impl KeySet {
+    /// A JWK Set (`{"keys": [...]}`) or a single JWK. Unusable keys are skipped.
+    pub fn from_json(v: &Value) -> Result<KeySet> {
+        let list: Vec<&Value> = match v.get("keys") {
+            Some(Value::Array(a)) => a.iter().collect(),
+            Some(_) => {
+                return Err(Error::token(codes::TOKEN_VERIFICATION_FAILED)
+                    .with_cause("The JWK Set's `keys` is not an array."))
+            }
+            None if v.get("kty").is_some() => vec![v],
+            None => {
+                return Err(Error::token(codes::TOKEN_VERIFICATION_FAILED)
+                    .with_cause("The document is neither a JWK Set nor a JWK."))
+            }
+        };
+        let keys = list
+            .into_iter()
+            .filter_map(Key::from_jwk)
+            .take(MAX_KEYS)
+            .map(Arc::new)
+            .collect();
+        Ok(KeySet { keys })
+    }
+
+    pub fn candidates<'a>(
+        &'a self,
+        alg: Alg,
+        kid: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a Arc<Key>> + 'a {
+        self.keys.iter().filter(move |k| k.fits(alg, kid))
+    }
+}

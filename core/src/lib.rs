@@ -1,0 +1,31 @@
+//! mcp-auth core: everything an MCP server needs to act as an OAuth 2.1 resource server,
+//! written once and exposed to Python and Node by thin bindings.
+//!
+//! - [`metadata`]: authorization-server metadata (RFC 8414 / OIDC Discovery): model, well-known
+//!   URLs, fetching, validation against MCP's needs, lazy discovery cache.
+//! - [`resource`]: RFC 9728 protected-resource metadata and where it is served.
+//! - [`keys`], [`jwks`], [`jwt`], [`verifier`]: JWT access-token verification with cached keys.
+//! - [`bearer`], [`authenticator`]: the `Authorization` header, the issuer/audience/scope policy
+//!   and the 401/403 answers with RFC 6750 challenges.
+//! - [`runtime`]: the process-wide tokio runtime, HTTP client and caches (fork-safe).
+
+pub mod authenticator;
+pub mod bearer;
+pub mod error;
+pub mod http;
+pub mod jwks;
+pub mod jwt;
+pub mod keys;
+pub mod metadata;
+pub mod resource;
+pub mod runtime;
+pub mod verifier;
+
+pub use authenticator::Authenticator;
+pub use bearer::{parse_authorization, AuthResponse, Policy};
+pub use error::{codes, Details, Error, ErrorKind, Flavor, Result};
+pub use jwks::{JwksOptions, KeySource};
+pub use jwt::{AuthInfo, Audience, JwtOptions};
+pub use keys::{Alg, Key, KeySet};
+pub use metadata::{AuthServerType, AuthorizationServerMetadata, FetchOptions, ServerConfig};
+pub use verifier::{AuthServer, JwtVerifier, TokenVerifier, VerifierOptions};

@@ -1,0 +1,134 @@
+//! Metadata of lazily configured (`{issuer, type}`) authorization servers.
+//!
+//! One fetch serves every concurrent first request; a success is kept for a TTL and then
+//! refreshed (the old value keeps serving if the refresh fails); failures are not cached.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::fetch::{fetch_server_config, FetchOptions};
+use super::model::{AuthServerType, ServerConfig};
+use super::validate::{validate_server_config, ValidationResult};
+use crate::error::{codes, Error, Flavor, Result};
+
+pub const DEFAULT_TTL: Duration = Duration::from_secs(3600);
+/// Different issuers a process can track; beyond it the stalest entry is dropped.
+const MAX_ENTRIES: usize = 256;
+
+type Key = (String, Option<AuthServerType>);
+
+#[derive(Clone)]
+pub struct Discovered {
+    pub config: Arc<ServerConfig>,
+    pub validation: Arc<ValidationResult>,
+    fetched_at: Instant,
+}
+
+#[derive(Default)]
+struct Entry {
+    value: Option<Discovered>,
+    /// The last failed fetch, handed to requests that were already waiting for it.
+    last_failure: Option<(Instant, Error)>,
+    fetch_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+#[derive(Default)]
+pub struct MetadataCache {
+    entries: Mutex<HashMap<Key, Entry>>,
+}
+
+impl MetadataCache {
+    /// The cached config if it is fresh (no I/O).
+    pub fn get_fresh(&self, issuer: &str, ty: Option<AuthServerType>, ttl: Duration) -> Option<Discovered> {
+        let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let e = map.get(&(issuer.to_string(), ty))?;
+        e.value.clone().filter(|v| v.fetched_at.elapsed() < ttl)
+    }
+
+    /// The config, fetching it if absent or older than `ttl`.
+    pub async fn get(
+        &self,
+        issuer: &str,
+        ty: Option<AuthServerType>,
+        ttl: Duration,
+        opts: &FetchOptions,
+    ) -> Result<Discovered> {
+        if let Some(v) = self.get_fresh(issuer, ty, ttl) {
+            return Ok(v);
+        }
+        let key = (issuer.to_string(), ty);
+        let waiting_since = Instant::now();
+        let lock = {
+            let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+            if map.len() >= MAX_ENTRIES && !map.contains_key(&key) {
+                evict_oldest(&mut map);
+            }
+            map.entry(key.clone()).or_default().fetch_lock.clone()
+        };
+        let _guard = lock.lock().await;
+        // Whoever held the lock before us may have fetched it already.
+        if let Some(v) = self.get_fresh(issuer, ty, ttl) {
+            return Ok(v);
+        }
+        {
+            let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((at, err)) = map.get(&key).and_then(|e| e.last_failure.clone()) {
+                if at >= waiting_since {
+                    return Err(err);
+                }
+            }
+        }
+        match fetch_and_validate(issuer, ty, opts).await {
+            Ok(d) => {
+                let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+                let entry = map.entry(key).or_default();
+                entry.value = Some(d.clone());
+                entry.last_failure = None;
+                Ok(d)
+            }
+            Err(e) => {
+                let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+                let entry = map.entry(key).or_default();
+                entry.last_failure = Some((Instant::now(), e.clone()));
+                match entry.value.clone() {
+                    Some(stale) => Ok(stale),
+                    None => Err(e),
+                }
+            }
+        }
+    }
+}
+
+fn evict_oldest(map: &mut HashMap<Key, Entry>) {
+    let oldest = map
+        .iter()
+        .min_by_key(|(_, e)| e.value.as_ref().map(|v| v.fetched_at))
+        .map(|(k, _)| k.clone());
+    if let Some(k) = oldest {
+        map.remove(&k);
+    }
+}
+
+async fn fetch_and_validate(
+    issuer: &str,
+    ty: Option<AuthServerType>,
+    opts: &FetchOptions,
+) -> Result<Discovered> {
+    let config = fetch_server_config(issuer, ty, None, opts).await?;
+    let validation = validate_server_config(&config.metadata, Flavor::Node);
+    if !validation.is_valid {
+        let codes_list: Vec<&str> = validation.errors.iter().map(|f| f.code).collect();
+        return Err(Error::auth_server(codes::INVALID_SERVER_CONFIG).with_error_description(
+            format!(
+                "The authorization server (`{issuer}`) does not fit the MCP specification: {}.",
+                codes_list.join(", ")
+            ),
+        ));
+    }
+    Ok(Discovered {
+        config: Arc::new(config),
+        validation: Arc::new(validation),
+        fetched_at: Instant::now(),
+    })
+}

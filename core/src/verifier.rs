@@ -1,0 +1,249 @@
+//! Token verification for a set of trusted authorization servers.
+//!
+//! The unverified `iss` picks one of the configured servers (never a URL from the token);
+//! its metadata gives the JWKS URI; the cached keys check the signature. Everything that
+//! needs no I/O happens in `verify_now`, so a host can try the fast path synchronously and
+//! fall back to the async `verify` only when metadata or keys must be fetched.
+
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use crate::error::{codes, Error, Flavor, Result};
+use crate::jwks::{JwksOptions, KeySource, Lookup};
+use crate::jwt::{self, AuthInfo, Decoded, JwtOptions};
+use crate::keys::KeySet;
+use crate::metadata::cache::DEFAULT_TTL;
+use crate::metadata::{AuthServerType, FetchOptions, ServerConfig};
+
+/// A trusted authorization server: given metadata, or an issuer discovered on first use.
+#[derive(Debug, Clone)]
+pub enum AuthServer {
+    Resolved(Arc<ServerConfig>),
+    Discovery {
+        issuer: String,
+        server_type: Option<AuthServerType>,
+    },
+}
+
+impl AuthServer {
+    pub fn issuer(&self) -> &str {
+        match self {
+            AuthServer::Resolved(c) => &c.metadata.issuer,
+            AuthServer::Discovery { issuer, .. } => issuer,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct VerifierOptions {
+    pub jwt: JwtOptions,
+    pub jwks: JwksOptions,
+    pub fetch: FetchOptions,
+    pub metadata_ttl: Duration,
+    pub flavor: Flavor,
+}
+
+impl Default for VerifierOptions {
+    fn default() -> Self {
+        VerifierOptions {
+            jwt: JwtOptions::default(),
+            jwks: JwksOptions::default(),
+            fetch: FetchOptions::default(),
+            metadata_ttl: DEFAULT_TTL,
+            flavor: Flavor::default(),
+        }
+    }
+}
+
+/// Verifies JWTs issued by one of `servers`.
+#[derive(Debug, Clone)]
+pub struct TokenVerifier {
+    servers: Vec<AuthServer>,
+    options: VerifierOptions,
+}
+
+/// Checks an issuer against the trusted list: `invalid_issuer` naming all of them otherwise.
+pub fn check_trusted_issuer(trusted: &[&str], actual: &str) -> Result<()> {
+    if trusted.contains(&actual) {
+        return Ok(());
+    }
+    Err(Error::bearer(codes::INVALID_ISSUER).with_expected_actual(trusted.join(", "), actual))
+}
+
+impl TokenVerifier {
+    pub fn new(servers: Vec<AuthServer>, options: VerifierOptions) -> Self {
+        TokenVerifier { servers, options }
+    }
+
+    pub fn options(&self) -> &VerifierOptions {
+        &self.options
+    }
+
+    pub fn servers(&self) -> &[AuthServer] {
+        &self.servers
+    }
+
+    pub fn issuers(&self) -> Vec<&str> {
+        self.servers.iter().map(AuthServer::issuer).collect()
+    }
+
+    pub fn check_issuer(&self, actual: &str) -> Result<()> {
+        check_trusted_issuer(&self.issuers(), actual)
+    }
+
+    fn server(&self, issuer: &str) -> Result<&AuthServer> {
+        self.check_issuer(issuer)?;
+        self.servers
+            .iter()
+            .find(|s| s.issuer() == issuer)
+            .ok_or_else(|| Error::bearer(codes::INVALID_ISSUER))
+    }
+
+    fn jwks_uri<'m>(&self, issuer: &str, config: &'m ServerConfig) -> Result<&'m str> {
+        config.metadata.jwks_uri.as_deref().ok_or_else(|| {
+            let q = |s: &str| match self.options.flavor {
+                Flavor::Python => format!("('{s}')"),
+                Flavor::Node => format!("(`{s}`)"),
+            };
+            Error::auth_server(codes::MISSING_JWKS_URI).with_error_description(format!(
+                "The authorization server {} does not have a JWKS URI configured.",
+                q(issuer)
+            ))
+        })
+    }
+
+    fn cached_config(&self, server: &AuthServer) -> Option<Arc<ServerConfig>> {
+        match server {
+            AuthServer::Resolved(c) => Some(c.clone()),
+            AuthServer::Discovery {
+                issuer,
+                server_type,
+            } => crate::runtime::globals()
+                .metadata
+                .get_fresh(issuer, *server_type, self.options.metadata_ttl)
+                .map(|d| d.config),
+        }
+    }
+
+    /// The server's metadata, fetching a discovery config when needed.
+    pub async fn config(&self, server: &AuthServer) -> Result<Arc<ServerConfig>> {
+        match server {
+            AuthServer::Resolved(c) => Ok(c.clone()),
+            AuthServer::Discovery {
+                issuer,
+                server_type,
+            } => crate::runtime::globals()
+                .metadata
+                .get(
+                    issuer,
+                    *server_type,
+                    self.options.metadata_ttl,
+                    &self.options.fetch,
+                )
+                .await
+                .map(|d| d.config),
+        }
+    }
+
+    /// Verifies without I/O; `Pending` when metadata or keys must be fetched first.
+    pub fn verify_now(&self, token: &str) -> Poll<Result<AuthInfo>> {
+        let d = match jwt::decode(token, &self.options.jwt) {
+            Ok(d) => d,
+            Err(e) => return Poll::Ready(Err(e)),
+        };
+        let step = || -> Result<Option<AuthInfo>> {
+            let iss = d.issuer()?.to_string();
+            let server = self.server(&iss)?;
+            let Some(config) = self.cached_config(server) else {
+                return Ok(None);
+            };
+            let uri = self.jwks_uri(&iss, &config)?;
+            match KeySource::lookup_remote(uri, &d, &self.options.jwks)? {
+                Some(keys) => finish(token, &d, &keys, &self.options.jwt).map(Some),
+                None => Ok(None),
+            }
+        };
+        match step() {
+            Ok(Some(info)) => Poll::Ready(Ok(info)),
+            Ok(None) => Poll::Pending,
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    /// Verifies, fetching metadata and keys as needed.
+    pub async fn verify(&self, token: &str) -> Result<AuthInfo> {
+        if let Poll::Ready(r) = self.verify_now(token) {
+            return r;
+        }
+        let d = jwt::decode(token, &self.options.jwt)?;
+        let iss = d.issuer()?.to_string();
+        let server = self.server(&iss)?;
+        let config = self.config(server).await?;
+        let uri = self.jwks_uri(&iss, &config)?.to_string();
+        let keys = KeySource::load_remote(&uri, &d, &self.options.jwks).await?;
+        finish(token, &d, &keys, &self.options.jwt)
+    }
+}
+
+fn finish(token: &str, d: &Decoded<'_>, keys: &KeySet, opts: &JwtOptions) -> Result<AuthInfo> {
+    jwt::verify_signature(d, keys)?;
+    jwt::auth_info(token, d.claims.clone(), opts)
+}
+
+impl KeySource {
+    fn lookup_remote(uri: &str, d: &Decoded<'_>, opts: &JwksOptions) -> Result<Option<Arc<KeySet>>> {
+        let g = crate::runtime::globals();
+        Ok(match g.jwks.lookup(uri, d.alg, d.kid.as_deref(), opts)? {
+            Lookup::Keys(k) => Some(k),
+            Lookup::Fetch => None,
+        })
+    }
+
+    async fn load_remote(uri: &str, d: &Decoded<'_>, opts: &JwksOptions) -> Result<Arc<KeySet>> {
+        if let Some(k) = Self::lookup_remote(uri, d, opts)? {
+            return Ok(k);
+        }
+        let g = crate::runtime::globals();
+        g.jwks.refresh(uri, opts).await
+    }
+}
+
+/// Verifies JWTs against one key source, with no issuer policy: `create_verify_jwt` /
+/// `createVerifyJwt`.
+#[derive(Debug, Clone)]
+pub struct JwtVerifier {
+    pub source: KeySource,
+    pub options: JwtOptions,
+}
+
+impl JwtVerifier {
+    pub fn verify_now(&self, token: &str) -> Poll<Result<AuthInfo>> {
+        let d = match jwt::decode(token, &self.options) {
+            Ok(d) => d,
+            Err(e) => return Poll::Ready(Err(e)),
+        };
+        match &self.source {
+            KeySource::Static(keys) => Poll::Ready(finish(token, &d, keys, &self.options)),
+            KeySource::Remote { uri, options } => match KeySource::lookup_remote(uri, &d, options) {
+                Ok(Some(keys)) => Poll::Ready(finish(token, &d, &keys, &self.options)),
+                Ok(None) => Poll::Pending,
+                Err(e) => Poll::Ready(Err(e)),
+            },
+        }
+    }
+
+    pub async fn verify(&self, token: &str) -> Result<AuthInfo> {
+        if let Poll::Ready(r) = self.verify_now(token) {
+            return r;
+        }
+        let d = jwt::decode(token, &self.options)?;
+        match &self.source {
+            KeySource::Static(keys) => finish(token, &d, keys, &self.options),
+            KeySource::Remote { uri, options } => {
+                let keys = KeySource::load_remote(uri, &d, options).await?;
+                finish(token, &d, &keys, &self.options)
+            }
+        }
+    }
+}
