@@ -75,6 +75,9 @@ fn max_age(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 }
 
 /// GET `url` and parse JSON, within `timeout` for the whole exchange and `max_bytes` of body.
+///
+/// The exchange always runs on the shared runtime, whatever runtime the caller polls from:
+/// pooled connections belong to the runtime that opened them.
 pub async fn get_json(
     client: &reqwest::Client,
     url: &str,
@@ -82,11 +85,27 @@ pub async fn get_json(
     timeout: Duration,
     max_bytes: usize,
 ) -> Result<JsonResponse, FetchError> {
+    let client = client.clone();
+    let url = url.to_string();
+    let headers = headers.to_vec();
+    let task = crate::runtime::spawn(get_json_here(client, url, headers, timeout, max_bytes));
+    task.await
+        .unwrap_or_else(|e| Err(FetchError::Network(format!("the fetch task failed: {e}"))))
+}
+
+async fn get_json_here(
+    client: reqwest::Client,
+    url: String,
+    headers: Vec<(String, String)>,
+    timeout: Duration,
+    max_bytes: usize,
+) -> Result<JsonResponse, FetchError> {
     let work = async {
-        let mut req = client
-            .get(url)
-            .header(reqwest::header::ACCEPT, "application/json");
-        for (k, v) in headers {
+        let mut req = client.get(&url);
+        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("accept")) {
+            req = req.header(reqwest::header::ACCEPT, "application/json");
+        }
+        for (k, v) in &headers {
             req = req.header(k.as_str(), v.as_str());
         }
         let mut resp = req.send().await.map_err(|e| FetchError::Network(describe(&e)))?;

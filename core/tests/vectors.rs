@@ -1,0 +1,217 @@
+//! Runs every shared vector in tests/vectors through the core.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{load_vector, Reply, TestServer};
+use mcp_auth_core::bearer::Policy;
+use mcp_auth_core::metadata::{self, validate, AuthServerType};
+use mcp_auth_core::verifier::{AuthServer, TokenVerifier, VerifierOptions};
+use mcp_auth_core::{resource, Authenticator, Error, ErrorKind, Flavor, JwtOptions, ServerConfig};
+use serde_json::{json, Value};
+
+fn strs(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| a.iter().map(|x| x.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn tokens() {
+    let doc = load_vector("tokens.json");
+    let server = TestServer::start();
+    server.set("/vectors/jwks", Reply::json(&doc["jwks"]));
+    let mut md = doc["metadata"].clone();
+    md["jwks_uri"] = json!(server.url("/vectors/jwks"));
+    let config = Arc::new(ServerConfig {
+        metadata: metadata::AuthorizationServerMetadata::from_json(md).unwrap(),
+        server_type: AuthServerType::Oidc,
+    });
+    let mut failures = vec![];
+    for case in doc["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let verifier = TokenVerifier::new(
+            vec![AuthServer::Resolved(config.clone())],
+            VerifierOptions {
+                jwt: JwtOptions {
+                    leeway: case["leeway"].as_f64().unwrap(),
+                    ..JwtOptions::default()
+                },
+                ..VerifierOptions::default()
+            },
+        );
+        let policy = Policy {
+            issuers: None,
+            audience: case["audience"].as_str().map(str::to_string),
+            required_scopes: strs(&case["required_scopes"]),
+            resource_metadata: Some(doc["resource_metadata"].as_str().unwrap().to_string()),
+            show_error_details: case["show_error_details"].as_bool().unwrap(),
+            flavor: Flavor::Python,
+        };
+        let auth = Authenticator::new(Arc::new(verifier), policy);
+        let expect = &case["expect"];
+        let got = match auth.authenticate(case["header"].as_str()).await {
+            Ok(info) => json!({
+                "status": 200,
+                "auth_info": {
+                    "issuer": info.issuer,
+                    "subject": info.subject,
+                    "client_id": info.client_id,
+                    "scopes": info.scopes,
+                    "audience": info.audience.map(|a| a.to_json()),
+                }
+            }),
+            Err(e) => {
+                let r = auth.respond(&e);
+                json!({"status": r.status, "body": r.body, "www_authenticate": r.www_authenticate, "why": e.to_string()})
+            }
+        };
+        let mut cmp = got.clone();
+        cmp.as_object_mut().unwrap().remove("why");
+        if &cmp != expect {
+            failures.push(format!("{name}:\n  expected {expect}\n  got      {got}"));
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+}
+
+fn error_from_spec(spec: &Value) -> Error {
+    let kind = ErrorKind::parse(spec["kind"].as_str().unwrap()).unwrap();
+    let mut e = Error::new(kind, spec["code"].as_str().unwrap());
+    if let Some(m) = spec.get("missing_scopes") {
+        e = e.with_missing_scopes(strs(m));
+    }
+    if let (Some(x), Some(a)) = (spec.get("expected"), spec.get("actual")) {
+        e = e.with_expected_actual(x.clone(), a.clone());
+    }
+    e
+}
+
+#[test]
+fn custom_verifiers() {
+    let doc = load_vector("custom_verifiers.json");
+    for flavor in [Flavor::Python, Flavor::Node] {
+        for case in doc["cases"].as_array().unwrap() {
+            let name = case["name"].as_str().unwrap();
+            let policy = Policy {
+                issuers: Some(vec![doc["issuer"].as_str().unwrap().to_string()]),
+                audience: doc["audience"].as_str().map(str::to_string),
+                required_scopes: strs(&case["required_scopes"]),
+                resource_metadata: Some(doc["resource_metadata"].as_str().unwrap().to_string()),
+                show_error_details: case["show_error_details"].as_bool().unwrap_or(false),
+                flavor,
+            };
+            let outcome = if let Some(spec) = case.get("raise") {
+                Err(error_from_spec(spec))
+            } else {
+                let r = &case["return"];
+                let info = mcp_auth_core::AuthInfo {
+                    token: "any-token".into(),
+                    issuer: r["issuer"].as_str().unwrap().into(),
+                    client_id: None,
+                    scopes: strs(&r["scopes"]),
+                    subject: r["subject"].as_str().map(str::to_string),
+                    audience: match &r["audience"] {
+                        Value::String(s) => Some(mcp_auth_core::Audience::One(s.clone())),
+                        Value::Array(_) => Some(mcp_auth_core::Audience::Many(strs(&r["audience"]))),
+                        _ => None,
+                    },
+                    expires_at: None,
+                    claims: Default::default(),
+                };
+                policy.check(&info)
+            };
+            let expect = match (flavor, case.get("expect_node")) {
+                (Flavor::Node, Some(e)) => e,
+                _ => &case["expect"],
+            };
+            match outcome {
+                Ok(()) => assert_eq!(expect["status"], 200, "{name}"),
+                Err(e) => {
+                    let r = policy.respond(&e);
+                    let got = json!({"status": r.status, "body": r.body, "www_authenticate": r.www_authenticate});
+                    assert_eq!(&got, expect, "{name} ({flavor:?})");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn well_known_urls() {
+    let doc = load_vector("well_known_urls.json");
+    for case in doc["cases"].as_array().unwrap() {
+        let issuer = case["issuer"].as_str().unwrap();
+        assert_eq!(
+            metadata::well_known_url(issuer, AuthServerType::OAuth).unwrap(),
+            case["oauth"],
+            "{issuer}"
+        );
+        assert_eq!(
+            metadata::well_known_url(issuer, AuthServerType::Oidc).unwrap(),
+            case["oidc"],
+            "{issuer}"
+        );
+        let discovery: Vec<Value> = metadata::discovery_urls(issuer)
+            .unwrap()
+            .into_iter()
+            .map(|(u, t)| json!([u, t.as_str()]))
+            .collect();
+        assert_eq!(Value::Array(discovery), case["discovery"], "{issuer}");
+    }
+    for case in doc["errors"].as_array().unwrap() {
+        let issuer = case["issuer"].as_str().unwrap();
+        let err = metadata::well_known_url(issuer, AuthServerType::OAuth).unwrap_err();
+        assert_eq!(err.code(), "fetch_server_config_error");
+        assert!(err.message(Flavor::Python).contains(issuer), "{err}");
+    }
+}
+
+#[test]
+fn resource_metadata() {
+    let doc = load_vector("resource_metadata.json");
+    for case in doc["urls"].as_array().unwrap() {
+        let r = case["resource"].as_str().unwrap();
+        assert_eq!(resource::resource_metadata_url(r).unwrap(), case["url"], "{r}");
+        assert_eq!(resource::resource_metadata_path(r).unwrap(), case["path"], "{r}");
+    }
+    for case in doc["url_errors"].as_array().unwrap() {
+        let r = case["resource"].as_str().unwrap();
+        let err = resource::resource_metadata_url(r).unwrap_err();
+        assert_eq!(err.code(), "invalid_server_config", "{r}");
+        assert!(err.to_string().contains(r), "{err}");
+    }
+    for case in doc["documents"].as_array().unwrap() {
+        let fields = case["metadata"].as_object().unwrap();
+        let got = resource::protected_resource_metadata(fields, &strs(&case["issuers"]));
+        // Key order is part of the contract: compare serialized text.
+        assert_eq!(
+            serde_json::to_string(&got).unwrap(),
+            serde_json::to_string(&case["expected"]).unwrap()
+        );
+    }
+}
+
+#[test]
+fn server_metadata_validation() {
+    let doc = load_vector("server_metadata_validation.json");
+    for case in doc["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        for flavor in [Flavor::Python, Flavor::Node] {
+            let r = validate::validate_server_metadata_json(&case["metadata"], flavor);
+            let pick = |k: &str| {
+                let node_key = format!("{k}_node");
+                match (flavor, case.get(node_key.as_str())) {
+                    (Flavor::Node, Some(v)) => strs(v),
+                    _ => strs(&case[k]),
+                }
+            };
+            let codes = |v: &[validate::Finding]| v.iter().map(|f| f.code.to_string()).collect::<Vec<_>>();
+            assert_eq!(r.is_valid, case["is_valid"].as_bool().unwrap(), "{name}");
+            assert_eq!(codes(&r.errors), pick("errors"), "{name} {flavor:?}");
+            assert_eq!(codes(&r.warnings), pick("warnings"), "{name} {flavor:?}");
+            assert_eq!(codes(&r.successes), pick("successes"), "{name} {flavor:?}");
+        }
+    }
+}

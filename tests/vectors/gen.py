@@ -1,0 +1,528 @@
+#!/usr/bin/env python3
+"""Writes the shared test vectors from the fixed keys in keys/.
+
+Expected values are written out by hand here, independently of any implementation. Run it
+again only to change the vectors: `python3 tests/vectors/gen.py` (needs `cryptography`).
+Every token is valid until 2100 unless a case says otherwise, so no clock needs faking.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import pathlib
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
+
+HERE = pathlib.Path(__file__).parent
+KEYS = HERE / "keys"
+
+ISS = "https://issuer.example.com"
+OTHER_ISS = "https://evil.example.com"
+RESOURCE = "https://mcp.example.com/mcp"
+PRM_URL = "https://mcp.example.com/.well-known/oauth-protected-resource/mcp"
+EXP = 4102444800  # 2100-01-01
+IAT = 1735689600  # 2025-01-01
+PAST = 1609459200  # 2021-01-01
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def load(name):
+    return serialization.load_pem_private_key((KEYS / name).read_bytes(), password=None)
+
+
+rsa1, rsa2 = load("rsa1.pem"), load("rsa2.pem")
+ec256, ec384, ec521 = load("ec256.pem"), load("ec384.pem"), load("ec521.pem")
+ed = load("ed25519.pem")
+rsa1024 = load("rsa1024.pem")
+
+
+def int_b64(n: int, size: int | None = None) -> str:
+    size = size or (n.bit_length() + 7) // 8
+    return b64(n.to_bytes(size, "big"))
+
+
+def rsa_jwk(key, kid, **extra):
+    pub = key.public_key().public_numbers()
+    return {"kty": "RSA", "kid": kid, "n": int_b64(pub.n), "e": int_b64(pub.e), **extra}
+
+
+def ec_jwk(key, kid, crv, size):
+    pub = key.public_key().public_numbers()
+    return {"kty": "EC", "kid": kid, "crv": crv, "x": int_b64(pub.x, size), "y": int_b64(pub.y, size)}
+
+
+def ed_jwk(key, kid):
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return {"kty": "OKP", "kid": kid, "crv": "Ed25519", "x": b64(raw)}
+
+
+JWKS = {
+    "keys": [
+        rsa_jwk(rsa1, "rsa-1"),
+        ec_jwk(ec256, "ec-256", "P-256", 32),
+        ec_jwk(ec384, "ec-384", "P-384", 48),
+        ec_jwk(ec521, "ec-521", "P-521", 66),
+        ed_jwk(ed, "ed-1"),
+        # Keys a verifier must skip without failing: unknown type, a symmetric key, a weak RSA key.
+        {"kty": "XYZ", "kid": "unknown-kty"},
+        {"kty": "oct", "kid": "hmac", "k": b64(b"a shared secret that must never be used")},
+        rsa_jwk(rsa1024, "rsa-weak"),
+        # An encryption key must not verify signatures.
+        {**rsa_jwk(rsa2, "rsa-enc"), "use": "enc"},
+    ]
+}
+
+HASHES = {"256": hashes.SHA256(), "384": hashes.SHA384(), "512": hashes.SHA512()}
+
+
+def sign(alg: str, key, msg: bytes) -> bytes:
+    fam, bits = alg[:2], alg[2:]
+    if alg == "EdDSA":
+        return key.sign(msg)
+    if fam == "RS":
+        return key.sign(msg, padding.PKCS1v15(), HASHES[bits])
+    if fam == "PS":
+        h = HASHES[bits]
+        return key.sign(msg, padding.PSS(mgf=padding.MGF1(h), salt_length=h.digest_size), h)
+    if fam == "ES":
+        der = key.sign(msg, ec.ECDSA(HASHES[bits]))
+        r, s = utils.decode_dss_signature(der)
+        size = {"256": 32, "384": 48, "512": 66}[bits]
+        return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+    if fam == "HS":
+        return hmac.new(key, msg, getattr(hashlib, "sha" + bits)).digest()
+    raise ValueError(alg)
+
+
+def claims(**over):
+    c = {
+        "iss": ISS,
+        "sub": "user-1",
+        "aud": RESOURCE,
+        "client_id": "client-1",
+        "scope": "read write",
+        "iat": IAT,
+        "exp": EXP,
+    }
+    for k, v in over.items():
+        if v is None:
+            c.pop(k, None)
+        else:
+            c[k] = v
+    return c
+
+
+def token(alg="RS256", key=rsa1, kid="rsa-1", payload=None, header_extra=None, raw_payload=None, raw_header=None):
+    header = {"alg": alg, "typ": "JWT"}
+    if kid is not None:
+        header["kid"] = kid
+    header.update(header_extra or {})
+    h = b64(raw_header.encode() if raw_header else json.dumps(header, separators=(",", ":")).encode())
+    body = raw_payload.encode() if raw_payload else json.dumps(payload or claims(), separators=(",", ":")).encode()
+    p = b64(body)
+    msg = f"{h}.{p}".encode()
+    sig = b"" if alg.lower() == "none" else sign(alg, key, msg)
+    return f"{h}.{p}.{b64(sig)}"
+
+
+def challenge(error=None, description=None, scope=None, prm=PRM_URL):
+    parts = []
+    if error:
+        parts.append(f'error="{error}"')
+        parts.append(f'error_description="{description}"')
+    if scope:
+        parts.append(f'scope="{scope}"')
+    if prm:
+        parts.append(f'resource_metadata="{prm}"')
+    return "Bearer " + ", ".join(parts) if parts else "Bearer"
+
+
+D_INVALID = "The provided token is invalid or malformed."
+D = {
+    "missing_auth_header": "Missing `Authorization` header. Please provide a valid bearer token.",
+    "invalid_auth_header_format": 'Invalid `Authorization` header format. Expected "Bearer <token>".',
+    "missing_bearer_token": "Missing bearer token in `Authorization` header. Please provide a valid token.",
+    "invalid_issuer": "The token issuer does not match the expected issuer.",
+    "invalid_audience": "The token audience does not match the expected audience.",
+    "missing_required_scopes": "The token does not contain the necessary scopes for this request.",
+    "invalid_token": "The provided token is not valid or has expired.",
+}
+# In a challenge, error_description may not contain `"` (RFC 6750 §3): it becomes `'`.
+D_CHALLENGE_FORMAT = D["invalid_auth_header_format"].replace('"', "'")
+
+
+def ok(info):
+    return {"status": 200, "auth_info": info}
+
+
+def info(**over):
+    i = {
+        "issuer": ISS,
+        "subject": "user-1",
+        "client_id": "client-1",
+        "scopes": ["read", "write"],
+        "audience": RESOURCE,
+    }
+    i.update(over)
+    return i
+
+
+def fail_token(cause_ok=True, scope=None):
+    return {
+        "status": 401,
+        "body": {"error": "invalid_token", "error_description": D_INVALID},
+        "www_authenticate": challenge("invalid_token", D_INVALID, scope),
+    }
+
+
+def case(name, header, expect, audience=RESOURCE, required_scopes=None, leeway=60, show_error_details=False):
+    return {
+        "name": name,
+        "header": header,
+        "audience": audience,
+        "required_scopes": required_scopes,
+        "leeway": leeway,
+        "show_error_details": show_error_details,
+        "expect": expect,
+    }
+
+
+def bearer(t):
+    return "Bearer " + t
+
+
+rsa_pub_pem = rsa1.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+rsa_pub_der = rsa1.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+good = token()
+tampered = good[:-6] + ("AAAAAA" if not good.endswith("AAAAAA") else "BBBBBB")
+
+token_cases = [
+    case("RS256 with kid", bearer(good), ok(info())),
+    case("PS256", bearer(token("PS256")), ok(info())),
+    case("RS384", bearer(token("RS384")), ok(info())),
+    case("RS512", bearer(token("RS512")), ok(info())),
+    case("PS512", bearer(token("PS512")), ok(info())),
+    case("ES256", bearer(token("ES256", ec256, "ec-256")), ok(info())),
+    case("ES384", bearer(token("ES384", ec384, "ec-384")), ok(info())),
+    case("ES512 (P-521)", bearer(token("ES512", ec521, "ec-521")), ok(info())),
+    case("EdDSA (Ed25519)", bearer(token("EdDSA", ed, "ed-1")), ok(info())),
+    case("no kid, one key fits", bearer(token(kid=None)), ok(info())),
+    case("scheme in lower case, several spaces", "bearer    " + good, ok(info())),
+    case("audience list containing the resource", bearer(token(payload=claims(aud=["https://other.example.com", RESOURCE]))),
+         ok(info(audience=["https://other.example.com", RESOURCE]))),
+    case("scopes as a list", bearer(token(payload=claims(scope=["read", "write"]))), ok(info())),
+    case("scopes from scp", bearer(token(payload=claims(scope=None, scp="read write"))), ok(info())),
+    case("empty scope falls back to scopes", bearer(token(payload=claims(scope="", scopes=["read"]))), ok(info(scopes=["read"]))),
+    case("scope string with extra spaces", bearer(token(payload=claims(scope="  read   write "))), ok(info())),
+    case("client id from azp", bearer(token(payload=claims(client_id=None, azp="client-azp"))), ok(info(client_id="client-azp"))),
+    case("no client id", bearer(token(payload=claims(client_id=None))), ok(info(client_id=None))),
+    case("required scopes present", bearer(good), ok(info()), required_scopes=["read"]),
+    case("no audience configured", bearer(token(payload=claims(aud=None))), ok(info(audience=None)), audience=None),
+    case("expired within leeway", bearer(token(payload=claims(exp=PAST, iat=PAST - 60))), ok(info()), leeway=500_000_000),
+    case("missing header", None, {
+        "status": 401,
+        "body": {"error": "missing_auth_header", "error_description": D["missing_auth_header"]},
+        "www_authenticate": challenge(),
+    }),
+    case("missing header, scopes known", None, {
+        "status": 401,
+        "body": {"error": "missing_auth_header", "error_description": D["missing_auth_header"]},
+        "www_authenticate": challenge(scope="read write"),
+    }, required_scopes=["read", "write"]),
+    case("Basic scheme", "Basic dXNlcjpwYXNz", {
+        "status": 401,
+        "body": {"error": "invalid_auth_header_format", "error_description": D["invalid_auth_header_format"]},
+        "www_authenticate": challenge("invalid_request", D_CHALLENGE_FORMAT),
+    }),
+    case("scheme only", "Bearer", {
+        "status": 401,
+        "body": {"error": "missing_bearer_token", "error_description": D["missing_bearer_token"]},
+        "www_authenticate": challenge("invalid_request", D["missing_bearer_token"]),
+    }),
+    case("two tokens", "Bearer abc def", {
+        "status": 401,
+        "body": {"error": "invalid_auth_header_format", "error_description": D["invalid_auth_header_format"]},
+        "www_authenticate": challenge("invalid_request", D_CHALLENGE_FORMAT),
+    }),
+    case("expired", bearer(token(payload=claims(exp=PAST, iat=PAST - 60))), fail_token()),
+    case("not yet valid (nbf)", bearer(token(payload=claims(nbf=EXP - 100))), fail_token()),
+    case("issued in the future (iat)", bearer(token(payload=claims(iat=EXP - 100))), fail_token()),
+    case("alg none", bearer(token("none", kid=None)), fail_token()),
+    case("alg NONE", bearer(token("NONE", kid=None)), fail_token()),
+    case("alg nOnE with a kid", bearer(token("nOnE")), fail_token()),
+    case("HS256 signed with the RSA public key (PEM)", bearer(token("HS256", rsa_pub_pem)), fail_token()),
+    case("HS256 signed with the RSA public key (DER)", bearer(token("HS256", rsa_pub_der)), fail_token()),
+    case("HS256 with the kid of a symmetric JWK", bearer(token("HS256", b"a shared secret that must never be used", "hmac")), fail_token()),
+    case("unknown kid", bearer(token(key=rsa2, kid="rsa-2")), fail_token()),
+    case("weak RSA key (1024 bits)", bearer(token(key=rsa1024, kid="rsa-weak")), fail_token()),
+    case("encryption key used for a signature", bearer(token(key=rsa2, kid="rsa-enc")), fail_token()),
+    case("tampered signature", bearer(tampered), fail_token()),
+    case("tampered payload", bearer(good.split(".")[0] + "." + b64(json.dumps(claims(sub="admin")).encode()) + "." + good.split(".")[2]), fail_token()),
+    case("EC key with an RSA algorithm", bearer(token("RS256", rsa1, "ec-256")), fail_token()),
+    case("ES256 header with a P-384 key", bearer(token("ES256", ec256, "ec-384")), fail_token()),
+    case("path-like kid", bearer(token(kid="../../etc/passwd")), fail_token()),
+    case("URL in jku is ignored", bearer(token(key=rsa2, kid="rsa-2", header_extra={"jku": "http://127.0.0.1:1/jwks"})), fail_token()),
+    case("embedded jwk is not trusted", bearer(token(key=rsa2, kid=None, header_extra={"jwk": rsa_jwk(rsa2, "x")})), fail_token()),
+    case("unknown crit header", bearer(token(header_extra={"crit": ["exp2"], "exp2": 1})), fail_token()),
+    case("duplicate claim", bearer(token(raw_payload='{"iss":"%s","sub":"user-1","sub":"admin","aud":"%s","exp":%d}' % (ISS, RESOURCE, EXP))), fail_token()),
+    case("malformed token", "Bearer abc.def", fail_token()),
+    case("not base64", "Bearer a.b.c", fail_token()),
+    case("JWE (five parts)", "Bearer a.b.c.d.e", fail_token()),
+    case("missing sub", bearer(token(payload=claims(sub=None))), fail_token()),
+    case("missing iss", bearer(token(payload=claims(iss=None))), fail_token()),
+    case("exp is a string", bearer(token(payload=claims(exp="4102444800"))), fail_token()),
+    case("exp out of range", bearer(token(raw_payload='{"iss":"%s","sub":"u","aud":"%s","exp":1e400}' % (ISS, RESOURCE))), fail_token()),
+    case("aud is a number", bearer(token(payload=claims(aud=42))), fail_token()),
+    case("aud is an object", bearer(token(payload=claims(aud={"x": RESOURCE}))), fail_token()),
+    case("scope is an object", bearer(token(payload=claims(scope={"read": True}))), fail_token()),
+    case("wrong issuer", bearer(token(payload=claims(iss=OTHER_ISS))), {
+        "status": 401,
+        "body": {"error": "invalid_issuer", "error_description": D["invalid_issuer"]},
+        "www_authenticate": challenge("invalid_token", D["invalid_issuer"]),
+    }),
+    case("wrong issuer, details shown", bearer(token(payload=claims(iss=OTHER_ISS))), {
+        "status": 401,
+        "body": {"error": "invalid_issuer", "error_description": D["invalid_issuer"],
+                 "cause": {"expected": ISS, "actual": OTHER_ISS}},
+        "www_authenticate": challenge("invalid_token", D["invalid_issuer"]),
+    }, show_error_details=True),
+    case("wrong audience", bearer(token(payload=claims(aud="https://other.example.com"))), {
+        "status": 401,
+        "body": {"error": "invalid_audience", "error_description": D["invalid_audience"]},
+        "www_authenticate": challenge("invalid_token", D["invalid_audience"]),
+    }),
+    case("wrong audience, details shown", bearer(token(payload=claims(aud=["https://a.example.com"]))), {
+        "status": 401,
+        "body": {"error": "invalid_audience", "error_description": D["invalid_audience"],
+                 "cause": {"expected": RESOURCE, "actual": ["https://a.example.com"]}},
+        "www_authenticate": challenge("invalid_token", D["invalid_audience"]),
+    }, show_error_details=True),
+    case("no aud but audience required", bearer(token(payload=claims(aud=None))), {
+        "status": 401,
+        "body": {"error": "invalid_audience", "error_description": D["invalid_audience"]},
+        "www_authenticate": challenge("invalid_token", D["invalid_audience"]),
+    }),
+    case("missing scopes", bearer(token(payload=claims(scope="read"))), {
+        "status": 403,
+        "body": {"error": "missing_required_scopes", "error_description": D["missing_required_scopes"],
+                 "missing_scopes": ["write", "admin"]},
+        "www_authenticate": challenge("insufficient_scope", D["missing_required_scopes"], "read write admin"),
+    }, required_scopes=["read", "write", "admin"]),
+    case("missing scopes, details shown", bearer(token(payload=claims(scope=None))), {
+        "status": 403,
+        "body": {"error": "missing_required_scopes", "error_description": D["missing_required_scopes"],
+                 "cause": {"missing_scopes": ["read"]}, "missing_scopes": ["read"]},
+        "www_authenticate": challenge("insufficient_scope", D["missing_required_scopes"], "read"),
+    }, required_scopes=["read"], show_error_details=True),
+    case("expired, scopes known", bearer(token(payload=claims(exp=PAST, iat=PAST - 60))), fail_token(scope="read"),
+         required_scopes=["read"]),
+]
+
+tokens_doc = {
+    "description": "Bearer tokens through the 'jwt' mode of a protected route. See README.md.",
+    "issuer": ISS,
+    "resource": RESOURCE,
+    "resource_metadata": PRM_URL,
+    "metadata": {
+        "issuer": ISS,
+        "authorization_endpoint": ISS + "/authorize",
+        "token_endpoint": ISS + "/token",
+        "jwks_uri": "{jwks_uri}",
+        "response_types_supported": ["code"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "code_challenge_methods_supported": ["S256"],
+        "registration_endpoint": ISS + "/register",
+    },
+    "jwks": JWKS,
+    "cases": token_cases,
+}
+
+# --- errors raised or results returned by custom verifiers -------------------------------------
+
+def resp(status, code, desc, chal_error, scope=None, extra=None, prm=PRM_URL):
+    body = {"error": code, "error_description": desc, **(extra or {})}
+    return {"status": status, "body": body,
+            "www_authenticate": challenge(chal_error, desc.replace('"', "'"), scope, prm) if status != 500 else None}
+
+
+SERVER_ERROR = {"error": "server_error", "error_description": "An error occurred with the authorization server."}
+custom_cases = [
+    {"name": "token verification: invalid_token", "raise": {"kind": "token_verification", "code": "invalid_token"},
+     "expect": resp(401, "invalid_token", D_INVALID, "invalid_token")},
+    {"name": "token verification: token_verification_failed", "raise": {"kind": "token_verification", "code": "token_verification_failed"},
+     "expect": resp(401, "token_verification_failed",
+                    "The token verification failed due to an error in the verification process.", "invalid_token"),
+     "expect_node": resp(401, "token_verification_failed", "Token verification failed due to an error.", "invalid_token")},
+    {"name": "bearer: invalid_token", "raise": {"kind": "bearer_auth", "code": "invalid_token"},
+     "expect": resp(401, "invalid_token", D["invalid_token"], "invalid_token")},
+    {"name": "bearer: missing_required_scopes with details", "required_scopes": ["a", "b"],
+     "raise": {"kind": "bearer_auth", "code": "missing_required_scopes", "missing_scopes": ["b"]},
+     "expect": resp(403, "missing_required_scopes", D["missing_required_scopes"], "insufficient_scope", "a b",
+                    {"missing_scopes": ["b"]})},
+    {"name": "bearer: invalid_issuer, details shown", "show_error_details": True,
+     "raise": {"kind": "bearer_auth", "code": "invalid_issuer", "expected": "https://a.example.com", "actual": "https://b.example.com"},
+     "expect": resp(401, "invalid_issuer", D["invalid_issuer"], "invalid_token",
+                    extra={"cause": {"expected": "https://a.example.com", "actual": "https://b.example.com"}})},
+    {"name": "auth server error is a 500", "raise": {"kind": "auth_server", "code": "missing_jwks_uri"},
+     "expect": {"status": 500, "body": SERVER_ERROR, "www_authenticate": None}},
+    {"name": "auth server error with details", "show_error_details": True, "raise": {"kind": "auth_server", "code": "invalid_server_metadata"},
+     "expect": {"status": 500, "body": {**SERVER_ERROR, "cause": {"error": "invalid_server_metadata",
+                "error_description": "The server metadata is invalid or malformed."}}, "www_authenticate": None}},
+    {"name": "returned info from an untrusted issuer",
+     "return": {"issuer": OTHER_ISS, "subject": "u", "scopes": [], "audience": RESOURCE},
+     "expect": resp(401, "invalid_issuer", D["invalid_issuer"], "invalid_token")},
+    {"name": "returned info for another audience",
+     "return": {"issuer": ISS, "subject": "u", "scopes": [], "audience": "https://x.example.com"},
+     "expect": resp(401, "invalid_audience", D["invalid_audience"], "invalid_token")},
+    {"name": "returned info without the scopes", "required_scopes": ["read"],
+     "return": {"issuer": ISS, "subject": "u", "scopes": ["write"], "audience": RESOURCE},
+     "expect": resp(403, "missing_required_scopes", D["missing_required_scopes"], "insufficient_scope", "read",
+                    {"missing_scopes": ["read"]})},
+    {"name": "returned info that passes", "required_scopes": ["read"],
+     "return": {"issuer": ISS, "subject": "u", "scopes": ["read"], "audience": [RESOURCE]},
+     "expect": {"status": 200}},
+]
+
+custom_doc = {
+    "description": "Custom verify functions: what they raise or return, and the answer. See README.md.",
+    "issuer": ISS,
+    "resource": RESOURCE,
+    "resource_metadata": PRM_URL,
+    "audience": RESOURCE,
+    "cases": custom_cases,
+}
+
+# --- pure functions ------------------------------------------------------------------------------
+
+OA, OI = "/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"
+well_known = [
+    ("https://example.com", "https://example.com" + OA, "https://example.com" + OI),
+    ("https://example.com/", "https://example.com" + OA, "https://example.com" + OI),
+    ("https://example.com/path", "https://example.com" + OA + "/path", "https://example.com/path" + OI),
+    ("https://example.com/path/", "https://example.com" + OA + "/path", "https://example.com/path" + OI),
+    ("https://auth.logto.io/oidc", "https://auth.logto.io" + OA + "/oidc", "https://auth.logto.io/oidc" + OI),
+    ("https://a.com/t/x/", "https://a.com" + OA + "/t/x", "https://a.com/t/x" + OI),
+    ("https://a.com//double//slash", "https://a.com" + OA + "/double/slash", "https://a.com/double/slash" + OI),
+    ("http://localhost:3000/realms/r", "http://localhost:3000" + OA + "/realms/r", "http://localhost:3000/realms/r" + OI),
+    ("https://a.com/p?x=1", "https://a.com" + OA + "/p?x=1", "https://a.com/p" + OI + "?x=1"),
+    ("HTTPS://Example.COM/Tenant", "https://example.com" + OA + "/Tenant", "https://example.com/Tenant" + OI),
+]
+well_known_doc = {
+    "description": "Well-known metadata URLs of an issuer; `discovery` is the order tried without a type.",
+    "cases": [
+        {"issuer": i, "oauth": o, "oidc": d,
+         "discovery": [[o, "oauth"]] + ([["https://" + i.split("://")[1].split("/")[0].lower() + OI + "/" + "/".join(s for s in i.split("://")[1].split("?")[0].split("/")[1:] if s), "oidc"]]
+                                         if any(i.split("://")[1].split("?")[0].split("/")[1:]) else []) + [[d, "oidc"]]}
+        for i, o, d in well_known
+    ],
+    "errors": [
+        {"issuer": "not a url"},
+        {"issuer": "ftp://example.com"},
+        {"issuer": "/relative/path"},
+    ],
+}
+# The query case is not "https" only in the discovery list computed above; fix it by hand.
+for c in well_known_doc["cases"]:
+    if c["issuer"] == "https://a.com/p?x=1":
+        c["discovery"] = [[c["oauth"], "oauth"], ["https://a.com" + OI + "/p?x=1", "oidc"], [c["oidc"], "oidc"]]
+    if c["issuer"].startswith("http://localhost"):
+        c["discovery"][1][0] = "http://localhost:3000" + OI + "/realms/r"
+    if c["issuer"] == "HTTPS://Example.COM/Tenant":
+        c["discovery"][1][0] = "https://example.com" + OI + "/Tenant"
+
+P = "/.well-known/oauth-protected-resource"
+resource_doc = {
+    "description": "Protected Resource Metadata: URL and route path from a resource identifier, and the document.",
+    "urls": [
+        {"resource": "https://example.com", "url": "https://example.com" + P, "path": P},
+        {"resource": "https://example.com/", "url": "https://example.com" + P, "path": P},
+        {"resource": "https://example.com/api/v1", "url": "https://example.com" + P + "/api/v1", "path": P + "/api/v1"},
+        {"resource": "https://example.com/api/v1/", "url": "https://example.com" + P + "/api/v1/", "path": P + "/api/v1/"},
+        {"resource": "http://localhost:3000/foo", "url": "http://localhost:3000" + P + "/foo", "path": P + "/foo"},
+        {"resource": "https://example.com/api/v1?foo=bar", "url": "https://example.com" + P + "/api/v1", "path": P + "/api/v1"},
+        {"resource": "HTTPS://EXAMPLE.com/MCP", "url": "https://example.com" + P + "/MCP", "path": P + "/MCP"},
+        {"resource": "https://user:pw@a.com/x", "url": "https://a.com" + P + "/x", "path": P + "/x"},
+    ],
+    "url_errors": [
+        {"resource": "https://example.com/mcp#frag"},
+        {"resource": "example.com/mcp"},
+        {"resource": "my-api-2"},
+        {"resource": "urn:example:resource"},
+    ],
+    "documents": [
+        {"metadata": {"resource": RESOURCE, "scopes_supported": ["read", "write"]},
+         "issuers": [ISS, OTHER_ISS],
+         "expected": {"resource": RESOURCE, "scopes_supported": ["read", "write"], "authorization_servers": [ISS, OTHER_ISS]}},
+        {"metadata": {"resource": RESOURCE, "resource_name": "Todo", "bearer_methods_supported": ["header"], "scopes_supported": []},
+         "issuers": [],
+         "expected": {"resource": RESOURCE, "resource_name": "Todo", "bearer_methods_supported": ["header"], "scopes_supported": []}},
+    ],
+}
+
+BASE = {"issuer": ISS, "authorization_endpoint": ISS + "/a", "token_endpoint": ISS + "/t",
+        "response_types_supported": ["code"], "code_challenge_methods_supported": ["S256"],
+        "registration_endpoint": ISS + "/r"}
+
+
+def md(**over):
+    m = dict(BASE)
+    for k, v in over.items():
+        if v is None:
+            m.pop(k, None)
+        else:
+            m[k] = v
+    return m
+
+
+ALL_OK = ["server_metadata_valid", "code_response_type_supported", "authorization_code_grant_supported",
+          "pkce_supported", "s256_code_challenge_method_supported", "dynamic_registration_supported"]
+validation_doc = {
+    "description": "validate_server_config / validateServerConfig on snake_case metadata. `successes` is what the Node package reports with verbose=true.",
+    "cases": [
+        {"name": "compatible", "metadata": md(), "is_valid": True, "errors": [], "warnings": [], "successes": ALL_OK},
+        {"name": "no registration endpoint", "metadata": md(registration_endpoint=None), "is_valid": True, "errors": [],
+         "warnings": ["dynamic_registration_not_supported"], "successes": ALL_OK[:-1]},
+        {"name": "code inside a combined response type", "metadata": md(response_types_supported=["id_token", "code id_token"]),
+         "is_valid": True, "errors": [], "warnings": [], "successes": ALL_OK},
+        {"name": "no code response type", "metadata": md(response_types_supported=["token"]), "is_valid": False,
+         "errors": ["code_response_type_not_supported"], "warnings": [],
+         "successes": [s for s in ALL_OK if s != "code_response_type_supported"]},
+        {"name": "explicit empty grant types", "metadata": md(grant_types_supported=[]), "is_valid": False,
+         "errors": ["authorization_code_grant_not_supported"], "warnings": [],
+         "successes": [s for s in ALL_OK if s != "authorization_code_grant_supported"]},
+        {"name": "no PKCE", "metadata": md(code_challenge_methods_supported=None), "is_valid": False,
+         "errors": ["pkce_not_supported"], "warnings": [],
+         "successes": ["server_metadata_valid", "code_response_type_supported", "authorization_code_grant_supported", "dynamic_registration_supported"]},
+        {"name": "plain PKCE only", "metadata": md(code_challenge_methods_supported=["plain"]), "is_valid": False,
+         "errors": ["s256_code_challenge_method_not_supported"], "warnings": [],
+         "successes": ["server_metadata_valid", "code_response_type_supported", "authorization_code_grant_supported", "pkce_supported", "dynamic_registration_supported"]},
+        {"name": "empty PKCE list (packages differ)", "metadata": md(code_challenge_methods_supported=[]), "is_valid": False,
+         "errors": ["pkce_not_supported"], "errors_node": ["s256_code_challenge_method_not_supported"], "warnings": [],
+         "successes": ["server_metadata_valid", "code_response_type_supported", "authorization_code_grant_supported", "dynamic_registration_supported"],
+         "successes_node": ["server_metadata_valid", "code_response_type_supported", "authorization_code_grant_supported", "pkce_supported", "dynamic_registration_supported"]},
+        {"name": "everything wrong", "metadata": md(response_types_supported=["token"], grant_types_supported=["implicit"],
+                                                   code_challenge_methods_supported=None, registration_endpoint=None),
+         "is_valid": False, "errors": ["code_response_type_not_supported", "authorization_code_grant_not_supported", "pkce_not_supported"],
+         "warnings": ["dynamic_registration_not_supported"], "successes": ["server_metadata_valid"]},
+        {"name": "missing required field", "metadata": md(token_endpoint=None), "is_valid": False,
+         "errors": ["invalid_server_metadata"], "warnings": [], "successes": [], "schema_error": True},
+    ],
+}
+
+
+def write(name, doc):
+    (HERE / name).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+
+
+write("tokens.json", tokens_doc)
+write("custom_verifiers.json", custom_doc)
+write("well_known_urls.json", well_known_doc)
+write("resource_metadata.json", resource_doc)
+write("server_metadata_validation.json", validation_doc)
+print("wrote", len(token_cases), "token cases,", len(custom_cases), "custom-verifier cases")
