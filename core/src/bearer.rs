@@ -12,9 +12,9 @@ pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 fn is_token68(s: &str) -> bool {
     let body = s.trim_end_matches('=');
     !body.is_empty()
-        && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
 }
 
 /// The bearer token of an `Authorization` header (RFC 6750 §2.1): scheme case-insensitive,
@@ -25,8 +25,11 @@ pub fn parse_authorization(header: Option<&str>) -> Result<&str> {
         _ => return Err(Error::bearer(codes::MISSING_AUTH_HEADER)),
     };
     if h.len() > MAX_HEADER_BYTES {
-        return Err(Error::bearer(codes::INVALID_AUTH_HEADER_FORMAT)
-            .with_cause(format!("The `Authorization` header is longer than {MAX_HEADER_BYTES} bytes.")));
+        return Err(
+            Error::bearer(codes::INVALID_AUTH_HEADER_FORMAT).with_cause(format!(
+                "The `Authorization` header is longer than {MAX_HEADER_BYTES} bytes."
+            )),
+        );
     }
     let (scheme, rest) = match h.find([' ', '\t']) {
         Some(i) => (&h[..i], h[i..].trim_start_matches([' ', '\t'])),
@@ -70,7 +73,10 @@ impl Policy {
             if !info.audience.as_ref().is_some_and(|a| a.contains(aud)) {
                 return Err(Error::bearer(codes::INVALID_AUDIENCE).with_expected_actual(
                     aud,
-                    info.audience.as_ref().map(|a| a.to_json()).unwrap_or(Value::Null),
+                    info.audience
+                        .as_ref()
+                        .map(|a| a.to_json())
+                        .unwrap_or(Value::Null),
                 ));
             }
         }
@@ -110,7 +116,10 @@ impl AuthResponse {
 pub fn error_body(err: &Error, show_cause: bool, flavor: Flavor) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("error".into(), Value::String(err.code().to_string()));
-    m.insert("error_description".into(), Value::String(err.message(flavor)));
+    m.insert(
+        "error_description".into(),
+        Value::String(err.message(flavor)),
+    );
     let d = err.details();
     if show_cause {
         let cause = match err.kind() {
@@ -209,7 +218,10 @@ pub fn respond(err: &Error, policy: &Policy) -> AuthResponse {
     let mut params: Vec<(&str, String)> = vec![];
     if let Some(c) = code {
         params.push(("error", c.to_string()));
-        params.push(("error_description", description_value(&err.message(policy.flavor))));
+        params.push((
+            "error_description",
+            description_value(&err.message(policy.flavor)),
+        ));
     }
     if !policy.required_scopes.is_empty() {
         params.push(("scope", policy.required_scopes.join(" ")));
@@ -221,5 +233,77 @@ pub fn respond(err: &Error, policy: &Policy) -> AuthResponse {
         status: if insufficient { 403 } else { 401 },
         body: Value::Object(error_body(err, policy.show_error_details, policy.flavor)),
         www_authenticate: Some(format_challenge(&params)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_forms() {
+        assert_eq!(parse_authorization(Some("Bearer abc")).unwrap(), "abc");
+        assert_eq!(
+            parse_authorization(Some("BEARER \t abc== ")).unwrap(),
+            "abc=="
+        );
+        assert_eq!(
+            parse_authorization(Some("   ")).unwrap_err().code(),
+            "missing_auth_header"
+        );
+        assert_eq!(
+            parse_authorization(None).unwrap_err().code(),
+            "missing_auth_header"
+        );
+        assert_eq!(
+            parse_authorization(Some("Bearer  ")).unwrap_err().code(),
+            "missing_bearer_token"
+        );
+        for bad in [
+            "Bearerabc",
+            "Basic abc",
+            "Bearer a b",
+            "Bearer ===",
+            "Bearer a\"b",
+            "Bearer ä",
+        ] {
+            assert_eq!(
+                parse_authorization(Some(bad)).unwrap_err().code(),
+                "invalid_auth_header_format",
+                "{bad}"
+            );
+        }
+        let huge = format!("Bearer {}", "a".repeat(MAX_HEADER_BYTES + 1));
+        assert_eq!(
+            parse_authorization(Some(&huge)).unwrap_err().code(),
+            "invalid_auth_header_format"
+        );
+    }
+
+    #[test]
+    fn challenge_values_are_always_valid_quoted_strings() {
+        let c = format_challenge(&[
+            (
+                "error_description",
+                description_value("say \"hi\" \\ \u{1} ünï"),
+            ),
+            ("resource_metadata", "https://x/\"q\"\\".into()),
+        ]);
+        assert_eq!(
+            c,
+            r#"Bearer error_description="say 'hi' /  n", resource_metadata="https://x/\"q\"\\""#
+        );
+    }
+
+    #[test]
+    fn server_failures_are_500_without_challenge() {
+        let p = Policy {
+            resource_metadata: Some("https://a/.well-known/oauth-protected-resource".into()),
+            ..Policy::default()
+        };
+        let r = p.respond(&Error::config("fetch_server_config_error", "boom"));
+        assert_eq!(r.status, 500);
+        assert!(r.www_authenticate.is_none());
+        assert_eq!(r.body["error"], "server_error");
     }
 }

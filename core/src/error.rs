@@ -175,9 +175,12 @@ impl Details {
     }
 }
 
-/// An mcp-auth failure.
+/// An mcp-auth failure. Boxed so that `Result`s on the hot path stay one word wide.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Error {
+pub struct Error(Box<Inner>);
+
+#[derive(Debug, Clone, PartialEq)]
+struct Inner {
     kind: ErrorKind,
     code: String,
     message: Option<String>,
@@ -186,12 +189,12 @@ pub struct Error {
 
 impl Error {
     pub fn new(kind: ErrorKind, code: impl Into<String>) -> Self {
-        Error {
+        Error(Box::new(Inner {
             kind,
             code: code.into(),
             message: None,
             details: Details::default(),
-        }
+        }))
     }
 
     pub fn auth_server(code: &str) -> Self {
@@ -214,64 +217,74 @@ impl Error {
     }
 
     pub fn with_message(mut self, message: impl Into<String>) -> Self {
-        self.message = Some(message.into());
+        self.0.message = Some(message.into());
         self
     }
     pub fn with_cause(mut self, cause: impl Into<Value>) -> Self {
-        self.details.cause = Some(cause.into());
+        self.0.details.cause = Some(cause.into());
         self
     }
     pub fn with_error_description(self, description: impl Into<String>) -> Self {
         let mut m = Map::new();
-        m.insert("error_description".into(), Value::String(description.into()));
+        m.insert(
+            "error_description".into(),
+            Value::String(description.into()),
+        );
         self.with_cause(Value::Object(m))
     }
-    pub fn with_expected_actual(mut self, expected: impl Into<Value>, actual: impl Into<Value>) -> Self {
-        self.details.expected = Some(expected.into());
-        self.details.actual = Some(actual.into());
+    pub fn with_expected_actual(
+        mut self,
+        expected: impl Into<Value>,
+        actual: impl Into<Value>,
+    ) -> Self {
+        self.0.details.expected = Some(expected.into());
+        self.0.details.actual = Some(actual.into());
         self
     }
     pub fn with_missing_scopes(mut self, scopes: Vec<String>) -> Self {
-        self.details.missing_scopes = Some(scopes);
+        self.0.details.missing_scopes = Some(scopes);
         self
     }
     pub fn with_details(mut self, details: Details) -> Self {
-        self.details = details;
+        self.0.details = details;
         self
     }
 
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
     pub fn code(&self) -> &str {
-        &self.code
+        &self.0.code
     }
     pub fn details(&self) -> &Details {
-        &self.details
+        &self.0.details
     }
     /// The explicit message, if any (config errors always have one).
     pub fn explicit_message(&self) -> Option<&str> {
-        self.message.as_deref()
+        self.0.message.as_deref()
     }
     /// The message a user sees, in a package's wording.
     pub fn message(&self, flavor: Flavor) -> String {
-        match &self.message {
+        match &self.0.message {
             Some(m) => m.clone(),
-            None => description(self.kind, &self.code, flavor).to_string(),
+            None => description(self.0.kind, &self.0.code, flavor).to_string(),
         }
     }
 
     /// True for failures of the request's credentials (answered 401/403), false for failures
     /// of the server's own configuration or its authorization server (answered 500).
     pub fn is_auth_failure(&self) -> bool {
-        matches!(self.kind, ErrorKind::BearerAuth | ErrorKind::TokenVerification)
+        matches!(
+            self.0.kind,
+            ErrorKind::BearerAuth | ErrorKind::TokenVerification
+        )
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message(Flavor::Python))?;
-        if let Some(c) = &self.details.cause {
+        write!(f, "{}: {}", self.0.code, self.message(Flavor::Python))?;
+        if let Some(c) = &self.0.details.cause {
             match c {
                 Value::String(s) => write!(f, " ({s})")?,
                 Value::Object(m) => {

@@ -70,7 +70,11 @@ fn max_age(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         if !k.trim().eq_ignore_ascii_case("max-age") {
             return None;
         }
-        v.trim().trim_matches('"').parse::<u64>().ok().map(Duration::from_secs)
+        v.trim()
+            .trim_matches('"')
+            .parse::<u64>()
+            .ok()
+            .map(Duration::from_secs)
     })
 }
 
@@ -102,13 +106,19 @@ async fn get_json_here(
 ) -> Result<JsonResponse, FetchError> {
     let work = async {
         let mut req = client.get(&url);
-        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("accept")) {
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("accept"))
+        {
             req = req.header(reqwest::header::ACCEPT, "application/json");
         }
         for (k, v) in &headers {
             req = req.header(k.as_str(), v.as_str());
         }
-        let mut resp = req.send().await.map_err(|e| FetchError::Network(describe(&e)))?;
+        let mut resp = req
+            .send()
+            .await
+            .map_err(|e| FetchError::Network(describe(&e)))?;
         let status = resp.status();
         if !status.is_success() {
             return Err(FetchError::Status(
@@ -116,12 +126,19 @@ async fn get_json_here(
                 status.canonical_reason().unwrap_or("").to_string(),
             ));
         }
-        if resp.content_length().is_some_and(|n| n as usize > max_bytes) {
+        if resp
+            .content_length()
+            .is_some_and(|n| n as usize > max_bytes)
+        {
             return Err(FetchError::TooLarge(max_bytes));
         }
         let age = max_age(resp.headers());
         let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| FetchError::Network(describe(&e)))? {
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| FetchError::Network(describe(&e)))?
+        {
             if body.len() + chunk.len() > max_bytes {
                 return Err(FetchError::TooLarge(max_bytes));
             }

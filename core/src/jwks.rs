@@ -105,11 +105,20 @@ impl JwksCache {
 
     /// Forget everything (tests).
     pub fn clear(&self) {
-        self.remotes.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.remotes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// Keys for (`alg`, `kid`) without I/O, or `Fetch` if the set must be loaded or refreshed.
-    pub fn lookup(&self, uri: &str, alg: Alg, kid: Option<&str>, opts: &JwksOptions) -> Result<Lookup> {
+    pub fn lookup(
+        &self,
+        uri: &str,
+        alg: Alg,
+        kid: Option<&str>,
+        opts: &JwksOptions,
+    ) -> Result<Lookup> {
         let remote = self.remote(uri);
         let st = remote.state.lock().unwrap_or_else(|p| p.into_inner());
         if st.in_flight {
@@ -169,8 +178,14 @@ impl JwksCache {
         let in_flight = InFlight(&remote);
         let g = crate::runtime::globals();
         let mut headers = opts.headers.clone();
-        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("accept")) {
-            headers.push(("accept".into(), "application/json, application/jwk-set+json".into()));
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("accept"))
+        {
+            headers.push((
+                "accept".into(),
+                "application/json, application/jwk-set+json".into(),
+            ));
         }
         let result = http::get_json(&g.http, uri, &headers, opts.timeout, opts.max_bytes)
             .await
@@ -238,6 +253,8 @@ pub enum KeySource {
 
 impl KeySource {
     pub fn static_key(key: Key) -> Self {
-        KeySource::Static(Arc::new(KeySet { keys: vec![Arc::new(key)] }))
+        KeySource::Static(Arc::new(KeySet {
+            keys: vec![Arc::new(key)],
+        }))
     }
 }

@@ -158,7 +158,8 @@ pub fn decode<'a>(token: &'a str, opts: &JwtOptions) -> Result<Decoded<'a>> {
         )));
     }
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         let n = token.split('.').count();
         return Err(invalid(if n == 5 {
@@ -183,19 +184,27 @@ pub fn decode<'a>(token: &'a str, opts: &JwtOptions) -> Result<Decoded<'a>> {
         None => true,
     };
     if !allowed {
-        return Err(invalid(format!("The algorithm `{alg_name}` is not allowed.")));
+        return Err(invalid(format!(
+            "The algorithm `{alg_name}` is not allowed."
+        )));
     }
     if header.contains_key("crit") {
-        return Err(invalid("The JWT header lists critical extensions this server does not understand."));
+        return Err(invalid(
+            "The JWT header lists critical extensions this server does not understand.",
+        ));
     }
     if header.get("b64") == Some(&Value::Bool(false)) {
-        return Err(invalid("Unencoded payloads (`b64: false`) are not accepted."));
+        return Err(invalid(
+            "Unencoded payloads (`b64: false`) are not accepted.",
+        ));
     }
     if opts.require_at_jwt {
         let typ = header.get("typ").and_then(Value::as_str).unwrap_or("");
         let typ = typ.strip_prefix("application/").unwrap_or(typ);
         if !typ.eq_ignore_ascii_case("at+jwt") {
-            return Err(invalid("The token is not an RFC 9068 access token (`typ` must be `at+jwt`)."));
+            return Err(invalid(
+                "The token is not an RFC 9068 access token (`typ` must be `at+jwt`).",
+            ));
         }
     }
     let kid = match header.get("kid") {
@@ -233,7 +242,10 @@ pub fn verify_signature(d: &Decoded<'_>, keys: &KeySet) -> Result<()> {
                 truncate(k, 64),
                 d.alg.as_str()
             ),
-            None => format!("No key in the key set matches the token (alg `{}`).", d.alg.as_str()),
+            None => format!(
+                "No key in the key set matches the token (alg `{}`).",
+                d.alg.as_str()
+            ),
         }));
     }
     Err(invalid("The token signature is invalid."))
@@ -275,7 +287,9 @@ fn scope_claim(claims: &Map<String, Value>, name: &str) -> Result<Option<Vec<Str
             })
             .collect::<Result<Vec<_>>>()
             .map(Some),
-        Some(_) => Err(invalid(format!("The `{name}` claim is neither a string nor a list."))),
+        Some(_) => Err(invalid(format!(
+            "The `{name}` claim is neither a string nor a list."
+        ))),
     }
 }
 
@@ -322,11 +336,17 @@ pub fn auth_info(token: &str, claims: Map<String, Value>, opts: &JwtOptions) -> 
             a.iter()
                 .map(|v| match v {
                     Value::String(s) if !s.is_empty() => Ok(s.clone()),
-                    _ => Err(invalid("The `aud` claim holds a value that is not a non-empty string.")),
+                    _ => Err(invalid(
+                        "The `aud` claim holds a value that is not a non-empty string.",
+                    )),
                 })
                 .collect::<Result<Vec<_>>>()?,
         )),
-        Some(_) => return Err(invalid("The `aud` claim is neither a string nor a list of strings.")),
+        Some(_) => {
+            return Err(invalid(
+                "The `aud` claim is neither a string nor a list of strings.",
+            ))
+        }
     };
     let client_id = match string_claim(&claims, "client_id")? {
         Some(c) => Some(c),
@@ -357,4 +377,48 @@ pub fn verify_with_keys(token: &str, keys: &KeySet, opts: &JwtOptions) -> Result
     let d = decode(token, opts)?;
     verify_signature(&d, keys)?;
     auth_info(token, d.claims, opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oversized_tokens_are_rejected_before_parsing() {
+        let opts = JwtOptions::default();
+        let big = "a".repeat(DEFAULT_MAX_TOKEN_BYTES + 1);
+        let e = decode(&big, &opts).unwrap_err();
+        assert_eq!(e.code(), "invalid_token");
+        assert!(e.to_string().contains("larger than"));
+    }
+
+    #[test]
+    fn at_jwt_is_enforced_when_asked() {
+        let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#);
+        let p = URL_SAFE_NO_PAD.encode(br#"{"iss":"a","sub":"b"}"#);
+        let t = format!("{h}.{p}.c2ln");
+        assert!(decode(&t, &JwtOptions::default()).is_ok());
+        let strict = JwtOptions {
+            require_at_jwt: true,
+            ..JwtOptions::default()
+        };
+        assert!(decode(&t, &strict).is_err());
+        let h2 = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"application/at+JWT"}"#);
+        assert!(decode(&format!("{h2}.{p}.c2ln"), &strict).is_ok());
+    }
+
+    #[test]
+    fn algorithm_allow_list() {
+        let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"ES256"}"#);
+        let p = URL_SAFE_NO_PAD.encode(br#"{"iss":"a"}"#);
+        let t = format!("{h}.{p}.c2ln");
+        let only_rs = JwtOptions {
+            algorithms: Some(vec![Alg::RS256]),
+            ..JwtOptions::default()
+        };
+        assert!(decode(&t, &only_rs)
+            .unwrap_err()
+            .to_string()
+            .contains("not allowed"));
+    }
 }

@@ -152,7 +152,9 @@ fn str_field(v: &Value, k: &str) -> Option<String> {
 }
 
 fn b64(v: &Value, k: &str) -> Option<Vec<u8>> {
-    URL_SAFE_NO_PAD.decode(v.get(k)?.as_str()?.trim_end_matches('=')).ok()
+    URL_SAFE_NO_PAD
+        .decode(v.get(k)?.as_str()?.trim_end_matches('='))
+        .ok()
 }
 
 impl Key {
@@ -196,7 +198,9 @@ impl Key {
             alg: str_field(v, "alg"),
             use_: str_field(v, "use"),
             key_ops: v.get("key_ops").and_then(Value::as_array).map(|a| {
-                a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
             }),
             material,
         })
@@ -243,10 +247,12 @@ impl Key {
     /// Checks `signature` over `message` (the token's `header.payload`).
     pub fn verify(&self, alg: Alg, message: &[u8], signature_b64: &str) -> Result<bool> {
         match (&self.material, alg.jwt()) {
-            (Material::Jwt(k), Some(a)) => jsonwebtoken::crypto::verify(signature_b64, message, k, a)
-                .map_err(|e| {
-                    Error::token(codes::INVALID_TOKEN).with_cause(format!("The signature could not be checked: {e}"))
-                }),
+            (Material::Jwt(k), Some(a)) => {
+                jsonwebtoken::crypto::verify(signature_b64, message, k, a).map_err(|e| {
+                    Error::token(codes::INVALID_TOKEN)
+                        .with_cause(format!("The signature could not be checked: {e}"))
+                })
+            }
             (Material::P521(point), None) => {
                 use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P521_SHA512_FIXED};
                 let sig = URL_SAFE_NO_PAD.decode(signature_b64).map_err(|_| {

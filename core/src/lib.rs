@@ -25,7 +25,7 @@ pub use authenticator::Authenticator;
 pub use bearer::{parse_authorization, AuthResponse, Policy};
 pub use error::{codes, Details, Error, ErrorKind, Flavor, Result};
 pub use jwks::{JwksOptions, KeySource};
-pub use jwt::{AuthInfo, Audience, JwtOptions};
+pub use jwt::{Audience, AuthInfo, JwtOptions};
 pub use keys::{Alg, Key, KeySet};
 pub use metadata::{AuthServerType, AuthorizationServerMetadata, FetchOptions, ServerConfig};
 pub use verifier::{AuthServer, JwtVerifier, TokenVerifier, VerifierOptions};

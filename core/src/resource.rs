@@ -9,7 +9,9 @@ pub const RESOURCE_METADATA_BASE_PATH: &str = "/.well-known/oauth-protected-reso
 
 /// Why a resource identifier cannot name a protected resource (RFC 9728 §1.2, RFC 8707 §2).
 fn invalid_resource(resource: &str, why: &str) -> Error {
-    Error::invalid_server_config(format!("Invalid resource identifier URI: {resource} ({why})"))
+    Error::invalid_server_config(format!(
+        "Invalid resource identifier URI: {resource} ({why})"
+    ))
 }
 
 /// Parses a resource identifier: absolute, with scheme and host, without a fragment.
@@ -52,7 +54,10 @@ pub fn resource_metadata_path(resource: &str) -> Result<String> {
 
 /// The PRM document: the configured fields (snake_case, in order; `null`s dropped) with
 /// `authorization_servers` replaced by the issuer strings, last, when there are any.
-pub fn protected_resource_metadata(fields: &Map<String, Value>, issuers: &[String]) -> Map<String, Value> {
+pub fn protected_resource_metadata(
+    fields: &Map<String, Value>,
+    issuers: &[String],
+) -> Map<String, Value> {
     let mut out: Map<String, Value> = fields
         .iter()
         .filter(|(k, v)| k.as_str() != "authorization_servers" && !v.is_null())

@@ -192,7 +192,11 @@ fn finish(token: &str, d: &Decoded<'_>, keys: &KeySet, opts: &JwtOptions) -> Res
 }
 
 impl KeySource {
-    fn lookup_remote(uri: &str, d: &Decoded<'_>, opts: &JwksOptions) -> Result<Option<Arc<KeySet>>> {
+    fn lookup_remote(
+        uri: &str,
+        d: &Decoded<'_>,
+        opts: &JwksOptions,
+    ) -> Result<Option<Arc<KeySet>>> {
         let g = crate::runtime::globals();
         Ok(match g.jwks.lookup(uri, d.alg, d.kid.as_deref(), opts)? {
             Lookup::Keys(k) => Some(k),
@@ -225,11 +229,13 @@ impl JwtVerifier {
         };
         match &self.source {
             KeySource::Static(keys) => Poll::Ready(finish(token, &d, keys, &self.options)),
-            KeySource::Remote { uri, options } => match KeySource::lookup_remote(uri, &d, options) {
-                Ok(Some(keys)) => Poll::Ready(finish(token, &d, &keys, &self.options)),
-                Ok(None) => Poll::Pending,
-                Err(e) => Poll::Ready(Err(e)),
-            },
+            KeySource::Remote { uri, options } => {
+                match KeySource::lookup_remote(uri, &d, options) {
+                    Ok(Some(keys)) => Poll::Ready(finish(token, &d, &keys, &self.options)),
+                    Ok(None) => Poll::Pending,
+                    Err(e) => Poll::Ready(Err(e)),
+                }
+            }
         }
     }
 

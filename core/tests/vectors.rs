@@ -73,7 +73,12 @@ async fn tokens() {
             failures.push(format!("{name}:\n  expected {expect}\n  got      {got}"));
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 fn error_from_spec(spec: &Value) -> Error {
@@ -114,7 +119,9 @@ fn custom_verifiers() {
                     subject: r["subject"].as_str().map(str::to_string),
                     audience: match &r["audience"] {
                         Value::String(s) => Some(mcp_auth_core::Audience::One(s.clone())),
-                        Value::Array(_) => Some(mcp_auth_core::Audience::Many(strs(&r["audience"]))),
+                        Value::Array(_) => {
+                            Some(mcp_auth_core::Audience::Many(strs(&r["audience"])))
+                        }
                         _ => None,
                     },
                     expires_at: None,
@@ -173,8 +180,16 @@ fn resource_metadata() {
     let doc = load_vector("resource_metadata.json");
     for case in doc["urls"].as_array().unwrap() {
         let r = case["resource"].as_str().unwrap();
-        assert_eq!(resource::resource_metadata_url(r).unwrap(), case["url"], "{r}");
-        assert_eq!(resource::resource_metadata_path(r).unwrap(), case["path"], "{r}");
+        assert_eq!(
+            resource::resource_metadata_url(r).unwrap(),
+            case["url"],
+            "{r}"
+        );
+        assert_eq!(
+            resource::resource_metadata_path(r).unwrap(),
+            case["path"],
+            "{r}"
+        );
     }
     for case in doc["url_errors"].as_array().unwrap() {
         let r = case["resource"].as_str().unwrap();
@@ -207,7 +222,8 @@ fn server_metadata_validation() {
                     _ => strs(&case[k]),
                 }
             };
-            let codes = |v: &[validate::Finding]| v.iter().map(|f| f.code.to_string()).collect::<Vec<_>>();
+            let codes =
+                |v: &[validate::Finding]| v.iter().map(|f| f.code.to_string()).collect::<Vec<_>>();
             assert_eq!(r.is_valid, case["is_valid"].as_bool().unwrap(), "{name}");
             assert_eq!(codes(&r.errors), pick("errors"), "{name} {flavor:?}");
             assert_eq!(codes(&r.warnings), pick("warnings"), "{name} {flavor:?}");

@@ -40,7 +40,12 @@ pub struct MetadataCache {
 
 impl MetadataCache {
     /// The cached config if it is fresh (no I/O).
-    pub fn get_fresh(&self, issuer: &str, ty: Option<AuthServerType>, ttl: Duration) -> Option<Discovered> {
+    pub fn get_fresh(
+        &self,
+        issuer: &str,
+        ty: Option<AuthServerType>,
+        ttl: Duration,
+    ) -> Option<Discovered> {
         let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         let e = map.get(&(issuer.to_string(), ty))?;
         e.value.clone().filter(|v| v.fetched_at.elapsed() < ttl)
@@ -119,12 +124,12 @@ async fn fetch_and_validate(
     let validation = validate_server_config(&config.metadata, Flavor::Node);
     if !validation.is_valid {
         let codes_list: Vec<&str> = validation.errors.iter().map(|f| f.code).collect();
-        return Err(Error::auth_server(codes::INVALID_SERVER_CONFIG).with_error_description(
-            format!(
+        return Err(
+            Error::auth_server(codes::INVALID_SERVER_CONFIG).with_error_description(format!(
                 "The authorization server (`{issuer}`) does not fit the MCP specification: {}.",
                 codes_list.join(", ")
-            ),
-        ));
+            )),
+        );
     }
     Ok(Discovered {
         config: Arc::new(config),

@@ -11,5 +11,7 @@ pub use fetch::{
     finish, FetchOptions,
 };
 pub use model::{AuthServerType, AuthorizationServerMetadata, ServerConfig, METADATA_FIELDS};
-pub use validate::{validate_server_config, validate_server_metadata_json, Finding, ValidationResult};
+pub use validate::{
+    validate_server_config, validate_server_metadata_json, Finding, ValidationResult,
+};
 pub use well_known::{discovery_urls, well_known_url, OAUTH_PATH, OIDC_PATH};

@@ -124,7 +124,9 @@ impl AuthorizationServerMetadata {
         }
         // `null` means absent for optional fields; the schema only rejects wrong types.
         let value = match value {
-            Value::Object(m) => Value::Object(m.into_iter().filter(|(_, v)| !v.is_null()).collect()),
+            Value::Object(m) => {
+                Value::Object(m.into_iter().filter(|(_, v)| !v.is_null()).collect())
+            }
             v => v,
         };
         serde_json::from_value(value).map_err(|e| {

@@ -112,7 +112,10 @@ pub fn validate_server_config(m: &AuthorizationServerMetadata, flavor: Flavor) -
         }
     }
 
-    if m.registration_endpoint.as_deref().is_some_and(|s| !s.is_empty()) {
+    if m.registration_endpoint
+        .as_deref()
+        .is_some_and(|s| !s.is_empty())
+    {
         successes.push(finding("dynamic_registration_supported"));
     } else {
         warnings.push(finding("dynamic_registration_not_supported"));

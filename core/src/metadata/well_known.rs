@@ -30,7 +30,10 @@ pub fn parse_issuer(issuer: &str) -> Result<Url> {
 }
 
 fn segments(url: &Url) -> Vec<&str> {
-    url.path().split('/').filter(|s| !s.is_empty() && *s != ".").collect()
+    url.path()
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect()
 }
 
 /// The well-known metadata URL of `issuer` for `server_type`.

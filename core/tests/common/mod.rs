@@ -84,7 +84,9 @@ impl TestServer {
             rt.block_on(async move {
                 let listener = TcpListener::from_std(std_listener).unwrap();
                 loop {
-                    let Ok((mut sock, _)) = listener.accept().await else { continue };
+                    let Ok((mut sock, _)) = listener.accept().await else {
+                        continue;
+                    };
                     let s = s.clone();
                     tokio::spawn(async move {
                         let mut buf = Vec::new();

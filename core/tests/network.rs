@@ -1,0 +1,429 @@
+//! Fetching behaviour against real HTTP servers on 127.0.0.1.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{load_vector, Reply, TestServer};
+use jsonwebtoken::{encode, EncodingKey, Header};
+use mcp_auth_core::jwks::JwksOptions;
+use mcp_auth_core::metadata::{self, AuthServerType, FetchOptions};
+use mcp_auth_core::verifier::{AuthServer, TokenVerifier, VerifierOptions};
+use mcp_auth_core::{runtime, Flavor};
+use serde_json::{json, Value};
+
+fn key_pem(name: &str) -> Vec<u8> {
+    std::fs::read(common::vectors_dir().join("keys").join(name)).unwrap()
+}
+
+fn jwk(kid: &str) -> Value {
+    let jwks = load_vector("tokens.json")["jwks"].clone();
+    let src = match kid {
+        "rsa-2" => "rsa-enc",
+        k => k,
+    };
+    let mut k = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == src)
+        .unwrap()
+        .clone();
+    k["kid"] = json!(kid);
+    k.as_object_mut().unwrap().remove("use");
+    k
+}
+
+fn mint(iss: &str, kid: &str) -> String {
+    let pem = if kid == "rsa-2" {
+        "rsa2.pem"
+    } else {
+        "rsa1.pem"
+    };
+    let mut h = Header::new(jsonwebtoken::Algorithm::RS256);
+    h.kid = Some(kid.into());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = json!({"iss": iss, "sub": "u", "aud": "https://mcp.example.com", "exp": now + 600, "iat": now});
+    encode(
+        &h,
+        &claims,
+        &EncodingKey::from_rsa_pem(&key_pem(pem)).unwrap(),
+    )
+    .unwrap()
+}
+
+fn metadata_json(issuer: &str, jwks_uri: &str) -> Value {
+    json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": format!("{issuer}/token"),
+        "jwks_uri": jwks_uri,
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
+        "end_session_endpoint": format!("{issuer}/logout"),
+    })
+}
+
+fn quick() -> FetchOptions {
+    FetchOptions {
+        timeout: Duration::from_millis(500),
+        ..FetchOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn fetches_typed_metadata_and_keeps_unknown_fields() {
+    let s = TestServer::start();
+    let issuer = s.url("/tenant");
+    s.set(
+        "/tenant/.well-known/openid-configuration",
+        Reply::json(&metadata_json(&issuer, "x")),
+    );
+    let c = metadata::fetch_server_config(&issuer, Some(AuthServerType::Oidc), None, &quick())
+        .await
+        .unwrap();
+    assert_eq!(c.metadata.issuer, issuer);
+    assert_eq!(c.server_type, AuthServerType::Oidc);
+    assert_eq!(
+        c.metadata.extra["end_session_endpoint"],
+        json!(format!("{issuer}/logout"))
+    );
+    // The OAuth form of the same issuer is a different URL, which is not served here.
+    let e = metadata::fetch_server_config(&issuer, Some(AuthServerType::OAuth), None, &quick())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "fetch_server_config_error");
+    let msg = e.message(Flavor::Python);
+    assert!(
+        msg.starts_with("Failed to fetch server config from http://"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("/.well-known/oauth-authorization-server/tenant: 404 Not Found"),
+        "{msg}"
+    );
+}
+
+#[tokio::test]
+async fn discovery_without_type_follows_the_spec_order() {
+    let s = TestServer::start();
+    let issuer = s.url("/t1");
+    // Only the OIDC path-inserted form answers: the OAuth form must be tried first (404).
+    s.set(
+        "/.well-known/openid-configuration/t1",
+        Reply::json(&metadata_json(&issuer, "x")),
+    );
+    let c = metadata::fetch_server_config(&issuer, None, None, &quick())
+        .await
+        .unwrap();
+    assert_eq!(c.server_type, AuthServerType::Oidc);
+    assert_eq!(s.hits("/.well-known/oauth-authorization-server/t1"), 1);
+    assert_eq!(s.hits("/.well-known/openid-configuration/t1"), 1);
+    assert_eq!(s.hits("/t1/.well-known/openid-configuration"), 0);
+}
+
+#[tokio::test]
+async fn server_errors_are_wrapped() {
+    let s = TestServer::start();
+    s.set("/500", Reply::status(500));
+    s.set(
+        "/bad-json",
+        Reply::raw(b"<html>not json</html>").header("content-type", "text/html"),
+    );
+    s.set("/list", Reply::json(&json!([1, 2])));
+    s.set("/big", Reply::raw(&vec![b' '; 2 * 1024 * 1024]));
+    let mut truncated = Reply::raw(b"{\"issuer\": \"x\"");
+    truncated.declared_len = Some(4096);
+    s.set("/truncated", truncated);
+    let opts = quick();
+    let fetch = |p: &str| {
+        let url = s.url(p);
+        let opts = opts.clone();
+        async move {
+            metadata::fetch_server_config_by_well_known_url(
+                &url,
+                AuthServerType::OAuth,
+                None,
+                &opts,
+            )
+            .await
+        }
+    };
+    let e = fetch("/500").await.unwrap_err();
+    assert!(
+        e.message(Flavor::Python).contains("Internal Server Error"),
+        "{e}"
+    );
+    assert!(e
+        .message(Flavor::Python)
+        .contains("Failed to fetch server config"));
+    let e = fetch("/bad-json").await.unwrap_err();
+    assert!(e.message(Flavor::Python).contains("invalid JSON"), "{e}");
+    let e = fetch("/list").await.unwrap_err();
+    assert_eq!(e.code(), "invalid_server_metadata");
+    let e = fetch("/big").await.unwrap_err();
+    assert!(e.message(Flavor::Python).contains("larger than"), "{e}");
+    let e = fetch("/truncated").await.unwrap_err();
+    assert_eq!(e.code(), "fetch_server_config_error", "{e}");
+}
+
+#[tokio::test]
+async fn slow_server_times_out_within_the_limit() {
+    let s = TestServer::start();
+    s.set(
+        "/slow",
+        Reply::json(&json!({})).delayed(Duration::from_secs(5)),
+    );
+    let start = Instant::now();
+    let e = metadata::fetch_server_config_by_well_known_url(
+        &s.url("/slow"),
+        AuthServerType::OAuth,
+        None,
+        &FetchOptions {
+            timeout: Duration::from_millis(300),
+            ..FetchOptions::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(start.elapsed() < Duration::from_secs(2));
+    assert!(e.message(Flavor::Python).contains("timed out"), "{e}");
+}
+
+#[tokio::test]
+async fn redirect_loops_end_with_an_error() {
+    let s = TestServer::start();
+    s.set("/a", Reply::status(302).header("location", "/b"));
+    s.set("/b", Reply::status(302).header("location", "/a"));
+    let e = metadata::fetch_server_config_by_well_known_url(
+        &s.url("/a"),
+        AuthServerType::OAuth,
+        None,
+        &quick(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code(), "fetch_server_config_error");
+    assert!(s.hits("/a") + s.hits("/b") <= 7);
+}
+
+#[tokio::test]
+async fn issuer_mismatch_is_rejected_unless_disabled() {
+    let s = TestServer::start();
+    let issuer = s.url("/");
+    let issuer = issuer.trim_end_matches('/').to_string();
+    s.set(
+        "/.well-known/oauth-authorization-server",
+        Reply::json(&metadata_json("https://someone-else.example.com", "x")),
+    );
+    let e = metadata::fetch_server_config(&issuer, Some(AuthServerType::OAuth), None, &quick())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "invalid_server_metadata");
+    let text = e.to_string();
+    assert!(
+        text.contains("https://someone-else.example.com") && text.contains(&issuer),
+        "{text}"
+    );
+    let opts = FetchOptions {
+        check_issuer: false,
+        ..quick()
+    };
+    assert!(
+        metadata::fetch_server_config(&issuer, Some(AuthServerType::OAuth), None, &opts)
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn transpile_runs_before_validation() {
+    let s = TestServer::start();
+    let issuer = s.url("/tr");
+    let mut m = metadata_json(&issuer, "x");
+    m.as_object_mut()
+        .unwrap()
+        .remove("response_types_supported");
+    s.set("/tr/.well-known/openid-configuration", Reply::json(&m));
+    let fix = |mut v: Value| {
+        v["response_types_supported"] = json!(["code"]);
+        Ok(v)
+    };
+    let c =
+        metadata::fetch_server_config(&issuer, Some(AuthServerType::Oidc), Some(&fix), &quick())
+            .await
+            .unwrap();
+    assert_eq!(c.metadata.response_types_supported, vec!["code"]);
+}
+
+fn verifier(issuer: &str, cooldown: Duration) -> TokenVerifier {
+    TokenVerifier::new(
+        vec![AuthServer::Discovery {
+            issuer: issuer.to_string(),
+            server_type: Some(AuthServerType::Oidc),
+        }],
+        VerifierOptions {
+            jwks: JwksOptions {
+                cooldown,
+                timeout: Duration::from_millis(500),
+                ..JwksOptions::default()
+            },
+            fetch: quick(),
+            ..VerifierOptions::default()
+        },
+    )
+}
+
+fn serve_issuer(s: &TestServer, tenant: &str, kids: &[&str]) -> String {
+    let issuer = s.url(&format!("/{tenant}"));
+    let jwks_path = format!("/{tenant}/jwks");
+    s.set(
+        &format!("/{tenant}/.well-known/openid-configuration"),
+        Reply::json(&metadata_json(&issuer, &s.url(&jwks_path))),
+    );
+    let keys: Vec<Value> = kids.iter().map(|k| jwk(k)).collect();
+    s.set(&jwks_path, Reply::json(&json!({ "keys": keys })));
+    issuer
+}
+
+#[tokio::test]
+async fn fifty_concurrent_cold_requests_fetch_once() {
+    let s = TestServer::start();
+    let issuer = serve_issuer(&s, "cold", &["rsa-1"]);
+    s.set(
+        "/cold/.well-known/openid-configuration",
+        Reply::json(&metadata_json(&issuer, &s.url("/cold/jwks")))
+            .delayed(Duration::from_millis(100)),
+    );
+    let v = Arc::new(verifier(&issuer, Duration::from_secs(30)));
+    let token = mint(&issuer, "rsa-1");
+    let mut tasks = vec![];
+    for _ in 0..50 {
+        let v = v.clone();
+        let t = token.clone();
+        tasks.push(tokio::spawn(async move { v.verify(&t).await }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(s.hits("/cold/.well-known/openid-configuration"), 1);
+    assert_eq!(s.hits("/cold/jwks"), 1);
+    // Warm now: the synchronous path answers without I/O.
+    assert!(v.verify_now(&token).is_ready());
+}
+
+#[tokio::test]
+async fn key_rotation_refreshes_once_then_accepts() {
+    let s = TestServer::start();
+    let issuer = serve_issuer(&s, "rot", &["rsa-1"]);
+    let v = verifier(&issuer, Duration::from_millis(200));
+    v.verify(&mint(&issuer, "rsa-1")).await.unwrap();
+    assert_eq!(s.hits("/rot/jwks"), 1);
+    // The issuer rotates: a new kid appears beside the old one.
+    serve_issuer(&s, "rot", &["rsa-1", "rsa-2"]);
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    v.verify(&mint(&issuer, "rsa-2")).await.unwrap();
+    assert_eq!(s.hits("/rot/jwks"), 2);
+    v.verify(&mint(&issuer, "rsa-2")).await.unwrap();
+    v.verify(&mint(&issuer, "rsa-1")).await.unwrap();
+    assert_eq!(s.hits("/rot/jwks"), 2);
+}
+
+#[tokio::test]
+async fn unknown_kid_flood_respects_the_cooldown() {
+    let s = TestServer::start();
+    let issuer = serve_issuer(&s, "flood", &["rsa-1"]);
+    let v = Arc::new(verifier(&issuer, Duration::from_secs(30)));
+    v.verify(&mint(&issuer, "rsa-1")).await.unwrap();
+    let bad = mint(&issuer, "rsa-2");
+    let mut tasks = vec![];
+    for _ in 0..200 {
+        let v = v.clone();
+        let t = bad.clone();
+        tasks.push(tokio::spawn(async move { v.verify(&t).await }));
+    }
+    for t in tasks {
+        let e = t.await.unwrap().unwrap_err();
+        assert_eq!(e.code(), "invalid_token");
+    }
+    // One fetch for the first token, at most one more for the unknown kid.
+    assert!(
+        s.hits("/flood/jwks") <= 2,
+        "{} fetches",
+        s.hits("/flood/jwks")
+    );
+}
+
+#[tokio::test]
+async fn known_keys_survive_a_failing_key_server() {
+    let s = TestServer::start();
+    let issuer = serve_issuer(&s, "stale", &["rsa-1"]);
+    // The server says its keys expire at once; the cache clamps that to its minimum age, so
+    // force staleness through a short cooldown and a refresh on an unknown kid instead.
+    let v = verifier(&issuer, Duration::from_millis(100));
+    let good = mint(&issuer, "rsa-1");
+    v.verify(&good).await.unwrap();
+    s.set("/stale/jwks", Reply::status(503));
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    // A refresh attempt fails...
+    assert!(v.verify(&mint(&issuer, "rsa-2")).await.is_err());
+    assert_eq!(s.hits("/stale/jwks"), 2);
+    // ...and the known key keeps working.
+    v.verify(&good).await.unwrap();
+    // Recovery without a restart.
+    serve_issuer(&s, "stale", &["rsa-1", "rsa-2"]);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    v.verify(&mint(&issuer, "rsa-2")).await.unwrap();
+}
+
+#[tokio::test]
+async fn metadata_failures_are_not_cached() {
+    let s = TestServer::start();
+    let issuer = s.url("/flaky");
+    s.set(
+        "/flaky/.well-known/openid-configuration",
+        Reply::status(500),
+    );
+    let v = verifier(&issuer, Duration::from_secs(30));
+    let token = mint(&issuer, "rsa-1");
+    let e = v.verify(&token).await.unwrap_err();
+    assert_eq!(e.code(), "fetch_server_config_error");
+    assert!(!e.is_auth_failure());
+    serve_issuer(&s, "flaky", &["rsa-1"]);
+    v.verify(&token).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_token_never_chooses_what_is_fetched() {
+    let s = TestServer::start();
+    let issuer = serve_issuer(&s, "trust", &["rsa-1"]);
+    let v = verifier(&issuer, Duration::from_secs(30));
+    let foreign = s.url("/evil");
+    let e = v.verify(&mint(&foreign, "rsa-1")).await.unwrap_err();
+    assert_eq!(e.code(), "invalid_issuer");
+    assert_eq!(s.hits("/evil/.well-known/openid-configuration"), 0);
+    assert_eq!(s.hits("/trust/.well-known/openid-configuration"), 0);
+}
+
+#[test]
+fn blocking_calls_work_outside_and_inside_a_runtime() {
+    let s = TestServer::start();
+    let issuer = serve_issuer(&s, "blocking", &["rsa-1"]);
+    let fetch = {
+        let issuer = issuer.clone();
+        move || {
+            let issuer = issuer.clone();
+            runtime::block_on(async move {
+                metadata::fetch_server_config(&issuer, Some(AuthServerType::Oidc), None, &quick())
+                    .await
+            })
+        }
+    };
+    assert!(fetch().is_ok());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    assert!(rt.block_on(async { fetch() }).is_ok());
+}
