@@ -1,0 +1,403 @@
+//! Token verification and the per-route policy as Python classes.
+
+use std::sync::Arc;
+use std::task::Poll;
+
+use mcp_auth_core::{
+    Alg, Audience, AuthInfo, AuthResponse, AuthServer, Authenticator as CoreAuthenticator,
+    AuthorizationServerMetadata, Error, JwksOptions, JwtOptions, JwtVerifier as CoreJwtVerifier,
+    Key, KeySet, KeySource, Policy as CorePolicy, ServerConfig, TokenVerifier as CoreTokenVerifier,
+    VerifierOptions,
+};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyString};
+use serde_json::Value;
+
+use crate::bridge::{block_on, spawn_py};
+use crate::convert::{from_py, object_from_py, to_py};
+use crate::errors::{from_parts, IntoPyResult, FLAVOR};
+use crate::metadata::parse_type;
+
+fn algorithms(list: Option<Vec<String>>) -> PyResult<Option<Vec<Alg>>> {
+    list.map(|l| {
+        l.iter()
+            .map(|a| {
+                Alg::parse(a)
+                    .ok_or_else(|| PyValueError::new_err(format!("unsupported algorithm `{a}`")))
+            })
+            .collect()
+    })
+    .transpose()
+}
+
+fn jwt_options(leeway: f64, algs: Option<Vec<String>>) -> PyResult<JwtOptions> {
+    Ok(JwtOptions {
+        algorithms: algorithms(algs)?,
+        leeway,
+        ..JwtOptions::default()
+    })
+}
+
+fn info_to_py(py: Python<'_>, info: AuthInfo) -> PyResult<Py<PyAny>> {
+    let v = serde_json::to_value(&info).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(to_py(py, &v)?.unbind())
+}
+
+/// An AuthInfo handed back by a custom verifier (as a dict), for the policy check.
+fn info_from_py(obj: &Bound<'_, PyAny>) -> PyResult<AuthInfo> {
+    let m = object_from_py(obj)?;
+    let s = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
+    let audience = match m.get("audience") {
+        Some(Value::String(a)) => Some(Audience::One(a.clone())),
+        Some(Value::Array(a)) => Some(Audience::Many(
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect(),
+        )),
+        _ => None,
+    };
+    Ok(AuthInfo {
+        token: s("token").unwrap_or_default(),
+        issuer: s("issuer").unwrap_or_default(),
+        client_id: s("client_id"),
+        scopes: m
+            .get("scopes")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        subject: s("subject"),
+        audience,
+        expires_at: m.get("expires_at").and_then(Value::as_i64),
+        claims: match m.get("claims") {
+            Some(Value::Object(c)) => c.clone(),
+            _ => Default::default(),
+        },
+    })
+}
+
+fn header_str(header: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+    let Some(h) = header else { return Ok(None) };
+    if h.is_none() {
+        return Ok(None);
+    }
+    if let Ok(b) = h.cast::<PyBytes>() {
+        // Header bytes are latin-1 on the wire; a non-ASCII byte can never be in a token68,
+        // so a lossy decode only ever turns a bad header into another bad header.
+        return Ok(Some(String::from_utf8_lossy(b.as_bytes()).into_owned()));
+    }
+    if let Ok(s) = h.cast::<PyString>() {
+        return Ok(Some(s.to_str()?.to_string()));
+    }
+    Err(PyTypeError::new_err(
+        "the Authorization header must be bytes, str or None",
+    ))
+}
+
+/// The answer to a request that failed authentication: status, JSON body, challenge.
+#[pyclass(frozen, get_all, module = "mcpauth._core")]
+pub struct Failure {
+    pub status: u16,
+    pub body: Py<PyBytes>,
+    pub www_authenticate: Option<String>,
+    pub kind: String,
+    pub code: String,
+    /// Why, for logs: code, message and cause; never the token.
+    pub reason: String,
+}
+
+impl Failure {
+    fn new(py: Python<'_>, r: AuthResponse, e: &Error) -> Self {
+        Failure {
+            status: r.status,
+            body: PyBytes::new(py, r.body_string().as_bytes()).unbind(),
+            www_authenticate: r.www_authenticate,
+            kind: e.kind().as_str().to_string(),
+            code: e.code().to_string(),
+            reason: e.to_string(),
+        }
+    }
+}
+
+#[pymethods]
+impl Failure {
+    fn __repr__(&self) -> String {
+        format!("Failure({}, {})", self.status, self.reason)
+    }
+}
+
+/// `servers`: a list of `(issuer, metadata dict | None, type | None)`; metadata `None` is a
+/// lazily discovered server.
+#[pyclass(frozen, module = "mcpauth._core")]
+pub struct TokenVerifier {
+    inner: Arc<CoreTokenVerifier>,
+}
+
+type ServerSpec = (String, Option<Py<PyAny>>, Option<String>);
+
+#[pymethods]
+impl TokenVerifier {
+    #[new]
+    #[pyo3(signature = (servers, leeway=60.0, algorithms=None, check_issuer=true))]
+    fn new(
+        py: Python<'_>,
+        servers: Vec<ServerSpec>,
+        leeway: f64,
+        algorithms: Option<Vec<String>>,
+        check_issuer: bool,
+    ) -> PyResult<Self> {
+        let mut list = vec![];
+        for (issuer, metadata, ty) in servers {
+            let ty = parse_type(ty.as_deref())?;
+            list.push(match metadata {
+                Some(m) => {
+                    let metadata =
+                        AuthorizationServerMetadata::from_json(from_py(m.bind(py))?).py()?;
+                    AuthServer::Resolved(Arc::new(ServerConfig {
+                        metadata,
+                        server_type: ty.unwrap_or(mcp_auth_core::AuthServerType::Oidc),
+                    }))
+                }
+                None => AuthServer::Discovery {
+                    issuer,
+                    server_type: ty,
+                },
+            });
+        }
+        let mut opts = VerifierOptions {
+            jwt: jwt_options(leeway, algorithms)?,
+            flavor: FLAVOR,
+            ..VerifierOptions::default()
+        };
+        opts.fetch.check_issuer = check_issuer;
+        Ok(TokenVerifier {
+            inner: Arc::new(CoreTokenVerifier::new(list, opts)),
+        })
+    }
+
+    fn issuers(&self) -> Vec<String> {
+        self.inner
+            .issuers()
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn check_issuer(&self, issuer: &str) -> PyResult<()> {
+        self.inner.check_issuer(issuer).py()
+    }
+
+    /// The AuthInfo dict, or `None` when metadata or keys must be fetched first.
+    fn verify_now(&self, py: Python<'_>, token: String) -> PyResult<Option<Py<PyAny>>> {
+        let v = self.inner.clone();
+        match py.detach(move || v.verify_now(&token)) {
+            Poll::Ready(r) => info_to_py(py, r.py()?).map(Some),
+            Poll::Pending => Ok(None),
+        }
+    }
+
+    fn verify_blocking(&self, py: Python<'_>, token: String) -> PyResult<Py<PyAny>> {
+        let v = self.inner.clone();
+        let info = block_on(py, async move { v.verify(&token).await })?;
+        info_to_py(py, info)
+    }
+
+    fn verify_spawn(&self, token: String, done: Py<PyAny>) {
+        let v = self.inner.clone();
+        spawn_py(async move { v.verify(&token).await }, done, info_to_py);
+    }
+}
+
+/// `create_verify_jwt`: one key source, no issuer policy.
+#[pyclass(frozen, module = "mcpauth._core")]
+pub struct JwtVerifier {
+    inner: Arc<CoreJwtVerifier>,
+}
+
+#[pymethods]
+impl JwtVerifier {
+    /// `source`: a JWKS URI (str), a JWK or JWK Set (dict), or an HMAC secret (bytes).
+    #[new]
+    #[pyo3(signature = (source, leeway=60.0, algorithms=None, headers=None))]
+    fn new(
+        source: &Bound<'_, PyAny>,
+        leeway: f64,
+        algorithms: Option<Vec<String>>,
+        headers: Option<Vec<(String, String)>>,
+    ) -> PyResult<Self> {
+        let source = if let Ok(s) = source.cast::<PyString>() {
+            KeySource::Remote {
+                uri: s.to_str()?.to_string(),
+                options: JwksOptions {
+                    headers: headers.unwrap_or_default(),
+                    ..JwksOptions::default()
+                },
+            }
+        } else if let Ok(b) = source.cast::<PyBytes>() {
+            KeySource::static_key(Key::from_secret(b.as_bytes()))
+        } else {
+            KeySource::Static(Arc::new(KeySet::from_json(&from_py(source)?).py()?))
+        };
+        Ok(JwtVerifier {
+            inner: Arc::new(CoreJwtVerifier {
+                source,
+                options: jwt_options(leeway, algorithms)?,
+            }),
+        })
+    }
+
+    fn verify_now(&self, py: Python<'_>, token: String) -> PyResult<Option<Py<PyAny>>> {
+        let v = self.inner.clone();
+        match py.detach(move || v.verify_now(&token)) {
+            Poll::Ready(r) => info_to_py(py, r.py()?).map(Some),
+            Poll::Pending => Ok(None),
+        }
+    }
+
+    fn verify_blocking(&self, py: Python<'_>, token: String) -> PyResult<Py<PyAny>> {
+        let v = self.inner.clone();
+        let info = block_on(py, async move { v.verify(&token).await })?;
+        info_to_py(py, info)
+    }
+
+    fn verify_spawn(&self, token: String, done: Py<PyAny>) {
+        let v = self.inner.clone();
+        spawn_py(async move { v.verify(&token).await }, done, info_to_py);
+    }
+}
+
+/// What a protected route demands and how failures are answered.
+#[pyclass(frozen, module = "mcpauth._core")]
+pub struct Policy {
+    inner: CorePolicy,
+}
+
+#[pymethods]
+impl Policy {
+    #[new]
+    #[pyo3(signature = (issuers=None, audience=None, required_scopes=None, resource_metadata=None, show_error_details=false))]
+    fn new(
+        issuers: Option<Vec<String>>,
+        audience: Option<String>,
+        required_scopes: Option<Vec<String>>,
+        resource_metadata: Option<String>,
+        show_error_details: bool,
+    ) -> Self {
+        Policy {
+            inner: CorePolicy {
+                issuers,
+                audience,
+                required_scopes: required_scopes.unwrap_or_default(),
+                resource_metadata,
+                show_error_details,
+                flavor: FLAVOR,
+            },
+        }
+    }
+
+    /// Issuer, audience and scopes of an AuthInfo dict; raises `CoreError` on a mismatch.
+    fn check(&self, info: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.inner.check(&info_from_py(info)?).py()
+    }
+
+    /// The answer to an error given as its parts.
+    #[pyo3(signature = (kind, code, message=None, details_json=None))]
+    fn respond(
+        &self,
+        py: Python<'_>,
+        kind: &str,
+        code: &str,
+        message: Option<String>,
+        details_json: Option<&str>,
+    ) -> PyResult<Failure> {
+        let e = from_parts(kind, code, message, details_json)?;
+        Ok(Failure::new(py, self.inner.respond(&e), &e))
+    }
+}
+
+/// The whole `jwt` mode of one route: header -> token -> verification -> policy.
+#[pyclass(frozen, module = "mcpauth._core")]
+pub struct Authenticator {
+    inner: Arc<CoreAuthenticator>,
+}
+
+enum Outcome {
+    Info(AuthInfo),
+    Failed(AuthResponse, Error),
+}
+
+fn outcome_to_py(py: Python<'_>, o: Outcome) -> PyResult<Py<PyAny>> {
+    match o {
+        Outcome::Info(i) => info_to_py(py, i),
+        Outcome::Failed(r, e) => Ok(Py::new(py, Failure::new(py, r, &e))?.into_any()),
+    }
+}
+
+#[pymethods]
+impl Authenticator {
+    #[new]
+    fn new(verifier: &TokenVerifier, policy: &Policy) -> Self {
+        Authenticator {
+            inner: Arc::new(CoreAuthenticator::new(
+                verifier.inner.clone(),
+                policy.inner.clone(),
+            )),
+        }
+    }
+
+    /// AuthInfo dict, `Failure`, or `None` when keys or metadata must be fetched first
+    /// (then call `authenticate_spawn`). Runs with the GIL released.
+    #[pyo3(signature = (header))]
+    fn authenticate_now(
+        &self,
+        py: Python<'_>,
+        header: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let h = header_str(header)?;
+        let a = self.inner.clone();
+        match py.detach(move || a.authenticate_now(h.as_deref())) {
+            Poll::Ready(Ok(info)) => info_to_py(py, info),
+            Poll::Ready(Err(e)) => {
+                Ok(Py::new(py, Failure::new(py, self.inner.respond(&e), &e))?.into_any())
+            }
+            Poll::Pending => Ok(py.None()),
+        }
+    }
+
+    /// Like `authenticate_now`, fetching what is missing; reports to `done(ok, value)`.
+    fn authenticate_spawn(
+        &self,
+        header: Option<&Bound<'_, PyAny>>,
+        done: Py<PyAny>,
+    ) -> PyResult<()> {
+        let h = header_str(header)?;
+        let a = self.inner.clone();
+        spawn_py(
+            async move {
+                Ok(match a.authenticate(h.as_deref()).await {
+                    Ok(i) => Outcome::Info(i),
+                    Err(e) => Outcome::Failed(a.respond(&e), e),
+                })
+            },
+            done,
+            outcome_to_py,
+        );
+        Ok(())
+    }
+
+    fn respond(
+        &self,
+        py: Python<'_>,
+        kind: &str,
+        code: &str,
+        message: Option<String>,
+        details_json: Option<&str>,
+    ) -> PyResult<Failure> {
+        let e = from_parts(kind, code, message, details_json)?;
+        Ok(Failure::new(py, self.inner.respond(&e), &e))
+    }
+}
