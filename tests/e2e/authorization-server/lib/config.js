@@ -1,0 +1,121 @@
+// Users, clients, scopes and the oidc-provider configuration built from them.
+import { randomBytes } from 'node:crypto';
+import { errors } from 'oidc-provider';
+
+export const USERS = {
+  alice: { name: 'Alice Example', email: 'alice@example.com' },
+  bob: { name: 'Bob Example', email: 'bob@example.com' },
+};
+
+// Scopes that belong to OpenID Connect itself; every other scope is a resource scope.
+export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+export const RESOURCE_SCOPES = ['create:todos', 'read:todos', 'delete:todos'];
+
+export const CLIENTS = [
+  {
+    client_id: 'todo-service',
+    client_secret: 'todo-service-secret',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    scope: 'create:todos read:todos delete:todos',
+  },
+  {
+    client_id: 'todo-writer',
+    client_secret: 'todo-writer-secret',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    scope: 'create:todos',
+  },
+  {
+    // Native public client: any port on the loopback redirect URIs matches (RFC 8252 §7.3).
+    client_id: 'mcp-public-client',
+    application_type: 'native',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/callback', 'http://localhost/callback'],
+    scope: [...OIDC_SCOPES, ...RESOURCE_SCOPES].join(' '),
+  },
+];
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+export function isLocalResource(resource) {
+  const url = URL.parse(resource);
+  return !!url && ['http:', 'https:'].includes(url.protocol) && LOOPBACK_HOSTS.has(url.hostname);
+}
+
+/**
+ * @param {object} o
+ * @param {import('./keys.js').KeyRing} o.keys
+ * @param {string[]} o.resourceScopes scopes any local resource accepts
+ * @param {(resource: string) => string} o.algFor access-token signing algorithm for a resource
+ * @param {string[]} o.cookieKeys
+ */
+export function providerConfiguration({ keys, resourceScopes, algFor, cookieKeys }) {
+  return {
+    clients: CLIENTS,
+    jwks: keys.privateJwks(),
+    scopes: [...OIDC_SCOPES, ...resourceScopes],
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'preferred_username'],
+      email: ['email', 'email_verified'],
+    },
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    cookies: { keys: cookieKeys },
+    ttl: {
+      AccessToken: 3600,
+      AuthorizationCode: 60,
+      ClientCredentials: 3600,
+      Grant: 86400,
+      IdToken: 3600,
+      Interaction: 3600,
+      RefreshToken: 86400,
+      Session: 86400,
+    },
+    clientBasedCORS: () => true,
+    interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+    // Refresh tokens for every client allowed to use them, not only with offline_access.
+    issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
+    async findAccount(ctx, sub) {
+      const user = USERS[sub];
+      if (!user) return undefined;
+      return {
+        accountId: sub,
+        claims: async () => ({
+          sub, name: user.name, preferred_username: sub, email: user.email, email_verified: true,
+        }),
+      };
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      registration: { enabled: true },
+      revocation: { enabled: true },
+      introspection: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        // The token endpoint may omit `resource` when exactly one was granted.
+        useGrantedResource: async () => true,
+        async getResourceServerInfo(ctx, resource) {
+          if (!isLocalResource(resource)) {
+            throw new errors.InvalidTarget('only http(s) resources on localhost/127.0.0.1 are served');
+          }
+          const alg = algFor(resource);
+          return {
+            audience: resource,
+            scope: resourceScopes.join(' '),
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg, kid: keys.kidFor(alg) } },
+          };
+        },
+      },
+    },
+  };
+}
+
+export const randomSecret = () => randomBytes(32).toString('base64url');
