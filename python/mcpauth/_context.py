@@ -1,0 +1,128 @@
+"""Where the AuthInfo of the request being handled lives.
+
+The middleware puts it in three places: this package's context variable (plain Starlette
+routes, stateless MCP), the ASGI scope under a key private to each `MCPAuth` (read back
+through the MCP SDK's per-message request context, which is the only place that is right
+inside a stateful MCP session whose task outlives the request that created it), and
+`scope["auth"]` / `scope["user"]` as Starlette and the MCP SDK expect them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from contextvars import ContextVar
+from typing import Any, Callable, List, Optional
+
+from starlette.authentication import AuthCredentials, BaseUser
+
+from .types import AuthInfo
+
+_keys = itertools.count(1)
+
+
+def new_scope_key() -> str:
+    return f"mcpauth.auth_info.{next(_keys)}"
+
+
+def _base_user() -> Any:
+    try:
+        from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+
+        return AuthenticatedUser
+    except Exception:  # the MCP SDK is optional
+        return None
+
+
+_AuthenticatedUser = _base_user()
+
+
+def _access_token(info: AuthInfo, resource: Optional[str]) -> Any:
+    from mcp.server.auth.provider import AccessToken
+
+    return AccessToken(
+        token=info.token,
+        client_id=info.client_id or "",
+        scopes=list(info.scopes),
+        expires_at=info.expires_at,
+        resource=resource,
+        subject=info.subject,
+        claims=info.claims,
+    )
+
+
+if _AuthenticatedUser is not None:
+
+    class MCPAuthUser(_AuthenticatedUser):  # type: ignore[misc,valid-type]
+        """`request.user`: the MCP SDK's AuthenticatedUser, carrying the AuthInfo."""
+
+        def __init__(self, auth_info: AuthInfo, resource: Optional[str] = None):
+            super().__init__(_access_token(auth_info, resource))
+            self.auth_info = auth_info
+
+        @property
+        def display_name(self) -> str:
+            return self.auth_info.subject or ""
+
+        @property
+        def identity(self) -> str:
+            return self.auth_info.subject or ""
+
+else:
+
+    class MCPAuthUser(BaseUser):  # type: ignore[no-redef]
+        """`request.user`: a Starlette user carrying the AuthInfo."""
+
+        def __init__(self, auth_info: AuthInfo, resource: Optional[str] = None):
+            self.auth_info = auth_info
+            self.scopes: List[str] = list(auth_info.scopes)
+
+        @property
+        def is_authenticated(self) -> bool:
+            return True
+
+        @property
+        def display_name(self) -> str:
+            return self.auth_info.subject or ""
+
+        @property
+        def identity(self) -> str:
+            return self.auth_info.subject or ""
+
+
+def publish(scope: Any, key: str, info: AuthInfo, resource: Optional[str]) -> None:
+    scope[key] = info
+    scope["auth"] = AuthCredentials(list(info.scopes))
+    scope["user"] = MCPAuthUser(info, resource)
+
+
+def _mcp_request_getter() -> Optional[Callable[[], Any]]:
+    """How to get the HTTP request of the MCP message being handled, if the SDK is present."""
+    try:
+        from mcp.server.lowlevel.server import request_ctx
+    except Exception:
+        return None
+
+    def current() -> Any:
+        ctx = request_ctx.get(None)
+        return getattr(ctx, "request", None) if ctx is not None else None
+
+    return current
+
+
+_current_mcp_request: Optional[Callable[[], Any]] = None
+_resolved = False
+
+
+def current_auth_info(key: str, var: "ContextVar[Optional[AuthInfo]]") -> Optional[AuthInfo]:
+    global _current_mcp_request, _resolved
+    if not _resolved:
+        _current_mcp_request = _mcp_request_getter()
+        _resolved = True
+    if _current_mcp_request is not None:
+        request = _current_mcp_request()
+        scope = getattr(request, "scope", None)
+        if isinstance(scope, dict):
+            info = scope.get(key)
+            if isinstance(info, AuthInfo):
+                return info
+    return var.get()

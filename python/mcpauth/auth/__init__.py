@@ -1,0 +1,1 @@
+"""How MCPAuth serves metadata and picks verifiers, per mode."""

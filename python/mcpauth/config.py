@@ -1,0 +1,144 @@
+"""Configuration models: authorization-server metadata, server configs, protected resources."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TYPE_CHECKING, Any, List, Optional, Union
+
+from pydantic import BaseModel
+
+
+class ProtectedResourceMetadataBase(BaseModel):
+    """RFC 9728 protected resource metadata, without `authorization_servers`."""
+
+    resource: str
+    jwks_uri: Optional[str] = None
+    scopes_supported: Optional[List[str]] = None
+    bearer_methods_supported: Optional[List[str]] = None
+    resource_signing_alg_values_supported: Optional[List[str]] = None
+    resource_name: Optional[str] = None
+    resource_documentation: Optional[str] = None
+    resource_policy_uri: Optional[str] = None
+    resource_tos_uri: Optional[str] = None
+    tls_client_certificate_bound_access_tokens: Optional[bool] = None
+    authorization_details_types_supported: Optional[List[str]] = None
+    dpop_signing_alg_values_supported: Optional[List[str]] = None
+    dpop_bound_access_tokens_required: Optional[bool] = None
+    signed_metadata: Optional[str] = None
+
+
+class ProtectedResourceMetadata(ProtectedResourceMetadataBase):
+    """RFC 9728 protected resource metadata as served: `authorization_servers` are issuers."""
+
+    authorization_servers: Optional[List[str]] = None
+
+
+class AuthorizationServerMetadata(BaseModel):
+    """RFC 8414 authorization server metadata (the fields MCP relies on)."""
+
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    jwks_uri: Optional[str] = None
+    registration_endpoint: Optional[str] = None
+    scopes_supported: Optional[List[str]] = None
+    response_types_supported: List[str]
+    response_modes_supported: Optional[List[str]] = None
+    grant_types_supported: Optional[List[str]] = None
+    token_endpoint_auth_methods_supported: Optional[List[str]] = None
+    token_endpoint_auth_signing_alg_values_supported: Optional[List[str]] = None
+    service_documentation: Optional[str] = None
+    ui_locales_supported: Optional[List[str]] = None
+    op_policy_uri: Optional[str] = None
+    op_tos_uri: Optional[str] = None
+    revocation_endpoint: Optional[str] = None
+    revocation_endpoint_auth_methods_supported: Optional[List[str]] = None
+    revocation_endpoint_auth_signing_alg_values_supported: Optional[List[str]] = None
+    introspection_endpoint: Optional[str] = None
+    introspection_endpoint_auth_methods_supported: Optional[List[str]] = None
+    introspection_endpoint_auth_signing_alg_values_supported: Optional[List[str]] = None
+    code_challenge_methods_supported: Optional[List[str]] = None
+    userinfo_endpoint: Optional[str] = None
+
+
+class AuthServerType(str, Enum):
+    OAUTH = "oauth"
+    OIDC = "oidc"
+
+
+class AuthorizationServerMetadataDefaults(Enum):
+    grant_types_supported = ["authorization_code", "implicit"]
+    response_modes_supported = ["query", "fragment"]
+
+
+class AuthServerConfig(BaseModel):
+    """An authorization server with known metadata."""
+
+    metadata: AuthorizationServerMetadata
+    type: AuthServerType
+
+
+class AuthServerDiscoveryConfig(BaseModel):
+    """An authorization server whose metadata is fetched on first use (and refreshed hourly)."""
+
+    issuer: str
+    type: Optional[AuthServerType] = None
+
+
+AnyAuthServerConfig = Union[AuthServerConfig, AuthServerDiscoveryConfig]
+
+
+def get_issuer(config: AnyAuthServerConfig) -> str:
+    """The issuer of a resolved or a discovery config."""
+    if isinstance(config, AuthServerConfig):
+        return config.metadata.issuer
+    return config.issuer
+
+
+class ServerMetadataPaths(str, Enum):
+    OAUTH = "/.well-known/oauth-authorization-server"
+    OIDC = "/.well-known/openid-configuration"
+
+
+class ResourceServerMetadata(ProtectedResourceMetadataBase):
+    """A protected resource and the authorization servers it trusts."""
+
+    authorization_servers: Optional[List[AnyAuthServerConfig]] = None
+
+
+class ResourceServerConfig(BaseModel):
+    metadata: ResourceServerMetadata
+
+
+if TYPE_CHECKING:
+    from .utils._fetch_server_config import (
+        fetch_server_config as fetch_server_config,
+        fetch_server_config_by_well_known_url as fetch_server_config_by_well_known_url,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # The documentation imports the fetch helpers from here; they live in mcpauth.utils,
+    # which imports this module, so they are resolved on first access.
+    if name in ("fetch_server_config", "fetch_server_config_by_well_known_url"):
+        from .utils import _fetch_server_config
+
+        return getattr(_fetch_server_config, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "ProtectedResourceMetadataBase",
+    "ProtectedResourceMetadata",
+    "AuthorizationServerMetadata",
+    "AuthServerType",
+    "AuthorizationServerMetadataDefaults",
+    "AuthServerConfig",
+    "AuthServerDiscoveryConfig",
+    "ServerMetadataPaths",
+    "ResourceServerMetadata",
+    "ResourceServerConfig",
+    "get_issuer",
+    "fetch_server_config",
+    "fetch_server_config_by_well_known_url",
+]

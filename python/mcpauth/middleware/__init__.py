@@ -1,0 +1,1 @@
+"""Bearer-token middleware."""
