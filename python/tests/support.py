@@ -1,0 +1,137 @@
+"""Real servers for the tests: uvicorn on 127.0.0.1 in a thread, and a local token issuer."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+import uuid
+from typing import Any, Callable, Dict, Optional
+
+import jwt
+import uvicorn
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+
+def bind() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+class Server:
+    """A uvicorn server on a random port, running its own loop in a thread."""
+
+    def __init__(self, app: Any = None, sock: Optional[socket.socket] = None):
+        self.sock = sock or bind()
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.app = app
+        self._server: Optional[uvicorn.Server] = None
+        self._thread: Optional[threading.Thread] = None
+
+    def start(self, app: Any = None) -> "Server":
+        if app is not None:
+            self.app = app
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="auto", timeout_graceful_shutdown=1)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(10)
+        self.sock.close()
+
+    def __enter__(self) -> "Server":
+        return self.start() if self._server is None else self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+class Issuer:
+    """A local authorization server: discovery documents, a JWKS, and token minting."""
+
+    def __init__(self, registration: bool = True) -> None:
+        self.server = Server()
+        self.url = self.server.url
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid = f"key-{uuid.uuid4().hex[:8]}"
+        self.jwks_uri = f"{self.url}/jwks"
+        self.jwks_fetches = 0
+        self.metadata_fetches = 0
+        self.metadata: Dict[str, Any] = {
+            "issuer": self.url,
+            "authorization_endpoint": f"{self.url}/authorize",
+            "token_endpoint": f"{self.url}/token",
+            "jwks_uri": self.jwks_uri,
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "code_challenge_methods_supported": ["S256"],
+            "scopes_supported": ["read", "write"],
+            "end_session_endpoint": f"{self.url}/logout",
+        }
+        if registration:
+            self.metadata["registration_endpoint"] = f"{self.url}/register"
+        self.server.start(self._app())
+
+    def _app(self) -> Starlette:
+        async def metadata(request: Request) -> Response:
+            self.metadata_fetches += 1
+            return JSONResponse(self.metadata)
+
+        async def jwks(request: Request) -> Response:
+            self.jwks_fetches += 1
+            jwk = RSAAlgorithm.to_jwk(self.key.public_key(), as_dict=True)
+            jwk.update({"kid": self.kid, "use": "sig", "alg": "RS256"})
+            return JSONResponse({"keys": [jwk]})
+
+        async def broken(request: Request) -> Response:
+            return Response("boom", status_code=500)
+
+        return Starlette(
+            routes=[
+                Route("/.well-known/openid-configuration", metadata),
+                Route("/.well-known/oauth-authorization-server", metadata),
+                Route("/jwks", jwks),
+                Route("/broken/.well-known/openid-configuration", broken),
+            ]
+        )
+
+    def token(self, sub: str = "user-1", scope: Optional[str] = "read write", aud: Any = None,
+              lifetime: int = 3600, **claims: Any) -> str:
+        now = int(time.time())
+        payload: Dict[str, Any] = {"iss": self.url, "sub": sub, "iat": now, "exp": now + lifetime}
+        if scope is not None:
+            payload["scope"] = scope
+        if aud is not None:
+            payload["aud"] = aud
+        payload.update(claims)
+        payload = {k: v for k, v in payload.items() if v is not None}
+        return jwt.encode(payload, self.key, algorithm="RS256", headers={"kid": self.kid})
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def run_in_thread(fn: Callable[[], Any]) -> Any:
+    """Runs an asyncio entry point in a fresh loop (clients that want their own loop)."""
+    return asyncio.run(fn())
+
+
