@@ -1,0 +1,234 @@
+//! JS configuration objects -> core options, core results -> JS objects.
+
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use mcp_auth_core::metadata::finish;
+use mcp_auth_core::{
+    Alg, AuthInfo, AuthResponse, AuthServer, AuthServerType, Error, FetchOptions, JwksOptions,
+    JwtOptions, Policy, VerifierOptions,
+};
+use serde_json::{json, Map, Value};
+
+use crate::errors::{error_json, invalid_arg, FLAVOR};
+
+type R<T> = napi::Result<T>;
+
+fn obj<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    v.get(key).filter(|x| !x.is_null())
+}
+
+fn millis(v: &Value, key: &str) -> Option<Duration> {
+    obj(v, key)
+        .and_then(Value::as_f64)
+        .filter(|n| n.is_finite() && *n >= 0.0)
+        .map(|n| Duration::from_secs_f64(n / 1000.0))
+}
+
+fn strings(v: Option<&Value>) -> Option<Vec<String>> {
+    v.and_then(Value::as_array).map(|a| {
+        a.iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect()
+    })
+}
+
+fn headers(v: Option<&Value>) -> Vec<(String, String)> {
+    match v.and_then(Value::as_object) {
+        Some(m) => m
+            .iter()
+            .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+            .collect(),
+        None => vec![],
+    }
+}
+
+pub fn server_type(s: &str) -> R<AuthServerType> {
+    AuthServerType::parse(s).ok_or_else(|| invalid_arg(format!("Unknown server type `{s}`.")))
+}
+
+/// `{ algorithms, clockTolerance (s), requireAtJwt, maxTokenBytes, now (s) }`
+pub fn jwt_options(v: &Value) -> R<JwtOptions> {
+    let mut o = JwtOptions::default();
+    if let Some(algs) = strings(obj(v, "algorithms")) {
+        let parsed: Vec<Alg> = algs.iter().filter_map(|a| Alg::parse(a)).collect();
+        o.algorithms = Some(parsed);
+    }
+    if let Some(l) = obj(v, "clockTolerance").and_then(Value::as_f64) {
+        o.leeway = l;
+    }
+    if let Some(b) = obj(v, "requireAtJwt").and_then(Value::as_bool) {
+        o.require_at_jwt = b;
+    }
+    if let Some(n) = obj(v, "maxTokenBytes").and_then(Value::as_u64) {
+        o.max_token_bytes = n as usize;
+    }
+    o.now = obj(v, "now").and_then(Value::as_f64);
+    Ok(o)
+}
+
+/// jose `RemoteJWKSetOptions`: `{ timeoutDuration, cooldownDuration, cacheMaxAge, headers }` (ms).
+pub fn jwks_options(v: &Value) -> JwksOptions {
+    let mut o = JwksOptions::default();
+    if let Some(d) = millis(v, "timeoutDuration") {
+        o.timeout = d;
+    }
+    if let Some(d) = millis(v, "cooldownDuration") {
+        o.cooldown = d;
+    }
+    if let Some(d) = millis(v, "cacheMaxAge") {
+        o.cache_max_age = d;
+    }
+    o.headers = headers(obj(v, "headers"));
+    o
+}
+
+/// `{ timeout (ms), checkIssuer, headers }`
+pub fn fetch_options(v: &Value) -> FetchOptions {
+    let mut o = FetchOptions::default();
+    if let Some(d) = millis(v, "timeout") {
+        o.timeout = d;
+    }
+    if let Some(b) = obj(v, "checkIssuer").and_then(Value::as_bool) {
+        o.check_issuer = b;
+    }
+    o.headers = headers(obj(v, "headers"));
+    o
+}
+
+pub fn verifier_options(v: &Value) -> R<VerifierOptions> {
+    let null = Value::Null;
+    let mut o = VerifierOptions {
+        jwt: jwt_options(obj(v, "jwt").unwrap_or(&null))?,
+        jwks: jwks_options(obj(v, "jwks").unwrap_or(&null)),
+        fetch: fetch_options(obj(v, "fetch").unwrap_or(&null)),
+        flavor: FLAVOR,
+        ..VerifierOptions::default()
+    };
+    if let Some(d) = millis(v, "metadataTtl") {
+        o.metadata_ttl = d;
+    }
+    Ok(o)
+}
+
+/// `[{ metadata: <snake_case>, type }]` or `[{ issuer, type? }]`.
+pub fn auth_servers(v: Option<&Value>) -> R<Vec<AuthServer>> {
+    let Some(list) = v.and_then(Value::as_array) else {
+        return Ok(vec![]);
+    };
+    list.iter()
+        .map(|s| {
+            let ty = obj(s, "type")
+                .and_then(Value::as_str)
+                .map(server_type)
+                .transpose()?;
+            if let Some(m) = obj(s, "metadata") {
+                let config = finish(m.clone(), ty.unwrap_or(AuthServerType::OAuth), None)
+                    .map_err(crate::errors::to_napi)?;
+                Ok(AuthServer::Resolved(Arc::new(config)))
+            } else {
+                let issuer = obj(s, "issuer").and_then(Value::as_str).ok_or_else(|| {
+                    invalid_arg("An authorization server needs `metadata` or `issuer`.")
+                })?;
+                Ok(AuthServer::Discovery {
+                    issuer: issuer.to_string(),
+                    server_type: ty,
+                })
+            }
+        })
+        .collect()
+}
+
+/// `{ issuers?, audience?, requiredScopes?, resourceMetadata?, showErrorDetails? }`
+pub fn policy(v: &Value) -> Policy {
+    Policy {
+        issuers: strings(obj(v, "issuers")),
+        audience: obj(v, "audience")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        required_scopes: strings(obj(v, "requiredScopes")).unwrap_or_default(),
+        resource_metadata: obj(v, "resourceMetadata")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        show_error_details: obj(v, "showErrorDetails")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        flavor: FLAVOR,
+    }
+}
+
+/// The SDK's `AuthInfo` shape (camelCase; a missing client id is `''` as upstream).
+pub fn auth_info_js(a: &AuthInfo) -> Value {
+    let mut m = Map::new();
+    m.insert("token".into(), json!(a.token));
+    m.insert("issuer".into(), json!(a.issuer));
+    m.insert(
+        "clientId".into(),
+        json!(a.client_id.clone().unwrap_or_default()),
+    );
+    m.insert("scopes".into(), json!(a.scopes));
+    if let Some(s) = &a.subject {
+        m.insert("subject".into(), json!(s));
+    }
+    if let Some(aud) = &a.audience {
+        m.insert("audience".into(), aud.to_json());
+    }
+    if let Some(e) = a.expires_at {
+        m.insert("expiresAt".into(), json!(e));
+    }
+    m.insert("claims".into(), Value::Object(a.claims.clone()));
+    Value::Object(m)
+}
+
+/// A JS `AuthInfo` (from a user's verifier) as core sees it for the policy checks.
+pub fn auth_info_from_js(v: &Value) -> AuthInfo {
+    use mcp_auth_core::Audience;
+    let s = |k: &str| obj(v, k).and_then(Value::as_str).map(str::to_string);
+    let audience = match obj(v, "audience") {
+        Some(Value::String(a)) => Some(Audience::One(a.clone())),
+        Some(Value::Array(_)) => strings(obj(v, "audience")).map(Audience::Many),
+        _ => None,
+    };
+    AuthInfo {
+        token: s("token").unwrap_or_default(),
+        issuer: s("issuer").unwrap_or_default(),
+        client_id: s("clientId"),
+        scopes: strings(obj(v, "scopes")).unwrap_or_default(),
+        subject: s("subject"),
+        audience,
+        expires_at: obj(v, "expiresAt").and_then(Value::as_i64),
+        claims: obj(v, "claims")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default(),
+    }
+}
+
+pub fn response_js(r: &AuthResponse) -> Value {
+    json!({
+        "status": r.status,
+        "body": r.body,
+        "wwwAuthenticate": r.www_authenticate,
+    })
+}
+
+/// `{ ok: true, authInfo }`, `{ ok: false, error, response? }` or `{ pending: true }`.
+pub fn outcome(
+    r: Poll<Result<AuthInfo, Error>>,
+    respond: impl Fn(&Error) -> Option<AuthResponse>,
+) -> Value {
+    match r {
+        Poll::Pending => json!({ "pending": true }),
+        Poll::Ready(Ok(info)) => json!({ "ok": true, "authInfo": auth_info_js(&info) }),
+        Poll::Ready(Err(e)) => {
+            let mut m = Map::new();
+            m.insert("ok".into(), json!(false));
+            m.insert("error".into(), error_json(&e));
+            if let Some(resp) = respond(&e) {
+                m.insert("response".into(), response_js(&resp));
+            }
+            Value::Object(m)
+        }
+    }
+}

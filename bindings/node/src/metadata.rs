@@ -1,0 +1,61 @@
+//! Authorization-server metadata: well-known URLs, fetching, parsing, validation, messages.
+
+use mcp_auth_core::metadata::{self, validate_server_metadata_json};
+use mcp_auth_core::{error, ErrorKind};
+use napi_derive::napi;
+use serde_json::{json, Value};
+
+use crate::convert::{fetch_options, server_type};
+use crate::errors::{invalid_arg, to_napi, FLAVOR};
+
+#[napi]
+pub fn well_known_url(issuer: String, server_type_name: String) -> napi::Result<String> {
+    metadata::well_known_url(&issuer, server_type(&server_type_name)?).map_err(to_napi)
+}
+
+/// GET the raw (snake_case) metadata document at `url`.
+#[napi]
+pub async fn fetch_metadata_json(url: String, options: Option<Value>) -> napi::Result<Value> {
+    let opts = fetch_options(options.as_ref().unwrap_or(&Value::Null));
+    mcp_auth_core::runtime::spawn(async move { metadata::fetch_metadata_json(&url, &opts).await })
+        .await
+        .map_err(|e| napi::Error::from_reason(format!("mcp-auth task failed: {e}")))?
+        .map_err(to_napi)
+}
+
+/// Parses (possibly transpiled) metadata JSON, checking the issuer when one is expected;
+/// returns the snake_case metadata.
+#[napi]
+pub fn parse_server_metadata(
+    value: Value,
+    server_type_name: String,
+    expected_issuer: Option<String>,
+) -> napi::Result<Value> {
+    let config = metadata::finish(value, server_type(&server_type_name)?, expected_issuer.as_deref())
+        .map_err(to_napi)?;
+    Ok(config.metadata.to_json())
+}
+
+/// `{ isValid, errors, warnings, successes }` for snake_case metadata.
+#[napi]
+pub fn validate_server_metadata(value: Value) -> Value {
+    serde_json::to_value(validate_server_metadata_json(&value, FLAVOR)).unwrap_or(Value::Null)
+}
+
+/// The upstream message of an error code (`kind`: auth_server, bearer_auth, token_verification).
+#[napi]
+pub fn error_description(kind: String, code: String) -> napi::Result<String> {
+    let k =
+        ErrorKind::parse(&kind).ok_or_else(|| invalid_arg(format!("Unknown kind `{kind}`.")))?;
+    Ok(error::description(k, &code, FLAVOR).to_string())
+}
+
+/// The issuer's discovery URLs in the order they are tried.
+#[napi]
+pub fn discovery_urls(issuer: String) -> napi::Result<Value> {
+    let urls = metadata::discovery_urls(&issuer).map_err(to_napi)?;
+    Ok(urls
+        .into_iter()
+        .map(|(u, t)| json!({ "url": u, "type": t.as_str() }))
+        .collect())
+}

@@ -1,0 +1,28 @@
+export * from './types/oauth.js';
+export * from './types/auth-server.js';
+export * from './errors.js';
+export * from './handlers/handle-bearer-auth.js';
+export {
+  fetchServerConfig,
+  fetchServerConfigByWellKnownUrl,
+  serverMetadataPaths,
+  type ServerMetadataConfig,
+} from './utils/fetch-server-config.js';
+export * from './utils/validate-server-config.js';
+export {
+  createVerifyJwt,
+  type VerifyAccessTokenFunction,
+  type MaybePromise,
+  type RemoteJwkSetOptions,
+  type VerifyJwtKeyInput,
+} from './utils/create-verify-jwt.js';
+export { type Logger } from './logger.js';
+export { type ResourceServerConfig } from './types/resource-server.js';
+export {
+  MCPAuth,
+  type MCPAuthConfig,
+  type VerifyAccessTokenMode,
+  type AuthServerModeConfig,
+  type ResourceServerModeConfig,
+  type VerifyJwtConfig,
+} from './mcp-auth.js';

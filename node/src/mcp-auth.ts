@@ -1,0 +1,292 @@
+import type { JWTVerifyOptions } from 'jose';
+import { type AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { RequestHandler, Router } from 'express';
+
+import { MCPAuthAuthServerError } from './errors.js';
+import {
+  attachAuth,
+  handleBearerAuth,
+  sendFailure,
+  trustedIssuers,
+  type BearerAuthConfig,
+  type ValidateIssuerFunction,
+} from './handlers/handle-bearer-auth.js';
+import { defaultLogger, type Logger } from './logger.js';
+import * as native from './native.js';
+import { awaitNative, callNative, type NativeErrorShape } from './native-errors.js';
+import { createDelegatedRouter } from './routers/create-delegated-router.js';
+import { createResourceMetadataRouter } from './routers/create-resource-metadata-router.js';
+import { type AuthServerConfig, getIssuer } from './types/auth-server.js';
+import { type CamelCaseAuthorizationServerMetadata } from './types/oauth.js';
+import { type ResourceServerConfig } from './types/resource-server.js';
+import { snakeCaseKeysDeep } from './utils/case.js';
+import {
+  nativeJwtOptions,
+  type RemoteJwkSetOptions,
+  type VerifyAccessTokenFunction,
+} from './utils/create-verify-jwt.js';
+import { createResourceMetadataEndpoint } from './utils/create-resource-metadata-endpoint.js';
+import { fetchServerConfig } from './utils/fetch-server-config.js';
+import { transpileResourceMetadata } from './utils/transpile-resource-metadata.js';
+import { validateServerConfig } from './utils/validate-server-config.js';
+
+/**
+ * Legacy mode: the MCP server fronts one authorization server.
+ *
+ * @deprecated Use {@link ResourceServerModeConfig}.
+ */
+export type AuthServerModeConfig = {
+  server: AuthServerConfig;
+};
+
+/** Resource mode: one or more protected resources, each with its trusted authorization servers. */
+export type ResourceServerModeConfig = {
+  protectedResources: ResourceServerConfig | ResourceServerConfig[];
+};
+
+export type MCPAuthConfig = (AuthServerModeConfig | ResourceServerModeConfig) & {
+  /** Where configuration warnings and authentication failures are reported. */
+  logger?: Logger;
+};
+
+export type VerifyAccessTokenMode = 'jwt';
+
+export type VerifyJwtConfig = {
+  /** jose `JWTVerifyOptions`: `algorithms`, `clockTolerance` (default 0), `typ`, ... */
+  jwtVerify?: JWTVerifyOptions;
+  /** jose `RemoteJWKSetOptions`: `timeoutDuration`, `cooldownDuration`, `cacheMaxAge`, `headers`. */
+  remoteJwkSet?: RemoteJwkSetOptions;
+  /** The spelling used in the documentation; same as `remoteJwkSet`. */
+  remoteJwtSet?: RemoteJwkSetOptions;
+};
+
+type HandlerConfig = Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> & {
+  issuer?: BearerAuthConfig['issuer'];
+};
+
+const invalidConfig = (cause: string) => new MCPAuthAuthServerError('invalid_server_config', { cause });
+
+const resourceRequired =
+  'A `resource` must be specified in the `bearerAuth` configuration when using a `protectedResources` configuration.';
+
+/** Resolved configs must fit MCP; warnings are reported, errors thrown. */
+const validateAuthServer = (server: AuthServerConfig, logger: Logger) => {
+  if (!('metadata' in server)) {
+    return;
+  }
+  const { isValid, errors, warnings } = validateServerConfig(server);
+  if (!isValid) {
+    throw new MCPAuthAuthServerError('invalid_server_config', { errors, warnings });
+  }
+  if (warnings.length > 0) {
+    logger.warn?.(
+      `The authorization server (issuer: \`${server.metadata.issuer}\`) configuration has warnings:\n\n${warnings
+        .map(({ description }) => `  - ${description}`)
+        .join('\n')}\n`
+    );
+  }
+};
+
+const nativeServer = (server: AuthServerConfig) =>
+  'metadata' in server
+    ? { metadata: snakeCaseKeysDeep(server.metadata), type: server.type }
+    : { issuer: server.issuer, type: server.type };
+
+/** An issuer check that also tells core which issuers it trusts. */
+const issuerValidator = (issuers: string[]): ValidateIssuerFunction => {
+  const validate = (tokenIssuer: string) => {
+    const failure = new native.NativePolicy({ issuers }).check({ issuer: tokenIssuer }) as {
+      error: NativeErrorShape;
+    } | null;
+    if (failure) {
+      throw callNative(() => {
+        throw new Error(`$mcp-auth-error$${JSON.stringify(failure.error)}`);
+      });
+    }
+  };
+  return Object.assign(validate, { [trustedIssuers]: issuers });
+};
+
+/**
+ * The entry point: publishes protected-resource metadata and protects routes with bearer
+ * tokens issued by the configured authorization servers.
+ *
+ * @example
+ * const mcpAuth = new MCPAuth({
+ *   protectedResources: {
+ *     metadata: {
+ *       resource: 'https://api.example.com',
+ *       authorizationServers: [await fetchServerConfig(issuer, { type: 'oidc' })],
+ *       scopesSupported: ['read', 'write'],
+ *     },
+ *   },
+ * });
+ * app.use(mcpAuth.protectedResourceMetadataRouter());
+ * app.use(mcpAuth.bearerAuth('jwt', { resource: 'https://api.example.com', audience: 'https://api.example.com' }));
+ */
+export class MCPAuth {
+  private readonly logger: Logger;
+  private readonly resources?: ResourceServerConfig[];
+  private legacyMetadata?: Promise<CamelCaseAuthorizationServerMetadata>;
+
+  constructor(public readonly config: MCPAuthConfig) {
+    this.logger = config.logger ?? defaultLogger;
+    if ('server' in config) {
+      this.logger.warn?.(
+        'The authorization server mode is deprecated. Please use resource server mode instead.'
+      );
+      validateAuthServer(config.server, this.logger);
+      return;
+    }
+    if (!config.protectedResources) {
+      throw invalidConfig('No authorization server or protected resource metadata is provided.');
+    }
+    const resources = Array.isArray(config.protectedResources)
+      ? config.protectedResources
+      : [config.protectedResources];
+    callNative(() =>
+      native.validateResources(
+        resources.map(({ metadata }) => [
+          metadata.resource,
+          (metadata.authorizationServers ?? []).map((server) => getIssuer(server)),
+        ])
+      )
+    );
+    for (const { metadata } of resources) {
+      for (const server of metadata.authorizationServers ?? []) {
+        validateAuthServer(server, this.logger);
+      }
+    }
+    this.resources = resources;
+  }
+
+  /**
+   * Serves `/.well-known/oauth-authorization-server` (legacy mode only).
+   *
+   * @deprecated Use {@link MCPAuth.protectedResourceMetadataRouter} in resource mode.
+   */
+  delegatedRouter(): Router {
+    if (!('server' in this.config)) {
+      throw invalidConfig('`delegatedRouter` is not available in `resource server` mode.');
+    }
+    const { server } = this.config;
+    return createDelegatedRouter(async () => {
+      if ('metadata' in server) {
+        return server.metadata;
+      }
+      this.legacyMetadata ??= fetchServerConfig(server.issuer, { type: server.type }).then(
+        (config) => {
+          validateAuthServer(config, this.logger);
+          return config.metadata;
+        }
+      );
+      try {
+        return await this.legacyMetadata;
+      } catch (error: unknown) {
+        this.legacyMetadata = undefined;
+        throw error;
+      }
+    });
+  }
+
+  /** Serves each protected resource's RFC 9728 metadata (resource mode only), with CORS. */
+  protectedResourceMetadataRouter(): Router {
+    if (!this.resources) {
+      throw invalidConfig(
+        '`protectedResourceMetadataRouter` is not available in `authorization server` mode.'
+      );
+    }
+    return createResourceMetadataRouter(
+      this.resources.map(({ metadata }) => transpileResourceMetadata(metadata))
+    );
+  }
+
+  /**
+   * Protects routes with bearer tokens verified by a custom function (sync or async).
+   * Issuer, audience and scopes are still checked by the middleware.
+   */
+  bearerAuth(
+    verifyAccessToken: VerifyAccessTokenFunction,
+    config?: Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'>
+  ): RequestHandler;
+  /** Protects routes with JWT access tokens checked against the issuers' JWKS. */
+  bearerAuth(
+    mode: VerifyAccessTokenMode,
+    config?: Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> & VerifyJwtConfig
+  ): RequestHandler;
+  bearerAuth(
+    modeOrVerify: VerifyAccessTokenFunction | VerifyAccessTokenMode,
+    config: HandlerConfig & VerifyJwtConfig = {}
+  ): RequestHandler {
+    const { jwtVerify, remoteJwkSet, remoteJwtSet, ...handlerConfig } = config;
+    const servers = this.serversFor(handlerConfig.resource);
+    const issuers = servers.map((server) => getIssuer(server));
+    const logger = handlerConfig.logger ?? (this.config.logger ? this.logger : undefined);
+
+    if (modeOrVerify !== 'jwt') {
+      return handleBearerAuth({
+        verifyAccessToken: typeof modeOrVerify === 'function' ? modeOrVerify : (undefined as never),
+        issuer: issuerValidator(issuers),
+        logger,
+        ...handlerConfig,
+      });
+    }
+
+    const { audience, requiredScopes, resource, showErrorDetails, issuer } = handlerConfig;
+    const authenticator = new native.NativeAuthenticator({
+      servers: servers.map((server) => nativeServer(server)),
+      options: {
+        jwt: nativeJwtOptions(jwtVerify),
+        jwks: remoteJwkSet ?? remoteJwtSet,
+      },
+      policy: {
+        issuers: typeof issuer === 'string' ? [issuer] : issuers,
+        audience,
+        requiredScopes,
+        resourceMetadata: resource ? createResourceMetadataEndpoint(resource).href : undefined,
+        showErrorDetails,
+      },
+    });
+    type Outcome =
+      | { pending: true; ok?: undefined }
+      | { ok: true; authInfo: AuthInfo; pending?: undefined }
+      | {
+          pending?: undefined;
+          ok: false;
+          error: NativeErrorShape;
+          response: { status: number; body: unknown; wwwAuthenticate?: string };
+        };
+
+    return async function bearerAuthHandler(req, res, next) {
+      const header = req.headers.authorization;
+      let outcome = authenticator.authenticateNow(header) as Outcome;
+      if (outcome.pending) {
+        outcome = (await awaitNative(authenticator.authenticate(header))) as Outcome;
+      }
+      if (outcome.ok === false) {
+        sendFailure(res, outcome, logger, req);
+        return;
+      }
+      if (outcome.ok) {
+        attachAuth(req, outcome.authInfo, logger);
+      }
+      next();
+    };
+  }
+
+  private serversFor(resource: string | undefined): AuthServerConfig[] {
+    if ('server' in this.config) {
+      return [this.config.server];
+    }
+    if (!resource) {
+      throw invalidConfig(resourceRequired);
+    }
+    const found = this.resources?.find(({ metadata }) => metadata.resource === resource);
+    if (!found) {
+      throw invalidConfig(
+        `No token verifier found for the specified resource: \`${resource}\`. Please ensure that this resource is correctly configured in the \`protectedResources\` array in the MCPAuth constructor.`
+      );
+    }
+    return found.metadata.authorizationServers ?? [];
+  }
+}

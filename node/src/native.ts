@@ -1,0 +1,2 @@
+// The generated napi-rs loader; it finds the addon beside it or in a per-platform package.
+export * from '../native/index.js';

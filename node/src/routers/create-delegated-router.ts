@@ -1,0 +1,23 @@
+import cors from 'cors';
+import { Router } from 'express';
+
+import { type CamelCaseAuthorizationServerMetadata } from '../types/oauth.js';
+import { snakeCaseKeysDeep } from '../utils/case.js';
+import { serverMetadataPaths } from '../utils/fetch-server-config.js';
+
+/**
+ * Serves the authorization server's metadata at `/.well-known/oauth-authorization-server`
+ * (legacy mode, for clients of MCP specs before 2025-06-18).
+ *
+ * @deprecated Use protected-resource metadata instead.
+ */
+export const createDelegatedRouter = (
+  getMetadata: () => Promise<CamelCaseAuthorizationServerMetadata>
+): Router => {
+  const router = Router();
+  router.use(serverMetadataPaths.oauth, cors());
+  router.get(serverMetadataPaths.oauth, async (_req, res) => {
+    res.status(200).json(snakeCaseKeysDeep(await getMetadata()));
+  });
+  return router;
+};

@@ -1,0 +1,22 @@
+import { type CamelCaseAuthorizationServerMetadata } from './oauth.js';
+
+export type AuthServerType = 'oauth' | 'oidc';
+
+/** An authorization server whose metadata is known. */
+export type ResolvedAuthServerConfig = {
+  /** The metadata, camelCase. */
+  metadata: CamelCaseAuthorizationServerMetadata;
+  type: AuthServerType;
+};
+
+/** An authorization server whose metadata is fetched on first use (and cached). */
+export type AuthServerDiscoveryConfig = {
+  issuer: string;
+  type: AuthServerType;
+};
+
+export type AuthServerConfig = ResolvedAuthServerConfig | AuthServerDiscoveryConfig;
+
+/** The issuer of a resolved or a discovery config. */
+export const getIssuer = (config: AuthServerConfig): string =>
+  'metadata' in config ? config.metadata.issuer : config.issuer;
