@@ -1,6 +1,44 @@
 # Python package `mcpauth` (python/, bindings/python).
-.PHONY: test-python lint-python
-test-python:
-	@echo "python: no suite yet"
-lint-python:
-	@true
+#
+# The native module is built once, as a release wheel (maturin), and installed into two
+# test virtualenvs: one with the MCP SDK 1.x (FastMCP) and FastAPI, one with the MCP SDK 2.x
+# (MCPServer). Tests run from the repository root so that `import mcpauth` finds the
+# installed wheel, not the sources in python/.
+.PHONY: test-python lint-python python-wheel python-venv
+
+PYTHON ?= python3
+PY_VENV := $(CURDIR)/.venv-python
+PY_VENV2 := $(CURDIR)/.venv-python-mcp2
+PY_WHEELS := $(CARGO_TARGET_DIR)/wheels/python
+PY_TEST_DEPS := pytest==9.2.0 pytest-asyncio==1.5.0 uvicorn==0.54.0 httpx==0.28.1 \
+	'pyjwt[crypto]==2.15.1' cryptography==50.0.2 starlette==1.10.0 pydantic==2.14.4
+PY_PYTEST := -c python/pyproject.toml --rootdir python -p no:cacheprovider
+
+$(PY_VENV)/.ready:
+	$(PYTHON) -m venv $(PY_VENV)
+	$(PY_VENV)/bin/pip install -q maturin==1.16.0 mypy==2.4.1 ruff==0.17.6 fastapi==0.165.0 \
+		'mcp==1.30.0' $(PY_TEST_DEPS)
+	touch $@
+
+$(PY_VENV2)/.ready:
+	$(PYTHON) -m venv $(PY_VENV2)
+	$(PY_VENV2)/bin/pip install -q 'mcp==2.3.0' $(PY_TEST_DEPS)
+	touch $@
+
+python-venv: $(PY_VENV)/.ready $(PY_VENV2)/.ready
+
+## python-wheel: the release wheel of mcpauth (abi3, CPython 3.10+)
+python-wheel: $(PY_VENV)/.ready
+	rm -rf $(PY_WHEELS)
+	cd python && $(PY_VENV)/bin/maturin build --release --locked --quiet -o $(PY_WHEELS)
+
+test-python: python-venv python-wheel
+	$(PY_VENV)/bin/pip install -q --force-reinstall --no-deps $(PY_WHEELS)/mcpauth-*.whl
+	$(PY_VENV2)/bin/pip install -q --force-reinstall --no-deps $(PY_WHEELS)/mcpauth-*.whl
+	$(PY_VENV)/bin/python -m pytest $(PY_PYTEST) -q python/tests
+	$(PY_VENV2)/bin/python -m pytest $(PY_PYTEST) -q python/tests
+
+lint-python: $(PY_VENV)/.ready
+	$(PY_VENV)/bin/ruff format --check python
+	$(PY_VENV)/bin/ruff check python
+	cd python && $(PY_VENV)/bin/mypy --config-file pyproject.toml mcpauth
