@@ -1,6 +1,22 @@
 # Node package `mcp-auth` (node/, bindings/node).
-.PHONY: test-node lint-node
-test-node:
-	@echo "node: no suite yet"
-lint-node:
-	@true
+#
+# The addon is built once (release) by napi into node/native/ together with its generated ESM
+# loader; `npm pack` reuses it. The suite runs twice: against the source tree and against the
+# packed tarball installed into a fresh project.
+.PHONY: test-node lint-node node-deps node-build
+
+NODE_PKG := $(CURDIR)/node
+
+node-deps:
+	cd $(NODE_PKG) && npm ci --no-audit --no-fund
+
+## node-build: the native addon (release) and the compiled TypeScript
+node-build: node-deps
+	cd $(NODE_PKG) && npm run build:native && npm run build:ts
+
+test-node: node-build
+	cd $(NODE_PKG) && node --test --test-concurrency=1 test/*.test.js
+	$(NODE_PKG)/scripts/smoke-tarball.sh
+
+lint-node: node-deps
+	cd $(NODE_PKG) && npx tsc -p tsconfig.json --noEmit

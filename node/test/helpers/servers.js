@@ -1,0 +1,95 @@
+// Real servers on 127.0.0.1 for the tests: a test issuer and Express apps.
+import http from 'node:http';
+
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+
+/** Starts `server` on a random free port of 127.0.0.1; resolves to its base URL. */
+export const listen = (server) =>
+  new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      resolve(`http://127.0.0.1:${port}`);
+    });
+  });
+
+export const close = (server) =>
+  new Promise((resolve) => {
+    server.closeAllConnections?.();
+    server.close(() => resolve());
+  });
+
+/** Serves an Express app; returns `{ url, close }`. */
+export const serve = async (app) => {
+  const server = http.createServer(app);
+  const url = await listen(server);
+  return { url, server, close: () => close(server) };
+};
+
+/**
+ * A local authorization server: discovery documents (OIDC and OAuth), a JWKS and a minting
+ * function. `hits` counts requests per path; `gate` can hold responses back until released.
+ */
+export const startIssuer = async ({ alg = 'RS256', delayMs = 0, metadata: extra = {} } = {}) => {
+  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'key-1', alg, use: 'sig' };
+  const hits = new Map();
+  let base = '';
+  const metadata = () => ({
+    issuer: base,
+    authorization_endpoint: `${base}/authorize`,
+    token_endpoint: `${base}/token`,
+    registration_endpoint: `${base}/register`,
+    jwks_uri: `${base}/jwks`,
+    response_types_supported: ['code'],
+    grant_types_supported: ['authorization_code', 'refresh_token'],
+    code_challenge_methods_supported: ['S256'],
+    userinfo_endpoint: `${base}/userinfo`,
+    ...extra,
+  });
+  const server = http.createServer(async (req, res) => {
+    const path = new URL(req.url, 'http://x').pathname;
+    hits.set(path, (hits.get(path) ?? 0) + 1);
+    if (delayMs) {
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+    const send = (status, body) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (
+      path === '/.well-known/openid-configuration' ||
+      path === '/.well-known/oauth-authorization-server'
+    ) {
+      return send(200, metadata());
+    }
+    if (path === '/jwks') {
+      return send(200, { keys: [jwk] });
+    }
+    return send(404, { error: 'not_found' });
+  });
+  base = await listen(server);
+
+  /** Mints an access token; `claims` override the defaults, `header` the protected header. */
+  const mint = async (claims = {}, { header = {}, expiresIn = '1h' } = {}) => {
+    const now = Math.floor(Date.now() / 1000);
+    const body = { iss: base, sub: 'user-1', client_id: 'client-1', scope: 'read write', ...claims };
+    let jwt = new SignJWT(body).setProtectedHeader({ alg, kid: 'key-1', ...header }).setIssuedAt(now);
+    if (expiresIn) {
+      jwt = jwt.setExpirationTime(expiresIn);
+    }
+    return jwt.sign(privateKey);
+  };
+
+  return {
+    issuer: base,
+    jwksUri: `${base}/jwks`,
+    jwk,
+    publicKey,
+    privateKey,
+    hits,
+    metadata,
+    mint,
+    close: () => close(server),
+  };
+};

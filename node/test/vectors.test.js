@@ -1,0 +1,233 @@
+// Every shared vector in tests/vectors, through the package's public API and real servers.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { after, before, describe, test } from 'node:test';
+
+import express from 'express';
+import {
+  MCPAuth,
+  MCPAuthAuthServerError,
+  MCPAuthBearerAuthError,
+  MCPAuthTokenVerificationError,
+  validateServerConfig,
+} from 'mcp-auth';
+import { createResourceMetadataEndpoint } from 'mcp-auth/utils/create-resource-metadata-endpoint.js';
+import { getWellKnownUrl } from 'mcp-auth/utils/fetch-server-config.js';
+
+import { listen, serve, close } from './helpers/servers.js';
+
+const vectorsDir = process.env.MCP_AUTH_VECTORS ?? new URL('../../tests/vectors/', import.meta.url).pathname;
+const load = (name) => JSON.parse(readFileSync(`${vectorsDir}/${name}`, 'utf8'));
+
+const camel = (o) =>
+  Object.fromEntries(
+    Object.entries(o).map(([k, v]) => [k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase()), v])
+  );
+
+const request = async (url, header) => {
+  const headers = header === null || header === undefined ? {} : { authorization: header };
+  const res = await fetch(url, { headers });
+  return { status: res.status, body: await res.json(), challenge: res.headers.get('www-authenticate') };
+};
+
+describe('tokens.json (jwt mode)', () => {
+  const v = load('tokens.json');
+  let jwks;
+  let app;
+  before(async () => {
+    jwks = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(v.jwks));
+    });
+    const base = await listen(jwks);
+    const metadata = camel({ ...v.metadata, jwks_uri: `${base}/jwks` });
+    const mcpAuth = new MCPAuth({
+      protectedResources: {
+        metadata: { resource: v.resource, authorizationServers: [{ metadata, type: 'oidc' }] },
+      },
+    });
+    const router = express();
+    v.cases.forEach((c, i) => {
+      router.get(
+        `/case/${i}`,
+        mcpAuth.bearerAuth('jwt', {
+          resource: v.resource,
+          audience: c.audience ?? undefined,
+          requiredScopes: c.required_scopes ?? undefined,
+          showErrorDetails: c.show_error_details,
+          jwtVerify: { clockTolerance: c.leeway },
+        }),
+        (req, res) => res.json(req.auth)
+      );
+    });
+    app = await serve(router);
+  });
+  after(async () => {
+    await app.close();
+    await close(jwks);
+  });
+
+  for (const [i, c] of v.cases.entries()) {
+    test(c.name, async () => {
+      const { status, body, challenge } = await request(`${app.url}/case/${i}`, c.header);
+      assert.equal(status, c.expect.status, JSON.stringify(body));
+      if (status === 200) {
+        const e = c.expect.auth_info;
+        assert.equal(body.issuer, e.issuer);
+        assert.equal(body.subject, e.subject);
+        assert.equal(body.clientId, e.client_id ?? '');
+        assert.deepEqual(body.scopes, e.scopes);
+        assert.deepEqual(body.audience, e.audience ?? undefined);
+        assert.equal(body.token, c.header.trim().split(/\s+/)[1]);
+      } else {
+        assert.deepEqual(body, c.expect.body);
+        assert.equal(challenge, c.expect.www_authenticate);
+      }
+    });
+  }
+});
+
+describe('custom_verifiers.json', () => {
+  const v = load('custom_verifiers.json');
+  let app;
+  const errorOf = ({ kind, code, ...d }) => {
+    switch (kind) {
+      case 'token_verification':
+        return new MCPAuthTokenVerificationError(code);
+      case 'bearer_auth': {
+        const details = {};
+        if (d.missing_scopes) details.missingScopes = d.missing_scopes;
+        if ('expected' in d) details.expected = d.expected;
+        if ('actual' in d) details.actual = d.actual;
+        return new MCPAuthBearerAuthError(code, Object.keys(details).length ? details : undefined);
+      }
+      default:
+        return new MCPAuthAuthServerError(code);
+    }
+  };
+  before(async () => {
+    const metadata = {
+      issuer: v.issuer,
+      authorizationEndpoint: `${v.issuer}/authorize`,
+      tokenEndpoint: `${v.issuer}/token`,
+      responseTypesSupported: ['code'],
+      codeChallengeMethodsSupported: ['S256'],
+      registrationEndpoint: `${v.issuer}/register`,
+    };
+    const mcpAuth = new MCPAuth({
+      protectedResources: [
+        { metadata: { resource: v.resource, authorizationServers: [{ metadata, type: 'oauth' }] } },
+      ],
+    });
+    const router = express();
+    v.cases.forEach((c, i) => {
+      // Odd cases use async verifiers, even ones sync: both must behave the same.
+      const verify = (token) => {
+        if (c.raise) throw errorOf(c.raise);
+        return { token, clientId: '', ...c.return };
+      };
+      router.get(
+        `/case/${i}`,
+        mcpAuth.bearerAuth(i % 2 ? async (t) => verify(t) : verify, {
+          resource: v.resource,
+          audience: v.audience,
+          requiredScopes: c.required_scopes,
+          showErrorDetails: c.show_error_details,
+        }),
+        (req, res) => res.json(req.auth)
+      );
+    });
+    app = await serve(router);
+  });
+  after(() => app.close());
+
+  for (const [i, c] of v.cases.entries()) {
+    test(c.name, async () => {
+      const expect = c.expect_node ?? c.expect;
+      const { status, body, challenge } = await request(`${app.url}/case/${i}`, 'Bearer any-token');
+      assert.equal(status, expect.status, JSON.stringify(body));
+      if (status === 200) {
+        assert.equal(body.issuer, c.return.issuer);
+        assert.equal(body.token, 'any-token');
+      } else {
+        assert.deepEqual(body, expect.body);
+        assert.equal(challenge, expect.www_authenticate);
+      }
+    });
+  }
+});
+
+describe('well_known_urls.json', () => {
+  const v = load('well_known_urls.json');
+  for (const c of v.cases) {
+    test(c.issuer, () => {
+      assert.equal(getWellKnownUrl(c.issuer, 'oauth'), c.oauth);
+      assert.equal(getWellKnownUrl(c.issuer, 'oidc'), c.oidc);
+    });
+  }
+  for (const c of v.errors) {
+    test(`rejects ${c.issuer}`, () => {
+      assert.throws(() => getWellKnownUrl(c.issuer, 'oidc'), (e) => e instanceof Error && e.message.length > 0);
+    });
+  }
+});
+
+describe('resource_metadata.json', () => {
+  const v = load('resource_metadata.json');
+  for (const c of v.urls) {
+    test(`URL of ${c.resource}`, () => {
+      assert.equal(createResourceMetadataEndpoint(c.resource).href, c.url);
+    });
+  }
+  for (const c of v.url_errors) {
+    test(`rejects ${c.resource}`, () => {
+      assert.throws(
+        () => new MCPAuth({ protectedResources: { metadata: { resource: c.resource } } }).protectedResourceMetadataRouter(),
+        (e) => e instanceof MCPAuthAuthServerError && e.code === 'invalid_server_config'
+      );
+    });
+  }
+  for (const [i, c] of v.documents.entries()) {
+    test(`document ${i}`, async () => {
+      const mcpAuth = new MCPAuth({
+        protectedResources: {
+          metadata: {
+            ...camel(c.metadata),
+            authorizationServers: c.issuers.map((issuer) => ({ issuer, type: 'oidc' })),
+          },
+        },
+      });
+      const app = await serve(express().use(mcpAuth.protectedResourceMetadataRouter()));
+      try {
+        const path = new URL(createResourceMetadataEndpoint(c.metadata.resource)).pathname;
+        const res = await fetch(`${app.url}${path}`);
+        assert.equal(res.status, 200);
+        assert.equal(res.headers.get('access-control-allow-origin'), '*');
+        // Key order is part of the document.
+        assert.equal(await res.text(), JSON.stringify(c.expected));
+      } finally {
+        await app.close();
+      }
+    });
+  }
+});
+
+describe('server_metadata_validation.json', () => {
+  const v = load('server_metadata_validation.json');
+  for (const c of v.cases) {
+    test(c.name, () => {
+      const result = validateServerConfig({ metadata: camel(c.metadata), type: 'oauth' }, true);
+      const errors = c.errors_node ?? c.errors;
+      assert.equal(result.isValid, c.is_valid);
+      assert.deepEqual((result.errors ?? []).map((e) => e.code), errors);
+      assert.equal('errors' in result, errors.length > 0);
+      assert.deepEqual(result.warnings.map((w) => w.code), c.warnings);
+      if (!c.schema_error) {
+        assert.deepEqual(result.successes.map((s) => s.code), c.successes_node ?? c.successes);
+      }
+      const quiet = validateServerConfig({ metadata: camel(c.metadata), type: 'oauth' });
+      assert.equal('successes' in quiet, false);
+    });
+  }
+});
