@@ -1,0 +1,81 @@
+"""The documentation's Python code, run as written against a local issuer."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, Dict
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount
+
+from mcpauth.types import AuthInfo
+from support import Issuer, Server
+
+SNIPPETS = Path(__file__).parent / "docs_snippets"
+
+
+def run_snippet(name: str, **names: Any) -> Dict[str, Any]:
+    namespace: Dict[str, Any] = {"__name__": f"docs_{name}", **names}
+    exec(compile((SNIPPETS / f"{name}.py").read_text(), str(SNIPPETS / f"{name}.py"), "exec"), namespace)
+    return namespace
+
+
+def test_getting_started(issuer: Issuer, capfd: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("mcp.server.fastmcp")
+    from mcp_compat import TokenHolder, session
+
+    ns = run_snippet("getting_started", AUTH_ISSUER=issuer.url)
+    resource_id = ns["resource_id"]
+    with Server(ns["app"]) as srv, httpx.Client(base_url=srv.url) as client:
+        prm = client.get("/.well-known/oauth-protected-resource/notes")
+        assert prm.json() == {
+            "resource": resource_id,
+            "scopes_supported": ["read:notes", "write:notes"],
+            "authorization_servers": [issuer.url],
+        }
+        r = client.get("/sse")
+        assert r.status_code == 401
+        assert r.headers["www-authenticate"] == (
+            'Bearer scope="read:notes", '
+            'resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/notes"'
+        )
+        r = client.get("/sse", headers={"Authorization": f"Bearer {issuer.token(aud=resource_id, scope='write:notes')}"})
+        assert r.status_code == 403
+
+        async def call() -> Any:
+            holder = TokenHolder(issuer.token(aud=resource_id, scope="read:notes"))
+            async with session(f"{srv.url}/sse", holder, "sse") as s:
+                return await s.call_tool("add", {"a": 2, "b": 3})
+
+        result = asyncio.run(call())
+    assert result.content[0].text == "5"
+    assert "Authenticated user: {'iss': '" + issuer.url in capfd.readouterr().out
+
+
+def test_configure_server_pages(issuer: Issuer) -> None:
+    async def verify_token(token: str) -> Any:
+        if token != "good":
+            return None
+        return AuthInfo(token=token, issuer=issuer.url, subject="u", scopes=["read", "write"],
+                        audience="https://api.example.com/notes", claims={})
+
+    ns = run_snippet(
+        "configure_server",
+        AUTH_ISSUER=issuer.url,
+        METADATA_URL=f"{issuer.url}/.well-known/openid-configuration",
+        verify_token=verify_token,
+    )
+    assert ns["mcp_auth_config"].metadata.issuer == issuer.url
+    app = Starlette(routes=[Mount("/", app=Starlette(), middleware=[Middleware(ns["bearer_auth_custom"])])])
+    with Server(app) as srv, httpx.Client(base_url=srv.url) as client:
+        r = client.get("/", headers={"Authorization": "Bearer bad"})
+        assert r.status_code == 401
+        assert r.json() == {
+            "error": "token_verification_failed",
+            "error_description": "The token verification failed due to an error in the verification process.",
+        }
+        assert client.get("/", headers={"Authorization": "Bearer good"}).status_code == 404  # reached the app
