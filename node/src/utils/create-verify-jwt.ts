@@ -19,6 +19,8 @@ type NativeOutcome =
 
 type NativeVerifier = InstanceType<typeof native.NativeJwtVerifier>;
 
+type NativeJwtOptions = ReturnType<typeof nativeJwtOptions>;
+
 const units: Record<string, number> = {
   s: 1, sec: 1, secs: 1, second: 1, seconds: 1,
   m: 60, min: 60, mins: 60, minute: 60, minutes: 60,
@@ -108,23 +110,61 @@ const CryptoKeyClass = (globalThis as { CryptoKey?: new () => unknown }).CryptoK
 const isCryptoKey = (key: unknown): key is CryptoKey =>
   CryptoKeyClass !== undefined && key instanceof CryptoKeyClass;
 
+/** The `kid` of a token's protected header, if any. */
+const kidOf = (token: string): string | undefined => {
+  const header = decodePart(token.split('.')[0]);
+  return typeof header?.kid === 'string' ? header.kid : undefined;
+};
+
+type VerifierFor = (token: string) => NativeVerifier;
+
+/**
+ * A single key given directly verifies whatever `kid` the token names (jose's rule for keys, as
+ * opposed to key sets), so the key is presented to core under the token's `kid`.
+ * TODO(core): a static single key that matches any `kid` would make this unnecessary.
+ */
+const singleKey = (jwk: Record<string, unknown>, jwt: NativeJwtOptions): VerifierFor => {
+  const byKid = new Map<string, NativeVerifier>();
+  const { kid: _ignored, ...bare } = jwk;
+  return (token) => {
+    const kid = kidOf(token) ?? '';
+    let verifier = byKid.get(kid);
+    if (!verifier) {
+      const keyed = kid ? { ...bare, kid } : bare;
+      verifier = callNative(() => native.NativeJwtVerifier.fromJwks(keyed, jwt));
+      if (byKid.size < 64) {
+        byKid.set(kid, verifier);
+      }
+    }
+    return verifier;
+  };
+};
+
 /** A key as a native verifier; private keys verify with their public half. */
-const verifierForKey = (key: KeyInput, jwt: ReturnType<typeof nativeJwtOptions>): NativeVerifier => {
+const verifierForKey = (key: KeyInput, jwt: NativeJwtOptions): VerifierFor => {
   if (key instanceof Uint8Array) {
-    return native.NativeJwtVerifier.fromSecret(key, jwt);
+    const verifier = native.NativeJwtVerifier.fromSecret(key, jwt);
+    return () => verifier;
   }
   if (key instanceof KeyObject || isCryptoKey(key)) {
     const object = key instanceof KeyObject ? key : KeyObject.from(key);
     if (object.type === 'secret') {
-      return native.NativeJwtVerifier.fromSecret(object.export(), jwt);
+      const verifier = native.NativeJwtVerifier.fromSecret(object.export(), jwt);
+      return () => verifier;
     }
     const publicKey = object.type === 'private' ? createPublicKey(object) : object;
-    return callNative(() => native.NativeJwtVerifier.fromJwks(publicKey.export({ format: 'jwk' }), jwt));
+    return singleKey(publicKey.export({ format: 'jwk' }) as Record<string, unknown>, jwt);
   }
-  if (typeof key === 'object' && key !== null && ('keys' in key || 'kty' in key)) {
-    return callNative(() => native.NativeJwtVerifier.fromJwks(key, jwt));
+  if (typeof key === 'object' && key !== null && 'keys' in key) {
+    const verifier = callNative(() => native.NativeJwtVerifier.fromJwks(key, jwt));
+    return () => verifier;
   }
-  throw new TypeError('Unsupported key: expected a JWK, a JWK Set, a KeyObject, a CryptoKey or a Uint8Array.');
+  if (typeof key === 'object' && key !== null && 'kty' in key) {
+    return singleKey(key as Record<string, unknown>, jwt);
+  }
+  throw new TypeError(
+    'Unsupported key: expected a JWK, a JWK Set, a KeyObject, a CryptoKey or a Uint8Array.'
+  );
 };
 
 const decodePart = (part: string | undefined): Record<string, unknown> | undefined => {
@@ -146,7 +186,7 @@ const verifierFromGetKey = (
   options: JWTVerifyOptions | undefined
 ): VerifyAccessTokenFunction => {
   const jwt = nativeJwtOptions(options);
-  const byKey = new WeakMap<object, NativeVerifier>();
+  const byKey = new WeakMap<object, VerifierFor>();
   // Malformed tokens get core's answer: an empty key set never verifies, it only explains.
   const malformed = native.NativeJwtVerifier.fromJwks({ keys: [] }, jwt);
   return async (token: string) => {
@@ -170,14 +210,14 @@ const verifierFromGetKey = (
       throw new MCPAuthTokenVerificationError('invalid_token', { code, cause: error });
     }
     const cacheable = typeof key === 'object' && key !== null;
-    let verifier = cacheable ? byKey.get(key as object) : undefined;
-    if (!verifier) {
-      verifier = verifierForKey(key as KeyInput, jwt);
+    let verifierFor = cacheable ? byKey.get(key as object) : undefined;
+    if (!verifierFor) {
+      verifierFor = verifierForKey(key as KeyInput, jwt);
       if (cacheable) {
-        byKey.set(key as object, verifier);
+        byKey.set(key as object, verifierFor);
       }
     }
-    return verifyWith(verifier, token, options);
+    return verifyWith(verifierFor(token), token, options);
   };
 };
 
@@ -210,9 +250,10 @@ export const createVerifyJwt = (
     return verifierFromGetKey(getKey as JWTVerifyGetKey, options);
   }
   const jwt = nativeJwtOptions(options);
-  const verifier =
-    typeof getKey === 'string' || getKey instanceof URL
-      ? native.NativeJwtVerifier.remote(String(getKey), remoteJwkSet, jwt)
-      : verifierForKey(getKey, jwt);
-  return (token: string) => verifyWith(verifier, token, options);
+  if (typeof getKey === 'string' || getKey instanceof URL) {
+    const verifier = native.NativeJwtVerifier.remote(String(getKey), remoteJwkSet, jwt);
+    return (token: string) => verifyWith(verifier, token, options);
+  }
+  const verifierFor = verifierForKey(getKey, jwt);
+  return (token: string) => verifyWith(verifierFor(token), token, options);
 };
