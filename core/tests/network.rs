@@ -427,3 +427,35 @@ fn blocking_calls_work_outside_and_inside_a_runtime() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     assert!(rt.block_on(async { fetch() }).is_ok());
 }
+
+#[tokio::test]
+async fn discovered_metadata_is_refreshed_after_its_ttl() {
+    let s = TestServer::start();
+    let issuer = serve_issuer(&s, "ttl", &["rsa-1"]);
+    let mut opts = VerifierOptions {
+        fetch: quick(),
+        metadata_ttl: Duration::from_millis(200),
+        ..VerifierOptions::default()
+    };
+    opts.jwks.timeout = Duration::from_millis(500);
+    let v = TokenVerifier::new(
+        vec![AuthServer::Discovery {
+            issuer: issuer.clone(),
+            server_type: Some(AuthServerType::Oidc),
+        }],
+        opts,
+    );
+    let token = mint(&issuer, "rsa-1");
+    v.verify(&token).await.unwrap();
+    v.verify(&token).await.unwrap();
+    assert_eq!(s.hits("/ttl/.well-known/openid-configuration"), 1);
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    // Expired: refreshed once; while the server fails, the old metadata keeps serving.
+    s.set("/ttl/.well-known/openid-configuration", Reply::status(503));
+    v.verify(&token).await.unwrap();
+    assert_eq!(s.hits("/ttl/.well-known/openid-configuration"), 2);
+    // The failed refresh is not retried on every request.
+    v.verify(&token).await.unwrap();
+    assert!(v.verify_now(&token).is_ready());
+    assert_eq!(s.hits("/ttl/.well-known/openid-configuration"), 2);
+}

@@ -197,6 +197,30 @@ fn resource_metadata() {
         assert_eq!(err.code(), "invalid_server_config", "{r}");
         assert!(err.to_string().contains(r), "{err}");
     }
+    for case in doc["config_errors"].as_array().unwrap() {
+        let resources: Vec<(&str, Vec<&str>)> = case["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let issuers = r["issuers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i.as_str().unwrap())
+                    .collect();
+                (r["resource"].as_str().unwrap(), issuers)
+            })
+            .collect();
+        for (flavor, key) in [(Flavor::Python, "python"), (Flavor::Node, "node")] {
+            let err = resource::validate_resources(&resources, flavor).unwrap_err();
+            assert_eq!(err.code(), "invalid_server_config");
+            assert_eq!(
+                err.details().cause.as_ref().unwrap()["error_description"],
+                case[key]
+            );
+        }
+    }
     for case in doc["documents"].as_array().unwrap() {
         let fields = case["metadata"].as_object().unwrap();
         let got = resource::protected_resource_metadata(fields, &strs(&case["issuers"]));

@@ -455,6 +455,14 @@ resource_doc = {
         {"resource": "my-api-2"},
         {"resource": "urn:example:resource"},
     ],
+    "config_errors": [
+        {"resources": [{"resource": RESOURCE, "issuers": [ISS]}, {"resource": RESOURCE, "issuers": []}],
+         "python": "The resource metadata ('%s') is duplicated." % RESOURCE,
+         "node": "The resource metadata (`%s`) is duplicated." % RESOURCE},
+        {"resources": [{"resource": RESOURCE, "issuers": [ISS, OTHER_ISS, ISS]}],
+         "python": "The authorization server ('%s') for resource '%s' is duplicated." % (ISS, RESOURCE),
+         "node": "The authorization server (`%s`) for resource `%s` is duplicated." % (ISS, RESOURCE)},
+    ],
     "documents": [
         {"metadata": {"resource": RESOURCE, "scopes_supported": ["read", "write"]},
          "issuers": [ISS, OTHER_ISS],

@@ -13,6 +13,8 @@ use super::validate::{validate_server_config, ValidationResult};
 use crate::error::{codes, Error, Flavor, Result};
 
 pub const DEFAULT_TTL: Duration = Duration::from_secs(3600);
+/// After a failed refresh, the old metadata serves this long before the next attempt.
+const RETRY_AFTER: Duration = Duration::from_secs(30);
 /// Different issuers a process can track; beyond it the stalest entry is dropped.
 const MAX_ENTRIES: usize = 256;
 
@@ -48,7 +50,14 @@ impl MetadataCache {
     ) -> Option<Discovered> {
         let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         let e = map.get(&(issuer.to_string(), ty))?;
-        e.value.clone().filter(|v| v.fetched_at.elapsed() < ttl)
+        // Stale metadata keeps serving while a failed refresh cools down.
+        let cooling = e
+            .last_failure
+            .as_ref()
+            .is_some_and(|(at, _)| at.elapsed() < RETRY_AFTER);
+        e.value
+            .clone()
+            .filter(|v| cooling || v.fetched_at.elapsed() < ttl)
     }
 
     /// The config, fetching it if absent or older than `ttl`.
