@@ -252,9 +252,10 @@ pub enum KeySource {
 }
 
 impl KeySource {
+    /// One key given directly; it verifies tokens whatever `kid` they name.
     pub fn static_key(key: Key) -> Self {
         KeySource::Static(Arc::new(KeySet {
-            keys: vec![Arc::new(key)],
+            keys: vec![Arc::new(key.standalone())],
         }))
     }
 }

@@ -133,6 +133,9 @@ pub struct Key {
     pub alg: Option<String>,
     use_: Option<String>,
     key_ops: Option<Vec<String>>,
+    /// A key given on its own (not in a set) verifies whatever `kid` a token names, as jose's
+    /// `jwtVerify(token, key)` does.
+    any_kid: bool,
     material: Material,
 }
 
@@ -202,6 +205,7 @@ impl Key {
                     .filter_map(|x| x.as_str().map(str::to_string))
                     .collect()
             }),
+            any_kid: false,
             material,
         })
     }
@@ -215,14 +219,21 @@ impl Key {
             alg: None,
             use_: None,
             key_ops: None,
+            any_kid: true,
             material: Material::Jwt(DecodingKey::from_secret(secret)),
         }
+    }
+
+    /// This key, usable for a token with any `kid`.
+    pub fn standalone(mut self) -> Key {
+        self.any_kid = true;
+        self
     }
 
     /// Whether this key may verify `alg` for a token whose header names `kid` (jose's rules).
     pub fn fits(&self, alg: Alg, kid: Option<&str>) -> bool {
         if let Some(k) = kid {
-            if self.kid.as_deref() != Some(k) {
+            if !self.any_kid && self.kid.as_deref() != Some(k) {
                 return false;
             }
         }
@@ -282,7 +293,14 @@ impl KeySet {
                 return Err(Error::token(codes::TOKEN_VERIFICATION_FAILED)
                     .with_cause("The JWK Set's `keys` is not an array."))
             }
-            None if v.get("kty").is_some() => vec![v],
+            None if v.get("kty").is_some() => {
+                // One JWK given on its own, not a published set: any `kid` may use it.
+                let keys = Key::from_jwk(v)
+                    .map(|k| Arc::new(k.standalone()))
+                    .into_iter()
+                    .collect();
+                return Ok(KeySet { keys });
+            }
             None => {
                 return Err(Error::token(codes::TOKEN_VERIFICATION_FAILED)
                     .with_cause("The document is neither a JWK Set nor a JWK."))
@@ -303,5 +321,38 @@ impl KeySet {
         kid: Option<&'a str>,
     ) -> impl Iterator<Item = &'a Arc<Key>> + 'a {
         self.keys.iter().filter(move |k| k.fits(alg, kid))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_standalone_key_ignores_kid_but_a_set_does_not() {
+        let secret = Key::from_secret(b"s3cret");
+        assert!(secret.fits(Alg::HS256, Some("whatever")));
+        assert!(!secret.fits(Alg::RS256, None));
+        let jwk = json!({"kty": "OKP", "crv": "Ed25519", "kid": "a",
+                         "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"});
+        let single = KeySet::from_json(&jwk).unwrap();
+        assert_eq!(single.candidates(Alg::EdDSA, Some("b")).count(), 1);
+        let set = KeySet::from_json(&json!({ "keys": [jwk] })).unwrap();
+        assert_eq!(set.candidates(Alg::EdDSA, Some("b")).count(), 0);
+        assert_eq!(set.candidates(Alg::EdDSA, Some("a")).count(), 1);
+        assert_eq!(set.candidates(Alg::ES256, Some("a")).count(), 0);
+    }
+
+    #[test]
+    fn unusable_keys_are_skipped() {
+        let set = KeySet::from_json(&json!({"keys": [
+            {"kty": "XYZ"}, {"kty": "oct", "k": "c2VjcmV0"}, {"kty": "RSA", "n": "AQAB", "e": "AQAB"},
+            {"kty": "EC", "crv": "P-521", "x": "AA", "y": "AA"}, "not an object"
+        ]}))
+        .unwrap();
+        assert!(set.keys.is_empty());
+        assert!(KeySet::from_json(&json!({"keys": 1})).is_err());
+        assert!(KeySet::from_json(&json!([1])).is_err());
     }
 }
