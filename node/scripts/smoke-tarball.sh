@@ -10,13 +10,20 @@ echo "packed $tarball ($(du -h "$work/$tarball" | cut -f1))"
 cd "$work"
 printf '{ "name": "mcp-auth-smoke", "version": "1.0.0", "private": true, "type": "module" }\n' > package.json
 # The test tools come from the source tree's lock file versions; mcp-auth from the tarball only.
+version() { node -p "require('$here/node_modules/$1/package.json').version"; }
 npm install --no-audit --no-fund --silent "./$tarball" \
-  "express@$(node -p "require('$here/node_modules/express/package.json').version")" \
-  "jose@$(node -p "require('$here/node_modules/jose/package.json').version")" \
-  "@modelcontextprotocol/sdk@$(node -p "require('$here/node_modules/@modelcontextprotocol/sdk/package.json').version")" \
-  "zod@$(node -p "require('$here/node_modules/zod/package.json').version")"
+  "express@$(version express)" "jose@$(version jose)" "zod@$(version zod)" \
+  "@modelcontextprotocol/sdk@$(version @modelcontextprotocol/sdk)" \
+  "typescript@$(version typescript)" "@types/express@$(version @types/express)" \
+  "@types/node@$(version @types/node)"
 test ! -e node_modules/mcp-auth/src || { echo "sources were packed" >&2; exit 1; }
 ls node_modules/mcp-auth/native/*.node >/dev/null
+# A TypeScript consumer: the documented calls type-check, and `req.auth` / `authInfo` carry
+# the fields this package adds to the MCP SDK's AuthInfo.
+cp "$here/test/fixtures/consumer.ts" ./consumer.ts
+printf '{ "compilerOptions": { "target": "ES2022", "module": "NodeNext", "moduleResolution": "NodeNext", "strict": true, "noEmit": true, "skipLibCheck": true, "types": ["node"] }, "files": ["consumer.ts"] }\n' > tsconfig.json
+npx tsc -p tsconfig.json
+echo "consumer.ts type-checks against the installed package"
 cp -r "$here/test" ./test
 rm -f ./test/tarball.test.js
 MCP_AUTH_VECTORS="$here/../tests/vectors" MCP_AUTH_INSTALLED=1 node --test --test-concurrency=1 test/*.test.js

@@ -140,3 +140,15 @@ export class MCPAuthTokenVerificationError extends MCPAuthError {
     withCause(this, cause);
   }
 }
+
+/**
+ * The name the bearer-auth documentation uses for token-verification failures;
+ * `'jwt_verification_failed'` means `'token_verification_failed'`.
+ *
+ * @deprecated Use {@link MCPAuthTokenVerificationError}.
+ */
+export class MCPAuthJwtVerificationError extends MCPAuthTokenVerificationError {
+  constructor(code: MCPAuthTokenVerificationErrorCode | 'jwt_verification_failed', cause?: unknown) {
+    super(code === 'jwt_verification_failed' ? 'token_verification_failed' : code, cause);
+  }
+}

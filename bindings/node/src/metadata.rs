@@ -31,8 +31,12 @@ pub fn parse_server_metadata(
     server_type_name: String,
     expected_issuer: Option<String>,
 ) -> napi::Result<Value> {
-    let config = metadata::finish(value, server_type(&server_type_name)?, expected_issuer.as_deref())
-        .map_err(to_napi)?;
+    let config = metadata::finish(
+        value,
+        server_type(&server_type_name)?,
+        expected_issuer.as_deref(),
+    )
+    .map_err(to_napi)?;
     Ok(config.metadata.to_json())
 }
 
