@@ -35,6 +35,7 @@ python-wheel: $(PY_VENV)/.ready
 test-python: python-venv python-wheel
 	$(PY_VENV)/bin/pip install -q --force-reinstall --no-deps $(PY_WHEELS)/mcpauth-*.whl
 	$(PY_VENV2)/bin/pip install -q --force-reinstall --no-deps $(PY_WHEELS)/mcpauth-*.whl
+	$(PY_VENV)/bin/python -m mypy.stubtest mcpauth._core
 	$(PY_VENV)/bin/python -m pytest $(PY_PYTEST) -q python/tests
 	$(PY_VENV2)/bin/python -m pytest $(PY_PYTEST) -q python/tests
 

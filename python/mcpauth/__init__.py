@@ -45,9 +45,7 @@ class MCPAuth:
         if server and protected_resources:
             raise _invalid("Either `server` or `protected_resources` must be provided, but not both.")
         # Each instance gets its own variable, so two MCPAuth never see each other's users.
-        self._context_var: ContextVar[Optional[AuthInfo]] = context_var or ContextVar(
-            _context_var_name, default=None
-        )
+        self._context_var: ContextVar[Optional[AuthInfo]] = context_var or ContextVar(_context_var_name, default=None)
         self._scope_key = new_scope_key()
         self._warned_no_audience: set = set()  # type: ignore[type-arg]
         self._handler: MCPAuthHandler

@@ -1,15 +1,39 @@
 """Native core of mcpauth (Rust). Conversions only; see the pure-Python API for docs."""
 
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union, final
+
+from typing_extensions import Self, TypeAlias
+
+__all__ = [
+    "__version__",
+    "Authenticator",
+    "CoreError",
+    "Failure",
+    "JwtVerifier",
+    "Policy",
+    "TokenVerifier",
+    "fetch_server_config",
+    "fetch_server_config_spawn",
+    "jwks_fetch_count",
+    "parse_authorization",
+    "parse_metadata",
+    "protected_resource_metadata",
+    "resource_metadata_path",
+    "resource_metadata_url",
+    "validate_resources",
+    "validate_server_config",
+    "well_known_url",
+]
 
 __version__: str
 
-Done = Callable[[bool, Any], None]
-ServerSpec = Tuple[str, Optional[Dict[str, Any]], Optional[str]]
+_Done: TypeAlias = Callable[[bool, Any], None]
+_ServerSpec: TypeAlias = Tuple[str, Optional[Dict[str, Any]], Optional[str]]
 
 class CoreError(Exception):
     """args: (kind, code, message, details_json | None)."""
 
+@final
 class Failure:
     @property
     def status(self) -> int: ...
@@ -24,50 +48,54 @@ class Failure:
     @property
     def reason(self) -> str: ...
 
+@final
 class TokenVerifier:
-    def __init__(
-        self,
-        servers: Sequence[ServerSpec],
+    def __new__(
+        cls,
+        servers: Sequence[_ServerSpec],
         leeway: float = 60.0,
         algorithms: Optional[List[str]] = None,
         check_issuer: bool = True,
-    ) -> None: ...
+    ) -> Self: ...
     def issuers(self) -> List[str]: ...
     def check_issuer(self, issuer: str) -> None: ...
     def verify_now(self, token: str) -> Optional[Dict[str, Any]]: ...
     def verify_blocking(self, token: str) -> Dict[str, Any]: ...
-    def verify_spawn(self, token: str, done: Done) -> None: ...
+    def verify_spawn(self, token: str, done: _Done) -> None: ...
 
+@final
 class JwtVerifier:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         source: Union[str, bytes, Dict[str, Any]],
         leeway: float = 60.0,
         algorithms: Optional[List[str]] = None,
         headers: Optional[List[Tuple[str, str]]] = None,
-    ) -> None: ...
+    ) -> Self: ...
     def verify_now(self, token: str) -> Optional[Dict[str, Any]]: ...
     def verify_blocking(self, token: str) -> Dict[str, Any]: ...
-    def verify_spawn(self, token: str, done: Done) -> None: ...
+    def verify_spawn(self, token: str, done: _Done) -> None: ...
 
+@final
 class Policy:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         issuers: Optional[List[str]] = None,
         audience: Optional[str] = None,
         required_scopes: Optional[List[str]] = None,
         resource_metadata: Optional[str] = None,
         show_error_details: bool = False,
-    ) -> None: ...
+    ) -> Self: ...
     def check(self, info: Dict[str, Any]) -> None: ...
     def respond(
         self, kind: str, code: str, message: Optional[str] = None, details_json: Optional[str] = None
     ) -> Failure: ...
 
+@final
 class Authenticator:
-    def __init__(self, verifier: TokenVerifier, policy: Policy) -> None: ...
+    def __new__(cls, verifier: TokenVerifier, policy: Policy) -> Self: ...
     def authenticate_now(self, header: Union[bytes, str, None]) -> Union[Dict[str, Any], Failure, None]: ...
-    def authenticate_spawn(self, header: Union[bytes, str, None], done: Done) -> None: ...
+    def authenticate_spawn(self, header: Union[bytes, str, None], done: _Done) -> None: ...
     def respond(
         self, kind: str, code: str, message: Optional[str] = None, details_json: Optional[str] = None
     ) -> Failure: ...
@@ -85,7 +113,7 @@ def fetch_server_config_spawn(
     transpile: Optional[Callable[[Dict[str, Any]], Dict[str, Any]]],
     check_issuer: bool,
     by_url: bool,
-    done: Done,
+    done: _Done,
 ) -> None: ...
 def well_known_url(issuer: str, server_type: str) -> str: ...
 def parse_metadata(data: Dict[str, Any]) -> Dict[str, Any]: ...

@@ -34,9 +34,7 @@ def from_core(err: BaseException) -> BaseException:
     cause: Any = err.__cause__ if err.__cause__ is not None else details.get("cause")
     exc: MCPAuthException
     if kind == "bearer_auth":
-        exc = MCPAuthBearerAuthException(
-            code, MCPAuthBearerAuthExceptionDetails(**details) if details else None
-        )
+        exc = MCPAuthBearerAuthException(code, MCPAuthBearerAuthExceptionDetails(**details) if details else None)
     elif kind == "token_verification":
         exc = MCPAuthTokenVerificationException(code, cause)
     elif kind == "auth_server":

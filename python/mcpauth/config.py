@@ -113,6 +113,8 @@ class ResourceServerConfig(BaseModel):
 if TYPE_CHECKING:
     from .utils._fetch_server_config import (
         fetch_server_config as fetch_server_config,
+    )
+    from .utils._fetch_server_config import (
         fetch_server_config_by_well_known_url as fetch_server_config_by_well_known_url,
     )
 

@@ -59,7 +59,7 @@ class MCPAuthException(Exception):
         return data
 
 
-def _rebuild(cls: type, code: Any, message: str, cause: Any) -> MCPAuthException:
+def _rebuild(cls: Any, code: Any, message: str, cause: Any) -> MCPAuthException:
     exc = cls.__new__(cls)
     Exception.__init__(exc, message)
     exc.code, exc.message, exc.cause = code, message, cause
@@ -94,7 +94,8 @@ class MCPAuthAuthServerException(MCPAuthException):
         super().__init__(
             code,
             auth_server_exception_description.get(
-                code, "An exception occurred with the authorization server."  # type: ignore[call-overload]
+                code,
+                "An exception occurred with the authorization server.",  # type: ignore[call-overload]
             ),
             cause,
         )
@@ -141,7 +142,8 @@ class MCPAuthBearerAuthException(MCPAuthException):
         super().__init__(
             code,
             bearer_auth_exception_description.get(
-                code, "An exception occurred with the Bearer auth."  # type: ignore[call-overload]
+                code,
+                "An exception occurred with the Bearer auth.",  # type: ignore[call-overload]
             ),
             cause,
         )
@@ -175,7 +177,8 @@ class MCPAuthTokenVerificationException(MCPAuthException):
         super().__init__(
             code,
             token_verification_exception_description.get(
-                code, "An exception occurred while verifying the token."  # type: ignore[call-overload]
+                code,
+                "An exception occurred while verifying the token.",  # type: ignore[call-overload]
             ),
             cause,
         )

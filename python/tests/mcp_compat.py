@@ -64,9 +64,13 @@ async def session(url: str, holder: TokenHolder, transport: str) -> AsyncIterato
             yield s
 
 
+def is_error(result: Any) -> bool:
+    return bool(getattr(result, "is_error", None) or getattr(result, "isError", None))
+
+
 def text(result: Any) -> str:
-    assert not result.isError, result
+    assert not is_error(result), result
     return str(result.content[0].text)
 
 
-__all__: List[str] = ["MCP_MAJOR", "TokenHolder", "new_server", "http_app", "sse_app", "session", "text"]
+__all__: List[str] = ["MCP_MAJOR", "TokenHolder", "new_server", "http_app", "sse_app", "session", "text", "is_error"]

@@ -114,8 +114,14 @@ class Issuer:
             ]
         )
 
-    def token(self, sub: str = "user-1", scope: Optional[str] = "read write", aud: Any = None,
-              lifetime: int = 3600, **claims: Any) -> str:
+    def token(
+        self,
+        sub: str = "user-1",
+        scope: Optional[str] = "read write",
+        aud: Any = None,
+        lifetime: int = 3600,
+        **claims: Any,
+    ) -> str:
         now = int(time.time())
         payload: Dict[str, Any] = {"iss": self.url, "sub": sub, "iat": now, "exp": now + lifetime}
         if scope is not None:
@@ -133,5 +139,3 @@ class Issuer:
 def run_in_thread(fn: Callable[[], Any]) -> Any:
     """Runs an asyncio entry point in a fresh loop (clients that want their own loop)."""
     return asyncio.run(fn())
-
-

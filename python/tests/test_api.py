@@ -8,6 +8,7 @@ import warnings
 from contextvars import ContextVar
 
 import pytest
+from pydantic import ValidationError
 from starlette.routing import Route, Router
 
 import mcpauth
@@ -55,40 +56,101 @@ def resource(rid: str = "https://api.example.com/notes", servers: list = [SERVER
 
 
 MODULE_NAMES = {
-    "mcpauth": ["MCPAuth", "AuthorizationServerHandler", "AuthServerModeConfig", "MCPAuthHandler",
-                "ResourceServerHandler", "ResourceServerModeConfig", "BearerAuthConfig", "AuthInfo",
-                "ResourceServerConfig", "VerifyAccessTokenFunction", "AuthServerConfig",
-                "MCPAuthAuthServerException", "AuthServerExceptionCode", "_context_var_name"],
-    "mcpauth.config": ["ProtectedResourceMetadataBase", "ProtectedResourceMetadata", "AuthorizationServerMetadata",
-                       "AuthServerType", "AuthorizationServerMetadataDefaults", "AuthServerConfig",
-                       "ServerMetadataPaths", "ResourceServerConfig", "ResourceServerMetadata",
-                       "fetch_server_config", "fetch_server_config_by_well_known_url"],
-    "mcpauth.types": ["ResourceServerMetadata", "ResourceServerConfig", "Record", "AuthInfo",
-                      "VerifyAccessTokenFunction", "NonEmptyString", "JwtPayload"],
-    "mcpauth.exceptions": ["ExceptionCause", "MCPAuthException", "MCPAuthConfigException", "AuthServerExceptionCode",
-                           "auth_server_exception_description", "MCPAuthAuthServerException",
-                           "BearerAuthExceptionCode", "bearer_auth_exception_description",
-                           "MCPAuthBearerAuthExceptionDetails", "MCPAuthBearerAuthException",
-                           "MCPAuthTokenVerificationExceptionCode", "token_verification_exception_description",
-                           "MCPAuthTokenVerificationException", "MCPAuthJwtVerificationException",
-                           "MCPAuthJwtVerificationExceptionCode"],
-    "mcpauth.utils": ["fetch_server_config", "validate_server_config", "create_verify_jwt",
-                      "BearerWWWAuthenticateHeader", "create_resource_metadata_endpoint",
-                      "transpile_resource_metadata", "fetch_server_config_by_well_known_url",
-                      "AuthServerConfigErrorCode", "AuthServerConfigError", "AuthServerConfigWarningCode",
-                      "AuthServerConfigWarning", "AuthServerConfigValidationResult"],
-    "mcpauth.utils._fetch_server_config": ["get_oauth_well_known_url", "get_oidc_well_known_url", "_smart_join",
-                                           "fetch_server_config", "fetch_server_config_by_well_known_url"],
-    "mcpauth.utils._validate_server_config": ["auth_server_config_error_description",
-                                              "auth_server_config_warning_description", "_create_error",
-                                              "_create_warning"],
+    "mcpauth": [
+        "MCPAuth",
+        "AuthorizationServerHandler",
+        "AuthServerModeConfig",
+        "MCPAuthHandler",
+        "ResourceServerHandler",
+        "ResourceServerModeConfig",
+        "BearerAuthConfig",
+        "AuthInfo",
+        "ResourceServerConfig",
+        "VerifyAccessTokenFunction",
+        "AuthServerConfig",
+        "MCPAuthAuthServerException",
+        "AuthServerExceptionCode",
+        "_context_var_name",
+    ],
+    "mcpauth.config": [
+        "ProtectedResourceMetadataBase",
+        "ProtectedResourceMetadata",
+        "AuthorizationServerMetadata",
+        "AuthServerType",
+        "AuthorizationServerMetadataDefaults",
+        "AuthServerConfig",
+        "ServerMetadataPaths",
+        "ResourceServerConfig",
+        "ResourceServerMetadata",
+        "fetch_server_config",
+        "fetch_server_config_by_well_known_url",
+    ],
+    "mcpauth.types": [
+        "ResourceServerMetadata",
+        "ResourceServerConfig",
+        "Record",
+        "AuthInfo",
+        "VerifyAccessTokenFunction",
+        "NonEmptyString",
+        "JwtPayload",
+    ],
+    "mcpauth.exceptions": [
+        "ExceptionCause",
+        "MCPAuthException",
+        "MCPAuthConfigException",
+        "AuthServerExceptionCode",
+        "auth_server_exception_description",
+        "MCPAuthAuthServerException",
+        "BearerAuthExceptionCode",
+        "bearer_auth_exception_description",
+        "MCPAuthBearerAuthExceptionDetails",
+        "MCPAuthBearerAuthException",
+        "MCPAuthTokenVerificationExceptionCode",
+        "token_verification_exception_description",
+        "MCPAuthTokenVerificationException",
+        "MCPAuthJwtVerificationException",
+        "MCPAuthJwtVerificationExceptionCode",
+    ],
+    "mcpauth.utils": [
+        "fetch_server_config",
+        "validate_server_config",
+        "create_verify_jwt",
+        "BearerWWWAuthenticateHeader",
+        "create_resource_metadata_endpoint",
+        "transpile_resource_metadata",
+        "fetch_server_config_by_well_known_url",
+        "AuthServerConfigErrorCode",
+        "AuthServerConfigError",
+        "AuthServerConfigWarningCode",
+        "AuthServerConfigWarning",
+        "AuthServerConfigValidationResult",
+    ],
+    "mcpauth.utils._fetch_server_config": [
+        "get_oauth_well_known_url",
+        "get_oidc_well_known_url",
+        "_smart_join",
+        "fetch_server_config",
+        "fetch_server_config_by_well_known_url",
+    ],
+    "mcpauth.utils._validate_server_config": [
+        "auth_server_config_error_description",
+        "auth_server_config_warning_description",
+        "_create_error",
+        "_create_warning",
+    ],
     "mcpauth.utils._create_verify_jwt": ["create_verify_jwt"],
     "mcpauth.utils._bearer_www_authenticate_header": ["BearerWWWAuthenticateHeader"],
-    "mcpauth.utils._create_resource_metadata_endpoint": ["create_resource_metadata_endpoint",
-                                                         "RESOURCE_METADATA_BASE_PATH"],
+    "mcpauth.utils._create_resource_metadata_endpoint": [
+        "create_resource_metadata_endpoint",
+        "RESOURCE_METADATA_BASE_PATH",
+    ],
     "mcpauth.utils._transpile_resource_metadata": ["transpile_resource_metadata"],
-    "mcpauth.middleware.create_bearer_auth": ["BearerAuthConfig", "get_bearer_token_from_headers", "_handle_error",
-                                              "create_bearer_auth"],
+    "mcpauth.middleware.create_bearer_auth": [
+        "BearerAuthConfig",
+        "get_bearer_token_from_headers",
+        "_handle_error",
+        "create_bearer_auth",
+    ],
     "mcpauth.auth.mcp_auth_handler": ["MCPAuthHandler"],
     "mcpauth.auth.authorization_server_handler": ["AuthServerModeConfig", "AuthorizationServerHandler"],
     "mcpauth.auth.resource_server_handler": ["ResourceServerModeConfig", "ResourceServerHandler"],
@@ -104,9 +166,13 @@ def test_documented_names(module: str) -> None:
 
 
 def test_documentation_imports() -> None:
-    from mcpauth.config import AuthServerType, ResourceServerConfig, ResourceServerMetadata  # noqa: F401
-    from mcpauth.config import fetch_server_config, fetch_server_config_by_well_known_url  # noqa: F401
-    from mcpauth.exceptions import MCPAuthJwtVerificationException, MCPAuthJwtVerificationExceptionCode
+    from mcpauth.config import (  # noqa: F401  # noqa: F401
+        AuthServerType,
+        ResourceServerConfig,
+        ResourceServerMetadata,
+        fetch_server_config,
+        fetch_server_config_by_well_known_url,
+    )
 
     e = MCPAuthJwtVerificationException(MCPAuthJwtVerificationExceptionCode.JWT_VERIFICATION_FAILED)
     assert isinstance(e, MCPAuthTokenVerificationException)
@@ -121,12 +187,16 @@ def test_enums_and_defaults() -> None:
     assert AuthorizationServerMetadataDefaults.grant_types_supported.value == ["authorization_code", "implicit"]
     assert AuthorizationServerMetadataDefaults.response_modes_supported.value == ["query", "fragment"]
     assert list(AuthorizationServerMetadata.model_fields)[:4] == [
-        "issuer", "authorization_endpoint", "token_endpoint", "jwks_uri"]
+        "issuer",
+        "authorization_endpoint",
+        "token_endpoint",
+        "jwks_uri",
+    ]
     assert len(AuthorizationServerMetadata.model_fields) == 23
     assert list(ProtectedResourceMetadata.model_fields)[-1] == "authorization_servers"
     info = AuthInfo(token="t", issuer="i", subject="s", claims={})
     assert info.scopes == [] and info.client_id is None and info.audience is None and info.expires_at is None
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         JwtPayload(iss="", sub="s")
     # Unknown provider fields are dropped, as upstream.
     m = AuthorizationServerMetadata(**METADATA.model_dump(), end_session_endpoint="x")
@@ -137,8 +207,10 @@ def test_exceptions() -> None:
     e = MCPAuthBearerAuthException(
         BearerAuthExceptionCode.INVALID_ISSUER, MCPAuthBearerAuthExceptionDetails(expected="a", actual="b")
     )
-    assert e.to_json() == {"error": "invalid_issuer",
-                           "error_description": "The token issuer does not match the expected issuer."}
+    assert e.to_json() == {
+        "error": "invalid_issuer",
+        "error_description": "The token issuer does not match the expected issuer.",
+    }
     assert e.to_json(True)["cause"] == {"expected": "a", "actual": "b"}
     # A None cause is absent, not "None".
     assert "cause" not in MCPAuthTokenVerificationException("invalid_token").to_json(True)
@@ -162,7 +234,8 @@ def test_modes() -> None:
     with pytest.raises(MCPAuthAuthServerException) as err:
         MCPAuth(server=SERVER, protected_resources=resource())
     assert err.value.cause == {
-        "error_description": "Either `server` or `protected_resources` must be provided, but not both."}
+        "error_description": "Either `server` or `protected_resources` must be provided, but not both."
+    }
     with pytest.raises(MCPAuthAuthServerException) as err:
         MCPAuth(protected_resources=[])
     assert err.value.code == AuthServerExceptionCode.INVALID_SERVER_CONFIG
@@ -186,7 +259,8 @@ def test_modes() -> None:
     with pytest.raises(MCPAuthAuthServerException) as err:
         legacy.resource_metadata_router()
     assert err.value.cause == {
-        "error_description": "`resource_metadata_router` is not available in `authorization server` mode."}
+        "error_description": "`resource_metadata_router` is not available in `authorization server` mode."
+    }
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         route = legacy.metadata_route()
@@ -198,12 +272,15 @@ def test_modes() -> None:
 def test_invalid_and_duplicated_configs() -> None:
     with pytest.raises(MCPAuthAuthServerException) as err:
         MCPAuth(protected_resources=[resource(), resource()])
-    assert err.value.cause == {"error_description": "The resource metadata ('https://api.example.com/notes') is duplicated."}
+    assert err.value.cause == {
+        "error_description": "The resource metadata ('https://api.example.com/notes') is duplicated."
+    }
     with pytest.raises(MCPAuthAuthServerException) as err:
         MCPAuth(protected_resources=resource(servers=[SERVER, SERVER]))
     assert "is duplicated" in err.value.cause["error_description"]
     no_pkce = AuthServerConfig(
-        metadata=METADATA.model_copy(update={"code_challenge_methods_supported": None}), type=AuthServerType.OIDC)
+        metadata=METADATA.model_copy(update={"code_challenge_methods_supported": None}), type=AuthServerType.OIDC
+    )
     with pytest.raises(MCPAuthAuthServerException) as err:
         MCPAuth(protected_resources=resource(servers=[no_pkce]))
     assert err.value.code == AuthServerExceptionCode.INVALID_SERVER_CONFIG

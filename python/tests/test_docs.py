@@ -11,9 +11,9 @@ import pytest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
+from support import Issuer, Server
 
 from mcpauth.types import AuthInfo
-from support import Issuer, Server
 
 SNIPPETS = Path(__file__).parent / "docs_snippets"
 
@@ -43,7 +43,9 @@ def test_getting_started(issuer: Issuer, capfd: pytest.CaptureFixture[str]) -> N
             'Bearer scope="read:notes", '
             'resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/notes"'
         )
-        r = client.get("/sse", headers={"Authorization": f"Bearer {issuer.token(aud=resource_id, scope='write:notes')}"})
+        r = client.get(
+            "/sse", headers={"Authorization": f"Bearer {issuer.token(aud=resource_id, scope='write:notes')}"}
+        )
         assert r.status_code == 403
 
         async def call() -> Any:
@@ -60,8 +62,14 @@ def test_configure_server_pages(issuer: Issuer) -> None:
     async def verify_token(token: str) -> Any:
         if token != "good":
             return None
-        return AuthInfo(token=token, issuer=issuer.url, subject="u", scopes=["read", "write"],
-                        audience="https://api.example.com/notes", claims={})
+        return AuthInfo(
+            token=token,
+            issuer=issuer.url,
+            subject="u",
+            scopes=["read", "write"],
+            audience="https://api.example.com/notes",
+            claims={},
+        )
 
     ns = run_snippet(
         "configure_server",

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from support import Issuer
 
 from mcpauth.config import AuthServerType, fetch_server_config_by_well_known_url
 from mcpauth.exceptions import AuthServerExceptionCode, MCPAuthAuthServerException, MCPAuthConfigException
 from mcpauth.utils import fetch_server_config, fetch_server_config_async, fetch_server_config_by_well_known_url_async
-from support import Issuer
 
 
 def test_fetch_oidc_and_oauth(issuer: Issuer) -> None:

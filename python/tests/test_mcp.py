@@ -7,16 +7,16 @@ import contextlib
 from typing import Any, AsyncIterator, List
 
 import pytest
+from mcp_compat import TokenHolder, http_app, is_error, new_server, session, sse_app, text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
+from support import Issuer, Server
 
 from mcpauth import MCPAuth
 from mcpauth.config import AuthServerType, ResourceServerConfig, ResourceServerMetadata
 from mcpauth.exceptions import BearerAuthExceptionCode, MCPAuthBearerAuthException
 from mcpauth.utils import fetch_server_config
-from mcp_compat import TokenHolder, http_app, new_server, session, sse_app, text
-from support import Issuer, Server
 
 TRANSPORTS = ["sse", "stateless", "stateful"]
 
@@ -58,7 +58,9 @@ def build(issuer: Issuer, transport: str) -> Any:
             async with mcp.session_manager.run():
                 yield
 
-    bearer = Middleware(mcp_auth.bearer_auth_middleware("jwt", resource=resource, audience=resource, required_scopes=["read"]))
+    bearer = Middleware(
+        mcp_auth.bearer_auth_middleware("jwt", resource=resource, audience=resource, required_scopes=["read"])
+    )
     app = Starlette(
         routes=[*mcp_auth.resource_metadata_router().routes, Mount("/", app=inner, middleware=[bearer])],
         lifespan=lifespan,
@@ -107,7 +109,7 @@ def test_scope_errors_inside_tools_and_at_the_door(issuer: Issuer, transport: st
 
     try:
         result = asyncio.run(main())
-        assert result.isError  # raised inside the tool: a tool error, not an HTTP 403
+        assert is_error(result)  # raised inside the tool: a tool error, not an HTTP 403
         import httpx
 
         r = httpx.get(endpoint, headers={"Authorization": f"Bearer {issuer.token(aud=resource, scope='write')}"})

@@ -17,14 +17,13 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from starlette.routing import Mount, Route
+from support import Issuer, Server
 
-from mcpauth import MCPAuth
-from mcpauth import _core
+from mcpauth import MCPAuth, _core
 from mcpauth.config import AuthServerDiscoveryConfig, AuthServerType, ResourceServerConfig, ResourceServerMetadata
 from mcpauth.exceptions import BearerAuthExceptionCode, MCPAuthBearerAuthException, MCPAuthTokenVerificationException
 from mcpauth.types import AuthInfo
 from mcpauth.utils import create_verify_jwt, fetch_server_config
-from support import Issuer, Server
 
 RESOURCE = "http://127.0.0.1/api"
 
@@ -37,7 +36,9 @@ def make_auth(issuer: Issuer, lazy: bool = False) -> MCPAuth:
     )
     return MCPAuth(
         protected_resources=ResourceServerConfig(
-            metadata=ResourceServerMetadata(resource=RESOURCE, authorization_servers=[server], scopes_supported=["read"])
+            metadata=ResourceServerMetadata(
+                resource=RESOURCE, authorization_servers=[server], scopes_supported=["read"]
+            )
         )
     )
 
@@ -80,14 +81,23 @@ def test_jwt_mode_end_to_end(fresh_issuer: Issuer) -> None:
     app = protected_app(mcp_auth, audience=RESOURCE, required_scopes=["read"])
     with Server(app) as srv, httpx.Client(base_url=srv.url) as client:
         prm = client.get("/.well-known/oauth-protected-resource/api")
-        assert prm.json() == {"resource": RESOURCE, "scopes_supported": ["read"], "authorization_servers": [fresh_issuer.url]}
+        assert prm.json() == {
+            "resource": RESOURCE,
+            "scopes_supported": ["read"],
+            "authorization_servers": [fresh_issuer.url],
+        }
         assert client.options("/.well-known/oauth-protected-resource/api").status_code == 204
 
         good = fresh_issuer.token(aud=RESOURCE, client_id="c1")
         r = client.get("/api/me", headers={"Authorization": f"Bearer {good}"})
         assert r.status_code == 200, r.text
-        assert r.json() == {"subject": "user-1", "scopes": ["read", "write"], "auth_scopes": ["read", "write"],
-                            "user": "user-1", "authenticated": True}
+        assert r.json() == {
+            "subject": "user-1",
+            "scopes": ["read", "write"],
+            "auth_scopes": ["read", "write"],
+            "user": "user-1",
+            "authenticated": True,
+        }
         assert client.get("/public").json() == {"auth_info": False}
 
         cases: List[Any] = [
@@ -98,9 +108,21 @@ def test_jwt_mode_end_to_end(fresh_issuer: Issuer) -> None:
             ({"Authorization": "Bearer " + "x" * 15000}, 401, "invalid_token"),
             ({"Authorization": f"Bearer {fresh_issuer.token(aud=RESOURCE, lifetime=-3600)}"}, 401, "invalid_token"),
             ({"Authorization": f"Bearer {fresh_issuer.token(aud=RESOURCE, nbf=4102444800)}"}, 401, "invalid_token"),
-            ({"Authorization": f"Bearer {fresh_issuer.token(aud='https://other.example.com')}"}, 401, "invalid_audience"),
-            ({"Authorization": f"Bearer {fresh_issuer.token(aud=RESOURCE, iss='https://evil.example.com')}"}, 401, "invalid_issuer"),
-            ({"Authorization": f"Bearer {fresh_issuer.token(aud=RESOURCE, scope='write')}"}, 403, "missing_required_scopes"),
+            (
+                {"Authorization": f"Bearer {fresh_issuer.token(aud='https://other.example.com')}"},
+                401,
+                "invalid_audience",
+            ),
+            (
+                {"Authorization": f"Bearer {fresh_issuer.token(aud=RESOURCE, iss='https://evil.example.com')}"},
+                401,
+                "invalid_issuer",
+            ),
+            (
+                {"Authorization": f"Bearer {fresh_issuer.token(aud=RESOURCE, scope='write')}"},
+                403,
+                "missing_required_scopes",
+            ),
             ({"Authorization": f"Bearer {good[:-4]}AAAA"}, 401, "invalid_token"),
         ]
         for headers, status, code in cases:
@@ -131,7 +153,9 @@ def test_jwks_fetched_once_for_many_requests(fresh_issuer: Issuer) -> None:
 
     async def hit_all(url: str) -> List[Dict[str, Any]]:
         async with httpx.AsyncClient(base_url=url) as client:
-            rs = await asyncio.gather(*(client.get("/api/me", headers={"Authorization": f"Bearer {t}"}) for t in tokens))
+            rs = await asyncio.gather(
+                *(client.get("/api/me", headers={"Authorization": f"Bearer {t}"}) for t in tokens)
+            )
         return [r.json() for r in rs]
 
     with Server(app) as srv:
@@ -186,7 +210,9 @@ def test_custom_verifiers(issuer: Issuer, kind: str) -> None:
         await asyncio.sleep(0)
         return sync_verify(token)
 
-    verify: Any = {"sync": sync_verify, "async": async_verify, "create_verify_jwt": create_verify_jwt(issuer.jwks_uri)}[kind]
+    verify: Any = {"sync": sync_verify, "async": async_verify, "create_verify_jwt": create_verify_jwt(issuer.jwks_uri)}[
+        kind
+    ]
     app = protected_app(mcp_auth, mode=verify, audience=RESOURCE, required_scopes=["read"])
     token = issuer.token(aud=RESOURCE, sub="custom", scope="read") if kind == "create_verify_jwt" else "opaque"
     with Server(app) as srv, httpx.Client(base_url=srv.url) as client:

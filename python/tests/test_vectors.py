@@ -8,14 +8,15 @@ from typing import Any, Dict, List
 
 import httpx
 import pytest
+from conftest import VECTORS
 from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
+from support import Server
 
-from conftest import VECTORS
 from mcpauth import MCPAuth
 from mcpauth.config import (
     AuthorizationServerMetadata,
@@ -34,7 +35,6 @@ from mcpauth.exceptions import (
 from mcpauth.types import AuthInfo
 from mcpauth.utils import create_resource_metadata_endpoint, transpile_resource_metadata, validate_server_config
 from mcpauth.utils._fetch_server_config import get_oauth_well_known_url, get_oidc_well_known_url
-from support import Server
 
 
 def load(name: str) -> Dict[str, Any]:
@@ -192,7 +192,7 @@ def test_resource_metadata_urls_and_documents() -> None:
             create_resource_metadata_endpoint(case["resource"])
 
     configs = []
-    for i, doc in enumerate(v["documents"]):
+    for doc in v["documents"]:
         servers = [
             AuthServerConfig(
                 metadata=AuthorizationServerMetadata(
@@ -214,7 +214,7 @@ def test_resource_metadata_urls_and_documents() -> None:
 
     # Served over HTTP: one MCPAuth per document (they may share a resource identifier).
     paths = {c["resource"]: c["path"] for c in v["urls"]}
-    for doc, config in zip(v["documents"], configs):
+    for doc, config in zip(v["documents"], configs, strict=True):
         router = MCPAuth(protected_resources=config).resource_metadata_router()
         with Server(Starlette(routes=router.routes)) as app, httpx.Client(base_url=app.url) as client:
             path = paths.get(doc["metadata"]["resource"]) or [r.path for r in router.routes][0]

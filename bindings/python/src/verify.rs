@@ -389,6 +389,7 @@ impl Authenticator {
         Ok(())
     }
 
+    #[pyo3(signature = (kind, code, message=None, details_json=None))]
     fn respond(
         &self,
         py: Python<'_>,

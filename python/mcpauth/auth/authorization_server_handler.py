@@ -57,9 +57,7 @@ class AuthorizationServerHandler(MCPAuthHandler):
                 resolved = await fetch_server_config_async(server.issuer, server.type)
             return JSONResponse(resolved.metadata.model_dump(exclude_none=True), headers=CORS_HEADERS)
 
-        return Router(
-            routes=[Route("/.well-known/oauth-authorization-server", metadata, methods=["GET", "OPTIONS"])]
-        )
+        return Router(routes=[Route("/.well-known/oauth-authorization-server", metadata, methods=["GET", "OPTIONS"])])
 
     def get_token_verifier(self, resource: str) -> TokenVerifier:
         return self.token_verifier

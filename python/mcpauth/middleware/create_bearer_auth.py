@@ -111,7 +111,7 @@ async def _call_verifier(verify: Any, token: str) -> Any:
     averify = getattr(verify, "averify", None)
     if averify is not None:
         return await averify(token)
-    if inspect.iscoroutinefunction(verify) or inspect.iscoroutinefunction(getattr(verify, "__call__", None)):
+    if inspect.iscoroutinefunction(verify) or inspect.iscoroutinefunction(type(verify).__call__):
         return await verify(token)
     # A sync verifier may block (a userinfo call, say): keep it off the event loop.
     result = await anyio.to_thread.run_sync(verify, token)
@@ -128,9 +128,7 @@ def create_bearer_auth(
 ) -> type:
     """A pure ASGI middleware class (use as `Middleware(cls)`) protecting the wrapped app."""
     if not callable(verify_access_token):
-        raise TypeError(
-            "`verify_access_token` must be a function that takes a token and returns an `AuthInfo` object."
-        )
+        raise TypeError("`verify_access_token` must be a function that takes a token and returns an `AuthInfo` object.")
     if isinstance(config.issuer, str):
         parsed = urlparse(config.issuer)
         if not parsed.scheme or not parsed.netloc:
@@ -201,4 +199,3 @@ def create_bearer_auth(
 
 
 __all__ = ["BearerAuthConfig", "get_bearer_token_from_headers", "create_bearer_auth", "_handle_error"]
-

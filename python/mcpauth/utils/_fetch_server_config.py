@@ -56,11 +56,7 @@ def fetch_server_config_by_well_known_url(
     `MCPAuthAuthServerException` (`invalid_server_metadata`) when the document is unusable.
     """
     try:
-        return _to_config(
-            _core.fetch_server_config(
-                well_known_url, _type_value(type), transpile_data, False, True
-            )
-        )
+        return _to_config(_core.fetch_server_config(well_known_url, _type_value(type), transpile_data, False, True))
     except _core.CoreError as e:
         raise from_core(e) from None
 
@@ -79,9 +75,7 @@ def fetch_server_config(
     `issuer` (RFC 8414 §3.3) unless `check_issuer=False`.
     """
     try:
-        return _to_config(
-            _core.fetch_server_config(issuer, _type_value(type), transpile_data, check_issuer, False)
-        )
+        return _to_config(_core.fetch_server_config(issuer, _type_value(type), transpile_data, check_issuer, False))
     except _core.CoreError as e:
         raise from_core(e) from None
 
@@ -121,4 +115,3 @@ __all__ = [
     "fetch_server_config_async",
     "fetch_server_config_by_well_known_url_async",
 ]
-
