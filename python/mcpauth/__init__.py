@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from contextvars import ContextVar
 from typing import List, Literal, Optional, Union
 
 from starlette.routing import Route, Router
-from typing_extensions import deprecated
 
 from ._context import current_auth_info, new_scope_key
 from .auth.authorization_server_handler import AuthorizationServerHandler, AuthServerModeConfig
@@ -61,9 +61,11 @@ class MCPAuth:
         """The AuthInfo of the request being handled, or None."""
         return current_auth_info(self._scope_key, self._context_var)
 
-    @deprecated("Use resource_metadata_router() instead for resource server mode")
     def metadata_route(self) -> Route:
-        """Legacy mode: the route serving the authorization server metadata."""
+        """Legacy mode: the route serving the authorization server metadata (deprecated)."""
+        warnings.warn(
+            "Use resource_metadata_router() instead for resource server mode", DeprecationWarning, stacklevel=2
+        )
         if isinstance(self._handler, ResourceServerHandler):
             raise _invalid(
                 "`metadata_route` is not available in `resource server` mode. Use `resource_metadata_router()` instead."

@@ -345,3 +345,24 @@ def test_verifies_after_fork(issuer: Issuer) -> None:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_legacy_mode_with_discovery(fresh_issuer: Issuer) -> None:
+    mcp_auth = MCPAuth(server=AuthServerDiscoveryConfig(issuer=fresh_issuer.url, type=AuthServerType.OIDC))
+    assert fresh_issuer.metadata_fetches == 0
+    bearer = Middleware(mcp_auth.bearer_auth_middleware("jwt"))
+
+    async def me(request: Request) -> JSONResponse:
+        return JSONResponse({"sub": mcp_auth.auth_info.subject})  # type: ignore[union-attr]
+
+    with pytest.warns(DeprecationWarning):
+        route = mcp_auth.metadata_route()
+    app = Starlette(routes=[route, Mount("/api", routes=[Route("/me", me)], middleware=[bearer])])
+    with Server(app) as srv, httpx.Client(base_url=srv.url) as client:
+        for _ in range(3):
+            assert client.get("/.well-known/oauth-authorization-server").json()["issuer"] == fresh_issuer.url
+            assert client.get("/api/me", headers={"Authorization": f"Bearer {fresh_issuer.token()}"}).json() == {
+                "sub": "user-1"
+            }
+    # The router and the verifier share one discovery.
+    assert fresh_issuer.metadata_fetches == 1

@@ -21,6 +21,7 @@ from mcpauth import MCPAuth
 from mcpauth.config import (
     AuthorizationServerMetadata,
     AuthServerConfig,
+    AuthServerDiscoveryConfig,
     AuthServerType,
     ProtectedResourceMetadata,
     ResourceServerConfig,
@@ -237,3 +238,20 @@ def test_server_metadata_validation() -> None:
         assert result.is_valid == case["is_valid"], case["name"]
         assert [e.code.value for e in result.errors] == case["errors"], case["name"]
         assert [w.code.value for w in result.warnings] == case["warnings"], case["name"]
+
+
+def test_resource_config_errors() -> None:
+    for case in load("resource_metadata.json").get("config_errors", []):
+        resources = [
+            ResourceServerConfig(
+                metadata=ResourceServerMetadata(
+                    resource=r["resource"],
+                    authorization_servers=[AuthServerDiscoveryConfig(issuer=i) for i in r["issuers"]],
+                )
+            )
+            for r in case["resources"]
+        ]
+        with pytest.raises(MCPAuthAuthServerException) as err:
+            MCPAuth(protected_resources=resources)
+        assert err.value.code == "invalid_server_config"
+        assert err.value.cause == {"error_description": case["python"]}

@@ -71,6 +71,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<verify::Authenticator>()?;
     m.add_function(wrap_pyfunction!(metadata::fetch_server_config, m)?)?;
     m.add_function(wrap_pyfunction!(metadata::fetch_server_config_spawn, m)?)?;
+    m.add_function(wrap_pyfunction!(metadata::discover_spawn, m)?)?;
     m.add_function(wrap_pyfunction!(metadata::well_known_url, m)?)?;
     m.add_function(wrap_pyfunction!(metadata::parse_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(metadata::validate_server_config, m)?)?;

@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use mcp_auth_core::metadata::cache::DEFAULT_TTL;
 use mcp_auth_core::metadata::{self, validate_server_metadata_json, well_known_url as core_wk};
 use mcp_auth_core::{codes, AuthServerType, Error, FetchOptions, ServerConfig};
 use pyo3::exceptions::PyValueError;
@@ -185,4 +186,24 @@ pub fn validate_server_config(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResu
     let r = validate_server_metadata_json(&from_py(data)?, FLAVOR);
     let v = serde_json::to_value(&r).map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok(to_py(py, &v)?.unbind())
+}
+
+/// The metadata of a lazily configured server from the process-wide discovery cache (the one
+/// the verifiers use, so a server serving it and verifying with it fetches it once).
+#[pyfunction]
+#[pyo3(signature = (issuer, server_type, done))]
+pub fn discover_spawn(issuer: String, server_type: Option<&str>, done: Py<PyAny>) -> PyResult<()> {
+    let ty = parse_type(server_type)?;
+    spawn_py(
+        async move {
+            let g = mcp_auth_core::runtime::globals();
+            g.metadata
+                .get(&issuer, ty, DEFAULT_TTL, &FetchOptions::default())
+                .await
+                .map(|d| (*d.config).clone())
+        },
+        done,
+        config_to_py,
+    );
+    Ok(())
 }

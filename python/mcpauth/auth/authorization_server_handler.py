@@ -11,7 +11,7 @@ from starlette.routing import Route, Router
 from ..config import AnyAuthServerConfig, AuthServerConfig
 from ..exceptions import AuthServerExceptionCode, MCPAuthAuthServerException
 from ..utils import validate_server_config
-from ..utils._fetch_server_config import fetch_server_config_async
+from ..utils._fetch_server_config import _discovered_server_config
 from .mcp_auth_handler import MCPAuthHandler
 from .token_verifier import TokenVerifier
 
@@ -54,7 +54,7 @@ class AuthorizationServerHandler(MCPAuthHandler):
             if isinstance(server, AuthServerConfig):
                 resolved = server
             else:
-                resolved = await fetch_server_config_async(server.issuer, server.type)
+                resolved = await _discovered_server_config(server.issuer, server.type)
             return JSONResponse(resolved.metadata.model_dump(exclude_none=True), headers=CORS_HEADERS)
 
         return Router(routes=[Route("/.well-known/oauth-authorization-server", metadata, methods=["GET", "OPTIONS"])])

@@ -106,6 +106,12 @@ async def fetch_server_config_by_well_known_url_async(
     return _to_config(await _bridge.run(spawn))
 
 
+async def _discovered_server_config(issuer: str, type: Optional[Union[AuthServerType, str]]) -> AuthServerConfig:
+    """A lazily configured server's metadata, from the cache its verifiers share."""
+    spawn = functools.partial(_core.discover_spawn, issuer, _type_value(type))
+    return _to_config(await _bridge.run(spawn))
+
+
 __all__ = [
     "ServerMetadataPaths",
     "get_oauth_well_known_url",
