@@ -25,14 +25,16 @@ async function saveGrant(provider, accountId, params, only) {
   const requested = (params.scope ?? '').split(' ').filter(Boolean);
   const granted = only ? requested.filter((s) => only.has(s)) : requested;
   const rejected = requested.filter((s) => !granted.includes(s));
-  const isOidc = (s) => OIDC_SCOPES.includes(s);
+  const forResource = (list) => list.filter((s) => !OIDC_SCOPES.includes(s));
 
+  // oidc-provider checks every configured scope at the OP level as well, and the
+  // resource scopes once more per resource indicator.
   const grant = new provider.Grant({ accountId, clientId: params.client_id });
-  if (granted.some(isOidc)) grant.addOIDCScope(granted.filter(isOidc));
-  if (rejected.some(isOidc)) grant.rejectOIDCScope(rejected.filter(isOidc));
+  if (granted.length) grant.addOIDCScope(granted);
+  if (rejected.length) grant.rejectOIDCScope(rejected);
   for (const resource of [params.resource ?? []].flat()) {
-    if (granted.some((s) => !isOidc(s))) grant.addResourceScope(resource, granted.filter((s) => !isOidc(s)));
-    if (rejected.some((s) => !isOidc(s))) grant.rejectResourceScope(resource, rejected.filter((s) => !isOidc(s)));
+    if (forResource(granted).length) grant.addResourceScope(resource, forResource(granted));
+    if (forResource(rejected).length) grant.rejectResourceScope(resource, forResource(rejected));
   }
   return grant.save();
 }
