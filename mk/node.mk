@@ -18,5 +18,5 @@ test-node: node-build
 	cd $(NODE_PKG) && node --test --test-concurrency=1 test/*.test.js
 	$(NODE_PKG)/scripts/smoke-tarball.sh
 
-lint-node: node-deps
+lint-node: node-build
 	cd $(NODE_PKG) && npx tsc -p tsconfig.json --noEmit

@@ -330,17 +330,26 @@ describe('createVerifyJwt', () => {
     const sync = createVerifyJwt(iss.jwk)(token);
     assert.equal(typeof sync.then, 'undefined');
     expectClaims(sync, token);
+    // A JWKS URL: the first call fetches (a promise), later ones use the cached keys.
+    const remote = createVerifyJwt(`${iss.jwksUri}?fresh`);
+    const first = remote(token);
+    assert.equal(typeof first.then, 'function');
+    expectClaims(await first, token);
+    const cached = remote(token);
+    assert.equal(typeof cached.then, 'undefined');
+    expectClaims(cached, token);
   });
 
   test('node KeyObjects and HMAC secrets', async () => {
     const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const es = await new SignJWT({ iss: 'https://i.example.com', sub: 's' }).setProtectedHeader({ alg: 'ES256' }).sign(privateKey);
+    const es = await new SignJWT({ iss: 'https://i.example.com', sub: 's' }).setProtectedHeader({ alg: 'ES256', kid: 'ec-1' }).sign(privateKey);
     assert.equal((await createVerifyJwt(publicKey)(es)).subject, 's');
     assert.equal((await createVerifyJwt(privateKey)(es)).subject, 's');
     assert.equal((await createVerifyJwt(await exportJWK(publicKey))(es)).issuer, 'https://i.example.com');
 
     const secret = new TextEncoder().encode('a-very-long-shared-secret-for-hs256-tests!');
-    const hs = await new SignJWT({ iss: 'https://i.example.com', sub: 'h', scope: ['a', 'b'] }).setProtectedHeader({ alg: 'HS256' }).sign(secret);
+    // A key given on its own verifies whatever kid the token names.
+    const hs = await new SignJWT({ iss: 'https://i.example.com', sub: 'h', scope: ['a', 'b'] }).setProtectedHeader({ alg: 'HS256', kid: 'k-9' }).sign(secret);
     const info = await createVerifyJwt(secret)(hs);
     assert.deepEqual(info.scopes, ['a', 'b']);
     assert.equal((await createVerifyJwt(() => secret)(hs)).subject, 'h');

@@ -188,6 +188,24 @@ describe('resource_metadata.json', () => {
       );
     });
   }
+  for (const [i, c] of (v.config_errors ?? []).entries()) {
+    test(`configuration error ${i}`, () => {
+      assert.throws(
+        () =>
+          new MCPAuth({
+            protectedResources: c.resources.map(({ resource, issuers }) => ({
+              metadata: { resource, authorizationServers: issuers.map((issuer) => ({ issuer, type: 'oidc' })) },
+            })),
+          }),
+        (e) => {
+          assert.ok(e instanceof MCPAuthAuthServerError);
+          assert.equal(e.code, 'invalid_server_config');
+          assert.deepEqual(e.cause, { cause: c.node });
+          return true;
+        }
+      );
+    });
+  }
   for (const [i, c] of v.documents.entries()) {
     test(`document ${i}`, async () => {
       const mcpAuth = new MCPAuth({
@@ -206,6 +224,12 @@ describe('resource_metadata.json', () => {
         assert.equal(res.headers.get('access-control-allow-origin'), '*');
         // Key order is part of the document.
         assert.equal(await res.text(), JSON.stringify(c.expected));
+        const preflight = await fetch(`${app.url}${path}`, {
+          method: 'OPTIONS',
+          headers: { origin: 'https://inspector.example.com', 'access-control-request-method': 'GET' },
+        });
+        assert.equal(preflight.status, 204);
+        assert.equal(preflight.headers.get('access-control-allow-origin'), '*');
       } finally {
         await app.close();
       }

@@ -110,34 +110,12 @@ const CryptoKeyClass = (globalThis as { CryptoKey?: new () => unknown }).CryptoK
 const isCryptoKey = (key: unknown): key is CryptoKey =>
   CryptoKeyClass !== undefined && key instanceof CryptoKeyClass;
 
-/** The `kid` of a token's protected header, if any. */
-const kidOf = (token: string): string | undefined => {
-  const header = decodePart(token.split('.')[0]);
-  return typeof header?.kid === 'string' ? header.kid : undefined;
-};
-
 type VerifierFor = (token: string) => NativeVerifier;
 
-/**
- * A single key given directly verifies whatever `kid` the token names (jose's rule for keys, as
- * opposed to key sets), so the key is presented to core under the token's `kid`.
- * TODO(core): a static single key that matches any `kid` would make this unnecessary.
- */
+/** A single key given directly verifies whatever `kid` the token names (jose's rule for keys). */
 const singleKey = (jwk: Record<string, unknown>, jwt: NativeJwtOptions): VerifierFor => {
-  const byKid = new Map<string, NativeVerifier>();
-  const { kid: _ignored, ...bare } = jwk;
-  return (token) => {
-    const kid = kidOf(token) ?? '';
-    let verifier = byKid.get(kid);
-    if (!verifier) {
-      const keyed = kid ? { ...bare, kid } : bare;
-      verifier = callNative(() => native.NativeJwtVerifier.fromJwks(keyed, jwt));
-      if (byKid.size < 64) {
-        byKid.set(kid, verifier);
-      }
-    }
-    return verifier;
-  };
+  const verifier = callNative(() => native.NativeJwtVerifier.fromJwks(jwk, jwt));
+  return () => verifier;
 };
 
 /** A key as a native verifier; private keys verify with their public half. */
