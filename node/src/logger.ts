@@ -1,7 +1,8 @@
 /**
  * Where the package reports what it does. Expected authentication failures go to `debug`
- * (silent by default); configuration problems go to `warn` (the console by default).
- * Tokens are never logged.
+ * (silent by default); configuration problems go to `warn` and server-side failures (an
+ * unreachable authorization server) to `error` (both the console by default). Tokens are never
+ * logged.
  */
 export type Logger = {
   debug?: (message: string, meta?: Record<string, unknown>) => void;
@@ -13,5 +14,8 @@ export type Logger = {
 export const defaultLogger: Logger = Object.freeze({
   warn: (message: string) => {
     console.warn(message);
+  },
+  error: (message: string, meta?: Record<string, unknown>) => {
+    console.error(message, meta ?? '');
   },
 });
