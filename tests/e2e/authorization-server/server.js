@@ -3,6 +3,7 @@
 // Usage: node server.js [--port 0] [--alg RS256|ES256] [--resource-alg <url>=<alg>]...
 //                       [--scopes "extra:scope ..."] [--grace-seconds 300] [--auto-login alice]
 // Prints one JSON line {"issuer": ..., "port": ...} on stdout once it accepts connections.
+import './lib/console.js';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import Provider from 'oidc-provider';
@@ -10,9 +11,6 @@ import Provider from 'oidc-provider';
 import { RESOURCE_SCOPES, USERS, isLocalResource, providerConfiguration, randomSecret } from './lib/config.js';
 import { handleInteraction } from './lib/interactions.js';
 import { KeyRing, SIGNING_ALGS } from './lib/keys.js';
-
-// stdout carries only the ready line; oidc-provider's notices go to stderr.
-console.info = console.log = (...args) => console.error(...args);
 
 const { values: opts } = parseArgs({
   options: {
@@ -46,8 +44,8 @@ let provider;
 let providerHandler;
 
 // oidc-provider fixes its keystore at construction, so a key change builds a new
-// instance; grants, sessions and dynamic clients live in its process-wide
-// in-memory adapter and the cookie keys stay the same, so nothing is lost.
+// instance; grants, sessions and dynamic clients live in one shared in-memory
+// adapter and the cookie keys stay the same, so nothing is lost.
 function buildProvider() {
   provider = new Provider(issuer, providerConfiguration({
     keys, resourceScopes, cookieKeys, algFor: (resource) => resourceAlgs.get(resource) ?? opts.alg,

@@ -1,6 +1,11 @@
 // Users, clients, scopes and the oidc-provider configuration built from them.
 import { randomBytes } from 'node:crypto';
 import { errors } from 'oidc-provider';
+// oidc-provider's own in-memory store; one instance is shared by every Provider
+// built in this process (see server.js), so a key rotation loses no state.
+import { createMemoryAdapter } from 'oidc-provider/lib/adapters/memory_adapter.js';
+
+export const sharedAdapter = createMemoryAdapter();
 
 export const USERS = {
   alice: { name: 'Alice Example', email: 'alice@example.com' },
@@ -56,6 +61,7 @@ export function isLocalResource(resource) {
  */
 export function providerConfiguration({ keys, resourceScopes, algFor, cookieKeys }) {
   return {
+    adapter: sharedAdapter,
     clients: CLIENTS,
     jwks: keys.privateJwks(),
     scopes: [...OIDC_SCOPES, ...resourceScopes],
@@ -79,6 +85,14 @@ export function providerConfiguration({ keys, resourceScopes, algFor, cookieKeys
     },
     clientBasedCORS: () => true,
     interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+    async loadExistingGrant(ctx) {
+      const fromThisInteraction = ctx.oidc.result?.consent?.grantId;
+      const grantId = fromThisInteraction ?? ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
+      const grant = grantId && await ctx.oidc.provider.Grant.find(grantId);
+      // Scopes declined in an earlier authorization are asked for again, so clients can step up.
+      if (grant && !fromThisInteraction) delete grant.rejected;
+      return grant || undefined;
+    },
     // Refresh tokens for every client allowed to use them, not only with offline_access.
     issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
     async findAccount(ctx, sub) {

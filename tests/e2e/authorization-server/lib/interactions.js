@@ -21,7 +21,7 @@ ${error ? `<p role="alert">${escape(error)}</p>` : ''}
 }
 
 /** Grants the requested scopes, limited to `only` when given; the rest are recorded as rejected. */
-async function saveGrant(provider, accountId, params, only) {
+async function saveGrant(provider, accountId, { params, grantId }, only) {
   const requested = (params.scope ?? '').split(' ').filter(Boolean);
   const granted = only ? requested.filter((s) => only.has(s)) : requested;
   const rejected = requested.filter((s) => !granted.includes(s));
@@ -29,7 +29,11 @@ async function saveGrant(provider, accountId, params, only) {
 
   // oidc-provider checks every configured scope at the OP level as well, and the
   // resource scopes once more per resource indicator.
-  const grant = new provider.Grant({ accountId, clientId: params.client_id });
+  // Extending the user's existing grant keeps refresh tokens issued from it valid.
+  const existing = grantId && await provider.Grant.find(grantId);
+  const grant = existing?.accountId === accountId
+    ? existing : new provider.Grant({ accountId, clientId: params.client_id });
+  delete grant.rejected; // this answer replaces earlier refusals
   if (granted.length) grant.addOIDCScope(granted);
   if (rejected.length) grant.rejectOIDCScope(rejected);
   for (const resource of [params.resource ?? []].flat()) {
@@ -41,7 +45,7 @@ async function saveGrant(provider, accountId, params, only) {
 
 async function finish(provider, req, res, details, username, scope) {
   const only = scope === undefined ? undefined : new Set(scope.split(/[\s,]+/).filter(Boolean));
-  const grantId = await saveGrant(provider, username, details.params, only);
+  const grantId = await saveGrant(provider, username, details, only);
   await provider.interactionFinished(req, res, {
     login: { accountId: username },
     consent: { grantId },
@@ -49,7 +53,8 @@ async function finish(provider, req, res, details, username, scope) {
 }
 
 /**
- * GET  /interaction/:uid         login form (or instant login with --auto-login / a known login_hint)
+ * GET  /interaction/:uid         login form; completes at once when only consent is missing,
+ *                                with --auto-login <user>, or with login_hint=<known user>
  * POST /interaction/:uid/login   username=alice[&scope=<granted subset>]
  * POST /interaction/:uid/abort   access_denied
  */
@@ -59,7 +64,9 @@ export async function handleInteraction(provider, req, res, { uid, action, body,
   const { params } = details;
 
   if (req.method === 'GET' && !action) {
-    const user = USERS[params.login_hint] ? params.login_hint : autoLogin;
+    // Consent alone (already signed in) is given at once, as are known login hints.
+    const signedIn = details.prompt.name === 'consent' ? details.session?.accountId : undefined;
+    const user = signedIn ?? (USERS[params.login_hint] ? params.login_hint : autoLogin);
     if (user) return finish(provider, req, res, details, user);
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
     return res.end(loginPage(uid, params));

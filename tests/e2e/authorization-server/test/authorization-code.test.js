@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 
-import { REDIRECT_URI, RESOURCE, authorize, postForm, startServer } from './helpers.js';
+import {
+  REDIRECT_URI, RESOURCE, authorize, browserlessClient, postForm, startServer,
+} from './helpers.js';
 
 let server;
 let jwks;
@@ -67,6 +69,22 @@ test('the login form can grant a subset of the requested scopes (for step-up tes
   assert.equal(body.scope, 'read:todos');
   const { payload } = await jwtVerify(body.access_token, jwks, { audience: RESOURCE });
   assert.equal(payload.scope, 'read:todos');
+});
+
+test('step-up: a later request in the same session gets the scopes refused before', async () => {
+  const request = browserlessClient();
+  const first = await authorize(server.issuer, {
+    scope: 'create:todos read:todos', grant: 'read:todos', request,
+  });
+  const narrow = await exchange(first.redirect.searchParams.get('code'), first.verifier);
+  assert.equal(narrow.body.scope, 'read:todos');
+
+  // The session is known, so the consent step completes without a form.
+  const second = await authorize(server.issuer, { scope: 'create:todos read:todos', username: null, request });
+  const wide = await exchange(second.redirect.searchParams.get('code'), second.verifier);
+  const { payload } = await jwtVerify(wide.body.access_token, jwks, { audience: RESOURCE });
+  assert.deepEqual(payload.scope.split(' ').sort(), ['create:todos', 'read:todos']);
+  assert.equal(payload.sub, 'alice');
 });
 
 test('PKCE is required', async () => {
