@@ -1,0 +1,215 @@
+//! Core floor: the whole per-request check with cached keys (header parse, decode, key lookup,
+//! signature, claims, policy, AuthInfo) against the bare signature check with the same crypto
+//! library and a pre-parsed key. Writes target/bench/core.json.
+//!
+//! Run with `make bench` (or `cargo bench -p mcp-auth-core --bench core_verify`).
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use aws_lc_rs::signature::{self as sig, ParsedPublicKey, RsaPublicKeyComponents};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::{encode, EncodingKey, Header};
+use mcp_auth_core::bearer::Policy;
+use mcp_auth_core::metadata::{AuthServerType, AuthorizationServerMetadata};
+use mcp_auth_core::verifier::{AuthServer, TokenVerifier, VerifierOptions};
+use mcp_auth_core::{runtime, Authenticator, KeySet, ServerConfig};
+use serde_json::{json, Value};
+
+const ISS: &str = "https://issuer.example.com";
+const AUD: &str = "https://mcp.example.com/mcp";
+
+fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Nanoseconds per call: best of 5 rounds of ~200 ms each.
+fn time_ns(mut f: impl FnMut()) -> f64 {
+    for _ in 0..200 {
+        f();
+    }
+    let mut n = 64u64;
+    loop {
+        let t = Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        if t.elapsed() > Duration::from_millis(200) {
+            break;
+        }
+        n *= 2;
+    }
+    (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..n {
+                f();
+            }
+            t.elapsed().as_nanos() as f64 / n as f64
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+struct Case {
+    alg: &'static str,
+    pem: &'static str,
+    kid: &'static str,
+}
+
+fn main() {
+    let vectors: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/vectors/tokens.json")).unwrap(),
+    )
+    .unwrap();
+    let jwks = vectors["jwks"].clone();
+    let jwks_uri = "https://issuer.example.com/bench/jwks";
+    runtime::globals().jwks.insert(
+        jwks_uri,
+        KeySet::from_json(&jwks).unwrap(),
+        Duration::from_secs(3600),
+    );
+    let md = AuthorizationServerMetadata::from_json(json!({
+        "issuer": ISS, "authorization_endpoint": "x", "token_endpoint": "y",
+        "response_types_supported": ["code"], "jwks_uri": jwks_uri,
+    }))
+    .unwrap();
+    let verifier = TokenVerifier::new(
+        vec![AuthServer::Resolved(Arc::new(ServerConfig {
+            metadata: md,
+            server_type: AuthServerType::Oidc,
+        }))],
+        VerifierOptions::default(),
+    );
+    let auth = Authenticator::new(
+        Arc::new(verifier),
+        Policy {
+            audience: Some(AUD.into()),
+            required_scopes: vec!["read".into()],
+            ..Policy::default()
+        },
+    );
+
+    let cases = [
+        Case {
+            alg: "RS256",
+            pem: "rsa1.pem",
+            kid: "rsa-1",
+        },
+        Case {
+            alg: "ES256",
+            pem: "ec256.pem",
+            kid: "ec-256",
+        },
+        Case {
+            alg: "EdDSA",
+            pem: "ed25519.pem",
+            kid: "ed-1",
+        },
+    ];
+    let mut results = serde_json::Map::new();
+    println!(
+        "{:<8} {:>14} {:>14} {:>14} {:>10}",
+        "alg", "ours ns/op", "jwt-crate ns", "bare ns/op", "ours/bare"
+    );
+    for c in &cases {
+        let pem = std::fs::read(root().join("tests/vectors/keys").join(c.pem)).unwrap();
+        let (alg, key) = match c.alg {
+            "RS256" => (
+                jsonwebtoken::Algorithm::RS256,
+                EncodingKey::from_rsa_pem(&pem).unwrap(),
+            ),
+            "ES256" => (
+                jsonwebtoken::Algorithm::ES256,
+                EncodingKey::from_ec_pem(&pem).unwrap(),
+            ),
+            _ => (
+                jsonwebtoken::Algorithm::EdDSA,
+                EncodingKey::from_ed_pem(&pem).unwrap(),
+            ),
+        };
+        let mut h = Header::new(alg);
+        h.kid = Some(c.kid.into());
+        let claims = json!({"iss": ISS, "sub": "user-1", "aud": AUD, "scope": "read write",
+                            "client_id": "c", "iat": 1735689600, "exp": 4102444800u64});
+        let token = encode(&h, &claims, &key).unwrap();
+        let header = format!("Bearer {token}");
+        assert!(matches!(
+            auth.authenticate_now(Some(&header)),
+            Poll::Ready(Ok(_))
+        ));
+
+        let (signing_input, signature) = token.rsplit_once('.').unwrap();
+        let sig_bytes = URL_SAFE_NO_PAD.decode(signature).unwrap();
+        let jwk = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kid"] == c.kid)
+            .unwrap();
+        let b = |k: &str| URL_SAFE_NO_PAD.decode(jwk[k].as_str().unwrap()).unwrap();
+        let parsed: ParsedPublicKey = match c.alg {
+            "RS256" => RsaPublicKeyComponents {
+                n: b("n"),
+                e: b("e"),
+            }
+            .to_parsed_public_key(&sig::RSA_PKCS1_2048_8192_SHA256)
+            .unwrap(),
+            "ES256" => {
+                let mut point = vec![4u8];
+                point.extend(b("x"));
+                point.extend(b("y"));
+                ParsedPublicKey::new(&sig::ECDSA_P256_SHA256_FIXED, point).unwrap()
+            }
+            _ => ParsedPublicKey::new(&sig::ED25519, b("x")).unwrap(),
+        };
+        assert!(parsed
+            .verify_sig(signing_input.as_bytes(), &sig_bytes)
+            .is_ok());
+        let dk = jsonwebtoken::DecodingKey::from_jwk(&serde_json::from_value(jwk.clone()).unwrap())
+            .unwrap();
+
+        let ours = time_ns(|| {
+            let _ = black_box(auth.authenticate_now(Some(black_box(&header))));
+        });
+        let crate_ns = time_ns(|| {
+            black_box(
+                jsonwebtoken::crypto::verify(signature, signing_input.as_bytes(), &dk, alg)
+                    .unwrap(),
+            );
+        });
+        let bare = time_ns(|| {
+            black_box(
+                parsed
+                    .verify_sig(black_box(signing_input.as_bytes()), &sig_bytes)
+                    .is_ok(),
+            );
+        });
+        println!(
+            "{:<8} {:>14.0} {:>14.0} {:>14.0} {:>10.3}",
+            c.alg,
+            ours,
+            crate_ns,
+            bare,
+            ours / bare
+        );
+        results.insert(
+            c.alg.to_string(),
+            json!({"ours_ns": ours, "jsonwebtoken_verify_ns": crate_ns, "bare_ns": bare, "overhead": ours / bare}),
+        );
+    }
+    let rs = results["RS256"]["overhead"].clone();
+    let out = json!({"core_overhead_rs256": rs, "algorithms": results});
+    let dir = std::env::var("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| root().join("target"))
+        .join("bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("core.json"),
+        serde_json::to_string_pretty(&out).unwrap(),
+    )
+    .unwrap();
+}
