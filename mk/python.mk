@@ -1,9 +1,9 @@
 # Python package `mcpauth` (python/, bindings/python).
 #
 # The native module is built once, as a release wheel (maturin), and installed into two
-# test virtualenvs: one with the MCP SDK 1.x (FastMCP) and FastAPI, one with the MCP SDK 2.x
-# (MCPServer). Tests run from the repository root so that `import mcpauth` finds the
-# installed wheel, not the sources in python/.
+# test virtualenvs: one with the MCP SDK 1.x (FastMCP), FastAPI and Starlette 1.x, one with
+# the MCP SDK 2.x (MCPServer) and the oldest supported Starlette (0.46). Tests run from the
+# repository root so that `import mcpauth` finds the installed wheel, not the sources in python/.
 .PHONY: test-python lint-python python-wheel python-venv
 
 PYTHON ?= python3
@@ -11,18 +11,18 @@ PY_VENV := $(CURDIR)/.venv-python
 PY_VENV2 := $(CURDIR)/.venv-python-mcp2
 PY_WHEELS := $(CARGO_TARGET_DIR)/wheels/python
 PY_TEST_DEPS := pytest==9.2.0 pytest-asyncio==1.5.0 uvicorn==0.54.0 httpx==0.28.1 \
-	'pyjwt[crypto]==2.15.1' cryptography==50.0.2 starlette==1.10.0 pydantic==2.14.4
+	'pyjwt[crypto]==2.15.1' cryptography==50.0.2 pydantic==2.14.4
 PY_PYTEST := -c python/pyproject.toml --rootdir python -p no:cacheprovider
 
 $(PY_VENV)/.ready:
 	$(PYTHON) -m venv $(PY_VENV)
 	$(PY_VENV)/bin/pip install -q maturin==1.16.0 mypy==2.4.1 ruff==0.17.6 fastapi==0.165.0 \
-		'mcp==1.30.0' $(PY_TEST_DEPS)
+		'mcp==1.30.0' starlette==1.10.0 $(PY_TEST_DEPS)
 	touch $@
 
 $(PY_VENV2)/.ready:
 	$(PYTHON) -m venv $(PY_VENV2)
-	$(PY_VENV2)/bin/pip install -q 'mcp==2.3.0' $(PY_TEST_DEPS)
+	$(PY_VENV2)/bin/pip install -q 'mcp==2.3.0' starlette==0.46.2 $(PY_TEST_DEPS)
 	touch $@
 
 python-venv: $(PY_VENV)/.ready $(PY_VENV2)/.ready
