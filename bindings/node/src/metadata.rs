@@ -63,3 +63,22 @@ pub fn discovery_urls(issuer: String) -> napi::Result<Value> {
         .map(|(u, t)| json!({ "url": u, "type": t.as_str() }))
         .collect())
 }
+
+/// Discovers an issuer's metadata: exactly `type`'s well-known URL, or every candidate in the
+/// MCP order when no type is given. `{ metadata: <snake_case>, type }`.
+#[napi]
+pub async fn discover_server_config(
+    issuer: String,
+    server_type_name: Option<String>,
+    options: Option<Value>,
+) -> napi::Result<Value> {
+    let ty = server_type_name.as_deref().map(server_type).transpose()?;
+    let opts = fetch_options(options.as_ref().unwrap_or(&Value::Null));
+    let config = mcp_auth_core::runtime::spawn(async move {
+        metadata::fetch_server_config(&issuer, ty, None, &opts).await
+    })
+    .await
+    .map_err(|e| napi::Error::from_reason(format!("mcp-auth task failed: {e}")))?
+    .map_err(to_napi)?;
+    Ok(json!({ "metadata": config.metadata.to_json(), "type": config.server_type.as_str() }))
+}
