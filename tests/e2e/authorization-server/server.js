@@ -38,6 +38,7 @@ const resourceAlgs = new Map(opts['resource-alg'].map((pair) => {
 const resourceScopes = [...new Set([...RESOURCE_SCOPES, ...opts.scopes.split(/\s+/).filter(Boolean)])];
 const cookieKeys = [randomSecret()];
 const defaultGrace = Number(opts['grace-seconds']);
+if (!(defaultGrace >= 0)) throw new Error('--grace-seconds must be a number >= 0');
 
 let issuer;
 let provider;
@@ -72,6 +73,7 @@ const admin = {
   'POST /admin/rotate'(params) {
     const algs = params.alg ? [checkAlg(params.alg)] : SIGNING_ALGS;
     const grace = params.grace_seconds === undefined ? defaultGrace : Number(params.grace_seconds);
+    if (!(grace >= 0)) throw new Error('grace_seconds must be a number >= 0');
     const result = keys.rotate(algs, grace);
     buildProvider();
     if (grace > 0) {
@@ -130,4 +132,9 @@ server.listen(Number(opts.port), '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ issuer, port })}\n`);
 });
 
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.close(() => process.exit(0)));
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  });
+}

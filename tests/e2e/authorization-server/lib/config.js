@@ -34,14 +34,14 @@ export const CLIENTS = [
     scope: 'create:todos',
   },
   {
-    // Native public client: any port on the loopback redirect URIs matches (RFC 8252 §7.3).
+    // Native public client allowed every scope: any port on the loopback redirect
+    // URIs matches (RFC 8252 §7.3).
     client_id: 'mcp-public-client',
     application_type: 'native',
     token_endpoint_auth_method: 'none',
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     redirect_uris: ['http://127.0.0.1/callback', 'http://localhost/callback'],
-    scope: [...OIDC_SCOPES, ...RESOURCE_SCOPES].join(' '),
   },
 ];
 
@@ -92,6 +92,11 @@ export function providerConfiguration({ keys, resourceScopes, algFor, cookieKeys
       // Scopes declined in an earlier authorization are asked for again, so clients can step up.
       if (grant && !fromThisInteraction) delete grant.rejected;
       return grant || undefined;
+    },
+    // Errors that cannot be redirected to the client are answered as JSON, for test harnesses.
+    async renderError(ctx, out) {
+      ctx.type = 'json';
+      ctx.body = out;
     },
     // Refresh tokens for every client allowed to use them, not only with offline_access.
     issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
