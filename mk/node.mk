@@ -19,4 +19,4 @@ test-node: node-build
 	$(NODE_PKG)/scripts/smoke-tarball.sh
 
 lint-node: node-build
-	cd $(NODE_PKG) && npx tsc -p tsconfig.json --noEmit
+	cd $(NODE_PKG) && npm run lint

@@ -14,7 +14,10 @@ import { validateServerConfig } from './utils/validate-server-config.js';
 
 const usage = 'Usage: mcp-auth check <issuer or metadata URL> [--type oauth|oidc] [--json]';
 
-const discover = async (target: string, type?: AuthServerType): Promise<ResolvedAuthServerConfig> => {
+const discover = async (
+  target: string,
+  type?: AuthServerType
+): Promise<ResolvedAuthServerConfig> => {
   if (target.includes('/.well-known/')) {
     return fetchServerConfigByWellKnownUrl(target, {
       type: type ?? (target.includes('openid-configuration') ? 'oidc' : 'oauth'),
@@ -53,7 +56,9 @@ const check = async (args: string[]): Promise<number> => {
     const code = error instanceof MCPAuthError ? error.code : 'fetch_error';
     const description = error instanceof Error ? error.message : String(error);
     if (json) {
-      console.log(JSON.stringify({ success: false, error: code, errorDescription: description }, null, 2));
+      console.log(
+        JSON.stringify({ success: false, error: code, errorDescription: description }, null, 2)
+      );
     } else {
       console.error(`${humanize(code)} - ${description}`);
     }
@@ -63,7 +68,9 @@ const check = async (args: string[]): Promise<number> => {
   if (json) {
     console.log(JSON.stringify({ success: true, type: config.type, config, ...result }, null, 2));
   } else {
-    console.log(`${config.metadata.issuer} (${config.type}): ${result.isValid ? 'Compatible with MCP' : 'Not compatible with MCP'}`);
+    console.log(
+      `${config.metadata.issuer} (${config.type}): ${result.isValid ? 'Compatible with MCP' : 'Not compatible with MCP'}`
+    );
     for (const [title, list] of [
       ['Successes', result.successes],
       ['Warnings', result.warnings],

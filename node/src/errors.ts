@@ -41,13 +41,14 @@ export class MCPAuthConfigError extends MCPAuthError {
 }
 
 export type AuthServerErrorCode =
-  | 'invalid_server_metadata'
-  | 'invalid_server_config'
-  | 'missing_jwks_uri';
+  'invalid_server_metadata' | 'invalid_server_config' | 'missing_jwks_uri';
 
 const catalog = <C extends string>(kind: string, codes: readonly C[]) =>
   Object.freeze(
-    Object.fromEntries(codes.map((code) => [code, errorDescription(kind, code)])) as Record<C, string>
+    Object.fromEntries(codes.map((code) => [code, errorDescription(kind, code)])) as Record<
+      C,
+      string
+    >
   );
 
 export const authServerErrorDescription: Readonly<Record<AuthServerErrorCode, string>> = catalog(
@@ -62,10 +63,7 @@ export class MCPAuthAuthServerError extends MCPAuthError {
     public readonly code: AuthServerErrorCode,
     cause?: unknown
   ) {
-    super(
-      code,
-      authServerErrorDescription[code] ?? errorDescription('auth_server', String(code))
-    );
+    super(code, authServerErrorDescription[code] ?? errorDescription('auth_server', String(code)));
     withCause(this, cause);
   }
 }
@@ -148,7 +146,10 @@ export class MCPAuthTokenVerificationError extends MCPAuthError {
  * @deprecated Use {@link MCPAuthTokenVerificationError}.
  */
 export class MCPAuthJwtVerificationError extends MCPAuthTokenVerificationError {
-  constructor(code: MCPAuthTokenVerificationErrorCode | 'jwt_verification_failed', cause?: unknown) {
+  constructor(
+    code: MCPAuthTokenVerificationErrorCode | 'jwt_verification_failed',
+    cause?: unknown
+  ) {
     super(code === 'jwt_verification_failed' ? 'token_verification_failed' : code, cause);
   }
 }

@@ -64,7 +64,8 @@ type HandlerConfig = Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> & {
   issuer?: BearerAuthConfig['issuer'];
 };
 
-const invalidConfig = (cause: string) => new MCPAuthAuthServerError('invalid_server_config', { cause });
+const invalidConfig = (cause: string) =>
+  new MCPAuthAuthServerError('invalid_server_config', { cause });
 
 const resourceRequired =
   'A `resource` must be specified in the `bearerAuth` configuration when using a `protectedResources` configuration.';

@@ -38,12 +38,26 @@ const {
 
 test('the root exports every documented runtime value', () => {
   const expected = [
-    'authorizationServerMetadataSchema', 'camelCaseAuthorizationServerMetadataSchema', 'defaultValues',
-    'protectedResourceMetadataSchema', 'camelCaseProtectedResourceMetadataSchema', 'getIssuer',
-    'MCPAuthError', 'MCPAuthConfigError', 'authServerErrorDescription', 'MCPAuthAuthServerError',
-    'bearerAuthErrorDescription', 'MCPAuthBearerAuthError', 'tokenVerificationErrorDescription',
-    'MCPAuthTokenVerificationError', 'handleBearerAuth', 'serverMetadataPaths',
-    'fetchServerConfigByWellKnownUrl', 'fetchServerConfig', 'validateServerConfig', 'createVerifyJwt',
+    'authorizationServerMetadataSchema',
+    'camelCaseAuthorizationServerMetadataSchema',
+    'defaultValues',
+    'protectedResourceMetadataSchema',
+    'camelCaseProtectedResourceMetadataSchema',
+    'getIssuer',
+    'MCPAuthError',
+    'MCPAuthConfigError',
+    'authServerErrorDescription',
+    'MCPAuthAuthServerError',
+    'bearerAuthErrorDescription',
+    'MCPAuthBearerAuthError',
+    'tokenVerificationErrorDescription',
+    'MCPAuthTokenVerificationError',
+    'handleBearerAuth',
+    'serverMetadataPaths',
+    'fetchServerConfigByWellKnownUrl',
+    'fetchServerConfig',
+    'validateServerConfig',
+    'createVerifyJwt',
     'MCPAuth',
   ];
   for (const name of expected) {
@@ -60,40 +74,70 @@ describe('errors', () => {
     assert.ok(bearer instanceof MCPAuthError && bearer instanceof Error);
     assert.equal(bearer.name, 'MCPAuthBearerAuthError');
     assert.equal(bearer.code, 'missing_required_scopes');
-    assert.equal(bearer.message, 'The token does not contain the necessary scopes for this request.');
+    assert.equal(
+      bearer.message,
+      'The token does not contain the necessary scopes for this request.'
+    );
     assert.deepEqual(bearer.toJson(), {
       error: 'missing_required_scopes',
       errorDescription: 'The token does not contain the necessary scopes for this request.',
       errorUri: 'https://docs.example.com/e',
       missingScopes: ['read'],
     });
-    assert.deepEqual(new MCPAuthBearerAuthError('invalid_issuer', { expected: 'a', actual: 'b' }).toJson(true), {
-      error: 'invalid_issuer',
-      errorDescription: 'The token issuer does not match the expected issuer.',
-      cause: { expected: 'a', actual: 'b' },
-    });
+    assert.deepEqual(
+      new MCPAuthBearerAuthError('invalid_issuer', { expected: 'a', actual: 'b' }).toJson(true),
+      {
+        error: 'invalid_issuer',
+        errorDescription: 'The token issuer does not match the expected issuer.',
+        cause: { expected: 'a', actual: 'b' },
+      }
+    );
 
     const server = new MCPAuthAuthServerError('invalid_server_config', { cause: 'x' });
     assert.equal(server.name, 'MCPAuthAuthServerError');
     assert.equal(server.message, 'The server configuration does not match the MCP specification.');
     assert.deepEqual(server.cause, { cause: 'x' });
-    assert.deepEqual(server.toJson(), { error: 'invalid_server_config', errorDescription: server.message });
-    assert.equal(new MCPAuthAuthServerError('whatever').message, 'An error occurred with the authorization server.');
+    assert.deepEqual(server.toJson(), {
+      error: 'invalid_server_config',
+      errorDescription: server.message,
+    });
+    assert.equal(
+      new MCPAuthAuthServerError('whatever').message,
+      'An error occurred with the authorization server.'
+    );
 
     const token = new MCPAuthTokenVerificationError('token_verification_failed');
     assert.equal(token.name, 'MCPAuthTokenVerificationError');
     assert.equal(token.message, 'Token verification failed due to an error.');
-    assert.equal(new MCPAuthTokenVerificationError('x').message, 'An error occurred while verifying the token.');
-    assert.equal(new MCPAuthBearerAuthError('x').message, 'An error occurred with the Bearer auth.');
+    assert.equal(
+      new MCPAuthTokenVerificationError('x').message,
+      'An error occurred while verifying the token.'
+    );
+    assert.equal(
+      new MCPAuthBearerAuthError('x').message,
+      'An error occurred with the Bearer auth.'
+    );
 
     const config = new MCPAuthConfigError('some_code', 'Some message.');
     assert.equal(config.name, 'MCPAuthConfigError');
     assert.equal(String(config), 'MCPAuthConfigError: Some message.');
-    assert.deepEqual(config.toJson(true), { error: 'some_code', errorDescription: 'Some message.' });
+    assert.deepEqual(config.toJson(true), {
+      error: 'some_code',
+      errorDescription: 'Some message.',
+    });
 
-    assert.equal(bearerAuthErrorDescription.missing_auth_header, 'Missing `Authorization` header. Please provide a valid bearer token.');
-    assert.equal(authServerErrorDescription.missing_jwks_uri, 'The server metadata does not contain a JWKS URI, which is required for JWT verification.');
-    assert.equal(tokenVerificationErrorDescription.invalid_token, 'The provided token is invalid or malformed.');
+    assert.equal(
+      bearerAuthErrorDescription.missing_auth_header,
+      'Missing `Authorization` header. Please provide a valid bearer token.'
+    );
+    assert.equal(
+      authServerErrorDescription.missing_jwks_uri,
+      'The server metadata does not contain a JWKS URI, which is required for JWT verification.'
+    );
+    assert.equal(
+      tokenVerificationErrorDescription.invalid_token,
+      'The provided token is invalid or malformed.'
+    );
     assert.ok(Object.isFrozen(bearerAuthErrorDescription));
   });
 });
@@ -101,17 +145,41 @@ describe('errors', () => {
 describe('schemas and constants', () => {
   test('zod 3 schemas strip unknown keys; constants are frozen', () => {
     const parsed = authorizationServerMetadataSchema.parse({
-      issuer: 'i', authorization_endpoint: 'a', token_endpoint: 't', response_types_supported: ['code'], extra: 1,
+      issuer: 'i',
+      authorization_endpoint: 'a',
+      token_endpoint: 't',
+      response_types_supported: ['code'],
+      extra: 1,
     });
     assert.equal('extra' in parsed, false);
-    assert.ok(camelCaseAuthorizationServerMetadataSchema.safeParse({
-      issuer: 'i', authorizationEndpoint: 'a', tokenEndpoint: 't', responseTypesSupported: ['code'], jwksUri: 'j',
-    }).success);
-    assert.ok(protectedResourceMetadataSchema.safeParse({ resource: 'r', dpop_bound_access_tokens_required: true }).success);
-    assert.ok(camelCaseProtectedResourceMetadataSchema.safeParse({ resource: 'r', scopesSupported: ['a'] }).success);
+    assert.ok(
+      camelCaseAuthorizationServerMetadataSchema.safeParse({
+        issuer: 'i',
+        authorizationEndpoint: 'a',
+        tokenEndpoint: 't',
+        responseTypesSupported: ['code'],
+        jwksUri: 'j',
+      }).success
+    );
+    assert.ok(
+      protectedResourceMetadataSchema.safeParse({
+        resource: 'r',
+        dpop_bound_access_tokens_required: true,
+      }).success
+    );
+    assert.ok(
+      camelCaseProtectedResourceMetadataSchema.safeParse({ resource: 'r', scopesSupported: ['a'] })
+        .success
+    );
     assert.ok(authorizationServerMetadataSchema instanceof z.ZodObject);
-    assert.deepEqual(defaultValues, { grantTypesSupported: ['authorization_code', 'implicit'], responseModesSupported: ['query', 'fragment'] });
-    assert.deepEqual(serverMetadataPaths, { oauth: '/.well-known/oauth-authorization-server', oidc: '/.well-known/openid-configuration' });
+    assert.deepEqual(defaultValues, {
+      grantTypesSupported: ['authorization_code', 'implicit'],
+      responseModesSupported: ['query', 'fragment'],
+    });
+    assert.deepEqual(serverMetadataPaths, {
+      oauth: '/.well-known/oauth-authorization-server',
+      oidc: '/.well-known/openid-configuration',
+    });
     assert.ok(Object.isFrozen(defaultValues) && Object.isFrozen(serverMetadataPaths));
     assert.equal(getIssuer({ issuer: 'x', type: 'oidc' }), 'x');
     assert.equal(getIssuer({ metadata: { issuer: 'y' }, type: 'oidc' }), 'y');
@@ -154,25 +222,34 @@ describe('metadata fetching and validation', () => {
       transpileData: (data) => ({ ...data, response_types_supported: ['code', 'token'] }),
     });
     assert.deepEqual(sync.metadata.responseTypesSupported, ['code', 'token']);
-    const asyncResult = await fetchServerConfigByWellKnownUrl(`${iss.issuer}/.well-known/openid-configuration`, {
-      type: 'oidc',
-      transpileData: async (data) => {
-        assert.ok('jwks_uri' in data);
-        return { ...data, scopes_supported: ['x'] };
-      },
-    });
+    const asyncResult = await fetchServerConfigByWellKnownUrl(
+      `${iss.issuer}/.well-known/openid-configuration`,
+      {
+        type: 'oidc',
+        transpileData: async (data) => {
+          assert.ok('jwks_uri' in data);
+          return { ...data, scopes_supported: ['x'] };
+        },
+      }
+    );
     assert.deepEqual(asyncResult.metadata.scopesSupported, ['x']);
   });
 
   test('failures keep their classes and codes across the async boundary', async () => {
-    await assert.rejects(fetchServerConfigByWellKnownUrl(`${failingUrl}/meta`, { type: 'oauth' }), (e) => {
-      assert.ok(e instanceof MCPAuthConfigError);
-      assert.equal(e.code, 'fetch_server_config_error');
-      assert.ok(e.message.startsWith(`Failed to fetch server config from ${failingUrl}/meta`));
-      return true;
-    });
     await assert.rejects(
-      fetchServerConfig(iss.issuer, { type: 'oidc', transpileData: (d) => ({ ...d, issuer: 'https://other.example.com' }) }),
+      fetchServerConfigByWellKnownUrl(`${failingUrl}/meta`, { type: 'oauth' }),
+      (e) => {
+        assert.ok(e instanceof MCPAuthConfigError);
+        assert.equal(e.code, 'fetch_server_config_error');
+        assert.ok(e.message.startsWith(`Failed to fetch server config from ${failingUrl}/meta`));
+        return true;
+      }
+    );
+    await assert.rejects(
+      fetchServerConfig(iss.issuer, {
+        type: 'oidc',
+        transpileData: (d) => ({ ...d, issuer: 'https://other.example.com' }),
+      }),
       (e) => e instanceof MCPAuthAuthServerError && e.code === 'invalid_server_metadata'
     );
     const relaxed = await fetchServerConfig(iss.issuer, {
@@ -190,11 +267,22 @@ describe('metadata fetching and validation', () => {
   test('validateServerConfig: isValid always present, successes only when verbose', () => {
     const result = validateServerConfig({
       type: 'oauth',
-      metadata: { issuer: 'https://i', authorizationEndpoint: 'a', tokenEndpoint: 't', responseTypesSupported: ['token'] },
+      metadata: {
+        issuer: 'https://i',
+        authorizationEndpoint: 'a',
+        tokenEndpoint: 't',
+        responseTypesSupported: ['token'],
+      },
     });
     assert.equal(result.isValid, false);
-    assert.deepEqual(result.errors.map((e) => e.code), ['code_response_type_not_supported', 'pkce_not_supported']);
-    assert.deepEqual(result.warnings.map((e) => e.code), ['dynamic_registration_not_supported']);
+    assert.deepEqual(
+      result.errors.map((e) => e.code),
+      ['code_response_type_not_supported', 'pkce_not_supported']
+    );
+    assert.deepEqual(
+      result.warnings.map((e) => e.code),
+      ['dynamic_registration_not_supported']
+    );
     assert.equal('successes' in result, false);
   });
 });
@@ -223,41 +311,102 @@ describe('MCPAuth configuration', () => {
   const quiet = { warn: () => {} };
 
   test('configuration errors say what is wrong', () => {
-    assert.deepEqual(cause(() => new MCPAuth({})), { cause: 'No authorization server or protected resource metadata is provided.' });
+    assert.deepEqual(
+      cause(() => new MCPAuth({})),
+      { cause: 'No authorization server or protected resource metadata is provided.' }
+    );
     const r = 'https://api.example.com';
     assert.deepEqual(
-      cause(() => new MCPAuth({ protectedResources: [{ metadata: { resource: r } }, { metadata: { resource: r } }] })),
+      cause(
+        () =>
+          new MCPAuth({
+            protectedResources: [{ metadata: { resource: r } }, { metadata: { resource: r } }],
+          })
+      ),
       { cause: 'The resource metadata (`https://api.example.com`) is duplicated.' }
     );
     assert.deepEqual(
-      cause(() => new MCPAuth({ protectedResources: { metadata: { resource: r, authorizationServers: [server, { issuer: metadata.issuer, type: 'oidc' }] } } })),
-      { cause: 'The authorization server (`https://issuer.example.com`) for resource `https://api.example.com` is duplicated.' }
+      cause(
+        () =>
+          new MCPAuth({
+            protectedResources: {
+              metadata: {
+                resource: r,
+                authorizationServers: [server, { issuer: metadata.issuer, type: 'oidc' }],
+              },
+            },
+          })
+      ),
+      {
+        cause:
+          'The authorization server (`https://issuer.example.com`) for resource `https://api.example.com` is duplicated.',
+      }
     );
-    const invalid = cause(() => new MCPAuth({ protectedResources: { metadata: { resource: r, authorizationServers: [{ type: 'oidc', metadata: { ...metadata, codeChallengeMethodsSupported: undefined } }] } } }));
-    assert.deepEqual(invalid.errors.map((e) => e.code), ['pkce_not_supported']);
+    const invalid = cause(
+      () =>
+        new MCPAuth({
+          protectedResources: {
+            metadata: {
+              resource: r,
+              authorizationServers: [
+                {
+                  type: 'oidc',
+                  metadata: { ...metadata, codeChallengeMethodsSupported: undefined },
+                },
+              ],
+            },
+          },
+        })
+    );
+    assert.deepEqual(
+      invalid.errors.map((e) => e.code),
+      ['pkce_not_supported']
+    );
 
-    const auth = new MCPAuth({ protectedResources: { metadata: { resource: r, authorizationServers: [server] } } });
-    assert.deepEqual(cause(() => auth.bearerAuth('jwt')), {
-      cause: 'A `resource` must be specified in the `bearerAuth` configuration when using a `protectedResources` configuration.',
+    const auth = new MCPAuth({
+      protectedResources: { metadata: { resource: r, authorizationServers: [server] } },
     });
-    assert.match(cause(() => auth.bearerAuth('jwt', { resource: 'https://nope.example.com' })).cause, /^No token verifier found for the specified resource: `https:\/\/nope.example.com`/);
-    assert.deepEqual(cause(() => auth.delegatedRouter()), { cause: '`delegatedRouter` is not available in `resource server` mode.' });
+    assert.deepEqual(
+      cause(() => auth.bearerAuth('jwt')),
+      {
+        cause:
+          'A `resource` must be specified in the `bearerAuth` configuration when using a `protectedResources` configuration.',
+      }
+    );
+    assert.match(
+      cause(() => auth.bearerAuth('jwt', { resource: 'https://nope.example.com' })).cause,
+      /^No token verifier found for the specified resource: `https:\/\/nope.example.com`/
+    );
+    assert.deepEqual(
+      cause(() => auth.delegatedRouter()),
+      { cause: '`delegatedRouter` is not available in `resource server` mode.' }
+    );
     assert.throws(() => auth.bearerAuth('opaque', { resource: r }), TypeError);
     assert.equal(auth.bearerAuth(() => ({}), { resource: r }).name, 'bearerAuthHandler');
     const empty = new MCPAuth({ protectedResources: [] });
     assert.ok(empty.protectedResourceMetadataRouter());
 
     const legacy = new MCPAuth({ server, logger: quiet });
-    assert.deepEqual(cause(() => legacy.protectedResourceMetadataRouter()), {
-      cause: '`protectedResourceMetadataRouter` is not available in `authorization server` mode.',
-    });
+    assert.deepEqual(
+      cause(() => legacy.protectedResourceMetadataRouter()),
+      {
+        cause: '`protectedResourceMetadataRouter` is not available in `authorization server` mode.',
+      }
+    );
   });
 
   test('warnings go to the logger', () => {
     const warnings = [];
     new MCPAuth({
       logger: { warn: (m) => warnings.push(m) },
-      protectedResources: { metadata: { resource: 'https://api.example.com', authorizationServers: [{ type: 'oidc', metadata: { ...metadata, registrationEndpoint: undefined } }] } },
+      protectedResources: {
+        metadata: {
+          resource: 'https://api.example.com',
+          authorizationServers: [
+            { type: 'oidc', metadata: { ...metadata, registrationEndpoint: undefined } },
+          ],
+        },
+      },
     });
     assert.deepEqual(warnings, [
       'The authorization server (issuer: `https://issuer.example.com`) configuration has warnings:\n\n  - Dynamic Client Registration (RFC 7591) is not supported by the server.\n',
@@ -269,10 +418,14 @@ describe('MCPAuth configuration', () => {
     const legacy = new MCPAuth({ server: { issuer: iss.issuer, type: 'oidc' }, logger: quiet });
     const app = express();
     app.use(legacy.delegatedRouter());
-    app.get('/me', legacy.bearerAuth('jwt', { requiredScopes: ['read'] }), (req, res) => res.json(req.auth));
+    app.get('/me', legacy.bearerAuth('jwt', { requiredScopes: ['read'] }), (req, res) =>
+      res.json(req.auth)
+    );
     const s = await serve(app);
     try {
-      const [a, b] = await Promise.all([1, 2].map(() => fetch(`${s.url}/.well-known/oauth-authorization-server`)));
+      const [a, b] = await Promise.all(
+        [1, 2].map(() => fetch(`${s.url}/.well-known/oauth-authorization-server`))
+      );
       assert.equal(a.status, 200);
       assert.equal(a.headers.get('access-control-allow-origin'), '*');
       const body = await a.json();
@@ -342,14 +495,21 @@ describe('createVerifyJwt', () => {
 
   test('node KeyObjects and HMAC secrets', async () => {
     const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const es = await new SignJWT({ iss: 'https://i.example.com', sub: 's' }).setProtectedHeader({ alg: 'ES256', kid: 'ec-1' }).sign(privateKey);
+    const es = await new SignJWT({ iss: 'https://i.example.com', sub: 's' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'ec-1' })
+      .sign(privateKey);
     assert.equal((await createVerifyJwt(publicKey)(es)).subject, 's');
     assert.equal((await createVerifyJwt(privateKey)(es)).subject, 's');
-    assert.equal((await createVerifyJwt(await exportJWK(publicKey))(es)).issuer, 'https://i.example.com');
+    assert.equal(
+      (await createVerifyJwt(await exportJWK(publicKey))(es)).issuer,
+      'https://i.example.com'
+    );
 
     const secret = new TextEncoder().encode('a-very-long-shared-secret-for-hs256-tests!');
     // A key given on its own verifies whatever kid the token names.
-    const hs = await new SignJWT({ iss: 'https://i.example.com', sub: 'h', scope: ['a', 'b'] }).setProtectedHeader({ alg: 'HS256', kid: 'k-9' }).sign(secret);
+    const hs = await new SignJWT({ iss: 'https://i.example.com', sub: 'h', scope: ['a', 'b'] })
+      .setProtectedHeader({ alg: 'HS256', kid: 'k-9' })
+      .sign(secret);
     const info = await createVerifyJwt(secret)(hs);
     assert.deepEqual(info.scopes, ['a', 'b']);
     assert.equal((await createVerifyJwt(() => secret)(hs)).subject, 'h');
@@ -358,27 +518,57 @@ describe('createVerifyJwt', () => {
 
   test('rejections are MCPAuthTokenVerificationError with invalid_token', async () => {
     const verify = createVerifyJwt(iss.jwksUri);
-    const expired = await iss.mint({ exp: Math.floor(Date.now() / 1000) - 10 }, { expiresIn: null });
+    const expired = await iss.mint(
+      { exp: Math.floor(Date.now() / 1000) - 10 },
+      { expiresIn: null }
+    );
     const noSub = await iss.mint({ sub: undefined });
     for (const bad of [expired, noSub, 'a.b.c', `${expired.slice(0, -3)}abc`]) {
-      await assert.rejects(async () => verify(bad), (e) => {
-        assert.ok(e instanceof MCPAuthTokenVerificationError, String(e));
-        assert.equal(e.code, 'invalid_token');
-        return true;
-      });
+      await assert.rejects(
+        async () => verify(bad),
+        (e) => {
+          assert.ok(e instanceof MCPAuthTokenVerificationError, String(e));
+          assert.equal(e.code, 'invalid_token');
+          return true;
+        }
+      );
     }
     // jose's options: tolerance, issuer and audience.
     const tolerant = createVerifyJwt(iss.jwksUri, { clockTolerance: '1 minute' });
     assert.equal((await tolerant(expired)).subject, 'user-1');
-    await assert.rejects(async () => createVerifyJwt(iss.jwksUri, { issuer: 'https://x.example.com' })(await iss.mint({})), MCPAuthTokenVerificationError);
-    await assert.rejects(async () => createVerifyJwt(iss.jwksUri, { audience: 'urn:x' })(await iss.mint({ aud: 'urn:y' })), MCPAuthTokenVerificationError);
-    assert.equal((await createVerifyJwt(iss.jwksUri, { audience: 'urn:x' })(await iss.mint({ aud: ['urn:y', 'urn:x'] }))).subject, 'user-1');
-    await assert.rejects(async () => createVerifyJwt(iss.jwksUri, { algorithms: ['ES256'] })(await iss.mint({})), MCPAuthTokenVerificationError);
-    await assert.rejects(async () => createVerifyJwt(() => { throw Object.assign(new Error('no key'), { code: 'ERR_JWKS_NO_MATCHING_KEY' }); })(await iss.mint({})), (e) => {
-      assert.ok(e instanceof MCPAuthTokenVerificationError);
-      assert.equal(e.cause.code, 'ERR_JWKS_NO_MATCHING_KEY');
-      return true;
-    });
+    await assert.rejects(
+      async () =>
+        createVerifyJwt(iss.jwksUri, { issuer: 'https://x.example.com' })(await iss.mint({})),
+      MCPAuthTokenVerificationError
+    );
+    await assert.rejects(
+      async () =>
+        createVerifyJwt(iss.jwksUri, { audience: 'urn:x' })(await iss.mint({ aud: 'urn:y' })),
+      MCPAuthTokenVerificationError
+    );
+    assert.equal(
+      (
+        await createVerifyJwt(iss.jwksUri, { audience: 'urn:x' })(
+          await iss.mint({ aud: ['urn:y', 'urn:x'] })
+        )
+      ).subject,
+      'user-1'
+    );
+    await assert.rejects(
+      async () => createVerifyJwt(iss.jwksUri, { algorithms: ['ES256'] })(await iss.mint({})),
+      MCPAuthTokenVerificationError
+    );
+    await assert.rejects(
+      async () =>
+        createVerifyJwt(() => {
+          throw Object.assign(new Error('no key'), { code: 'ERR_JWKS_NO_MATCHING_KEY' });
+        })(await iss.mint({})),
+      (e) => {
+        assert.ok(e instanceof MCPAuthTokenVerificationError);
+        assert.equal(e.cause.code, 'ERR_JWKS_NO_MATCHING_KEY');
+        return true;
+      }
+    );
   });
 });
 
@@ -387,40 +577,66 @@ describe('handleBearerAuth', () => {
     const verifyAccessToken = () => ({});
     assert.throws(() => handleBearerAuth({ issuer: 'https://i' }), {
       name: 'TypeError',
-      message: '`verifyAccessToken` must be a function that takes a token and returns an `AuthInfo` object.',
+      message:
+        '`verifyAccessToken` must be a function that takes a token and returns an `AuthInfo` object.',
     });
     assert.throws(() => handleBearerAuth({ verifyAccessToken, issuer: 1 }), {
       message: '`issuer` must be either a string or a function that validates the token issuer.',
     });
-    assert.throws(() => handleBearerAuth({ verifyAccessToken, issuer: 'not a url' }), { message: '`issuer` must be a valid URL.' });
+    assert.throws(() => handleBearerAuth({ verifyAccessToken, issuer: 'not a url' }), {
+      message: '`issuer` must be a valid URL.',
+    });
   });
 
   test('a custom verifier with a string issuer, a validator function, and no scopes in its answer', async () => {
     const app = express();
     const seen = [];
-    app.get('/s', handleBearerAuth({
-      verifyAccessToken: async (token) => ({ token, issuer: 'https://i.example.com', clientId: '', scopes: [] }),
-      issuer: 'https://i.example.com',
-      requiredScopes: ['read'],
-    }), (_req, res) => res.json({}));
-    app.get('/f', handleBearerAuth({
-      verifyAccessToken: (token) => ({ token, issuer: 'https://j.example.com', clientId: '' }),
-      issuer: (iss) => {
-        seen.push(iss);
-        throw new MCPAuthBearerAuthError('invalid_issuer', { expected: 'x', actual: iss });
-      },
-      showErrorDetails: true,
-    }), (_req, res) => res.json({}));
-    app.get('/n', handleBearerAuth({
-      // A verifier that returns no scopes is a 403 when scopes are required, not a crash.
-      verifyAccessToken: (token) => ({ token, issuer: 'https://i.example.com', clientId: '' }),
-      issuer: 'https://i.example.com',
-      requiredScopes: ['read'],
-    }), (_req, res) => res.json({}));
-    app.get('/e', handleBearerAuth({
-      verifyAccessToken: () => { throw new Error('a bug'); },
-      issuer: 'https://i.example.com',
-    }), (_req, res) => res.json({}));
+    app.get(
+      '/s',
+      handleBearerAuth({
+        verifyAccessToken: async (token) => ({
+          token,
+          issuer: 'https://i.example.com',
+          clientId: '',
+          scopes: [],
+        }),
+        issuer: 'https://i.example.com',
+        requiredScopes: ['read'],
+      }),
+      (_req, res) => res.json({})
+    );
+    app.get(
+      '/f',
+      handleBearerAuth({
+        verifyAccessToken: (token) => ({ token, issuer: 'https://j.example.com', clientId: '' }),
+        issuer: (iss) => {
+          seen.push(iss);
+          throw new MCPAuthBearerAuthError('invalid_issuer', { expected: 'x', actual: iss });
+        },
+        showErrorDetails: true,
+      }),
+      (_req, res) => res.json({})
+    );
+    app.get(
+      '/n',
+      handleBearerAuth({
+        // A verifier that returns no scopes is a 403 when scopes are required, not a crash.
+        verifyAccessToken: (token) => ({ token, issuer: 'https://i.example.com', clientId: '' }),
+        issuer: 'https://i.example.com',
+        requiredScopes: ['read'],
+      }),
+      (_req, res) => res.json({})
+    );
+    app.get(
+      '/e',
+      handleBearerAuth({
+        verifyAccessToken: () => {
+          throw new Error('a bug');
+        },
+        issuer: 'https://i.example.com',
+      }),
+      (_req, res) => res.json({})
+    );
     app.use((err, _req, res, _next) => res.status(555).json({ message: err.message }));
     const s = await serve(app);
     try {

@@ -43,7 +43,10 @@ test('an incompatible issuer and an unreachable one', async () => {
     assert.equal(code, 1);
     const out = JSON.parse(stdout);
     assert.equal(out.isValid, false);
-    assert.deepEqual(out.errors.map((e) => e.code), ['pkce_not_supported']);
+    assert.deepEqual(
+      out.errors.map((e) => e.code),
+      ['pkce_not_supported']
+    );
   } finally {
     await iss.close();
   }

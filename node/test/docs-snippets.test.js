@@ -27,12 +27,18 @@ describe('documented configuration and bearer-auth snippets', () => {
       transpileData: (data) => ({ ...data, response_types_supported: ['code'] }),
     });
     assert.deepEqual(transpiled.metadata.responseTypesSupported, ['code']);
-    const byUrl = await fetchServerConfigByWellKnownUrl(`${iss.issuer}/.well-known/openid-configuration`, { type: 'oidc' });
+    const byUrl = await fetchServerConfigByWellKnownUrl(
+      `${iss.issuer}/.well-known/openid-configuration`,
+      { type: 'oidc' }
+    );
     assert.equal(byUrl.metadata.issuer, iss.issuer);
-    const byUrlTranspiled = await fetchServerConfigByWellKnownUrl(`${iss.issuer}/.well-known/openid-configuration`, {
-      type: 'oidc',
-      transpileData: (data) => ({ ...data, response_types_supported: ['code'] }),
-    });
+    const byUrlTranspiled = await fetchServerConfigByWellKnownUrl(
+      `${iss.issuer}/.well-known/openid-configuration`,
+      {
+        type: 'oidc',
+        transpileData: (data) => ({ ...data, response_types_supported: ['code'] }),
+      }
+    );
     assert.deepEqual(byUrlTranspiled.metadata.responseTypesSupported, ['code']);
     // Manual metadata, camelCase.
     const manual = new MCPAuth({
@@ -64,7 +70,12 @@ describe('documented configuration and bearer-auth snippets', () => {
   test('JWT mode with jwtVerify / remoteJwtSet options, applied to a path', async () => {
     const resourceIdentifier = 'https://api.example.com';
     const mcpAuth = new MCPAuth({
-      protectedResources: { metadata: { resource: resourceIdentifier, authorizationServers: [await fetchServerConfig(iss.issuer, { type: 'oidc' })] } },
+      protectedResources: {
+        metadata: {
+          resource: resourceIdentifier,
+          authorizationServers: [await fetchServerConfig(iss.issuer, { type: 'oidc' })],
+        },
+      },
     });
     const bearerAuth = mcpAuth.bearerAuth('jwt', {
       resource: resourceIdentifier,
@@ -95,10 +106,21 @@ describe('documented configuration and bearer-auth snippets', () => {
   test('custom verification: the documented error names, sync and async verifiers', async () => {
     const resource = 'https://api.example.com';
     const mcpAuth = new MCPAuth({
-      protectedResources: { metadata: { resource, authorizationServers: [{ issuer: iss.issuer, type: 'oidc' }] } },
+      protectedResources: {
+        metadata: { resource, authorizationServers: [{ issuer: iss.issuer, type: 'oidc' }] },
+      },
     });
     const verifyToken = async (token) =>
-      token === 'good' ? { token, issuer: iss.issuer, subject: 'erin', clientId: 'c', scopes: ['read', 'write'], audience: resource } : undefined;
+      token === 'good'
+        ? {
+            token,
+            issuer: iss.issuer,
+            subject: 'erin',
+            clientId: 'c',
+            scopes: ['read', 'write'],
+            audience: resource,
+          }
+        : undefined;
     const bearerAuth = mcpAuth.bearerAuth(
       async (token) => {
         const info = await verifyToken(token);
@@ -122,7 +144,10 @@ describe('documented configuration and bearer-auth snippets', () => {
         error: 'token_verification_failed',
         error_description: 'Token verification failed due to an error.',
       });
-      assert.ok(new MCPAuthJwtVerificationError('jwt_verification_failed') instanceof MCPAuthTokenVerificationError);
+      assert.ok(
+        new MCPAuthJwtVerificationError('jwt_verification_failed') instanceof
+          MCPAuthTokenVerificationError
+      );
     } finally {
       await s.close();
     }

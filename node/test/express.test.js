@@ -59,7 +59,11 @@ describe('bearerAuth("jwt") against a local issuer', () => {
   const get = async (header, path = '/p') => {
     const res = await fetch(`${url}${path}`, { headers: header ? { authorization: header } : {} });
     const text = await res.text();
-    return { status: res.status, body: JSON.parse(text), challenge: res.headers.get('www-authenticate') };
+    return {
+      status: res.status,
+      body: JSON.parse(text),
+      challenge: res.headers.get('www-authenticate'),
+    };
   };
 
   test('a valid token reaches the handler with its auth info', async () => {
@@ -85,28 +89,103 @@ describe('bearerAuth("jwt") against a local issuer', () => {
   const bad = async () => {
     const ok = await iss.mint({ aud: resource });
     const [h, p, s] = ok.split('.');
-    const pem = createPublicKey({ key: iss.jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+    const pem = createPublicKey({ key: iss.jwk, format: 'jwk' }).export({
+      type: 'spki',
+      format: 'pem',
+    });
     const hs256 = await new SignJWT({ iss: iss.issuer, sub: 'x', aud: resource, scope: 'read' })
       .setProtectedHeader({ alg: 'HS256', kid: 'key-1' })
       .sign(new TextEncoder().encode(pem));
     return [
       ['missing header', null, 401, 'missing_auth_header', null],
-      ['another scheme', 'Basic dXNlcjpwdw==', 401, 'invalid_auth_header_format', 'invalid_request'],
+      [
+        'another scheme',
+        'Basic dXNlcjpwdw==',
+        401,
+        'invalid_auth_header_format',
+        'invalid_request',
+      ],
       ['no token', 'Bearer', 401, 'missing_bearer_token', 'invalid_request'],
       ['two tokens', 'Bearer a b', 401, 'invalid_auth_header_format', 'invalid_request'],
-      ['oversized header', `Bearer ${'a'.repeat(70_000)}`, 401, 'invalid_auth_header_format', 'invalid_request'],
-      ['oversized token', `Bearer ${'a'.repeat(40_000)}.b.c`, 401, 'invalid_token', 'invalid_token'],
+      [
+        'oversized header',
+        `Bearer ${'a'.repeat(70_000)}`,
+        401,
+        'invalid_auth_header_format',
+        'invalid_request',
+      ],
+      [
+        'oversized token',
+        `Bearer ${'a'.repeat(40_000)}.b.c`,
+        401,
+        'invalid_token',
+        'invalid_token',
+      ],
       ['not a JWT', 'Bearer abc.def.ghi', 401, 'invalid_token', 'invalid_token'],
-      ['expired', `Bearer ${await iss.mint({ aud: resource, exp: now() - 100 }, { expiresIn: null })}`, 401, 'invalid_token', 'invalid_token'],
-      ['not yet valid', `Bearer ${await iss.mint({ aud: resource, nbf: now() + 1000 })}`, 401, 'invalid_token', 'invalid_token'],
-      ['wrong issuer', `Bearer ${await iss.mint({ aud: resource, iss: 'https://evil.example.com' })}`, 401, 'invalid_issuer', 'invalid_token'],
-      ['wrong audience', `Bearer ${await iss.mint({ aud: 'https://other.example.com' })}`, 401, 'invalid_audience', 'invalid_token'],
-      ['missing scopes', `Bearer ${await iss.mint({ aud: resource, scope: 'write' })}`, 403, 'missing_required_scopes', 'insufficient_scope'],
+      [
+        'expired',
+        `Bearer ${await iss.mint({ aud: resource, exp: now() - 100 }, { expiresIn: null })}`,
+        401,
+        'invalid_token',
+        'invalid_token',
+      ],
+      [
+        'not yet valid',
+        `Bearer ${await iss.mint({ aud: resource, nbf: now() + 1000 })}`,
+        401,
+        'invalid_token',
+        'invalid_token',
+      ],
+      [
+        'wrong issuer',
+        `Bearer ${await iss.mint({ aud: resource, iss: 'https://evil.example.com' })}`,
+        401,
+        'invalid_issuer',
+        'invalid_token',
+      ],
+      [
+        'wrong audience',
+        `Bearer ${await iss.mint({ aud: 'https://other.example.com' })}`,
+        401,
+        'invalid_audience',
+        'invalid_token',
+      ],
+      [
+        'missing scopes',
+        `Bearer ${await iss.mint({ aud: resource, scope: 'write' })}`,
+        403,
+        'missing_required_scopes',
+        'insufficient_scope',
+      ],
       ['alg none', `Bearer ${enc({ alg: 'none' })}.${p}.`, 401, 'invalid_token', 'invalid_token'],
-      ['HS256 signed with the RSA public key', `Bearer ${hs256}`, 401, 'invalid_token', 'invalid_token'],
-      ['unknown kid', `Bearer ${await iss.mint({ aud: resource }, { header: { kid: 'nope' } })}`, 401, 'invalid_token', 'invalid_token'],
-      ['tampered payload', `Bearer ${h}.${enc({ ...JSON.parse(Buffer.from(p, 'base64url')), sub: 'admin' })}.${s}`, 401, 'invalid_token', 'invalid_token'],
-      ['tampered signature', `Bearer ${h}.${p}.${s.slice(0, -4)}AAAA`, 401, 'invalid_token', 'invalid_token'],
+      [
+        'HS256 signed with the RSA public key',
+        `Bearer ${hs256}`,
+        401,
+        'invalid_token',
+        'invalid_token',
+      ],
+      [
+        'unknown kid',
+        `Bearer ${await iss.mint({ aud: resource }, { header: { kid: 'nope' } })}`,
+        401,
+        'invalid_token',
+        'invalid_token',
+      ],
+      [
+        'tampered payload',
+        `Bearer ${h}.${enc({ ...JSON.parse(Buffer.from(p, 'base64url')), sub: 'admin' })}.${s}`,
+        401,
+        'invalid_token',
+        'invalid_token',
+      ],
+      [
+        'tampered signature',
+        `Bearer ${h}.${p}.${s.slice(0, -4)}AAAA`,
+        401,
+        'invalid_token',
+        'invalid_token',
+      ],
     ];
   };
 
@@ -120,7 +199,10 @@ describe('bearerAuth("jwt") against a local issuer', () => {
       assert.ok(res.challenge.startsWith('Bearer '), name);
       assert.ok(res.challenge.endsWith(`scope="read", resource_metadata="${prm}"`), name);
       if (challengeCode) {
-        assert.ok(res.challenge.startsWith(`Bearer error="${challengeCode}", error_description="`), name);
+        assert.ok(
+          res.challenge.startsWith(`Bearer error="${challengeCode}", error_description="`),
+          name
+        );
       } else {
         assert.ok(!res.challenge.includes('error='), name);
       }

@@ -22,10 +22,14 @@ before(async () => {
   iss = await startIssuer();
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  child = spawn(process.execPath, [new URL('./fixtures/getting-started.js', import.meta.url).pathname], {
-    env: { ...process.env, ISSUER: iss.issuer, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  child = spawn(
+    process.execPath,
+    [new URL('./fixtures/getting-started.js', import.meta.url).pathname],
+    {
+      env: { ...process.env, ISSUER: iss.issuer, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }
+  );
   child.stdout.on('data', (d) => output.push(String(d)));
   child.stderr.on('data', (d) => output.push(String(d)));
   // Wait until the app answers (it fetches the issuer's metadata first).

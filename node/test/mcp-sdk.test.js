@@ -48,7 +48,11 @@ describe('MCP SDK over streamable HTTP', () => {
             content: [
               {
                 type: 'text',
-                text: JSON.stringify({ subject: authInfo.subject, scopes: authInfo.scopes, claims: authInfo.claims }),
+                text: JSON.stringify({
+                  subject: authInfo.subject,
+                  scopes: authInfo.scopes,
+                  claims: authInfo.claims,
+                }),
               },
             ],
           };
@@ -89,7 +93,9 @@ describe('MCP SDK over streamable HTTP', () => {
   };
 
   test('two identities call tools concurrently and each sees its own auth info', async () => {
-    const alice = await connect(await iss.mint({ aud: resource, sub: 'alice', scope: 'read write' }));
+    const alice = await connect(
+      await iss.mint({ aud: resource, sub: 'alice', scope: 'read write' })
+    );
     const bob = await connect(await iss.mint({ aud: resource, sub: 'bob', scope: 'read' }));
     try {
       const calls = [];
@@ -115,7 +121,10 @@ describe('MCP SDK over streamable HTTP', () => {
   test('a client without a token is refused with a challenge pointing at the PRM', async () => {
     const res = await fetch(resource, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
     });
     assert.equal(res.status, 401);

@@ -17,7 +17,8 @@ import { getWellKnownUrl } from 'mcp-auth/utils/fetch-server-config.js';
 
 import { listen, serve, close } from './helpers/servers.js';
 
-const vectorsDir = process.env.MCP_AUTH_VECTORS ?? new URL('../../tests/vectors/', import.meta.url).pathname;
+const vectorsDir =
+  process.env.MCP_AUTH_VECTORS ?? new URL('../../tests/vectors/', import.meta.url).pathname;
 const load = (name) => JSON.parse(readFileSync(`${vectorsDir}/${name}`, 'utf8'));
 
 const camel = (o) =>
@@ -28,7 +29,11 @@ const camel = (o) =>
 const request = async (url, header) => {
   const headers = header === null || header === undefined ? {} : { authorization: header };
   const res = await fetch(url, { headers });
-  return { status: res.status, body: await res.json(), challenge: res.headers.get('www-authenticate') };
+  return {
+    status: res.status,
+    body: await res.json(),
+    challenge: res.headers.get('www-authenticate'),
+  };
 };
 
 describe('tokens.json (jwt mode)', () => {
@@ -168,7 +173,10 @@ describe('well_known_urls.json', () => {
   }
   for (const c of v.errors) {
     test(`rejects ${c.issuer}`, () => {
-      assert.throws(() => getWellKnownUrl(c.issuer, 'oidc'), (e) => e instanceof Error && e.message.length > 0);
+      assert.throws(
+        () => getWellKnownUrl(c.issuer, 'oidc'),
+        (e) => e instanceof Error && e.message.length > 0
+      );
     });
   }
 });
@@ -183,7 +191,10 @@ describe('resource_metadata.json', () => {
   for (const c of v.url_errors) {
     test(`rejects ${c.resource}`, () => {
       assert.throws(
-        () => new MCPAuth({ protectedResources: { metadata: { resource: c.resource } } }).protectedResourceMetadataRouter(),
+        () =>
+          new MCPAuth({
+            protectedResources: { metadata: { resource: c.resource } },
+          }).protectedResourceMetadataRouter(),
         (e) => e instanceof MCPAuthAuthServerError && e.code === 'invalid_server_config'
       );
     });
@@ -194,7 +205,10 @@ describe('resource_metadata.json', () => {
         () =>
           new MCPAuth({
             protectedResources: c.resources.map(({ resource, issuers }) => ({
-              metadata: { resource, authorizationServers: issuers.map((issuer) => ({ issuer, type: 'oidc' })) },
+              metadata: {
+                resource,
+                authorizationServers: issuers.map((issuer) => ({ issuer, type: 'oidc' })),
+              },
             })),
           }),
         (e) => {
@@ -226,7 +240,10 @@ describe('resource_metadata.json', () => {
         assert.equal(await res.text(), JSON.stringify(c.expected));
         const preflight = await fetch(`${app.url}${path}`, {
           method: 'OPTIONS',
-          headers: { origin: 'https://inspector.example.com', 'access-control-request-method': 'GET' },
+          headers: {
+            origin: 'https://inspector.example.com',
+            'access-control-request-method': 'GET',
+          },
         });
         assert.equal(preflight.status, 204);
         assert.equal(preflight.headers.get('access-control-allow-origin'), '*');
@@ -244,11 +261,20 @@ describe('server_metadata_validation.json', () => {
       const result = validateServerConfig({ metadata: camel(c.metadata), type: 'oauth' }, true);
       const errors = c.errors_node ?? c.errors;
       assert.equal(result.isValid, c.is_valid);
-      assert.deepEqual((result.errors ?? []).map((e) => e.code), errors);
+      assert.deepEqual(
+        (result.errors ?? []).map((e) => e.code),
+        errors
+      );
       assert.equal('errors' in result, errors.length > 0);
-      assert.deepEqual(result.warnings.map((w) => w.code), c.warnings);
+      assert.deepEqual(
+        result.warnings.map((w) => w.code),
+        c.warnings
+      );
       if (!c.schema_error) {
-        assert.deepEqual(result.successes.map((s) => s.code), c.successes_node ?? c.successes);
+        assert.deepEqual(
+          result.successes.map((s) => s.code),
+          c.successes_node ?? c.successes
+        );
       }
       const quiet = validateServerConfig({ metadata: camel(c.metadata), type: 'oauth' });
       assert.equal('successes' in quiet, false);

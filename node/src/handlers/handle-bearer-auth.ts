@@ -103,8 +103,15 @@ export const attachAuth = (req: Request, authInfo: AuthInfo, logger: Logger | un
  * 500 (server-side problems); errors thrown by later handlers are not touched.
  */
 export const handleBearerAuth = (config: BearerAuthConfig): RequestHandler => {
-  const { verifyAccessToken, issuer, audience, requiredScopes, resource, showErrorDetails, logger } =
-    config;
+  const {
+    verifyAccessToken,
+    issuer,
+    audience,
+    requiredScopes,
+    resource,
+    showErrorDetails,
+    logger,
+  } = config;
   if (typeof verifyAccessToken !== 'function') {
     throw new TypeError(
       '`verifyAccessToken` must be a function that takes a token and returns an `AuthInfo` object.'
@@ -133,8 +140,7 @@ export const handleBearerAuth = (config: BearerAuthConfig): RequestHandler => {
     req: Request
   ): Promise<{ ok: true; authInfo: AuthInfo } | Failure> => {
     const parsed = policy.parseHeader(req.headers.authorization) as
-      | { ok: true; token: string }
-      | Failure;
+      { ok: true; token: string } | Failure;
     if (!parsed.ok) {
       return parsed;
     }

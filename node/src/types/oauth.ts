@@ -53,10 +53,12 @@ export type CamelCaseAuthorizationServerMetadata = z.infer<
 >;
 
 /** RFC 8414 defaults of fields a server may omit. */
-export const defaultValues: Readonly<Partial<CamelCaseAuthorizationServerMetadata>> = Object.freeze({
-  grantTypesSupported: ['authorization_code', 'implicit'],
-  responseModesSupported: ['query', 'fragment'],
-});
+export const defaultValues: Readonly<Partial<CamelCaseAuthorizationServerMetadata>> = Object.freeze(
+  {
+    grantTypesSupported: ['authorization_code', 'implicit'],
+    responseModesSupported: ['query', 'fragment'],
+  }
+);
 
 /** RFC 9728 protected-resource metadata (snake_case). */
 const protectedResourceMetadataObject = Object.freeze({

@@ -22,12 +22,32 @@ type NativeVerifier = InstanceType<typeof native.NativeJwtVerifier>;
 type NativeJwtOptions = ReturnType<typeof nativeJwtOptions>;
 
 const units: Record<string, number> = {
-  s: 1, sec: 1, secs: 1, second: 1, seconds: 1,
-  m: 60, min: 60, mins: 60, minute: 60, minutes: 60,
-  h: 3600, hr: 3600, hrs: 3600, hour: 3600, hours: 3600,
-  d: 86_400, day: 86_400, days: 86_400,
-  w: 604_800, week: 604_800, weeks: 604_800,
-  y: 31_557_600, yr: 31_557_600, yrs: 31_557_600, year: 31_557_600, years: 31_557_600,
+  s: 1,
+  sec: 1,
+  secs: 1,
+  second: 1,
+  seconds: 1,
+  m: 60,
+  min: 60,
+  mins: 60,
+  minute: 60,
+  minutes: 60,
+  h: 3600,
+  hr: 3600,
+  hrs: 3600,
+  hour: 3600,
+  hours: 3600,
+  d: 86_400,
+  day: 86_400,
+  days: 86_400,
+  w: 604_800,
+  week: 604_800,
+  weeks: 604_800,
+  y: 31_557_600,
+  yr: 31_557_600,
+  yrs: 31_557_600,
+  year: 31_557_600,
+  years: 31_557_600,
 };
 
 /** jose's time spans: a number of seconds or text such as `"30s"` or `"2 minutes"`. */
@@ -148,7 +168,9 @@ const verifierForKey = (key: KeyInput, jwt: NativeJwtOptions): VerifierFor => {
 const decodePart = (part: string | undefined): Record<string, unknown> | undefined => {
   try {
     const value: unknown = JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8'));
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+    return typeof value === 'object' && value !== null
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

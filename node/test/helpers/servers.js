@@ -73,8 +73,16 @@ export const startIssuer = async ({ alg = 'RS256', delayMs = 0, metadata: extra 
   /** Mints an access token; `claims` override the defaults, `header` the protected header. */
   const mint = async (claims = {}, { header = {}, expiresIn = '1h' } = {}) => {
     const now = Math.floor(Date.now() / 1000);
-    const body = { iss: base, sub: 'user-1', client_id: 'client-1', scope: 'read write', ...claims };
-    let jwt = new SignJWT(body).setProtectedHeader({ alg, kid: 'key-1', ...header }).setIssuedAt(now);
+    const body = {
+      iss: base,
+      sub: 'user-1',
+      client_id: 'client-1',
+      scope: 'read write',
+      ...claims,
+    };
+    let jwt = new SignJWT(body)
+      .setProtectedHeader({ alg, kid: 'key-1', ...header })
+      .setIssuedAt(now);
     if (expiresIn) {
       jwt = jwt.setExpirationTime(expiresIn);
     }
