@@ -13,7 +13,12 @@ import {
 } from './handlers/handle-bearer-auth.js';
 import { defaultLogger, type Logger } from './logger.js';
 import * as native from './native.js';
-import { awaitNative, callNative, type NativeErrorShape } from './native-errors.js';
+import {
+  awaitNative,
+  callNative,
+  errorFromNative,
+  type NativeErrorShape,
+} from './native-errors.js';
 import { createDelegatedRouter } from './routers/create-delegated-router.js';
 import { createResourceMetadataRouter } from './routers/create-resource-metadata-router.js';
 import { type AuthServerConfig, getIssuer } from './types/auth-server.js';
@@ -95,14 +100,11 @@ const nativeServer = (server: AuthServerConfig) =>
 
 /** An issuer check that also tells core which issuers it trusts. */
 const issuerValidator = (issuers: string[]): ValidateIssuerFunction => {
+  const policy = new native.NativePolicy({ issuers });
   const validate = (tokenIssuer: string) => {
-    const failure = new native.NativePolicy({ issuers }).check({ issuer: tokenIssuer }) as {
-      error: NativeErrorShape;
-    } | null;
+    const failure = policy.check({ issuer: tokenIssuer }) as { error: NativeErrorShape } | null;
     if (failure) {
-      throw callNative(() => {
-        throw new Error(`$mcp-auth-error$${JSON.stringify(failure.error)}`);
-      });
+      throw errorFromNative(failure.error);
     }
   };
   return Object.assign(validate, { [trustedIssuers]: issuers });

@@ -662,3 +662,59 @@ describe('handleBearerAuth', () => {
     }
   });
 });
+
+test('the issuer validator bearerAuth hands to custom verifiers throws invalid_issuer', async () => {
+  const { MCPAuth: Auth } = mcpAuthModule;
+  const auth = new Auth({
+    protectedResources: {
+      metadata: {
+        resource: 'https://api.example.com',
+        authorizationServers: [
+          { issuer: 'https://a.example.com', type: 'oidc' },
+          { issuer: 'https://b.example.com', type: 'oidc' },
+        ],
+      },
+    },
+  });
+  let validator;
+  const handler = auth.bearerAuth(() => ({}), {
+    resource: 'https://api.example.com',
+    // A caller-provided issuer check replaces the configured issuers, as upstream.
+    issuer: (iss) => {
+      validator = iss;
+    },
+  });
+  assert.equal(handler.name, 'bearerAuthHandler');
+  const app = express();
+  app.get('/', handler, (_req, res) => res.json({ ok: true }));
+  app.get(
+    '/trusted',
+    auth.bearerAuth(
+      (token) => ({ token, issuer: 'https://c.example.com', clientId: '', scopes: [] }),
+      {
+        resource: 'https://api.example.com',
+        showErrorDetails: true,
+      }
+    ),
+    (_req, res) => res.json({ ok: true })
+  );
+  const s = await serve(app);
+  try {
+    const res = await fetch(s.url, { headers: { authorization: 'Bearer x' } });
+    // The verifier returned no issuer: the custom check saw it, nothing else rejected it.
+    assert.equal(res.status, 200);
+    assert.equal(validator, undefined);
+    const untrusted = await fetch(`${s.url}/trusted`, { headers: { authorization: 'Bearer x' } });
+    assert.equal(untrusted.status, 401);
+    assert.deepEqual(await untrusted.json(), {
+      error: 'invalid_issuer',
+      error_description: 'The token issuer does not match the expected issuer.',
+      cause: {
+        expected: 'https://a.example.com, https://b.example.com',
+        actual: 'https://c.example.com',
+      },
+    });
+  } finally {
+    await s.close();
+  }
+});

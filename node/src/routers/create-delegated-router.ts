@@ -7,13 +7,16 @@ import { serverMetadataPaths } from '../utils/fetch-server-config.js';
 
 /**
  * Serves the authorization server's metadata at `/.well-known/oauth-authorization-server`
- * (legacy mode, for clients of MCP specs before 2025-06-18).
+ * (legacy mode, for clients of MCP specs before 2025-06-18). `metadata` may be given, or a
+ * function that resolves it on request (lazy discovery).
  *
  * @deprecated Use protected-resource metadata instead.
  */
 export const createDelegatedRouter = (
-  getMetadata: () => Promise<CamelCaseAuthorizationServerMetadata>
+  metadata:
+    CamelCaseAuthorizationServerMetadata | (() => Promise<CamelCaseAuthorizationServerMetadata>)
 ): Router => {
+  const getMetadata = typeof metadata === 'function' ? metadata : async () => metadata;
   const router = Router();
   router.use(serverMetadataPaths.oauth, cors());
   router.get(serverMetadataPaths.oauth, async (_req, res) => {
