@@ -1,0 +1,67 @@
+// The MCP SDK's SSE transport (as in the 0.2.0 samples): GET /sse and POST /messages, both
+// behind bearerAuth; tools see the caller's auth info.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
+import express from 'express';
+import { MCPAuth } from 'mcp-auth';
+
+import { serve, startIssuer } from './helpers/servers.js';
+
+let iss;
+let app;
+
+before(async () => {
+  iss = await startIssuer();
+  const mcpAuth = new MCPAuth({ server: { issuer: iss.issuer, type: 'oidc' }, logger: {} });
+  const server = new McpServer({ name: 'whoami', version: '1.0.0' });
+  server.tool('whoami', ({ authInfo }) => ({
+    content: [{ type: 'text', text: JSON.stringify(authInfo.claims) }],
+  }));
+  const transports = new Map();
+  const e = express();
+  e.use(mcpAuth.delegatedRouter());
+  e.use(mcpAuth.bearerAuth('jwt', { requiredScopes: ['read'] }));
+  e.get('/sse', async (_req, res) => {
+    const transport = new SSEServerTransport('/messages', res);
+    transports.set(transport.sessionId, transport);
+    res.on('close', () => transports.delete(transport.sessionId));
+    await server.connect(transport);
+  });
+  e.post('/messages', async (req, res) => {
+    const transport = transports.get(req.query.sessionId);
+    await transport.handlePostMessage(req, res);
+  });
+  app = await serve(e);
+});
+
+after(async () => {
+  await app.close();
+  await iss.close();
+});
+
+test("tools called over SSE receive the caller's claims", async () => {
+  const token = await iss.mint({ sub: 'frank' });
+  const client = new Client({ name: 'c', version: '1.0.0' });
+  const headers = { Authorization: `Bearer ${token}` };
+  await client.connect(
+    new SSEClientTransport(new URL(`${app.url}/sse`), {
+      requestInit: { headers },
+      eventSourceInit: {
+        fetch: (url, init) => fetch(url, { ...init, headers: { ...init?.headers, ...headers } }),
+      },
+    })
+  );
+  try {
+    const result = await client.callTool({ name: 'whoami', arguments: {} });
+    const claims = JSON.parse(result.content[0].text);
+    assert.equal(claims.sub, 'frank');
+    assert.equal(claims.iss, iss.issuer);
+  } finally {
+    await client.close();
+  }
+});
