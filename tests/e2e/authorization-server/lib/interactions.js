@@ -27,13 +27,13 @@ async function saveGrant(provider, accountId, { params, grantId }, only) {
   const rejected = requested.filter((s) => !granted.includes(s));
   const forResource = (list) => list.filter((s) => !OIDC_SCOPES.includes(s));
 
-  // oidc-provider checks every configured scope at the OP level as well, and the
-  // resource scopes once more per resource indicator.
   // Extending the user's existing grant keeps refresh tokens issued from it valid.
   const existing = grantId && await provider.Grant.find(grantId);
   const grant = existing?.accountId === accountId
     ? existing : new provider.Grant({ accountId, clientId: params.client_id });
   delete grant.rejected; // this answer replaces earlier refusals
+  // oidc-provider checks every configured scope at the OP level, and the resource
+  // scopes once more per resource indicator.
   if (granted.length) grant.addOIDCScope(granted);
   if (rejected.length) grant.rejectOIDCScope(rejected);
   for (const resource of [params.resource ?? []].flat()) {

@@ -87,6 +87,21 @@ test('step-up: a later request in the same session gets the scopes refused befor
   assert.equal(payload.sub, 'alice');
 });
 
+test('denying at the login step redirects with access_denied', async () => {
+  const request = browserlessClient();
+  const url = new URL('/auth', server.issuer);
+  url.search = new URLSearchParams({
+    client_id: 'mcp-public-client', response_type: 'code', redirect_uri: REDIRECT_URI, state: 's',
+    scope: 'read:todos', resource: RESOURCE, code_challenge: 'x'.repeat(43), code_challenge_method: 'S256',
+  });
+  const interaction = (await request(url)).headers.get('location');
+  const resume = (await request(new URL(`${interaction}/abort`, server.issuer), { method: 'POST' })).headers.get('location');
+  const back = new URL((await request(new URL(resume, server.issuer))).headers.get('location'));
+  assert.equal(`${back.origin}${back.pathname}`, REDIRECT_URI);
+  assert.equal(back.searchParams.get('error'), 'access_denied');
+  assert.equal(back.searchParams.get('state'), 's');
+});
+
 test('PKCE is required', async () => {
   const url = new URL('/auth', server.issuer);
   url.search = new URLSearchParams({
