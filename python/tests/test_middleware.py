@@ -236,6 +236,16 @@ def test_create_verify_jwt_standalone(issuer: Issuer) -> None:
     jwk = jwt.PyJWK(dict(jwt.algorithms.RSAAlgorithm.to_jwk(issuer.key.public_key(), as_dict=True), kid=issuer.kid))
     assert create_verify_jwt(jwk)(issuer.token()).subject == "user-1"
     assert create_verify_jwt(jwt.PyJWKClient(issuer.jwks_uri))(issuer.token()).subject == "user-1"
+    assert create_verify_jwt(issuer.key.public_key())(issuer.token()).subject == "user-1"
+    # Bytes are an HMAC secret; PEM bytes are refused rather than turned into one.
+    hs = jwt.encode(
+        {"iss": "i", "sub": "s"}, "a-long-enough-shared-secret-value!", algorithm="HS256", headers={"kid": "k"}
+    )
+    assert create_verify_jwt(b"a-long-enough-shared-secret-value!")(hs).subject == "s"
+    with pytest.raises(MCPAuthTokenVerificationException):
+        create_verify_jwt(b"another-secret-of-enough-length!!")(hs)
+    with pytest.raises(TypeError):
+        create_verify_jwt(b"-----BEGIN PUBLIC KEY-----\nMIIB...\n-----END PUBLIC KEY-----\n")
 
 
 async def test_asgi_level_reset_logging_and_propagation(issuer: Issuer, caplog: pytest.LogCaptureFixture) -> None:

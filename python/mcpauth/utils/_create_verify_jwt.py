@@ -18,6 +18,9 @@ def _key_source(input: Any) -> Any:
     PyJWT objects (`PyJWKClient`, `PyJWK`, `PyJWKSet`) are understood when PyJWT is
     installed, but PyJWT is never needed.
     """
+    if isinstance(input, bytes) and b"-----BEGIN" in input:
+        # A PEM key used as an HMAC secret is the classic algorithm-confusion hole.
+        raise TypeError("create_verify_jwt: pass a public key as a JWK dict, not PEM bytes (bytes are HMAC secrets).")
     if isinstance(input, (str, bytes, dict)):
         return input
     uri = getattr(input, "uri", None)
@@ -30,11 +33,6 @@ def _key_source(input: Any) -> Any:
     if isinstance(keys, list) and all(isinstance(getattr(k, "_jwk_data", None), dict) for k in keys):
         return {"keys": [k._jwk_data for k in keys]}  # PyJWKSet
     key = getattr(input, "key", input)
-    if isinstance(key, (bytes, str)):
-        return key.encode() if isinstance(key, str) else key
-    to_jwk = getattr(type(input), "to_jwk", None)
-    if callable(to_jwk):
-        return json.loads(input.to_jwk())
     try:  # a `cryptography` public key, as PyJWT's algorithms serialize it
         from jwt.algorithms import get_default_algorithms  # type: ignore[import-not-found]
 
