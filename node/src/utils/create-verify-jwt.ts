@@ -130,35 +130,26 @@ const CryptoKeyClass = (globalThis as { CryptoKey?: new () => unknown }).CryptoK
 const isCryptoKey = (key: unknown): key is CryptoKey =>
   CryptoKeyClass !== undefined && key instanceof CryptoKeyClass;
 
-type VerifierFor = (token: string) => NativeVerifier;
-
-/** A single key given directly verifies whatever `kid` the token names (jose's rule for keys). */
-const singleKey = (jwk: Record<string, unknown>, jwt: NativeJwtOptions): VerifierFor => {
-  const verifier = callNative(() => native.NativeJwtVerifier.fromJwks(jwk, jwt));
-  return () => verifier;
-};
-
-/** A key as a native verifier; private keys verify with their public half. */
-const verifierForKey = (key: KeyInput, jwt: NativeJwtOptions): VerifierFor => {
+/**
+ * A key as a native verifier; private keys verify with their public half. A key given on its
+ * own (not in a set) verifies whatever `kid` the token names, as jose does.
+ */
+const verifierForKey = (key: KeyInput, jwt: NativeJwtOptions): NativeVerifier => {
   if (key instanceof Uint8Array) {
-    const verifier = native.NativeJwtVerifier.fromSecret(key, jwt);
-    return () => verifier;
+    return native.NativeJwtVerifier.fromSecret(key, jwt);
   }
   if (key instanceof KeyObject || isCryptoKey(key)) {
     const object = key instanceof KeyObject ? key : KeyObject.from(key);
     if (object.type === 'secret') {
-      const verifier = native.NativeJwtVerifier.fromSecret(object.export(), jwt);
-      return () => verifier;
+      return native.NativeJwtVerifier.fromSecret(object.export(), jwt);
     }
     const publicKey = object.type === 'private' ? createPublicKey(object) : object;
-    return singleKey(publicKey.export({ format: 'jwk' }) as Record<string, unknown>, jwt);
+    return callNative(() =>
+      native.NativeJwtVerifier.fromJwks(publicKey.export({ format: 'jwk' }), jwt)
+    );
   }
-  if (typeof key === 'object' && key !== null && 'keys' in key) {
-    const verifier = callNative(() => native.NativeJwtVerifier.fromJwks(key, jwt));
-    return () => verifier;
-  }
-  if (typeof key === 'object' && key !== null && 'kty' in key) {
-    return singleKey(key as Record<string, unknown>, jwt);
+  if (typeof key === 'object' && key !== null && ('keys' in key || 'kty' in key)) {
+    return callNative(() => native.NativeJwtVerifier.fromJwks(key, jwt));
   }
   throw new TypeError(
     'Unsupported key: expected a JWK, a JWK Set, a KeyObject, a CryptoKey or a Uint8Array.'
@@ -186,7 +177,7 @@ const verifierFromGetKey = (
   options: JWTVerifyOptions | undefined
 ): VerifyAccessTokenFunction => {
   const jwt = nativeJwtOptions(options);
-  const byKey = new WeakMap<object, VerifierFor>();
+  const byKey = new WeakMap<object, NativeVerifier>();
   // Malformed tokens get core's answer: an empty key set never verifies, it only explains.
   const malformed = native.NativeJwtVerifier.fromJwks({ keys: [] }, jwt);
   return async (token: string) => {
@@ -210,14 +201,14 @@ const verifierFromGetKey = (
       throw new MCPAuthTokenVerificationError('invalid_token', { code, cause: error });
     }
     const cacheable = typeof key === 'object' && key !== null;
-    let verifierFor = cacheable ? byKey.get(key as object) : undefined;
-    if (!verifierFor) {
-      verifierFor = verifierForKey(key as KeyInput, jwt);
+    let verifier = cacheable ? byKey.get(key as object) : undefined;
+    if (!verifier) {
+      verifier = verifierForKey(key as KeyInput, jwt);
       if (cacheable) {
-        byKey.set(key as object, verifierFor);
+        byKey.set(key as object, verifier);
       }
     }
-    return verifyWith(verifierFor(token), token, options);
+    return verifyWith(verifier, token, options);
   };
 };
 
@@ -254,6 +245,6 @@ export const createVerifyJwt = (
     const verifier = native.NativeJwtVerifier.remote(String(getKey), remoteJwkSet, jwt);
     return (token: string) => verifyWith(verifier, token, options);
   }
-  const verifierFor = verifierForKey(getKey, jwt);
-  return (token: string) => verifyWith(verifierFor(token), token, options);
+  const verifier = verifierForKey(getKey, jwt);
+  return (token: string) => verifyWith(verifier, token, options);
 };
