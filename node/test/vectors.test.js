@@ -13,7 +13,7 @@ import {
   validateServerConfig,
 } from 'mcp-auth';
 import { createResourceMetadataEndpoint } from 'mcp-auth/utils/create-resource-metadata-endpoint.js';
-import { getWellKnownUrl } from 'mcp-auth/utils/fetch-server-config.js';
+import { getDiscoveryUrls, getWellKnownUrl } from 'mcp-auth/utils/fetch-server-config.js';
 
 import { listen, serve, close } from './helpers/servers.js';
 
@@ -169,6 +169,7 @@ describe('well_known_urls.json', () => {
     test(c.issuer, () => {
       assert.equal(getWellKnownUrl(c.issuer, 'oauth'), c.oauth);
       assert.equal(getWellKnownUrl(c.issuer, 'oidc'), c.oidc);
+      assert.deepEqual(getDiscoveryUrls(c.issuer), c.discovery);
     });
   }
   for (const c of v.errors) {

@@ -36,6 +36,15 @@ export const serverMetadataPaths = Object.freeze({
 export const getWellKnownUrl = (issuer: string, type: AuthServerType): string =>
   callNative(() => native.wellKnownUrl(issuer, type));
 
+/**
+ * The metadata URLs tried, in order, when an issuer's type is not known (the MCP
+ * authorization spec's discovery order).
+ */
+export const getDiscoveryUrls = (issuer: string): Array<[string, AuthServerType]> =>
+  callNative(
+    () => native.discoveryUrls(issuer) as Array<{ url: string; type: AuthServerType }>
+  ).map(({ url, type }) => [url, type]);
+
 const fetchAndParse = async (
   url: string,
   { type, transpileData, checkIssuer, timeout, headers }: ServerMetadataConfig,
