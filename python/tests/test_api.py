@@ -296,3 +296,40 @@ def test_context_vars_are_per_instance() -> None:
     mine.set(AuthInfo(token="t", issuer="i", subject="s", claims={}))
     assert c.auth_info is not None and a.auth_info is None
     assert mcpauth._context_var_name == "mcp_auth_context"
+
+
+def test_model_fields_and_defaults() -> None:
+    from mcpauth.config import ProtectedResourceMetadataBase
+    from mcpauth.middleware.create_bearer_auth import BearerAuthConfig
+    from mcpauth.utils import AuthServerConfigError, AuthServerConfigValidationResult, AuthServerConfigWarning
+
+    assert list(ProtectedResourceMetadataBase.model_fields) == [
+        "resource", "jwks_uri", "scopes_supported", "bearer_methods_supported",
+        "resource_signing_alg_values_supported", "resource_name", "resource_documentation",
+        "resource_policy_uri", "resource_tos_uri", "tls_client_certificate_bound_access_tokens",
+        "authorization_details_types_supported", "dpop_signing_alg_values_supported",
+        "dpop_bound_access_tokens_required", "signed_metadata",
+    ]  # fmt: skip
+    assert list(AuthInfo.model_fields) == [
+        "token", "issuer", "client_id", "scopes", "subject", "audience", "claims", "expires_at"
+    ]  # fmt: skip
+    assert list(JwtPayload.model_fields) == ["aud", "iss", "client_id", "azp", "sub", "scope", "scopes", "exp"]
+    d = MCPAuthBearerAuthExceptionDetails()
+    assert (d.cause, d.uri, d.missing_scopes, d.expected, d.actual) == (None, None, None, None, None)
+    c = BearerAuthConfig(issuer="https://issuer.example.com")
+    assert (c.audience, c.required_scopes, c.resource, c.show_error_details) == (None, None, None, False)
+    with pytest.raises(ValidationError):
+        BearerAuthConfig(issuer=123)  # type: ignore[arg-type]
+    assert list(AuthServerConfigValidationResult.model_fields) == ["is_valid", "errors", "warnings"]
+    assert list(AuthServerConfigError.model_fields) == ["code", "description", "cause"]
+    assert list(AuthServerConfigWarning.model_fields) == ["code", "description"]
+
+
+def test_create_bearer_auth_checks() -> None:
+    from mcpauth.middleware.create_bearer_auth import BearerAuthConfig, create_bearer_auth
+
+    var: ContextVar = ContextVar("v", default=None)
+    with pytest.raises(TypeError, match="`verify_access_token` must be a function"):
+        create_bearer_auth("nope", BearerAuthConfig(issuer="https://i.example.com"), var)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="`issuer` must be a valid URL."):
+        create_bearer_auth(lambda t: None, BearerAuthConfig(issuer="not a url"), var)  # type: ignore[arg-type,return-value]

@@ -376,3 +376,57 @@ def test_legacy_mode_with_discovery(fresh_issuer: Issuer) -> None:
             }
     # The router and the verifier share one discovery.
     assert fresh_issuer.metadata_fetches == 1
+
+
+def test_key_fetch_does_not_block_the_event_loop(issuer: Issuer) -> None:
+    """While the JWKS is being fetched, the same server keeps answering other requests."""
+    released = threading.Event()
+    slow_hits: List[int] = []
+
+    async def slow_jwks(request: Request) -> JSONResponse:
+        slow_hits.append(1)
+        await anyio.to_thread.run_sync(released.wait, 30)
+        return JSONResponse(httpx.get(issuer.jwks_uri).json())
+
+    keys = Server(Starlette(routes=[Route("/jwks", slow_jwks)])).start()
+    try:
+        metadata = dict(issuer.metadata, jwks_uri=f"{keys.url}/jwks")
+        metadata.pop("end_session_endpoint")
+        from mcpauth.config import AuthorizationServerMetadata, AuthServerConfig
+
+        server = AuthServerConfig(metadata=AuthorizationServerMetadata(**metadata), type=AuthServerType.OIDC)
+        mcp_auth = MCPAuth(
+            protected_resources=ResourceServerConfig(
+                metadata=ResourceServerMetadata(resource=RESOURCE, authorization_servers=[server])
+            )
+        )
+        bearer = Middleware(mcp_auth.bearer_auth_middleware("jwt", resource=RESOURCE, audience=RESOURCE))
+
+        async def me(request: Request) -> JSONResponse:
+            return JSONResponse({"sub": mcp_auth.auth_info.subject})  # type: ignore[union-attr]
+
+        async def release(request: Request) -> JSONResponse:
+            # Only reachable if the loop is free while the protected request waits for keys.
+            released.set()
+            return JSONResponse({"released": True})
+
+        app = Starlette(
+            routes=[Route("/release", release), Mount("/api", routes=[Route("/me", me)], middleware=[bearer])]
+        )
+
+        async def main(url: str) -> Any:
+            async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+                protected = asyncio.create_task(
+                    client.get("/api/me", headers={"Authorization": f"Bearer {issuer.token(aud=RESOURCE)}"})
+                )
+                while not slow_hits:
+                    await asyncio.sleep(0.01)
+                assert (await client.get("/release")).json() == {"released": True}
+                return await protected
+
+        with Server(app) as srv:
+            r = asyncio.run(main(srv.url))
+        assert r.status_code == 200 and r.json() == {"sub": "user-1"}
+    finally:
+        released.set()
+        keys.stop()
