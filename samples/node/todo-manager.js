@@ -1,0 +1,117 @@
+// Todo manager: an MCP server (McpServer, streamable HTTP) on Express, protected by mcp-auth.
+//
+//   MCP_AUTH_ISSUER=https://auth.example.com node todo-manager.js
+//
+// Environment:
+//   MCP_AUTH_ISSUER          issuer of the authorization server (required)
+//   PORT                     port to listen on, on 127.0.0.1 (default 3001)
+//   MCP_RESOURCE_IDENTIFIER  this server's resource identifier, the URL clients connect to
+//                            (default http://127.0.0.1:$PORT/mcp)
+//
+// Scopes: `create:todos` to create; everyone sees and deletes their own todos, `read:todos`
+// sees all of them and `delete:todos` deletes any.
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import express from 'express';
+import { MCPAuth } from 'mcp-auth';
+import { z } from 'zod';
+
+import { TodoService } from './todo-service.js';
+
+const issuer = process.env.MCP_AUTH_ISSUER;
+if (!issuer) throw new Error('Set MCP_AUTH_ISSUER to the issuer of your authorization server');
+const port = Number(process.env.PORT ?? 3001);
+const resource = process.env.MCP_RESOURCE_IDENTIFIER ?? `http://127.0.0.1:${port}/mcp`;
+
+const mcpAuth = new MCPAuth({
+  protectedResources: {
+    metadata: {
+      resource,
+      // Discovered on first use, so the server starts even while the issuer is down.
+      authorizationServers: [{ issuer, type: 'oidc' }],
+      scopesSupported: ['create:todos', 'read:todos', 'delete:todos'],
+    },
+  },
+});
+
+const todos = new TodoService();
+const json = (value) => ({ content: [{ type: 'text', text: JSON.stringify(value) }] });
+
+function createMcpServer() {
+  const server = new McpServer({ name: 'Todo Manager', version: '1.0.0' });
+
+  server.registerTool(
+    'create-todo',
+    { description: 'Create a new todo (requires create:todos).', inputSchema: { content: z.string() } },
+    ({ content }, { authInfo }) => json(todos.create(content, authInfo.subject)),
+  );
+
+  server.registerTool(
+    'get-todos',
+    { description: "List your todos (everyone's with read:todos).", inputSchema: {} },
+    (_args, { authInfo }) =>
+      json({ todos: todos.list(authInfo.subject, { allOwners: authInfo.scopes.includes('read:todos') }) }),
+  );
+
+  server.registerTool(
+    'delete-todo',
+    { description: 'Delete one of your todos (any todo with delete:todos).', inputSchema: { id: z.string() } },
+    ({ id }, { authInfo }) => {
+      const todo = todos.delete(id, authInfo.subject, { anyOwner: authInfo.scopes.includes('delete:todos') });
+      return json(todo ? { message: `Todo ${id} deleted`, details: todo } : { error: 'Failed to delete todo' });
+    },
+  );
+
+  return server;
+}
+
+/**
+ * Sends calls of the listed tools through a bearer check that requires their scopes.
+ *
+ * A scope error thrown inside a tool would reach the client as a tool result with HTTP 200.
+ * Checked here, before the MCP handler, a missing scope becomes HTTP 403 with
+ * `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."`, which MCP clients
+ * answer by asking the user for a token with more scopes (step-up authorization).
+ */
+function requireToolScopes(scopesByTool) {
+  const guards = Object.fromEntries(
+    Object.entries(scopesByTool).map(([tool, requiredScopes]) => [
+      tool,
+      mcpAuth.bearerAuth('jwt', { resource, audience: resource, requiredScopes }),
+    ]),
+  );
+  return (req, res, next) => {
+    const called = [req.body].flat().filter((message) => message?.method === 'tools/call');
+    const guard = called.map((message) => guards[message.params?.name]).find(Boolean);
+    return guard ? guard(req, res, next) : next();
+  };
+}
+
+const app = express();
+// The protected resource metadata (RFC 9728), public: clients discover the issuer here.
+app.use(mcpAuth.protectedResourceMetadataRouter());
+
+const mcpPath = new URL(resource).pathname;
+app.use(mcpPath, mcpAuth.bearerAuth('jwt', { resource, audience: resource }));
+
+app.post(mcpPath, express.json(), requireToolScopes({ 'create-todo': ['create:todos'] }), async (req, res) => {
+  // Stateless: a server and a transport per request, so every call runs with its own caller.
+  const server = createMcpServer();
+  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+  res.on('close', () => {
+    transport.close();
+    server.close();
+  });
+  await server.connect(transport);
+  await transport.handleRequest(req, res, req.body);
+});
+
+// Stateless servers have no stream to resume and no session to end.
+app.all(mcpPath, (_req, res) => {
+  res.status(405).json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null });
+});
+
+app.listen(port, '127.0.0.1', (error) => {
+  if (error) throw error;
+  console.log(`Todo manager (MCP) listening on http://127.0.0.1:${port}${mcpPath}`);
+});

@@ -1,0 +1,154 @@
+"""Todo manager: an MCP server (FastMCP, streamable HTTP) protected by mcpauth.
+
+    MCP_AUTH_ISSUER=https://auth.example.com python todo_manager.py
+
+Environment:
+    MCP_AUTH_ISSUER          issuer of the authorization server (required)
+    PORT                     port to listen on, on 127.0.0.1 (default 3001)
+    MCP_RESOURCE_IDENTIFIER  this server's resource identifier, the URL clients connect to
+                             (default http://127.0.0.1:$PORT/mcp)
+
+Scopes: `create:todos` to create; everyone sees and deletes their own todos, `read:todos`
+sees all of them and `delete:todos` deletes any.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from typing import Any, Dict, List, Optional
+from urllib.parse import urlparse
+
+import uvicorn
+from mcp.server.fastmcp import FastMCP
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mcpauth import MCPAuth
+from mcpauth.config import AuthServerDiscoveryConfig, AuthServerType
+from mcpauth.types import AuthInfo, ResourceServerConfig, ResourceServerMetadata
+from todo_service import TodoService
+
+ISSUER = os.environ["MCP_AUTH_ISSUER"]
+PORT = int(os.environ.get("PORT", "3001"))
+RESOURCE_ID = os.environ.get("MCP_RESOURCE_IDENTIFIER", f"http://127.0.0.1:{PORT}/mcp")
+
+mcp_auth = MCPAuth(
+    protected_resources=ResourceServerConfig(
+        metadata=ResourceServerMetadata(
+            resource=RESOURCE_ID,
+            # Discovered on first use, so the server starts even while the issuer is down.
+            authorization_servers=[AuthServerDiscoveryConfig(issuer=ISSUER, type=AuthServerType.OIDC)],
+            scopes_supported=["create:todos", "read:todos", "delete:todos"],
+        )
+    )
+)
+
+# The MCP endpoint lives at the resource identifier's path, so clients connect to RESOURCE_ID itself.
+mcp = FastMCP(name="Todo Manager", stateless_http=True, streamable_http_path=urlparse(RESOURCE_ID).path or "/")
+todos = TodoService()
+
+
+def caller() -> AuthInfo:
+    auth_info = mcp_auth.auth_info
+    assert auth_info is not None, "every MCP request passed the bearer middleware"
+    return auth_info
+
+
+@mcp.tool(name="create-todo", description="Create a new todo (requires create:todos).")
+def create_todo(content: str) -> Dict[str, Any]:
+    return todos.create(content, caller().subject)
+
+
+@mcp.tool(name="get-todos", description="List your todos (everyone's with read:todos).")
+def get_todos() -> Dict[str, Any]:
+    user = caller()
+    return {"todos": todos.list(user.subject, all_owners="read:todos" in user.scopes)}
+
+
+@mcp.tool(name="delete-todo", description="Delete one of your todos (any todo with delete:todos).")
+def delete_todo(id: str) -> Dict[str, Any]:
+    user = caller()
+    todo = todos.delete(id, user.subject, any_owner="delete:todos" in user.scopes)
+    if todo is None:
+        return {"error": "Failed to delete todo"}
+    return {"message": f"Todo {id} deleted", "details": todo}
+
+
+def tools_called(body: bytes) -> List[str]:
+    """Names of the tools a JSON-RPC message (or batch) calls."""
+    try:
+        messages = json.loads(body)
+    except ValueError:
+        return []
+    messages = messages if isinstance(messages, list) else [messages]
+    return [
+        str(m.get("params", {}).get("name"))
+        for m in messages
+        if isinstance(m, dict) and m.get("method") == "tools/call" and isinstance(m.get("params"), dict)
+    ]
+
+
+def require_tool_scopes(app: ASGIApp, scopes_by_tool: Dict[str, List[str]]) -> ASGIApp:
+    """Sends calls of the listed tools through a bearer check that requires their scopes.
+
+    A scope error raised inside a tool would reach the client as a tool result with HTTP 200.
+    Checked here, before the MCP handler, a missing scope becomes HTTP 403 with
+    `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."`, which MCP clients
+    answer by asking the user for a token with more scopes (step-up authorization).
+    """
+    guarded = {
+        tool: mcp_auth.bearer_auth_middleware("jwt", resource=RESOURCE_ID, audience=RESOURCE_ID, required_scopes=scopes)(
+            app
+        )
+        for tool, scopes in scopes_by_tool.items()
+    }
+
+    async def guard(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            return await app(scope, receive, send)
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        target: Optional[ASGIApp] = next((guarded[t] for t in tools_called(body) if t in guarded), None)
+
+        replayed = False
+
+        async def replay() -> Any:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await (target or app)(scope, replay, send)
+
+    return guard
+
+
+@contextlib.asynccontextmanager
+async def lifespan(_app: Starlette):  # type: ignore[no-untyped-def]
+    async with mcp.session_manager.run():
+        yield
+
+
+app = Starlette(
+    routes=[
+        # The protected resource metadata (RFC 9728), public: clients discover the issuer here.
+        *mcp_auth.resource_metadata_router().routes,
+        Mount(
+            "/",
+            app=require_tool_scopes(mcp.streamable_http_app(), {"create-todo": ["create:todos"]}),
+            middleware=[Middleware(mcp_auth.bearer_auth_middleware("jwt", resource=RESOURCE_ID, audience=RESOURCE_ID))],
+        ),
+    ],
+    lifespan=lifespan,
+)
+
+if __name__ == "__main__":
+    uvicorn.run(app, host="127.0.0.1", port=PORT, log_level=os.environ.get("LOG_LEVEL", "warning"))
