@@ -89,10 +89,25 @@ else:
             return self.auth_info.subject or ""
 
 
-def publish(scope: Any, key: str, info: AuthInfo, resource: Optional[str]) -> None:
+def _sdk_auth_var() -> Any:
+    try:
+        from mcp.server.auth.middleware.auth_context import auth_context_var
+
+        return auth_context_var
+    except Exception:
+        return None
+
+
+# The MCP SDK's `get_access_token()` reads this variable.
+sdk_auth_var = _sdk_auth_var()
+
+
+def publish(scope: Any, key: str, info: AuthInfo, resource: Optional[str]) -> Any:
+    """Puts the AuthInfo where the app looks for it; returns the user for the SDK's variable."""
     scope[key] = info
     scope["auth"] = AuthCredentials(list(info.scopes))
-    scope["user"] = MCPAuthUser(info, resource)
+    user = scope["user"] = MCPAuthUser(info, resource)
+    return user
 
 
 def _mcp_request_getter() -> Optional[Callable[[], Any]]:

@@ -42,6 +42,14 @@ def build(issuer: Issuer, transport: str) -> Any:
         return f"{info.subject}|{' '.join(info.scopes)}"
 
     @mcp.tool()
+    def sdk_view() -> str:
+        from mcp.server.auth.middleware.auth_context import get_access_token
+
+        token = get_access_token()
+        assert token is not None
+        return f"{token.subject}|{token.client_id}|{' '.join(token.scopes)}"
+
+    @mcp.tool()
     async def write_something() -> str:
         info = mcp_auth.auth_info
         if info is None or "write" not in info.scopes:
@@ -110,6 +118,14 @@ def test_scope_errors_inside_tools_and_at_the_door(issuer: Issuer, transport: st
     try:
         result = asyncio.run(main())
         assert is_error(result)  # raised inside the tool: a tool error, not an HTTP 403
+
+        async def sdk() -> str:
+            holder = TokenHolder(issuer.token(sub="carol", aud=resource, scope="read", client_id="app-1"))
+            async with session(endpoint, holder, kind) as s:
+                return text(await s.call_tool("sdk_view", {}))
+
+        if transport == "stateless":  # the SDK's own variable follows the request like ours
+            assert asyncio.run(sdk()) == "carol|app-1|read"
         import httpx
 
         r = httpx.get(endpoint, headers={"Authorization": f"Bearer {issuer.token(aud=resource, scope='write')}"})

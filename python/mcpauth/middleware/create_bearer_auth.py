@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import _bridge, _core
-from .._context import new_scope_key, publish
+from .._context import new_scope_key, publish, sdk_auth_var
 from .._errors import from_core, to_core
 from ..exceptions import MCPAuthException
 from ..types import AuthInfo, VerifyAccessTokenFunction, _auth_info_from_core
@@ -185,14 +185,17 @@ def create_bearer_auth(
                 await _send_failure(scope, send, result)
                 return
             info = result if isinstance(result, AuthInfo) else _auth_info_from_core(result)
-            publish(scope, key, info, resource)
+            user = publish(scope, key, info, resource)
             reset = context_var.set(info)
+            sdk_reset = sdk_auth_var.set(user) if sdk_auth_var is not None else None
             try:
                 await self.app(scope, receive, send)
             finally:
                 try:
+                    if sdk_reset is not None:
+                        sdk_auth_var.reset(sdk_reset)
                     context_var.reset(reset)
-                except ValueError:  # the app switched contexts; the value dies with the task
+                except ValueError:  # the app switched contexts; the values die with the task
                     pass
 
     return BearerAuthMiddleware
