@@ -197,3 +197,21 @@ async def call(session: ClientSession, tool: str, args: Optional[Dict[str, Any]]
     if result.isError:
         return {"isError": True, "text": text}
     return json.loads(text)
+
+
+async def run(server_url: str, user: str, grant: Optional[str] = None, calls: Optional[List[Any]] = None) -> Dict[str, Any]:
+    """One client run (one registration, one login), reported like ts-client.mjs reports."""
+    headless = HeadlessUser(user, grant)
+    client = Client(server_url, headless)
+    results: List[Dict[str, Any]] = []
+    try:
+        async with client.session() as session:
+            for item in calls or []:
+                tool, args = (item, {}) if isinstance(item, str) else item
+                try:
+                    results.append({"tool": tool, "args": args, "result": await call(session, tool, args)})
+                except Exception as error:  # reported, like the TypeScript client does
+                    results.append({"tool": tool, "args": args, "error": str(error)})
+    finally:
+        await headless.aclose()
+    return {"user": user, "http": [e.to_json() for e in client.log], "calls": results}
