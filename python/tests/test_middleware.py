@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 import os
 import threading
@@ -204,7 +205,10 @@ def test_custom_verifiers(issuer: Issuer, kind: str) -> None:
         loop_threads.append(threading.get_ident())
         if token == "bad":
             raise MCPAuthTokenVerificationException("invalid_token")
-        return AuthInfo(token=token, issuer=issuer.url, subject="custom", scopes=["read"], audience=RESOURCE, claims={})
+        claims = {"when": datetime.datetime.now(), "raw": object()}  # not JSON: must not matter
+        return AuthInfo(
+            token=token, issuer=issuer.url, subject="custom", scopes=["read"], audience=RESOURCE, claims=claims
+        )
 
     async def async_verify(token: str) -> AuthInfo:
         await asyncio.sleep(0)

@@ -164,7 +164,8 @@ def create_bearer_auth(
                     raise TypeError(f"the verifier returned {type(info).__name__}, not an AuthInfo")
                 if callable(issuer):
                     issuer(info.issuer)
-                policy.check(info.model_dump())
+                # Only what the policy looks at: claims may hold anything a verifier put there.
+                policy.check({"issuer": info.issuer, "audience": info.audience, "scopes": list(info.scopes)})
                 return info
             except _core.CoreError as e:
                 return policy.respond(*e.args)
