@@ -434,3 +434,29 @@ def test_key_fetch_does_not_block_the_event_loop(issuer: Issuer) -> None:
     finally:
         released.set()
         keys.stop()
+
+
+def test_lazy_config_without_type_and_unreachable_issuer(fresh_issuer: Issuer) -> None:
+    """No type: the MCP discovery order. An unreachable issuer is a 500 server_error, not a 401."""
+    configs = ResourceServerConfig(
+        metadata=ResourceServerMetadata(
+            resource=RESOURCE,
+            authorization_servers=[
+                AuthServerDiscoveryConfig(issuer=fresh_issuer.url),
+                {"issuer": "http://127.0.0.1:9/down", "type": "oidc"},  # type: ignore[list-item]
+            ],
+        )
+    )
+    mcp_auth = MCPAuth(protected_resources=configs)
+    app = protected_app(mcp_auth, audience=RESOURCE, show_error_details=True)
+    down = jwt.encode(
+        {"iss": "http://127.0.0.1:9/down", "sub": "x", "aud": RESOURCE}, fresh_issuer.key, algorithm="RS256"
+    )
+    with Server(app) as srv, httpx.Client(base_url=srv.url) as client:
+        ok = client.get("/api/me", headers={"Authorization": f"Bearer {fresh_issuer.token(aud=RESOURCE)}"})
+        assert ok.status_code == 200, ok.text
+        r = client.get("/api/me", headers={"Authorization": f"Bearer {down}"})
+        assert r.status_code == 500 and "www-authenticate" not in r.headers
+        assert r.json()["error"] == "server_error"
+        assert r.json()["cause"]["error"] == "fetch_server_config_error"
+    assert fresh_issuer.metadata_fetches == 1
