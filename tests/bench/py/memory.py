@@ -1,0 +1,53 @@
+"""Resident memory of mcpauth (this repository) across 100,000 verifications, as one JSON line.
+
+'jwt' mode verifier (JWKS URI on the loopback server, cached), cycling over 1,000 distinct
+RS256 tokens. Key rotation runs in the Node variant (node/memory.mjs), whose JWKS cooldown
+can be set to zero; the cache behind both is the same core cache.
+
+Usage: memory.py FIXTURES_JSON AS_PORT
+"""
+
+import json
+import sys
+import urllib.request
+
+from mcpauth.auth.token_verifier import TokenVerifier
+from mcpauth.config import AuthorizationServerMetadata, AuthServerConfig, AuthServerType
+
+FIX = json.loads(open(sys.argv[1]).read())
+PORT = int(sys.argv[2])
+TOTAL = 100_000
+
+
+def rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def jwks_fetches():
+    with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/stats") as r:
+        return json.loads(r.read())["jwks"]
+
+
+iss = FIX["issuer"]
+md = AuthorizationServerMetadata(issuer=iss, authorization_endpoint=iss + "/authorize", token_endpoint=iss + "/token",
+                                 response_types_supported=["code"], jwks_uri=f"http://127.0.0.1:{PORT}/jwks")
+verify = TokenVerifier([AuthServerConfig(metadata=md, type=AuthServerType.OIDC)]).create_verify_jwt_function()
+tokens = FIX["distinct"]
+before = jwks_fetches()
+for t in tokens:  # warm: every token once
+    verify(t)
+start = rss_mb()
+samples = []
+for i in range(TOTAL):
+    info = verify(tokens[i % len(tokens)])
+    if (i + 1) % 10_000 == 0:
+        samples.append(round(rss_mb(), 1))
+assert info.subject == f"user-{(TOTAL - 1) % len(tokens)}"
+end = rss_mb()
+print(json.dumps({"verifications": TOTAL, "distinct_tokens": len(tokens), "rotations": 0,
+                  "rss_start_mb": start, "rss_end_mb": end, "rss_growth_mb": round(end - start, 1),
+                  "rss_samples_mb": samples, "jwks_fetches": jwks_fetches() - before,
+                  "note": "1,000 tokens, one key set"}))

@@ -1,0 +1,409 @@
+#!/usr/bin/env python3
+"""Runs the side-by-side benchmarks, prints a table, writes target/bench/summary.json.
+
+Every contender runs in its own process (and virtualenv), with the same keys and tokens
+(fixtures.json) and the same loopback authorization server (as_server.py). Contenders are
+interleaved round by round (A B C, B C A, ...) and each figure is the median over rounds, so
+load from elsewhere on the machine shifts all contenders alike and the ratios stay meaningful.
+HTTP servers are pinned to CPU 0 and the load generator (wrk) to CPU 1.
+
+Usage: run.py --out DIR --py-ours PY --py-upstream PY [--rounds N] [--seconds S] [--http-seconds S]
+"""
+
+import argparse
+import asyncio
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+ALGS = ["RS256", "ES256", "EdDSA"]
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early: {proc.args}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.01)
+    raise RuntimeError(f"server did not listen on {port}: {proc.args}")
+
+
+def pinned(cpu, cmd):
+    return (["taskset", "-c", str(cpu)] if shutil.which("taskset") and os.cpu_count() > 1 else []) + cmd
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def ratio(a, b):
+    return round(a / b, 3) if a and b else None
+
+
+class Bench:
+    def __init__(self, a):
+        self.a = a
+        self.out = Path(a.out)
+        self.fixtures = str(self.out / "fixtures.json")
+        self.fix = json.loads(Path(self.fixtures).read_text())
+        self.node = shutil.which("node") or "node"
+        self.results = {}
+
+    # -- the loopback authorization server ---------------------------------------------------
+    def start_as(self):
+        self.as_proc = subprocess.Popen(pinned(1, [self.a.py_ours, str(HERE / "as_server.py"), self.fixtures]),
+                                        stdout=subprocess.PIPE, text=True)
+        self.as_port = int(self.as_proc.stdout.readline())
+
+    def as_get(self, path):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.as_port}{path}", timeout=10) as r:
+            body = r.read().decode()
+        return json.loads(body) if body[:1] in "{[" else body
+
+    # -- token verification throughput --------------------------------------------------------
+    def verify_rounds(self, name, contenders):
+        """contenders: {label: argv prefix}; returns {label: {alg: median ops/s}}."""
+        samples = {c: {alg: [] for alg in ALGS} for c in contenders}
+        errors = {}
+        labels = list(contenders)
+        for r in range(self.a.rounds):
+            order = labels[r % len(labels):] + labels[:r % len(labels)]
+            for c in order:
+                cmd = contenders[c] + [self.fixtures, str(self.as_port), c, str(self.a.seconds)]
+                res = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE)
+                if res.returncode != 0:
+                    raise RuntimeError(f"{name} {c} failed:\n{res.stderr}")
+                data = json.loads(res.stdout.strip().splitlines()[-1])
+                for alg in ALGS:
+                    samples[c][alg].append(data.get(alg))
+                    if data.get(alg + "_error"):
+                        errors[f"{c} {alg}"] = data[alg + "_error"]
+            log(f"  {name} round {r + 1}/{self.a.rounds} done")
+        med = {c: {alg: median(v) for alg, v in per.items()} for c, per in samples.items()}
+        self.results[name] = {"ops_per_s": med, "samples": samples, "unsupported": errors}
+        return med
+
+    def py_verify(self):
+        log("python verify")
+        ours, up = [self.a.py_ours, "py/verify.py"], [self.a.py_upstream, "py/verify.py"]
+        return self.verify_rounds("py_verify", {"ours_jwt": ours, "ours_key": ours, "upstream_jwt": up,
+                                                "upstream_key": up, "pyjwt": ours})
+
+    def node_verify(self):
+        log("node verify")
+        n = [self.node, "node/verify.mjs"]
+        return self.verify_rounds("node_verify", {c: n for c in ("ours_url", "ours_jwks", "ours_remote",
+                                                                 "upstream_remote", "jose")})
+
+    # -- protected apps under load -------------------------------------------------------------
+    def app_cmd(self, lang, pkg, port, mode="resolved"):
+        if lang == "py":
+            py = self.a.py_ours if pkg == "ours" else self.a.py_upstream
+            return [py, str(HERE / "py/app.py"), self.fixtures, str(self.as_port), str(port), mode]
+        return [self.node, str(HERE / "node/app.mjs"), pkg, self.fixtures, str(self.as_port), str(port), mode]
+
+    def wrk(self, port, token, seconds):
+        cmd = pinned(1, ["wrk", "-t1", f"-c{self.a.connections}", f"-d{seconds}s", "--latency", "-H",
+                         f"Authorization: Bearer {token}", f"http://127.0.0.1:{port}/mcp"])
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        unit = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+        lat = {p: float(v) * unit[u] for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
+        total = int(re.search(r"(\d+) requests in", out).group(1))
+        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        errs = re.search(r"Socket errors: (.*)", out)
+        return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50_ms": lat.get("50"),
+                "p99_ms": lat.get("99"), "requests": total, "non_2xx": int(bad.group(1)) if bad else 0,
+                "socket_errors": errs.group(1).strip() if errs else None}
+
+    def http(self, lang):
+        log(f"{lang} middleware under load")
+        token = self.fix["tokens"]["RS256"]
+        procs, ports = {}, {}
+        try:
+            for pkg in ("ours", "upstream"):
+                ports[pkg] = free_port()
+                procs[pkg] = subprocess.Popen(pinned(0, self.app_cmd(lang, pkg, ports[pkg])), cwd=HERE,
+                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for pkg in procs:
+                wait_port(ports[pkg], procs[pkg])
+                self.wrk(ports[pkg], token, 1)  # warm-up: first key fetch, JIT, caches
+            runs = {pkg: [] for pkg in procs}
+            for r in range(self.a.http_rounds):
+                for pkg in (("ours", "upstream") if r % 2 == 0 else ("upstream", "ours")):
+                    before = self.as_get("/stats")["jwks"]
+                    res = self.wrk(ports[pkg], token, self.a.http_seconds)
+                    res["jwks_fetches"] = self.as_get("/stats")["jwks"] - before
+                    runs[pkg].append(res)
+                log(f"  {lang} http round {r + 1}/{self.a.http_rounds} done")
+        finally:
+            for p in procs.values():
+                stop(p)
+        summary = {}
+        for pkg, rs in runs.items():
+            reqs, fetches = sum(x["requests"] for x in rs), sum(x["jwks_fetches"] for x in rs)
+            summary[pkg] = {"rps": median([x["rps"] for x in rs]), "p50_ms": median([x["p50_ms"] for x in rs]),
+                            "p99_ms": median([x["p99_ms"] for x in rs]),
+                            "non_2xx": sum(x["non_2xx"] for x in rs),
+                            "jwks_fetches_per_10k": round(fetches * 10000 / reqs, 2) if reqs else None}
+        self.results[f"{lang}_http"] = {"median": summary, "runs": runs}
+        return summary
+
+    # -- cold start with a lazy discovery config -----------------------------------------------
+    def request(self, port, token):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        t = time.perf_counter()
+        c.request("GET", "/mcp", headers={"Authorization": f"Bearer {token}"})
+        r = c.getresponse()
+        r.read()
+        dt = (time.perf_counter() - t) * 1000
+        c.close()
+        return r.status, dt
+
+    async def burst(self, port, token, n):
+        conns = [await asyncio.open_connection("127.0.0.1", port) for _ in range(n)]
+        req = (f"GET /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+               "Connection: close\r\n\r\n").encode()
+
+        async def one(reader, writer):
+            t = time.perf_counter()
+            writer.write(req)
+            await writer.drain()
+            status = int((await reader.readline()).split()[1])
+            await reader.read()
+            writer.close()
+            return status, (time.perf_counter() - t) * 1000
+
+        t0 = time.perf_counter()
+        res = await asyncio.gather(*(one(r, w) for r, w in conns))
+        return (time.perf_counter() - t0) * 1000, res
+
+    def cold(self, lang, pkg):
+        log(f"{lang} {pkg} cold start (discovery)")
+        token = self.as_get("/mint?alg=RS256")
+        first, warm, fetches = [], [], []
+        for _ in range(self.a.cold_repeats):
+            port = free_port()
+            proc = subprocess.Popen(pinned(0, self.app_cmd(lang, pkg, port, "discovery")), cwd=HERE,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                wait_port(port, proc)
+                self.as_get("/reset")
+                status, dt = self.request(port, token)
+                assert status == 200, f"{lang} {pkg} discovery: first request answered {status}"
+                first.append(dt)
+                warm.append(median([self.request(port, token)[1] for _ in range(20)]))
+                fetches.append(self.as_get("/stats"))
+            finally:
+                stop(proc)
+        port = free_port()
+        proc = subprocess.Popen(pinned(0, self.app_cmd(lang, pkg, port, "discovery")), cwd=HERE,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_port(port, proc)
+            self.as_get("/reset")
+            wall, res = asyncio.run(self.burst(port, token, 100))
+            burst_fetches = self.as_get("/stats")
+        finally:
+            stop(proc)
+        lat = sorted(dt for _, dt in res)
+        out = {"first_request_ms": median(first), "warm_request_ms": median(warm), "first_request_fetches": fetches[-1],
+               "burst100_wall_ms": wall, "burst100_p50_ms": statistics.median(lat), "burst100_max_ms": lat[-1],
+               "burst100_ok": sum(1 for s, _ in res if s == 200), "burst100_fetches": burst_fetches}
+        self.results.setdefault("cold", {})[f"{lang}_{pkg}"] = out
+        return out
+
+    # -- memory and growth ---------------------------------------------------------------------
+    def memory(self):
+        log("memory and growth")
+        out = {}
+        for name, cmd in (("py_ours", [self.a.py_ours, "py/memory.py"]), ("node_ours", [self.node, "node/memory.mjs"])):
+            self.as_get("/reset")
+            res = subprocess.run(cmd + [self.fixtures, str(self.as_port)], capture_output=True, text=True, cwd=HERE)
+            if res.returncode != 0:
+                raise RuntimeError(f"memory {name} failed:\n{res.stderr}")
+            out[name] = json.loads(res.stdout.strip().splitlines()[-1])
+        self.results["memory"] = out
+        return out
+
+    # -- everything ----------------------------------------------------------------------------
+    def run(self):
+        self.start_as()
+        parts = set(self.a.only.split(",")) if self.a.only else None
+        want = lambda p: parts is None or p in parts  # noqa: E731
+        try:
+            if want("verify"):
+                self.py_verify()
+                self.node_verify()
+            if want("http"):
+                self.http("py")
+                self.http("node")
+            if want("memory"):
+                self.memory()
+            if want("cold"):
+                for lang, pkg in (("py", "ours"), ("node", "ours"), ("node", "upstream")):
+                    self.cold(lang, pkg)
+        finally:
+            stop(self.as_proc)
+        core = self.out / "core.json"
+        if core.exists():
+            self.results["core"] = json.loads(core.read_text())
+        self.results["machine"] = {"cpus": os.cpu_count(), "loadavg_after": os.getloadavg(),
+                                   "rounds": self.a.rounds, "http_rounds": self.a.http_rounds}
+        (self.out / "results.json").write_text(json.dumps(self.results, indent=2))
+        summary = summarize(self.results)
+        (self.out / "summary.json").write_text(json.dumps(summary, indent=2))
+        print(table(self.results, summary))
+
+
+def summarize(r):
+    s = {}
+    core = r.get("core", {})
+    s["core_overhead_rs256"] = round(core["core_overhead_rs256"], 3) if "core_overhead_rs256" in core else None
+    for alg in ("ES256", "EdDSA"):
+        if alg in core.get("algorithms", {}):
+            s[f"core_overhead_{alg.lower()}"] = round(core["algorithms"][alg]["overhead"], 3)
+    pv = r.get("py_verify", {}).get("ops_per_s", {})
+    if pv:
+        s["py_verify_vs_upstream"] = ratio(pv["ours_jwt"]["RS256"], pv["upstream_jwt"]["RS256"])
+        s["py_verify_vs_pyjwt"] = ratio(pv["ours_jwt"]["RS256"], pv["pyjwt"]["RS256"])
+        s["py_verify_vs_upstream_static_key"] = ratio(pv["ours_key"]["RS256"], pv["upstream_key"]["RS256"])
+        for alg in ("ES256", "EdDSA"):
+            s[f"py_verify_vs_pyjwt_{alg.lower()}"] = ratio(pv["ours_jwt"][alg] or pv["ours_key"][alg],
+                                                           pv["pyjwt"][alg])
+    ph = r.get("py_http", {}).get("median")
+    if ph:
+        s["py_middleware_vs_upstream"] = ratio(ph["ours"]["rps"], ph["upstream"]["rps"])
+        s["py_middleware_p99_vs_upstream"] = ratio(ph["upstream"]["p99_ms"], ph["ours"]["p99_ms"])
+    nv = r.get("node_verify", {}).get("ops_per_s", {})
+    if nv:
+        s["node_verify_vs_jose"] = ratio(nv["ours_url"]["RS256"], nv["jose"]["RS256"])
+        s["node_verify_vs_upstream"] = ratio(nv["ours_url"]["RS256"], nv["upstream_remote"]["RS256"])
+        for alg in ("ES256", "EdDSA"):
+            s[f"node_verify_vs_jose_{alg.lower()}"] = ratio(nv["ours_url"][alg], nv["jose"][alg])
+    nh = r.get("node_http", {}).get("median")
+    if nh:
+        s["node_middleware_vs_upstream"] = ratio(nh["ours"]["rps"], nh["upstream"]["rps"])
+        s["node_middleware_p99_vs_upstream"] = ratio(nh["upstream"]["p99_ms"], nh["ours"]["p99_ms"])
+    if ph or nh:
+        ours = [x["ours"]["jwks_fetches_per_10k"] for x in (ph, nh) if x]
+        s["jwks_fetches_per_10k"] = max(ours)
+        if ph:
+            s["jwks_fetches_per_10k_py_upstream"] = ph["upstream"]["jwks_fetches_per_10k"]
+        if nh:
+            s["jwks_fetches_per_10k_node_upstream"] = nh["upstream"]["jwks_fetches_per_10k"]
+    mem = r.get("memory")
+    if mem:
+        for name, m in mem.items():
+            s[f"{name}_rss_growth_mb"] = m["rss_growth_mb"]
+    cold = r.get("cold")
+    if cold:
+        for name, c in cold.items():
+            s[f"cold_{name}_first_request_ms"] = round(c["first_request_ms"], 2)
+            s[f"cold_{name}_burst100_wall_ms"] = round(c["burst100_wall_ms"], 1)
+    return s
+
+
+def fmt(x, d=0):
+    return "-" if x is None else f"{x:,.{d}f}"
+
+
+def table(r, s):
+    lines = []
+    core = r.get("core", {}).get("algorithms", {})
+    if core:
+        lines += ["Core floor (ns per verification, cached keys)",
+                  f"  {'alg':<8}{'ours':>12}{'jsonwebtoken':>14}{'bare sig':>12}{'overhead':>10}"]
+        for alg, c in core.items():
+            lines.append(f"  {alg:<8}{fmt(c['ours_ns']):>12}{fmt(c['jsonwebtoken_verify_ns']):>14}"
+                         f"{fmt(c['bare_ns']):>12}{fmt(c['overhead'], 3):>10}")
+    for key, title in (("py_verify", "Python verify (ops/s, median of rounds)"),
+                       ("node_verify", "Node verify (ops/s, median of rounds)")):
+        v = r.get(key, {}).get("ops_per_s")
+        if v:
+            lines += ["", title, f"  {'contender':<18}" + "".join(f"{a:>10}" for a in ALGS)]
+            for c, per in v.items():
+                lines.append(f"  {c:<18}" + "".join(f"{fmt(per[a]):>10}" for a in ALGS))
+    for key, title in (("py_http", "Python: Starlette behind the bearer middleware"),
+                       ("node_http", "Node: Express behind bearerAuth")):
+        h = r.get(key, {}).get("median")
+        if h:
+            lines += ["", title + f" (wrk, {r['machine']['http_rounds']} rounds)",
+                      f"  {'':<10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>9}{'JWKS/10k':>10}"]
+            for pkg, x in h.items():
+                lines.append(f"  {pkg:<10}{fmt(x['rps']):>10}{fmt(x['p50_ms'], 2):>10}{fmt(x['p99_ms'], 2):>10}"
+                             f"{x['non_2xx']:>9}{fmt(x['jwks_fetches_per_10k'], 1):>10}")
+    mem = r.get("memory")
+    if mem:
+        lines += ["", "Memory (RSS MB)"]
+        for name, m in mem.items():
+            lines.append(f"  {name:<10} start {m['rss_start_mb']:.1f}  end {m['rss_end_mb']:.1f}  "
+                         f"growth {m['rss_growth_mb']:+.1f}  verifications {m['verifications']:,}  "
+                         f"JWKS fetches {m['jwks_fetches']}  ({m['note']})")
+    cold = r.get("cold")
+    if cold:
+        lines += ["", "Cold start, lazy discovery (ms)",
+                  f"  {'':<14}{'first':>8}{'warm':>8}{'100 burst':>11}{'p50':>8}{'max':>8}  fetches md/jwks"]
+        for name, c in cold.items():
+            f = c["burst100_fetches"]
+            lines.append(f"  {name:<14}{fmt(c['first_request_ms'], 1):>8}{fmt(c['warm_request_ms'], 2):>8}"
+                         f"{fmt(c['burst100_wall_ms'], 1):>11}{fmt(c['burst100_p50_ms'], 1):>8}"
+                         f"{fmt(c['burst100_max_ms'], 1):>8}  {f['metadata']}/{f['jwks']}"
+                         f" ({c['burst100_ok']}/100 ok)")
+    lines += ["", "Summary (target/bench/summary.json; _vs_ = ours / theirs, higher is better)"]
+    lines += [f"  {k:<40} {v}" for k, v in s.items()]
+    return "\n".join(lines)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--out", required=True)
+    p.add_argument("--py-ours", required=True)
+    p.add_argument("--py-upstream", required=True)
+    p.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 5)))
+    p.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 0.6)))
+    p.add_argument("--http-rounds", type=int, default=int(os.environ.get("BENCH_HTTP_ROUNDS", 4)))
+    p.add_argument("--http-seconds", type=float, default=float(os.environ.get("BENCH_HTTP_SECONDS", 5)))
+    p.add_argument("--connections", type=int, default=32)
+    p.add_argument("--cold-repeats", type=int, default=3)
+    p.add_argument("--only", default=os.environ.get("BENCH_ONLY"), help="comma list: verify,http,memory,cold")
+    Bench(p.parse_args()).run()
+
+
+if __name__ == "__main__":
+    main()
