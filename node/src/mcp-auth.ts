@@ -17,6 +17,7 @@ import {
   awaitNative,
   callNative,
   errorFromNative,
+  errorToNative,
   type NativeErrorShape,
 } from './native-errors.js';
 import { createDelegatedRouter } from './routers/create-delegated-router.js';
@@ -26,6 +27,8 @@ import { type CamelCaseAuthorizationServerMetadata } from './types/oauth.js';
 import { type ResourceServerConfig } from './types/resource-server.js';
 import { snakeCaseKeysDeep } from './utils/case.js';
 import {
+  checkClaims,
+  hasClaimOptions,
   nativeJwtOptions,
   type RemoteJwkSetOptions,
   type VerifyAccessTokenFunction,
@@ -260,11 +263,21 @@ export class MCPAuth {
           response: { status: number; body: unknown; wwwAuthenticate?: string };
         };
 
+    const checkJwtClaims = hasClaimOptions(jwtVerify);
+
     return async function bearerAuthHandler(req, res, next) {
       const header = req.headers.authorization;
       let outcome = authenticator.authenticateNow(header) as Outcome;
       if (outcome.pending) {
         outcome = (await awaitNative(authenticator.authenticate(header))) as Outcome;
+      }
+      if (outcome.ok && checkJwtClaims) {
+        try {
+          checkClaims(outcome.authInfo, jwtVerify);
+        } catch (error: unknown) {
+          const shape = errorToNative(error)!;
+          outcome = { ok: false, error: shape, response: authenticator.respond(shape) };
+        }
       }
       if (outcome.ok === false) {
         sendFailure(res, outcome, logger, req);

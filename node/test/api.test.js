@@ -718,3 +718,52 @@ test('the issuer validator bearerAuth hands to custom verifiers throws invalid_i
     await s.close();
   }
 });
+
+test("jose's claim options apply in 'jwt' mode and in createVerifyJwt", async () => {
+  const iss = await startIssuer();
+  const resource = 'https://api.example.com';
+  try {
+    const auth = new MCPAuth({
+      protectedResources: {
+        metadata: { resource, authorizationServers: [{ issuer: iss.issuer, type: 'oidc' }] },
+      },
+    });
+    const app = express();
+    app.get(
+      '/',
+      auth.bearerAuth('jwt', {
+        resource,
+        jwtVerify: { requiredClaims: ['tenant'], maxTokenAge: '10 minutes' },
+      }),
+      (req, res) => res.json({ tenant: req.auth.claims.tenant })
+    );
+    const s = await serve(app);
+    try {
+      const call = async (token) => fetch(s.url, { headers: { authorization: `Bearer ${token}` } });
+      const ok = await call(await iss.mint({ tenant: 't1' }));
+      assert.deepEqual(await ok.json(), { tenant: 't1' });
+      const missing = await call(await iss.mint({}));
+      assert.equal(missing.status, 401);
+      assert.equal((await missing.json()).error, 'invalid_token');
+      assert.match(missing.headers.get('www-authenticate'), /^Bearer error="invalid_token"/);
+      const old = await call(
+        await iss.mint({ tenant: 't1', iat: Math.floor(Date.now() / 1000) - 3600 })
+      );
+      assert.equal(old.status, 401);
+    } finally {
+      await s.close();
+    }
+    const verify = createVerifyJwt(iss.jwksUri, { subject: 'user-1', requiredClaims: ['scope'] });
+    assert.equal((await verify(await iss.mint({}))).subject, 'user-1');
+    await assert.rejects(
+      async () => verify(await iss.mint({ sub: 'other' })),
+      (e) => {
+        assert.ok(e instanceof MCPAuthTokenVerificationError);
+        assert.equal(e.cause.code, 'ERR_JWT_CLAIM_VALIDATION_FAILED');
+        return true;
+      }
+    );
+  } finally {
+    await iss.close();
+  }
+});

@@ -58,6 +58,13 @@ impl NativeAuthenticator {
         })
     }
 
+    /// The answer to a failure given as `{ kind, code, message, details }` under this route's
+    /// policy (for checks made on the host side after core accepted the token).
+    #[napi]
+    pub fn respond(&self, error: Value) -> Value {
+        response_js(&self.inner.respond(&from_json(&error)))
+    }
+
     #[napi]
     pub async fn authenticate(&self, header: Option<String>) -> napi::Result<Value> {
         let a = self.inner.clone();

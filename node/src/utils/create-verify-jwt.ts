@@ -80,24 +80,55 @@ const claimError = (cause: string) =>
     cause,
   });
 
-/** The `issuer`/`audience` options of `jwtVerify`, which apply on top of the signature. */
-const checkClaims = (info: AuthInfo, options: JWTVerifyOptions = {}): AuthInfo => {
-  const { issuer, audience } = options;
-  if (issuer !== undefined) {
-    const allowed = Array.isArray(issuer) ? issuer : [issuer];
-    if (!allowed.includes(info.issuer)) {
-      throw claimError('unexpected "iss" claim value');
-    }
+const listOf = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/**
+ * jose's claim options (`issuer`, `audience`, `subject`, `requiredClaims`, `maxTokenAge`), checked
+ * after core verified the token. TODO(core): move into core's JWT options.
+ */
+export const checkClaims = (info: AuthInfo, options: JWTVerifyOptions = {}): AuthInfo => {
+  const { issuer, audience, subject, requiredClaims, maxTokenAge } = options;
+  const claims = info.claims ?? {};
+  if (issuer !== undefined && !listOf(issuer).includes(info.issuer)) {
+    throw claimError('unexpected "iss" claim value');
   }
   if (audience !== undefined) {
-    const allowed = Array.isArray(audience) ? audience : [audience];
-    const actual = Array.isArray(info.audience) ? info.audience : [info.audience];
-    if (!actual.some((a) => a !== undefined && allowed.includes(a))) {
+    const allowed = listOf(audience);
+    const actual = info.audience === undefined ? [] : listOf(info.audience);
+    if (!actual.some((a) => allowed.includes(a))) {
       throw claimError('unexpected "aud" claim value');
+    }
+  }
+  if (subject !== undefined && claims.sub !== subject) {
+    throw claimError('unexpected "sub" claim value');
+  }
+  for (const claim of requiredClaims ?? []) {
+    if (!(claim in claims)) {
+      throw claimError(`missing required "${claim}" claim`);
+    }
+  }
+  if (maxTokenAge !== undefined) {
+    const iat = claims.iat;
+    if (typeof iat !== 'number') {
+      throw claimError('missing required "iat" claim');
+    }
+    const now = (options.currentDate ?? new Date()).getTime() / 1000;
+    const tolerance = seconds(options.clockTolerance) ?? 0;
+    if (now - iat - tolerance > (seconds(maxTokenAge) ?? 0)) {
+      throw new MCPAuthTokenVerificationError('invalid_token', {
+        code: 'ERR_JWT_EXPIRED',
+        cause: '"iat" claim timestamp check failed (too far in the past)',
+      });
     }
   }
   return info;
 };
+
+/** Whether any claim option needs {@link checkClaims}. */
+export const hasClaimOptions = (options: JWTVerifyOptions = {}): boolean =>
+  ['issuer', 'audience', 'subject', 'requiredClaims', 'maxTokenAge'].some(
+    (key) => options[key as keyof JWTVerifyOptions] !== undefined
+  );
 
 const settle = (outcome: NativeOutcome, options?: JWTVerifyOptions): AuthInfo => {
   if (outcome.ok) {

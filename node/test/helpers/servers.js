@@ -80,9 +80,11 @@ export const startIssuer = async ({ alg = 'RS256', delayMs = 0, metadata: extra 
       scope: 'read write',
       ...claims,
     };
-    let jwt = new SignJWT(body)
-      .setProtectedHeader({ alg, kid: 'key-1', ...header })
-      .setIssuedAt(now);
+    let jwt = new SignJWT({ iat: now, ...body }).setProtectedHeader({
+      alg,
+      kid: 'key-1',
+      ...header,
+    });
     if (expiresIn) {
       jwt = jwt.setExpirationTime(expiresIn);
     }
