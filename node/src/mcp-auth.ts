@@ -3,11 +3,9 @@ import { type AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { RequestHandler, Router } from 'express';
 
 import { MCPAuthAuthServerError } from './errors.js';
+import { attachAuth, sendFailure, trustedIssuers } from './handlers/bearer-response.js';
 import {
-  attachAuth,
   handleBearerAuth,
-  sendFailure,
-  trustedIssuers,
   type BearerAuthConfig,
   type ValidateIssuerFunction,
 } from './handlers/handle-bearer-auth.js';

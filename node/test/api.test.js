@@ -60,9 +60,11 @@ test('the root exports every documented runtime value', () => {
     'createVerifyJwt',
     'MCPAuth',
   ];
-  for (const name of expected) {
-    assert.ok(name in mcpAuthModule, name);
-  }
+  // Plus the error name the bearer-auth documentation uses; nothing internal leaks.
+  assert.deepEqual(
+    Object.keys(mcpAuthModule).sort(),
+    [...expected, 'MCPAuthJwtVerificationError'].sort()
+  );
 });
 
 describe('errors', () => {

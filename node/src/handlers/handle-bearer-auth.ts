@@ -1,11 +1,19 @@
 import { type AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Request, RequestHandler, Response } from 'express';
 
-import { defaultLogger, type Logger } from '../logger.js';
+import { type Logger } from '../logger.js';
 import * as native from '../native.js';
-import { errorToNative, type NativeErrorShape } from '../native-errors.js';
+import { errorToNative } from '../native-errors.js';
 import { type VerifyAccessTokenFunction } from '../utils/create-verify-jwt.js';
 import { createResourceMetadataEndpoint } from '../utils/create-resource-metadata-endpoint.js';
+
+import {
+  attachAuth,
+  sendFailure,
+  trustedIssuers,
+  type Failure,
+  type IssuerValidator,
+} from './bearer-response.js';
 
 declare module '@modelcontextprotocol/sdk/server/auth/types.js' {
   interface AuthInfo {
@@ -53,47 +61,6 @@ export type BearerAuthConfig = {
   showErrorDetails?: boolean;
   /** Where failures are reported (why a token was rejected; never the token). */
   logger?: Logger;
-};
-
-/** The issuers an issuer validator made by this package trusts, for core's policy. */
-export const trustedIssuers = Symbol('mcp-auth.trustedIssuers');
-
-type IssuerValidator = ValidateIssuerFunction & { [trustedIssuers]?: string[] };
-
-type Failure = {
-  ok: false;
-  error: NativeErrorShape;
-  response: { status: number; body: unknown; wwwAuthenticate?: string | null };
-};
-
-/** Sends core's answer to a failed authentication. */
-export const sendFailure = (
-  res: Response,
-  failure: Failure,
-  logger: Logger | undefined,
-  req: Request
-) => {
-  const { status, body, wwwAuthenticate } = failure.response;
-  const { kind, code, details } = failure.error;
-  const meta = { status, kind, code, cause: details?.cause, path: req.path };
-  if (status >= 500) {
-    (logger ?? defaultLogger).error?.(`Bearer auth failed on the server side: ${code}`, meta);
-  } else {
-    logger?.debug?.(`Bearer auth rejected the request: ${code}`, meta);
-  }
-  if (wwwAuthenticate) {
-    res.set('WWW-Authenticate', wwwAuthenticate);
-  }
-  res.status(status).json(body);
-};
-
-export const attachAuth = (req: Request, authInfo: AuthInfo, logger: Logger | undefined) => {
-  if (req.auth) {
-    (logger ?? defaultLogger).warn?.(
-      'Request already contains auth info and will be overwritten. Please double-check if this is intended.'
-    );
-  }
-  req.auth = authInfo;
 };
 
 /**

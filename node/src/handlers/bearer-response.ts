@@ -1,0 +1,48 @@
+import { type AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { Request, Response } from 'express';
+
+import { defaultLogger, type Logger } from '../logger.js';
+import { type NativeErrorShape } from '../native-errors.js';
+
+import { type ValidateIssuerFunction } from './handle-bearer-auth.js';
+
+/** The issuers an issuer validator made by this package trusts, for core's policy. */
+export const trustedIssuers = Symbol('mcp-auth.trustedIssuers');
+
+export type IssuerValidator = ValidateIssuerFunction & { [trustedIssuers]?: string[] };
+
+export type Failure = {
+  ok: false;
+  error: NativeErrorShape;
+  response: { status: number; body: unknown; wwwAuthenticate?: string | null };
+};
+
+/** Sends core's answer to a failed authentication. */
+export const sendFailure = (
+  res: Response,
+  failure: Failure,
+  logger: Logger | undefined,
+  req: Request
+) => {
+  const { status, body, wwwAuthenticate } = failure.response;
+  const { kind, code, details } = failure.error;
+  const meta = { status, kind, code, cause: details?.cause, path: req.path };
+  if (status >= 500) {
+    (logger ?? defaultLogger).error?.(`Bearer auth failed on the server side: ${code}`, meta);
+  } else {
+    logger?.debug?.(`Bearer auth rejected the request: ${code}`, meta);
+  }
+  if (wwwAuthenticate) {
+    res.set('WWW-Authenticate', wwwAuthenticate);
+  }
+  res.status(status).json(body);
+};
+
+export const attachAuth = (req: Request, authInfo: AuthInfo, logger: Logger | undefined) => {
+  if (req.auth) {
+    (logger ?? defaultLogger).warn?.(
+      'Request already contains auth info and will be overwritten. Please double-check if this is intended.'
+    );
+  }
+  req.auth = authInfo;
+};
