@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -59,9 +60,14 @@ class Cast:
     def __enter__(self) -> "Cast":
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         for process in reversed(self.processes):
             process.stop()
+        if exc_type is None:
+            shutil.rmtree(self.logs, ignore_errors=True)
+        else:  # what the servers said is the first thing to read when a scenario fails
+            for process in self.processes:
+                print(f"--- {process.name} ({process.log}) ---\n{process.output()[-4000:]}", file=sys.stderr)
 
     def _spawn(self, name: str, args: List[str], env: Optional[Dict[str, str]] = None, cwd: Optional[Path] = None) -> Process:
         log = self.logs / f"{name}.log"
