@@ -17,6 +17,7 @@ export {
   type VerifyJwtKeyInput,
 } from './utils/create-verify-jwt.js';
 export { type Logger } from './logger.js';
+export type { JWK, JWTVerifyGetKey, JWTVerifyOptions } from './types/jose.js';
 export { type ResourceServerConfig } from './types/resource-server.js';
 export {
   MCPAuth,

@@ -1,4 +1,3 @@
-import type { JWTVerifyOptions } from 'jose';
 import { type AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { RequestHandler, Router } from 'express';
 
@@ -22,6 +21,7 @@ import { createDelegatedRouter } from './routers/create-delegated-router.js';
 import { createResourceMetadataRouter } from './routers/create-resource-metadata-router.js';
 import { type AuthServerConfig, getIssuer } from './types/auth-server.js';
 import { type CamelCaseAuthorizationServerMetadata } from './types/oauth.js';
+import { type JWTVerifyOptions } from './types/jose.js';
 import { type ResourceServerConfig } from './types/resource-server.js';
 import { snakeCaseKeysDeep } from './utils/case.js';
 import {

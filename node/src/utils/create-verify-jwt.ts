@@ -1,10 +1,10 @@
 import { KeyObject, createPublicKey, webcrypto } from 'node:crypto';
 
 import { type AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { JWTVerifyGetKey, JWTVerifyOptions, JWK, KeyObject as JoseKeyObject } from 'jose';
 
 import { MCPAuthTokenVerificationError } from '../errors.js';
 import * as native from '../native.js';
+import { type JWK, type JWTVerifyGetKey, type JWTVerifyOptions } from '../types/jose.js';
 import { callNative, errorFromNative, type NativeErrorShape } from '../native-errors.js';
 
 export type MaybePromise<T> = T | Promise<T>;
@@ -154,7 +154,7 @@ const verifyWith = (
 
 type CryptoKey = webcrypto.CryptoKey;
 
-type KeyInput = JWK | { keys: JWK[] } | Uint8Array | KeyObject | JoseKeyObject | CryptoKey;
+type KeyInput = JWK | { keys: JWK[] } | Uint8Array | KeyObject | CryptoKey;
 
 const CryptoKeyClass = (globalThis as { CryptoKey?: new () => unknown }).CryptoKey;
 
