@@ -2,7 +2,7 @@
 # servers (samples/python, samples/node) and real MCP clients of both SDKs (tests/e2e/clients),
 # all on 127.0.0.1. Uses the release wheel and the Python venv of mk/python.mk and the Node
 # package built by mk/node.mk; the npm folders are installed from their lockfiles.
-.PHONY: demo test-e2e e2e-deps
+.PHONY: demo test-e2e lint-e2e e2e-deps
 
 E2E_DIR := $(CURDIR)/tests/e2e
 E2E_NPM_CI := npm ci --no-audit --no-fund --loglevel=error
@@ -20,3 +20,8 @@ test-e2e: e2e-deps
 ## make demo: the whole flow on localhost, narrated (401, discovery, token, 403, step-up, two users)
 demo: e2e-deps
 	@$(PY_VENV)/bin/python $(E2E_DIR)/demo.py
+
+lint-e2e: $(PY_VENV)/.ready
+	$(PY_VENV)/bin/ruff format --check samples/python tests/e2e
+	$(PY_VENV)/bin/ruff check samples/python tests/e2e
+	for f in samples/node/*.js tests/e2e/clients/*.mjs; do node --check $$f || exit 1; done

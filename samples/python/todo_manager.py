@@ -22,14 +22,14 @@ from urllib.parse import urlparse
 
 import uvicorn
 from mcp.server.fastmcp import FastMCP
+from mcpauth import MCPAuth
+from mcpauth.config import AuthServerDiscoveryConfig, AuthServerType
+from mcpauth.types import AuthInfo, ResourceServerConfig, ResourceServerMetadata
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mcpauth import MCPAuth
-from mcpauth.config import AuthServerDiscoveryConfig, AuthServerType
-from mcpauth.types import AuthInfo, ResourceServerConfig, ResourceServerMetadata
 from todo_service import TodoService
 
 ISSUER = os.environ["MCP_AUTH_ISSUER"]
@@ -101,9 +101,9 @@ def require_tool_scopes(app: ASGIApp, scopes_by_tool: Dict[str, List[str]]) -> A
     answer by asking the user for a token with more scopes (step-up authorization).
     """
     guarded = {
-        tool: mcp_auth.bearer_auth_middleware("jwt", resource=RESOURCE_ID, audience=RESOURCE_ID, required_scopes=scopes)(
-            app
-        )
+        tool: mcp_auth.bearer_auth_middleware(
+            "jwt", resource=RESOURCE_ID, audience=RESOURCE_ID, required_scopes=scopes
+        )(app)
         for tool, scopes in scopes_by_tool.items()
     }
 

@@ -52,7 +52,9 @@ def show(report: Dict[str, Any], labels: Dict[str, str]) -> None:
         if detail.startswith("tools/call ") and e["status"] == 200 and pending:
             call = pending.pop(0)
             outcome = call.get("result", call.get("error"))
-            print(f"{'':>10}=> {call['tool']}({json.dumps(call['args']) if call['args'] else ''}) = {json.dumps(outcome)}")
+            print(
+                f"{'':>10}=> {call['tool']}({json.dumps(call['args']) if call['args'] else ''}) = {json.dumps(outcome)}"
+            )
     for call in pending:
         print(f"{'':>10}=> {call['tool']} failed: {call.get('error')}")
 
@@ -69,7 +71,9 @@ def act(title: str, explanation: str, labels: Dict[str, str], run: Callable[[], 
     report = run()
     show(report, labels)
     for call in report["calls"]:
-        check(f"{title}: {call.get('tool', 'connect')} answered: {call.get('error')}", "error" not in call, listed=False)
+        check(
+            f"{title}: {call.get('tool', 'connect')} answered: {call.get('error')}", "error" not in call, listed=False
+        )
     return report
 
 
@@ -78,7 +82,9 @@ def results(report: Dict[str, Any]) -> List[Any]:
 
 
 def stepped_up(report: Dict[str, Any]) -> bool:
-    return any(e["status"] == 403 and 'error="insufficient_scope"' in e.get("www_authenticate", "") for e in report["http"])
+    return any(
+        e["status"] == 403 and 'error="insufficient_scope"' in e.get("www_authenticate", "") for e in report["http"]
+    )
 
 
 def python_client(url: str, user: str, grant: Optional[str], calls: List[Any]) -> Callable[[], Dict[str, Any]]:
@@ -97,11 +103,13 @@ def main() -> None:
         origin = lambda url: url.rsplit("/", 1)[0]  # noqa: E731
         labels = {issuer: "AS", origin(python_url): "py-srv", origin(node_url): "node-srv"}
 
-        print(f"{BOLD}mcp-auth demo{RESET}: real MCP clients, mcp-auth-protected MCP servers, a real authorization server\n")
+        print(
+            f"{BOLD}mcp-auth demo{RESET}: real MCP clients, mcp-auth-protected MCP servers, a real authorization server\n"
+        )
         print(f"  AS        {issuer:<32} tests/e2e/authorization-server (oidc-provider; users alice, bob)")
         print(f"  py-srv    {python_url:<32} samples/python/todo_manager.py (Starlette + FastMCP + mcpauth)")
         print(f"  node-srv  {node_url:<32} samples/node/todo-manager.js (Express + MCP SDK + mcp-auth)")
-        print(f"\n  Scopes: create:todos to create; read:todos sees everyone's todos; delete:todos deletes any.")
+        print("\n  Scopes: create:todos to create; read:todos sees everyone's todos; delete:todos deletes any.")
         print("  Each client starts from the server URL alone.")
 
         alice = act(
@@ -110,10 +118,15 @@ def main() -> None:
             "authorizes with PKCE and resource=<server URL>. At the login form alice grants only read:todos,\n"
             "so create-todo gets 403 insufficient_scope and the SDK steps up to create:todos.",
             labels,
-            python_client(python_url, "alice", "read:todos", ["get-todos", ("create-todo", {"content": "Buy milk"}), "get-todos"]),
+            python_client(
+                python_url, "alice", "read:todos", ["get-todos", ("create-todo", {"content": "Buy milk"}), "get-todos"]
+            ),
         )
         _, milk, listed = results(alice)
-        check("alice's create-todo needed a step-up (403 insufficient_scope) and then succeeded", stepped_up(alice) and milk["ownerId"] == "alice")
+        check(
+            "alice's create-todo needed a step-up (403 insufficient_scope) and then succeeded",
+            stepped_up(alice) and milk["ownerId"] == "alice",
+        )
         check("alice sees her todo", milk in listed["todos"])
 
         bob = act(
@@ -133,13 +146,18 @@ def main() -> None:
             ts_client(node_url, "alice", "read:todos", [("create-todo", {"content": "Walk the dog"}), "get-todos"]),
         )
         dog, _ = results(alice_node)
-        check("alice (TypeScript client) stepped up to create:todos on node-srv", stepped_up(alice_node) and dog["ownerId"] == "alice")
+        check(
+            "alice (TypeScript client) stepped up to create:todos on node-srv",
+            stepped_up(alice_node) and dog["ownerId"] == "alice",
+        )
 
         bob_node = act(
             "4. bob, Python SDK client -> node-srv",
             "bob grants create:todos and read:todos: he sees alice's todo, and still cannot delete it.",
             labels,
-            python_client(node_url, "bob", "create:todos read:todos", ["get-todos", ("delete-todo", {"id": dog["id"]})]),
+            python_client(
+                node_url, "bob", "create:todos read:todos", ["get-todos", ("delete-todo", {"id": dog["id"]})]
+            ),
         )
         listed, deleted = results(bob_node)
         check("bob sees alice's todo with read:todos", dog in listed["todos"])

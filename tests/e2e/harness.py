@@ -69,7 +69,9 @@ class Cast:
             for process in self.processes:
                 print(f"--- {process.name} ({process.log}) ---\n{process.output()[-4000:]}", file=sys.stderr)
 
-    def _spawn(self, name: str, args: List[str], env: Optional[Dict[str, str]] = None, cwd: Optional[Path] = None) -> Process:
+    def _spawn(
+        self, name: str, args: List[str], env: Optional[Dict[str, str]] = None, cwd: Optional[Path] = None
+    ) -> Process:
         log = self.logs / f"{name}.log"
         stdout = subprocess.PIPE if name == "authorization-server" else log.open("wb")
         popen = subprocess.Popen(
@@ -129,7 +131,9 @@ class Cast:
         raise RuntimeError(f"{process.name} did not start:\n{process.output()}")
 
 
-def run_ts_client(server_url: str, user: str, grant: Optional[str] = None, calls: Optional[List[Any]] = None) -> Dict[str, Any]:
+def run_ts_client(
+    server_url: str, user: str, grant: Optional[str] = None, calls: Optional[List[Any]] = None
+) -> Dict[str, Any]:
     """Runs tests/e2e/clients/ts-client.mjs once (one registration, one login); its JSON report.
 
     `calls` items are a tool name or a (tool, arguments) pair.

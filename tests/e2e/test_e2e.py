@@ -126,7 +126,7 @@ def test_owners_scopes_and_step_up(cast, server: str, creator: str, other: str) 
 
 
 def test_a_token_is_accepted_only_by_the_server_it_was_issued_for(cast) -> None:  # type: ignore[no-untyped-def]
-    issuer, urls = cast
+    _, urls = cast
 
     async def scenario() -> None:
         headless = py_client.HeadlessUser("alice")
@@ -158,7 +158,7 @@ def test_key_rotation_costs_clients_at_most_one_refresh() -> None:
 
         async def scenario() -> None:
             users = [py_client.HeadlessUser("alice") for _ in urls]
-            clients = [py_client.Client(url, user) for url, user in zip(urls, users)]
+            clients = [py_client.Client(url, user) for url, user in zip(urls, users, strict=True)]
             async with clients[0].session() as on_python, clients[1].session() as on_node:
                 sessions = [on_python, on_node]
                 for session in sessions:  # each server now caches the JWKS
@@ -172,7 +172,7 @@ def test_key_rotation_costs_clients_at_most_one_refresh() -> None:
                 (new_kid,) = [k["kid"] for k in rotated["rotated"]]
                 assert new_kid not in old_kids
 
-                for client, session in zip(clients, sessions):
+                for client, session in zip(clients, sessions, strict=True):
                     issued = len(client.storage.issued)
                     logins = sum(e.url.startswith(f"{issuer}/auth?") for e in client.log)
                     client.expire_access_token()

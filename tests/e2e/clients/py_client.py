@@ -83,8 +83,13 @@ class HeadlessUser:
         url = authorization_url
         while not url.startswith(REDIRECT_URI):
             res = await self.http.get(url)
-            self._record(res, "authorization request: scope=%r resource=%r" % (
-                params.get("scope", [""])[0], params.get("resource", [""])[0]) if url == authorization_url else None)
+            self._record(
+                res,
+                "authorization request: scope=%r resource=%r"
+                % (params.get("scope", [""])[0], params.get("resource", [""])[0])
+                if url == authorization_url
+                else None,
+            )
             if res.status_code == 200 and "/interaction/" in url:
                 form = {"username": self.username}
                 if not self.logged_in and self.first_grant is not None:
@@ -117,7 +122,11 @@ def _describe(response: httpx.Response, body: bytes) -> Optional[str]:
     """A one-line summary of the interesting part of an OAuth/MCP response."""
     path = response.request.url.path
     try:
-        data = json.loads(body) if body and response.headers.get("content-type", "").startswith("application/json") else None
+        data = (
+            json.loads(body)
+            if body and response.headers.get("content-type", "").startswith("application/json")
+            else None
+        )
     except ValueError:
         data = None
     if isinstance(data, dict):
@@ -166,14 +175,18 @@ class Client:
         if request.url.path == urlparse(self.server_url).path and sent:
             try:
                 msg = json.loads(sent)
-                detail = msg.get("method", "") + (f" {msg['params']['name']}" if msg.get("method") == "tools/call" else "")
+                detail = msg.get("method", "") + (
+                    f" {msg['params']['name']}" if msg.get("method") == "tools/call" else ""
+                )
             except (ValueError, AttributeError, KeyError, TypeError):
                 detail = None
         elif not response.headers.get("content-type", "").startswith("text/event-stream"):
             body = await response.aread()
             detail = _describe(response, body)
         self.log.append(
-            Exchange(request.method, str(request.url), response.status_code, response.headers.get("www-authenticate"), detail)
+            Exchange(
+                request.method, str(request.url), response.status_code, response.headers.get("www-authenticate"), detail
+            )
         )
 
     @contextlib.asynccontextmanager
@@ -199,7 +212,9 @@ async def call(session: ClientSession, tool: str, args: Optional[Dict[str, Any]]
     return json.loads(text)
 
 
-async def run(server_url: str, user: str, grant: Optional[str] = None, calls: Optional[List[Any]] = None) -> Dict[str, Any]:
+async def run(
+    server_url: str, user: str, grant: Optional[str] = None, calls: Optional[List[Any]] = None
+) -> Dict[str, Any]:
     """One client run (one registration, one login), reported like ts-client.mjs reports."""
     headless = HeadlessUser(user, grant)
     client = Client(server_url, headless)
