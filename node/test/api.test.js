@@ -769,3 +769,17 @@ test("jose's claim options apply in 'jwt' mode and in createVerifyJwt", async ()
     await iss.close();
   }
 });
+
+test('resource paths with route-pattern characters are served literally', async () => {
+  const resource = 'https://x.example.com/api:v1/*/(x)';
+  const auth = new MCPAuth({ protectedResources: { metadata: { resource } } });
+  const s = await serve(express().use(auth.protectedResourceMetadataRouter()));
+  try {
+    const literal = await fetch(`${s.url}/.well-known/oauth-protected-resource/api:v1/*/(x)`);
+    assert.deepEqual(await literal.json(), { resource });
+    const other = await fetch(`${s.url}/.well-known/oauth-protected-resource/apiXv1/a/(x)`);
+    assert.equal(other.status, 404);
+  } finally {
+    await s.close();
+  }
+});

@@ -21,8 +21,10 @@ export const createResourceMetadataRouter = (
     const document = callNative(() =>
       native.protectedResourceMetadata(snakeCaseKeysDeep(fields), authorizationServers ?? [])
     ) as Record<string, unknown>;
-    router.use(path, cors());
-    router.get(path, (_req, res) => {
+    // Express reads route strings as patterns: a `:` or `*` in a resource path is literal here.
+    const route = path.replace(/[:*?+!(){}[\]\\]/g, '\\$&');
+    router.use(route, cors());
+    router.get(route, (_req, res) => {
       res.status(200).json(document);
     });
   }
