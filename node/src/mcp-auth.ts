@@ -23,7 +23,7 @@ import { type AuthServerConfig, getIssuer } from './types/auth-server.js';
 import { type CamelCaseAuthorizationServerMetadata } from './types/oauth.js';
 import { type JWTVerifyOptions } from './types/jose.js';
 import { type ResourceServerConfig } from './types/resource-server.js';
-import { snakeCaseKeysDeep } from './utils/case.js';
+import { camelCaseKeys, snakeCaseKeysDeep } from './utils/case.js';
 import {
   checkClaims,
   hasClaimOptions,
@@ -32,7 +32,6 @@ import {
   type VerifyAccessTokenFunction,
 } from './utils/create-verify-jwt.js';
 import { createResourceMetadataEndpoint } from './utils/create-resource-metadata-endpoint.js';
-import { fetchServerConfig } from './utils/fetch-server-config.js';
 import { transpileResourceMetadata } from './utils/transpile-resource-metadata.js';
 import { validateServerConfig } from './utils/validate-server-config.js';
 
@@ -76,6 +75,11 @@ const invalidConfig = (cause: string) =>
 const resourceRequired =
   'A `resource` must be specified in the `bearerAuth` configuration when using a `protectedResources` configuration.';
 
+const warningsMessage = (issuer: string, warnings: Array<{ description: string }>) =>
+  `The authorization server (issuer: \`${issuer}\`) configuration has warnings:\n\n${warnings
+    .map(({ description }) => `  - ${description}`)
+    .join('\n')}\n`;
+
 /** Resolved configs must fit MCP; warnings are reported, errors thrown. */
 const validateAuthServer = (server: AuthServerConfig, logger: Logger) => {
   if (!('metadata' in server)) {
@@ -86,11 +90,7 @@ const validateAuthServer = (server: AuthServerConfig, logger: Logger) => {
     throw new MCPAuthAuthServerError('invalid_server_config', { errors, warnings });
   }
   if (warnings.length > 0) {
-    logger.warn?.(
-      `The authorization server (issuer: \`${server.metadata.issuer}\`) configuration has warnings:\n\n${warnings
-        .map(({ description }) => `  - ${description}`)
-        .join('\n')}\n`
-    );
+    logger.warn?.(warningsMessage(server.metadata.issuer, warnings));
   }
 };
 
@@ -131,7 +131,6 @@ const issuerValidator = (issuers: string[]): ValidateIssuerFunction => {
 export class MCPAuth {
   private readonly logger: Logger;
   private readonly resources?: ResourceServerConfig[];
-  private legacyMetadata?: Promise<CamelCaseAuthorizationServerMetadata>;
 
   constructor(public readonly config: MCPAuthConfig) {
     this.logger = config.logger ?? defaultLogger;
@@ -174,22 +173,21 @@ export class MCPAuth {
       throw invalidConfig('`delegatedRouter` is not available in `resource server` mode.');
     }
     const { server } = this.config;
+    let warned = false;
     return createDelegatedRouter(async () => {
       if ('metadata' in server) {
         return server.metadata;
       }
-      this.legacyMetadata ??= fetchServerConfig(server.issuer, { type: server.type }).then(
-        (config) => {
-          validateAuthServer(config, this.logger);
-          return config.metadata;
-        }
-      );
-      try {
-        return await this.legacyMetadata;
-      } catch (error: unknown) {
-        this.legacyMetadata = undefined;
-        throw error;
+      // The cache token verification uses: serving the metadata costs no second fetch.
+      const found = await awaitNative<{
+        metadata: Record<string, unknown>;
+        warnings: Array<{ description: string }>;
+      }>(native.discoveredServerConfig(server.issuer, server.type));
+      if (!warned && found.warnings.length > 0) {
+        warned = true;
+        this.logger.warn?.(warningsMessage(server.issuer, found.warnings));
       }
+      return camelCaseKeys(found.metadata) as CamelCaseAuthorizationServerMetadata;
     });
   }
 

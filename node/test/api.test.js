@@ -437,6 +437,8 @@ describe('MCPAuth configuration', () => {
       const token = await iss.mint({});
       const me = await fetch(`${s.url}/me`, { headers: { authorization: `Bearer ${token}` } });
       assert.equal(me.status, 200);
+      // Serving the metadata and verifying tokens shared one fetch.
+      assert.equal(iss.hits.get('/.well-known/openid-configuration'), 1);
       const none = await fetch(`${s.url}/me`);
       assert.equal(none.status, 401);
       assert.equal(none.headers.get('www-authenticate'), 'Bearer scope="read"');

@@ -82,3 +82,33 @@ pub async fn discover_server_config(
     .map_err(to_napi)?;
     Ok(json!({ "metadata": config.metadata.to_json(), "type": config.server_type.as_str() }))
 }
+
+/// A discovery config's metadata through the process-wide lazy-discovery cache that token
+/// verification uses too, so serving it and verifying tokens share one fetch.
+/// `{ metadata: <snake_case>, type, warnings: [{ code, description }] }`.
+#[napi]
+pub async fn discovered_server_config(
+    issuer: String,
+    server_type_name: Option<String>,
+) -> napi::Result<Value> {
+    let ty = server_type_name.as_deref().map(server_type).transpose()?;
+    let found = mcp_auth_core::runtime::spawn(async move {
+        mcp_auth_core::runtime::globals()
+            .metadata
+            .get(
+                &issuer,
+                ty,
+                mcp_auth_core::metadata::cache::DEFAULT_TTL,
+                &mcp_auth_core::FetchOptions::default(),
+            )
+            .await
+    })
+    .await
+    .map_err(|e| napi::Error::from_reason(format!("mcp-auth task failed: {e}")))?
+    .map_err(to_napi)?;
+    Ok(json!({
+        "metadata": found.config.metadata.to_json(),
+        "type": found.config.server_type.as_str(),
+        "warnings": found.validation.warnings,
+    }))
+}
