@@ -785,3 +785,25 @@ test('resource paths with route-pattern characters are served literally', async 
     await s.close();
   }
 });
+
+test('a second bearerAuth on the same request warns before replacing req.auth', async () => {
+  const warnings = [];
+  const logger = { warn: (m) => warnings.push(m) };
+  const verify = (token) => ({ token, issuer: 'https://i.example.com', clientId: '', scopes: [] });
+  const first = handleBearerAuth({ verifyAccessToken: verify, issuer: 'https://i.example.com' });
+  const second = handleBearerAuth({
+    verifyAccessToken: verify,
+    issuer: 'https://i.example.com',
+    logger,
+  });
+  const s = await serve(express().get('/', first, second, (req, res) => res.json(req.auth)));
+  try {
+    const res = await fetch(s.url, { headers: { authorization: 'Bearer t' } });
+    assert.equal(res.status, 200);
+    assert.deepEqual(warnings, [
+      'Request already contains auth info and will be overwritten. Please double-check if this is intended.',
+    ]);
+  } finally {
+    await s.close();
+  }
+});
