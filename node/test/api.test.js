@@ -10,7 +10,7 @@ import { SignJWT, createRemoteJWKSet, exportJWK } from 'jose';
 import * as mcpAuthModule from 'mcp-auth';
 import { z } from 'zod';
 
-import { listen, close, serve, startIssuer } from './helpers/servers.js';
+import { listen, close, serve, startIssuer } from './support/servers.js';
 
 const {
   MCPAuth,

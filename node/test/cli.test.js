@@ -5,7 +5,7 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 
-import { listen, close, startIssuer } from './helpers/servers.js';
+import { listen, close, startIssuer } from './support/servers.js';
 
 const cli = fileURLToPath(import.meta.resolve('mcp-auth/cli.js'));
 

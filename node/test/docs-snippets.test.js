@@ -12,7 +12,7 @@ import {
   fetchServerConfigByWellKnownUrl,
 } from 'mcp-auth';
 
-import { serve, startIssuer } from './helpers/servers.js';
+import { serve, startIssuer } from './support/servers.js';
 
 describe('documented configuration and bearer-auth snippets', () => {
   let iss;

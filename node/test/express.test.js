@@ -8,7 +8,7 @@ import express from 'express';
 import { SignJWT, base64url } from 'jose';
 import { MCPAuth, MCPAuthBearerAuthError } from 'mcp-auth';
 
-import { listen, close, startIssuer } from './helpers/servers.js';
+import { listen, close, startIssuer } from './support/servers.js';
 
 const resource = 'https://mcp.example.com/mcp';
 const prm = 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp';

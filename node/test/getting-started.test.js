@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
 
-import { listen, close, startIssuer } from './helpers/servers.js';
+import { listen, close, startIssuer } from './support/servers.js';
 
 const freePort = async () => {
   const s = http.createServer();

@@ -11,7 +11,7 @@ import express from 'express';
 import { MCPAuth, MCPAuthBearerAuthError } from 'mcp-auth';
 import { z } from 'zod';
 
-import { serve, startIssuer } from './helpers/servers.js';
+import { serve, startIssuer } from './support/servers.js';
 
 describe('MCP SDK over streamable HTTP', () => {
   let iss;

@@ -10,7 +10,7 @@ import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import express from 'express';
 import { MCPAuth } from 'mcp-auth';
 
-import { serve, startIssuer } from './helpers/servers.js';
+import { serve, startIssuer } from './support/servers.js';
 
 let iss;
 let app;

@@ -15,7 +15,7 @@ import {
 import { createResourceMetadataEndpoint } from 'mcp-auth/utils/create-resource-metadata-endpoint.js';
 import { getDiscoveryUrls, getWellKnownUrl } from 'mcp-auth/utils/fetch-server-config.js';
 
-import { listen, serve, close } from './helpers/servers.js';
+import { listen, serve, close } from './support/servers.js';
 
 const vectorsDir =
   process.env.MCP_AUTH_VECTORS ?? new URL('../../tests/vectors/', import.meta.url).pathname;

@@ -1,4 +1,4 @@
-//! RFC 9728 protected-resource metadata helpers.
+//! RFC 9728 protected-resource metadata: URLs, paths, the document, configuration checks.
 
 use mcp_auth_core::resource;
 use napi_derive::napi;
