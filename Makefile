@@ -3,15 +3,16 @@ export CARGO_BUILD_TARGET ?= x86_64-unknown-linux-gnu
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all test lint fmt demo bench test-rust lint-rust
+.PHONY: all test lint fmt test-rust lint-rust fuzz
 
 all: test
 
-## make test: every test suite (Rust core + vectors, Python package, Node package)
-test: test-rust test-python test-node
+## make demo: a local authorization server, both sample MCP servers and real MCP clients (mk/e2e.mk)
+## make test: every test suite (Rust core + vectors, Python package, Node package, end to end)
+test: test-rust test-python test-node test-e2e
 
 ## make lint: formatters and linters of every language
-lint: lint-rust lint-python lint-node
+lint: lint-rust lint-python lint-node lint-e2e
 
 test-rust:
 	cargo test --workspace --locked
@@ -23,5 +24,19 @@ lint-rust:
 fmt:
 	cargo fmt --all
 
+## make fuzz: every cargo-fuzz target of core/fuzz for FUZZ_SECONDS each (needs a nightly toolchain)
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := authorization_header jwt_verify jwks_parse server_metadata resource_urls challenge
+fuzz:
+	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.2 --locked
+	for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(CARGO_TARGET_DIR)/fuzz-corpus/$$t && cp -n core/fuzz/corpus/$$t/* $(CARGO_TARGET_DIR)/fuzz-corpus/$$t/; \
+		(cd core/fuzz && CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/fuzz cargo +nightly fuzz run $$t \
+			$(CARGO_TARGET_DIR)/fuzz-corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 \
+			-timeout=5 -max_len=65536) || exit 1; \
+	done
+
 include mk/python.mk
 include mk/node.mk
+include mk/e2e.mk
+include mk/bench.mk
