@@ -138,7 +138,11 @@ const jsonable = (value: unknown): unknown => {
     return value.href;
   }
   try {
-    return JSON.parse(JSON.stringify(value)) as unknown;
+    return JSON.parse(
+      JSON.stringify(value, (_key, v: unknown) =>
+        v instanceof Error ? v.message : v instanceof URL ? v.href : v
+      )
+    ) as unknown;
   } catch {
     return String(value);
   }

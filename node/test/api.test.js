@@ -807,3 +807,33 @@ test('a second bearerAuth on the same request warns before replacing req.auth', 
     await s.close();
   }
 });
+
+test('causes thrown by custom verifiers reach error bodies as data', async () => {
+  const s = await serve(
+    express().get(
+      '/',
+      handleBearerAuth({
+        verifyAccessToken: () => {
+          throw new MCPAuthTokenVerificationError('invalid_token', {
+            code: 'ERR_JWT_EXPIRED',
+            cause: new Error('"exp" claim timestamp check failed'),
+          });
+        },
+        issuer: 'https://i.example.com',
+        showErrorDetails: true,
+      }),
+      (_req, res) => res.json({})
+    )
+  );
+  try {
+    const res = await fetch(s.url, { headers: { authorization: 'Bearer t' } });
+    assert.equal(res.status, 401);
+    assert.deepEqual(await res.json(), {
+      error: 'invalid_token',
+      error_description: 'The provided token is invalid or malformed.',
+      cause: { code: 'ERR_JWT_EXPIRED', cause: '"exp" claim timestamp check failed' },
+    });
+  } finally {
+    await s.close();
+  }
+});
