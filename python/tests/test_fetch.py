@@ -85,3 +85,10 @@ async def test_async_variants(issuer: Issuer) -> None:
     assert config.type == AuthServerType.OAUTH
     with pytest.raises(MCPAuthConfigException):
         await fetch_server_config_async(f"{issuer.url}/broken", AuthServerType.OIDC)
+
+    def failing(data: dict) -> dict:
+        raise KeyError("nope")
+
+    with pytest.raises(MCPAuthConfigException) as err:
+        await fetch_server_config_async(issuer.url, AuthServerType.OIDC, failing)
+    assert isinstance(err.value.cause, KeyError)

@@ -19,6 +19,16 @@ where
     T: Send + 'static,
     F: Future<Output = Result<T, Error>> + Send + 'static,
 {
+    spawn_py_with(fut, done, convert, |_, e| e)
+}
+
+/// `spawn_py` whose failures pass through `on_err` (to attach a Python cause, say).
+pub fn spawn_py_with<T, F, E>(fut: F, done: Py<PyAny>, convert: Convert<T>, on_err: E)
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, Error>> + Send + 'static,
+    E: FnOnce(Python<'_>, PyErr) -> PyErr + Send + 'static,
+{
     runtime::spawn(async move {
         let outcome = AssertUnwindSafe(fut).catch_unwind().await;
         Python::attach(|py| {
@@ -27,7 +37,14 @@ where
                     Ok(obj) => (true, obj),
                     Err(e) => (false, e.value(py).clone().into_any().unbind()),
                 },
-                Ok(Err(e)) => (false, to_pyerr(&e).value(py).clone().into_any().unbind()),
+                Ok(Err(e)) => (
+                    false,
+                    on_err(py, to_pyerr(&e))
+                        .value(py)
+                        .clone()
+                        .into_any()
+                        .unbind(),
+                ),
                 Err(_) => (
                     false,
                     PyRuntimeError::new_err("mcp-auth: internal error (panic) in the native core")

@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use serde_json::Value;
 
-use crate::bridge::{block_on, spawn_py};
+use crate::bridge::{block_on, spawn_py, spawn_py_with};
 use crate::convert::{from_py, to_py};
 use crate::errors::{IntoPyResult, FLAVOR};
 
@@ -143,7 +143,6 @@ pub fn fetch_server_config(
 }
 
 /// Same as `fetch_server_config`, reporting to `done(ok, value)` instead of blocking.
-/// A failure carries no transpile cause here; the awaitable wrapper re-raises it as is.
 #[pyfunction]
 #[pyo3(signature = (target, server_type, transpile, check_issuer, by_url, done))]
 pub fn fetch_server_config_spawn(
@@ -163,7 +162,9 @@ pub fn fetch_server_config_spawn(
         check_issuer,
         &raised,
     )?;
-    spawn_py(f.run(), done, config_to_py);
+    spawn_py_with(f.run(), done, config_to_py, move |py, e| {
+        attach_cause(py, e, &raised)
+    });
     Ok(())
 }
 
