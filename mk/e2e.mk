@@ -15,6 +15,7 @@ e2e-deps: $(PY_VENV)/.ready python-wheel node-build
 
 ## make test-e2e: both SDK clients against both sample servers, tokens from a real authorization server
 test-e2e: e2e-deps
+	cd $(E2E_DIR)/authorization-server && npm test --silent
 	cd $(E2E_DIR) && $(PY_VENV)/bin/python -m pytest -q
 
 ## make demo: the whole flow on localhost, narrated (401, discovery, token, 403, step-up, two users)
