@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 import time
 import uuid
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Dict, Optional
 
 import jwt
 import uvicorn
@@ -134,8 +133,3 @@ class Issuer:
 
     def stop(self) -> None:
         self.server.stop()
-
-
-def run_in_thread(fn: Callable[[], Any]) -> Any:
-    """Runs an asyncio entry point in a fresh loop (clients that want their own loop)."""
-    return asyncio.run(fn())
