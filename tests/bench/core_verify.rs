@@ -26,31 +26,49 @@ fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Nanoseconds per call: best of 5 rounds of ~200 ms each.
-fn time_ns(mut f: impl FnMut()) -> f64 {
+/// Iterations that take about `slice` for `f`, after a warm-up.
+fn calibrate(f: &mut dyn FnMut(), slice: Duration) -> u64 {
     for _ in 0..200 {
         f();
     }
-    let mut n = 64u64;
+    let mut n = 16u64;
     loop {
         let t = Instant::now();
         for _ in 0..n {
             f();
         }
-        if t.elapsed() > Duration::from_millis(200) {
-            break;
+        let took = t.elapsed();
+        if took >= slice / 4 {
+            return ((n as f64) * slice.as_secs_f64() / took.as_secs_f64()).max(1.0) as u64;
         }
         n *= 2;
     }
-    (0..5)
-        .map(|_| {
+}
+
+/// Nanoseconds per call of each contender: they take turns, one time slice each per round
+/// (A B C, B C A, ...), and each gets the median of its rounds, so load from elsewhere on the
+/// machine falls on all of them alike.
+fn time_interleaved(fs: &mut [&mut dyn FnMut()], rounds: usize) -> Vec<f64> {
+    let slice = Duration::from_millis(60);
+    let iters: Vec<u64> = fs.iter_mut().map(|f| calibrate(*f, slice)).collect();
+    let mut samples = vec![Vec::with_capacity(rounds); fs.len()];
+    for r in 0..rounds {
+        for k in 0..fs.len() {
+            let i = (r + k) % fs.len();
             let t = Instant::now();
-            for _ in 0..n {
-                f();
+            for _ in 0..iters[i] {
+                (fs[i])();
             }
-            t.elapsed().as_nanos() as f64 / n as f64
+            samples[i].push(t.elapsed().as_nanos() as f64 / iters[i] as f64);
+        }
+    }
+    samples
+        .into_iter()
+        .map(|mut v| {
+            v.sort_by(|a, b| a.total_cmp(b));
+            v[v.len() / 2]
         })
-        .fold(f64::INFINITY, f64::min)
+        .collect()
 }
 
 struct Case {
@@ -171,22 +189,28 @@ fn main() {
         let dk = jsonwebtoken::DecodingKey::from_jwk(&serde_json::from_value(jwk.clone()).unwrap())
             .unwrap();
 
-        let ours = time_ns(|| {
+        let rounds: usize = std::env::var("BENCH_CORE_ROUNDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(25);
+        let mut ours_f = || {
             let _ = black_box(auth.authenticate_now(Some(black_box(&header))));
-        });
-        let crate_ns = time_ns(|| {
+        };
+        let mut crate_f = || {
             black_box(
                 jsonwebtoken::crypto::verify(signature, signing_input.as_bytes(), &dk, alg)
                     .unwrap(),
             );
-        });
-        let bare = time_ns(|| {
+        };
+        let mut bare_f = || {
             black_box(
                 parsed
                     .verify_sig(black_box(signing_input.as_bytes()), &sig_bytes)
                     .is_ok(),
             );
-        });
+        };
+        let ns = time_interleaved(&mut [&mut ours_f, &mut crate_f, &mut bare_f], rounds);
+        let (ours, crate_ns, bare) = (ns[0], ns[1], ns[2]);
         println!(
             "{:<8} {:>14.0} {:>14.0} {:>14.0} {:>10.3}",
             c.alg,

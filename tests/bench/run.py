@@ -67,6 +67,12 @@ def stop(proc):
             proc.wait()
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process, all its threads included."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def median(xs):
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else None
@@ -78,6 +84,8 @@ def ratio(a, b):
 
 class Bench:
     def __init__(self, a):
+        # Absolute, not resolved: a venv's python must keep its own path to find its packages.
+        a.py_ours, a.py_upstream = os.path.abspath(a.py_ours), os.path.abspath(a.py_upstream)
         self.a = a
         self.out = Path(a.out)
         self.fixtures = str(self.out / "fixtures.json")
@@ -99,7 +107,8 @@ class Bench:
     # -- token verification throughput --------------------------------------------------------
     def verify_rounds(self, name, contenders):
         """contenders: {label: argv prefix}; returns {label: {alg: median ops/s}}."""
-        samples = {c: {alg: [] for alg in ALGS} for c in contenders}
+        keys = ALGS + [a + "_cpu" for a in ALGS]
+        samples = {c: {k: [] for k in keys} for c in contenders}
         errors = {}
         labels = list(contenders)
         for r in range(self.a.rounds):
@@ -110,12 +119,13 @@ class Bench:
                 if res.returncode != 0:
                     raise RuntimeError(f"{name} {c} failed:\n{res.stderr}")
                 data = json.loads(res.stdout.strip().splitlines()[-1])
+                for k in keys:
+                    samples[c][k].append(data.get(k))
                 for alg in ALGS:
-                    samples[c][alg].append(data.get(alg))
                     if data.get(alg + "_error"):
                         errors[f"{c} {alg}"] = data[alg + "_error"]
             log(f"  {name} round {r + 1}/{self.a.rounds} done")
-        med = {c: {alg: median(v) for alg, v in per.items()} for c, per in samples.items()}
+        med = {c: {k: median(v) for k, v in per.items()} for c, per in samples.items()}
         self.results[name] = {"ops_per_s": med, "samples": samples, "unsupported": errors}
         return med
 
@@ -139,7 +149,7 @@ class Bench:
         return [self.node, str(HERE / "node/app.mjs"), pkg, self.fixtures, str(self.as_port), str(port), mode]
 
     def wrk(self, port, token, seconds):
-        cmd = pinned(1, ["wrk", "-t1", f"-c{self.a.connections}", f"-d{seconds}s", "--latency", "-H",
+        cmd = pinned(1, ["wrk", "-t1", f"-c{self.a.connections}", f"-d{max(1, round(seconds))}s", "--latency", "-H",
                          f"Authorization: Bearer {token}", f"http://127.0.0.1:{port}/mcp"])
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
         unit = {"us": 1e-3, "ms": 1.0, "s": 1e3}
@@ -150,6 +160,17 @@ class Bench:
         return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50_ms": lat.get("50"),
                 "p99_ms": lat.get("99"), "requests": total, "non_2xx": int(bad.group(1)) if bad else 0,
                 "socket_errors": errs.group(1).strip() if errs else None}
+
+    def quiesce(self, pid, settle=0.3, timeout=20.0):
+        """Waits until a server has stopped using CPU and fetching keys."""
+        deadline = time.monotonic() + timeout
+        last = (cpu_seconds(pid), self.as_get("/stats")["jwks"])
+        while time.monotonic() < deadline:
+            time.sleep(settle)
+            now = (cpu_seconds(pid), self.as_get("/stats")["jwks"])
+            if now[1] == last[1] and now[0] - last[0] < settle * 0.05:
+                return
+            last = now
 
     def http(self, lang):
         log(f"{lang} middleware under load")
@@ -163,12 +184,18 @@ class Bench:
             for pkg in procs:
                 wait_port(ports[pkg], procs[pkg])
                 self.wrk(ports[pkg], token, 1)  # warm-up: first key fetch, JIT, caches
+                self.quiesce(procs[pkg].pid)
             runs = {pkg: [] for pkg in procs}
             for r in range(self.a.http_rounds):
                 for pkg in (("ours", "upstream") if r % 2 == 0 else ("upstream", "ours")):
-                    before = self.as_get("/stats")["jwks"]
+                    pid = procs[pkg].pid
+                    before, cpu = self.as_get("/stats")["jwks"], cpu_seconds(pid)
                     res = self.wrk(ports[pkg], token, self.a.http_seconds)
+                    # A server that blocks its event loop still works off queued requests after
+                    # the load stops: count their fetches and CPU to it, not to the next run.
+                    self.quiesce(pid)
                     res["jwks_fetches"] = self.as_get("/stats")["jwks"] - before
+                    res["cpu_us_per_request"] = (cpu_seconds(pid) - cpu) * 1e6 / max(res["requests"], 1)
                     runs[pkg].append(res)
                 log(f"  {lang} http round {r + 1}/{self.a.http_rounds} done")
         finally:
@@ -179,6 +206,7 @@ class Bench:
             reqs, fetches = sum(x["requests"] for x in rs), sum(x["jwks_fetches"] for x in rs)
             summary[pkg] = {"rps": median([x["rps"] for x in rs]), "p50_ms": median([x["p50_ms"] for x in rs]),
                             "p99_ms": median([x["p99_ms"] for x in rs]),
+                            "cpu_us_per_request": median([x["cpu_us_per_request"] for x in rs]),
                             "non_2xx": sum(x["non_2xx"] for x in rs),
                             "jwks_fetches_per_10k": round(fetches * 10000 / reqs, 2) if reqs else None}
         self.results[f"{lang}_http"] = {"median": summary, "runs": runs}
@@ -303,6 +331,8 @@ def summarize(r):
         s["py_verify_vs_upstream"] = ratio(pv["ours_jwt"]["RS256"], pv["upstream_jwt"]["RS256"])
         s["py_verify_vs_pyjwt"] = ratio(pv["ours_jwt"]["RS256"], pv["pyjwt"]["RS256"])
         s["py_verify_vs_upstream_static_key"] = ratio(pv["ours_key"]["RS256"], pv["upstream_key"]["RS256"])
+        s["py_verify_cpu_vs_upstream"] = ratio(pv["ours_jwt"]["RS256_cpu"], pv["upstream_jwt"]["RS256_cpu"])
+        s["py_verify_cpu_vs_pyjwt"] = ratio(pv["ours_jwt"]["RS256_cpu"], pv["pyjwt"]["RS256_cpu"])
         for alg in ("ES256", "EdDSA"):
             s[f"py_verify_vs_pyjwt_{alg.lower()}"] = ratio(pv["ours_jwt"][alg] or pv["ours_key"][alg],
                                                            pv["pyjwt"][alg])
@@ -310,16 +340,22 @@ def summarize(r):
     if ph:
         s["py_middleware_vs_upstream"] = ratio(ph["ours"]["rps"], ph["upstream"]["rps"])
         s["py_middleware_p99_vs_upstream"] = ratio(ph["upstream"]["p99_ms"], ph["ours"]["p99_ms"])
+        s["py_middleware_cpu_vs_upstream"] = ratio(ph["upstream"]["cpu_us_per_request"],
+                                                   ph["ours"]["cpu_us_per_request"])
     nv = r.get("node_verify", {}).get("ops_per_s", {})
     if nv:
         s["node_verify_vs_jose"] = ratio(nv["ours_url"]["RS256"], nv["jose"]["RS256"])
         s["node_verify_vs_upstream"] = ratio(nv["ours_url"]["RS256"], nv["upstream_remote"]["RS256"])
+        s["node_verify_cpu_vs_jose"] = ratio(nv["ours_url"]["RS256_cpu"], nv["jose"]["RS256_cpu"])
+        s["node_verify_cpu_vs_upstream"] = ratio(nv["ours_url"]["RS256_cpu"], nv["upstream_remote"]["RS256_cpu"])
         for alg in ("ES256", "EdDSA"):
             s[f"node_verify_vs_jose_{alg.lower()}"] = ratio(nv["ours_url"][alg], nv["jose"][alg])
     nh = r.get("node_http", {}).get("median")
     if nh:
         s["node_middleware_vs_upstream"] = ratio(nh["ours"]["rps"], nh["upstream"]["rps"])
         s["node_middleware_p99_vs_upstream"] = ratio(nh["upstream"]["p99_ms"], nh["ours"]["p99_ms"])
+        s["node_middleware_cpu_vs_upstream"] = ratio(nh["upstream"]["cpu_us_per_request"],
+                                                     nh["ours"]["cpu_us_per_request"])
     if ph or nh:
         ours = [x["ours"]["jwks_fetches_per_10k"] for x in (ph, nh) if x]
         s["jwks_fetches_per_10k"] = max(ours)
@@ -356,18 +392,20 @@ def table(r, s):
                        ("node_verify", "Node verify (ops/s, median of rounds)")):
         v = r.get(key, {}).get("ops_per_s")
         if v:
-            lines += ["", title, f"  {'contender':<18}" + "".join(f"{a:>10}" for a in ALGS)]
+            lines += ["", title + "; per CPU-second in brackets",
+                      f"  {'contender':<18}" + "".join(f"{a:>20}" for a in ALGS)]
             for c, per in v.items():
-                lines.append(f"  {c:<18}" + "".join(f"{fmt(per[a]):>10}" for a in ALGS))
+                lines.append(f"  {c:<18}" + "".join(f"{fmt(per[a]):>10} [{fmt(per[a + '_cpu']):>7}]" for a in ALGS))
     for key, title in (("py_http", "Python: Starlette behind the bearer middleware"),
                        ("node_http", "Node: Express behind bearerAuth")):
         h = r.get(key, {}).get("median")
         if h:
             lines += ["", title + f" (wrk, {r['machine']['http_rounds']} rounds)",
-                      f"  {'':<10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>9}{'JWKS/10k':>10}"]
+                      f"  {'':<10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'CPU us/req':>11}{'non-2xx':>9}"
+                      f"{'JWKS/10k':>10}"]
             for pkg, x in h.items():
                 lines.append(f"  {pkg:<10}{fmt(x['rps']):>10}{fmt(x['p50_ms'], 2):>10}{fmt(x['p99_ms'], 2):>10}"
-                             f"{x['non_2xx']:>9}{fmt(x['jwks_fetches_per_10k'], 1):>10}")
+                             f"{fmt(x['cpu_us_per_request']):>11}{x['non_2xx']:>9}{fmt(x['jwks_fetches_per_10k'], 1):>10}")
     mem = r.get("memory")
     if mem:
         lines += ["", "Memory (RSS MB)"]

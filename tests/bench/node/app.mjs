@@ -42,3 +42,5 @@ app.get(
   }
 );
 app.listen(Number(port), '127.0.0.1');
+// Exit cleanly on a signal, so that --cpu-prof profiles get written.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(0));

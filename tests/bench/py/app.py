@@ -15,8 +15,9 @@ from starlette.middleware import Middleware
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from common import server_config
 from mcpauth import MCPAuth
-from mcpauth.config import AuthorizationServerMetadata, AuthServerConfig, AuthServerType
+from mcpauth.config import AuthServerType
 from mcpauth.types import ResourceServerConfig, ResourceServerMetadata
 
 FIX = json.loads(open(sys.argv[1]).read())
@@ -29,12 +30,7 @@ if MODE == "discovery":
 
     server = AuthServerDiscoveryConfig(issuer=f"http://127.0.0.1:{AS_PORT}", type=AuthServerType.OIDC)
 else:
-    iss = FIX["issuer"]
-    server = AuthServerConfig(
-        metadata=AuthorizationServerMetadata(issuer=iss, authorization_endpoint=iss + "/authorize",
-                                             token_endpoint=iss + "/token", response_types_supported=["code"],
-                                             jwks_uri=f"http://127.0.0.1:{AS_PORT}/jwks"),
-        type=AuthServerType.OIDC)
+    server = server_config(FIX, f"http://127.0.0.1:{AS_PORT}/jwks")
 
 mcp_auth = MCPAuth(protected_resources=ResourceServerConfig(
     metadata=ResourceServerMetadata(resource=AUD, authorization_servers=[server], scopes_supported=["read"])))

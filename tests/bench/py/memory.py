@@ -11,8 +11,7 @@ import json
 import sys
 import urllib.request
 
-from mcpauth.auth.token_verifier import TokenVerifier
-from mcpauth.config import AuthorizationServerMetadata, AuthServerConfig, AuthServerType
+from common import jwt_mode_verifier
 
 FIX = json.loads(open(sys.argv[1]).read())
 PORT = int(sys.argv[2])
@@ -31,10 +30,7 @@ def jwks_fetches():
         return json.loads(r.read())["jwks"]
 
 
-iss = FIX["issuer"]
-md = AuthorizationServerMetadata(issuer=iss, authorization_endpoint=iss + "/authorize", token_endpoint=iss + "/token",
-                                 response_types_supported=["code"], jwks_uri=f"http://127.0.0.1:{PORT}/jwks")
-verify = TokenVerifier([AuthServerConfig(metadata=md, type=AuthServerType.OIDC)]).create_verify_jwt_function()
+verify = jwt_mode_verifier(FIX, f"http://127.0.0.1:{PORT}/jwks")
 tokens = FIX["distinct"]
 before = jwks_fetches()
 for t in tokens:  # warm: every token once

@@ -18,6 +18,8 @@ import json
 import sys
 import time
 
+from common import jwt_mode_verifier
+
 FIX = json.loads(open(sys.argv[1]).read())
 PORT, CONTENDER, SECONDS = int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
 JWKS_URI = f"http://127.0.0.1:{PORT}/jwks"
@@ -30,14 +32,7 @@ def jwk_for(alg):
 
 
 def jwt_mode():
-    from mcpauth.auth.token_verifier import TokenVerifier
-    from mcpauth.config import AuthorizationServerMetadata, AuthServerConfig, AuthServerType
-
-    md = AuthorizationServerMetadata(issuer=FIX["issuer"], authorization_endpoint=FIX["issuer"] + "/authorize",
-                                     token_endpoint=FIX["issuer"] + "/token", response_types_supported=["code"],
-                                     jwks_uri=JWKS_URI)
-    verify = TokenVerifier([AuthServerConfig(metadata=md, type=AuthServerType.OIDC)]).create_verify_jwt_function(
-        leeway=60)
+    verify = jwt_mode_verifier(FIX, JWKS_URI)
     return lambda alg: verify
 
 
