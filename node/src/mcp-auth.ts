@@ -131,6 +131,7 @@ const issuerValidator = (issuers: string[]): ValidateIssuerFunction => {
 export class MCPAuth {
   private readonly logger: Logger;
   private readonly resources?: ResourceServerConfig[];
+  private warnedAudience = false;
 
   constructor(public readonly config: MCPAuthConfig) {
     this.logger = config.logger ?? defaultLogger;
@@ -221,6 +222,12 @@ export class MCPAuth {
     config: HandlerConfig & VerifyJwtConfig = {}
   ): RequestHandler {
     const { jwtVerify, remoteJwkSet, remoteJwtSet, ...handlerConfig } = config;
+    if (!handlerConfig.audience && !this.warnedAudience) {
+      this.warnedAudience = true;
+      this.logger.warn?.(
+        'mcp-auth: `bearerAuth` has no `audience`, so tokens issued for other resources are accepted. Set `audience` to the resource identifier (RFC 8707).'
+      );
+    }
     const servers = this.serversFor(handlerConfig.resource);
     const issuers = servers.map((server) => getIssuer(server));
     const logger = handlerConfig.logger ?? (this.config.logger ? this.logger : undefined);

@@ -837,3 +837,24 @@ test('causes thrown by custom verifiers reach error bodies as data', async () =>
     await s.close();
   }
 });
+
+test('bearerAuth without an audience warns once', () => {
+  const warnings = [];
+  const auth = new MCPAuth({
+    logger: { warn: (m) => warnings.push(m) },
+    protectedResources: {
+      metadata: {
+        resource: 'https://api.example.com',
+        authorizationServers: [{ issuer: 'https://i.example.com', type: 'oidc' }],
+      },
+    },
+  });
+  auth.bearerAuth('jwt', { resource: 'https://api.example.com' });
+  auth.bearerAuth('jwt', { resource: 'https://api.example.com' });
+  auth.bearerAuth('jwt', {
+    resource: 'https://api.example.com',
+    audience: 'https://api.example.com',
+  });
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /no `audience`/);
+});
