@@ -34,7 +34,8 @@ impl Authenticator {
             Err(e) => return Poll::Ready(Err(e)),
         };
         match self.verifier.verify_now(token) {
-            Poll::Ready(Ok(info)) => Poll::Ready(self.policy.check(&info).map(|_| info)),
+            Poll::Ready(Ok(info)) => crate::guard::sync(|| Poll::Ready(self.policy.check(&info)))
+                .map(|r| r.map(|_| info)),
             other => other,
         }
     }

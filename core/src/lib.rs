@@ -12,6 +12,7 @@
 pub mod authenticator;
 pub mod bearer;
 pub mod error;
+mod guard;
 pub mod http;
 pub mod jwks;
 pub mod jwt;
@@ -24,6 +25,7 @@ pub mod verifier;
 pub use authenticator::Authenticator;
 pub use bearer::{parse_authorization, AuthResponse, Policy};
 pub use error::{codes, Details, Error, ErrorKind, Flavor, Result};
+pub use guard::INTERNAL_ERROR;
 pub use jwks::{JwksOptions, KeySource};
 pub use jwt::{Audience, AuthInfo, JwtOptions};
 pub use keys::{Alg, Key, KeySet};

@@ -10,6 +10,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use crate::error::{codes, Error, Flavor, Result};
+use crate::guard;
 use crate::jwks::{JwksOptions, KeySource, Lookup};
 use crate::jwt::{self, AuthInfo, Decoded, JwtOptions};
 use crate::keys::KeySet;
@@ -148,6 +149,11 @@ impl TokenVerifier {
 
     /// Verifies without I/O; `Pending` when metadata or keys must be fetched first.
     pub fn verify_now(&self, token: &str) -> Poll<Result<AuthInfo>> {
+        guard::sync(|| self.verify_cached(token))
+    }
+
+    fn verify_cached(&self, token: &str) -> Poll<Result<AuthInfo>> {
+        guard::test_hook(token);
         let d = match jwt::decode(token, &self.options.jwt) {
             Ok(d) => d,
             Err(e) => return Poll::Ready(Err(e)),
@@ -176,6 +182,10 @@ impl TokenVerifier {
         if let Poll::Ready(r) = self.verify_now(token) {
             return r;
         }
+        guard::future(self.verify_fetching(token)).await
+    }
+
+    async fn verify_fetching(&self, token: &str) -> Result<AuthInfo> {
         let d = jwt::decode(token, &self.options.jwt)?;
         let iss = d.issuer()?.to_string();
         let server = self.server(&iss)?;
@@ -223,6 +233,11 @@ pub struct JwtVerifier {
 
 impl JwtVerifier {
     pub fn verify_now(&self, token: &str) -> Poll<Result<AuthInfo>> {
+        guard::sync(|| self.verify_cached(token))
+    }
+
+    fn verify_cached(&self, token: &str) -> Poll<Result<AuthInfo>> {
+        guard::test_hook(token);
         let d = match jwt::decode(token, &self.options) {
             Ok(d) => d,
             Err(e) => return Poll::Ready(Err(e)),
@@ -243,6 +258,10 @@ impl JwtVerifier {
         if let Poll::Ready(r) = self.verify_now(token) {
             return r;
         }
+        guard::future(self.verify_fetching(token)).await
+    }
+
+    async fn verify_fetching(&self, token: &str) -> Result<AuthInfo> {
         let d = jwt::decode(token, &self.options)?;
         match &self.source {
             KeySource::Static(keys) => finish(token, &d, keys, &self.options),
