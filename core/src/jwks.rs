@@ -1,7 +1,10 @@
 //! Remote JWK Sets, cached process-wide by URI.
 //!
 //! - fresh for `cache_max_age` (or the server's `Cache-Control: max-age`, clamped);
-//! - an unknown `kid` triggers a refresh, at most once per `cooldown`;
+//! - an unknown `kid` triggers a refresh; a refresh that did not produce the key (or failed)
+//!   starts a `cooldown` during which no other refresh happens, so a flood of made-up `kid`s costs
+//!   one fetch per cooldown, while a genuine rotation (the new key is in the refreshed set) is
+//!   picked up at once, however recent the previous rotation was;
 //! - one fetch at a time per URI, shared by everyone who was waiting for it;
 //! - if a refresh fails, the keys already known keep working (stale-if-error);
 //! - every fetch has a timeout and a size cap; the cache holds a bounded number of URIs.
@@ -50,8 +53,10 @@ struct Loaded {
 #[derive(Default)]
 struct State {
     loaded: Option<Loaded>,
-    /// When the last fetch started (success or not): the cooldown counts from here.
+    /// When the last fetch started: requests that waited for it use its result.
     last_attempt: Option<Instant>,
+    /// When a refresh last failed or did not produce the key it was made for.
+    cooling_since: Option<Instant>,
     last_error: Option<Error>,
     in_flight: bool,
     fetches: u64,
@@ -146,14 +151,24 @@ impl JwksCache {
     }
 
     /// Loads or refreshes `uri` unless another caller just did (or the cooldown forbids it).
-    pub async fn refresh(&self, uri: &str, opts: &JwksOptions) -> Result<Arc<KeySet>> {
+    pub async fn refresh(
+        &self,
+        uri: &str,
+        alg: Alg,
+        kid: Option<&str>,
+        opts: &JwksOptions,
+    ) -> Result<Arc<KeySet>> {
         let remote = self.remote(uri);
         let waiting_since = Instant::now();
         let _guard = remote.fetch_lock.lock().await;
         {
             let st = remote.state.lock().unwrap_or_else(|p| p.into_inner());
             let someone_fetched = st.last_attempt.is_some_and(|t| t >= waiting_since);
-            if someone_fetched || cooling(&st, opts) {
+            // Whoever held the lock before us may have brought the key already.
+            let have_it = st.loaded.as_ref().is_some_and(|l| {
+                l.fetched_at.elapsed() < l.max_age && l.set.candidates(alg, kid).next().is_some()
+            });
+            if someone_fetched || have_it || cooling(&st, opts) {
                 return match (&st.loaded, &st.last_error) {
                     (Some(l), _) => Ok(l.set.clone()),
                     (None, e) => Err(fetch_failed(uri, e.as_ref())),
@@ -207,10 +222,13 @@ impl JwksCache {
                         .unwrap_or(opts.cache_max_age),
                 });
                 st.last_error = None;
+                let found = set.candidates(alg, kid).next().is_some();
+                st.cooling_since = (!found).then(Instant::now);
                 Ok(set)
             }
             Err(e) => {
                 st.last_error = Some(e.clone());
+                st.cooling_since = Some(Instant::now());
                 match &st.loaded {
                     Some(l) => Ok(l.set.clone()),
                     None => Err(e),
@@ -232,7 +250,8 @@ impl JwksCache {
 }
 
 fn cooling(st: &State, opts: &JwksOptions) -> bool {
-    st.last_attempt.is_some_and(|t| t.elapsed() < opts.cooldown)
+    st.cooling_since
+        .is_some_and(|t| t.elapsed() < opts.cooldown)
 }
 
 fn fetch_failed(uri: &str, last: Option<&Error>) -> Error {

@@ -219,7 +219,7 @@ impl KeySource {
             return Ok(k);
         }
         let g = crate::runtime::globals();
-        g.jwks.refresh(uri, opts).await
+        g.jwks.refresh(uri, d.alg, d.kid.as_deref(), opts).await
     }
 }
 

@@ -334,6 +334,25 @@ async fn key_rotation_refreshes_once_then_accepts() {
 }
 
 #[tokio::test]
+async fn back_to_back_rotations_are_picked_up_at_once() {
+    let s = TestServer::start();
+    let issuer = serve_issuer(&s, "rot2", &["rsa-1"]);
+    // A long cooldown: only refreshes that fail to find the key may start it.
+    let v = verifier(&issuer, Duration::from_secs(30));
+    v.verify(&mint(&issuer, "rsa-1")).await.unwrap();
+    serve_issuer(&s, "rot2", &["rsa-1", "rsa-2"]);
+    v.verify(&mint(&issuer, "rsa-2")).await.unwrap();
+    assert_eq!(s.hits("/rot2/jwks"), 2);
+    // A made-up kid: one refresh, then the cooldown holds...
+    assert!(v.verify(&mint(&issuer, "rsa-9")).await.is_err());
+    assert!(v.verify(&mint(&issuer, "rsa-9")).await.is_err());
+    assert_eq!(s.hits("/rot2/jwks"), 3);
+    // ...and known keys keep working meanwhile.
+    v.verify(&mint(&issuer, "rsa-1")).await.unwrap();
+    assert_eq!(s.hits("/rot2/jwks"), 3);
+}
+
+#[tokio::test]
 async fn unknown_kid_flood_respects_the_cooldown() {
     let s = TestServer::start();
     let issuer = serve_issuer(&s, "flood", &["rsa-1"]);
