@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import time
 from typing import Any, Dict, List, Optional
@@ -157,33 +158,42 @@ def test_key_rotation_costs_clients_at_most_one_refresh() -> None:
         urls = [processes.python_server(issuer), processes.node_server(issuer)]
 
         async def scenario() -> None:
-            users = [py_client.HeadlessUser("alice") for _ in urls]
-            clients = [py_client.Client(url, user) for url, user in zip(urls, users, strict=True)]
-            async with clients[0].session() as on_python, clients[1].session() as on_node:
-                sessions = [on_python, on_node]
-                for session in sessions:  # each server now caches the JWKS
-                    assert "todos" in await py_client.call(session, "get-todos")
+            async with contextlib.AsyncExitStack() as stack:
+                # Per server: a client that will refresh its token, and one that keeps its old token.
+                clients = []
+                for url in urls:
+                    for refreshes in (True, False):
+                        user = py_client.HeadlessUser("alice")
+                        stack.push_async_callback(user.aclose)
+                        client = py_client.Client(url, user)
+                        session = await stack.enter_async_context(client.session())
+                        assert "todos" in await py_client.call(session, "get-todos")  # the server caches the JWKS
+                        clients.append((refreshes, client, session))
                 cached_at = time.monotonic()
-                old_kids = {kid(c.storage.tokens.access_token) for c in clients if c.storage.tokens}
+                old_kids = {kid(c.storage.tokens.access_token) for _, c, _ in clients if c.storage.tokens}
 
                 # An unknown kid seen within the cooldown is not looked up again; wait it out.
                 await asyncio.sleep(max(0.0, JWKS_COOLDOWN_SECONDS + 1 - (time.monotonic() - cached_at)))
-                rotated = httpx.post(f"{issuer}/admin/rotate", data={"alg": "RS256", "grace_seconds": "0"}).json()
+                # The retired key stays published for the default grace period.
+                rotated = httpx.post(f"{issuer}/admin/rotate", data={"alg": "RS256"}).json()
                 (new_kid,) = [k["kid"] for k in rotated["rotated"]]
-                assert new_kid not in old_kids
+                assert {k["kid"] for k in rotated["retired"]} == old_kids != {new_kid}
 
-                for client, session in zip(clients, sessions, strict=True):
+                for refreshes, client, session in clients:
                     issued = len(client.storage.issued)
                     logins = sum(e.url.startswith(f"{issuer}/auth?") for e in client.log)
-                    client.expire_access_token()
+                    if refreshes:
+                        client.expire_access_token()
                     assert "todos" in await py_client.call(session, "get-todos")
-                    # One refresh-token grant, no new login, and the new token is signed with the new key.
-                    assert len(client.storage.issued) == issued + 1
+                    # At most one refresh-token grant and no new login; a refreshed token carries the
+                    # new key (the server fetched the JWKS again), an old one still verifies.
+                    assert len(client.storage.issued) == issued + refreshes
                     assert sum(e.url.startswith(f"{issuer}/auth?") for e in client.log) == logins
                     assert client.storage.tokens is not None
-                    assert kid(client.storage.tokens.access_token) == new_kid
-            for user in users:
-                await user.aclose()
+                    if refreshes:
+                        assert kid(client.storage.tokens.access_token) == new_kid
+                    else:
+                        assert kid(client.storage.tokens.access_token) in old_kids
 
         asyncio.run(scenario())
 
