@@ -413,6 +413,9 @@ def table(r, s):
             lines.append(f"  {name:<10} start {m['rss_start_mb']:.1f}  end {m['rss_end_mb']:.1f}  "
                          f"growth {m['rss_growth_mb']:+.1f}  verifications {m['verifications']:,}  "
                          f"JWKS fetches {m['jwks_fetches']}  ({m['note']})")
+            if "jwks_uris" in m:
+                lines.append(f"  {'':<10} {m['jwks_uris']} JWKS URIs: RSS {m['rss_after_uris_mb']:.1f}, first URI "
+                             f"{'evicted and refetched (bounded)' if m['evicted_refetched'] else 'still cached'}")
     cold = r.get("cold")
     if cold:
         lines += ["", "Cold start, lazy discovery (ms)",
