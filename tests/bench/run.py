@@ -175,19 +175,20 @@ class Bench:
     def http(self, lang):
         log(f"{lang} middleware under load")
         token = self.fix["tokens"]["RS256"]
+        pkgs = ["ours", "upstream"] + (["plain-sync", "plain-hop"] if lang == "node" else [])
         procs, ports = {}, {}
         try:
-            for pkg in ("ours", "upstream"):
+            for pkg in pkgs:
                 ports[pkg] = free_port()
                 procs[pkg] = subprocess.Popen(pinned(0, self.app_cmd(lang, pkg, ports[pkg])), cwd=HERE,
                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for pkg in procs:
+            for pkg in pkgs:
                 wait_port(ports[pkg], procs[pkg])
                 self.wrk(ports[pkg], token, 1)  # warm-up: first key fetch, JIT, caches
                 self.quiesce(procs[pkg].pid)
-            runs = {pkg: [] for pkg in procs}
+            runs = {pkg: [] for pkg in pkgs}
             for r in range(self.a.http_rounds):
-                for pkg in (("ours", "upstream") if r % 2 == 0 else ("upstream", "ours")):
+                for pkg in pkgs[r % len(pkgs):] + pkgs[:r % len(pkgs)]:
                     pid = procs[pkg].pid
                     before, cpu = self.as_get("/stats")["jwks"], cpu_seconds(pid)
                     res = self.wrk(ports[pkg], token, self.a.http_seconds)
@@ -196,6 +197,7 @@ class Bench:
                     self.quiesce(pid)
                     res["jwks_fetches"] = self.as_get("/stats")["jwks"] - before
                     res["cpu_us_per_request"] = (cpu_seconds(pid) - cpu) * 1e6 / max(res["requests"], 1)
+                    res["server_busy"] = res["cpu_us_per_request"] * res["rps"] / 1e6
                     runs[pkg].append(res)
                 log(f"  {lang} http round {r + 1}/{self.a.http_rounds} done")
         finally:
@@ -207,6 +209,7 @@ class Bench:
             summary[pkg] = {"rps": median([x["rps"] for x in rs]), "p50_ms": median([x["p50_ms"] for x in rs]),
                             "p99_ms": median([x["p99_ms"] for x in rs]),
                             "cpu_us_per_request": median([x["cpu_us_per_request"] for x in rs]),
+                            "server_busy": median([x["server_busy"] for x in rs]),
                             "non_2xx": sum(x["non_2xx"] for x in rs),
                             "jwks_fetches_per_10k": round(fetches * 10000 / reqs, 2) if reqs else None}
         self.results[f"{lang}_http"] = {"median": summary, "runs": runs}
@@ -356,6 +359,8 @@ def summarize(r):
         s["node_middleware_p99_vs_upstream"] = ratio(nh["upstream"]["p99_ms"], nh["ours"]["p99_ms"])
         s["node_middleware_cpu_vs_upstream"] = ratio(nh["upstream"]["cpu_us_per_request"],
                                                      nh["ours"]["cpu_us_per_request"])
+        if "plain-sync" in nh:
+            s["node_control_plain_sync_vs_hop"] = ratio(nh["plain-sync"]["rps"], nh["plain-hop"]["rps"])
     if ph or nh:
         ours = [x["ours"]["jwks_fetches_per_10k"] for x in (ph, nh) if x]
         s["jwks_fetches_per_10k"] = max(ours)
@@ -401,11 +406,11 @@ def table(r, s):
         h = r.get(key, {}).get("median")
         if h:
             lines += ["", title + f" (wrk, {r['machine']['http_rounds']} rounds)",
-                      f"  {'':<10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'CPU us/req':>11}{'non-2xx':>9}"
-                      f"{'JWKS/10k':>10}"]
+                      f"  {'':<11}{'req/s':>9}{'p50 ms':>10}{'p99 ms':>10}{'CPU us/req':>11}{'busy':>6}"
+                      f"{'non-2xx':>9}{'JWKS/10k':>10}"]
             for pkg, x in h.items():
-                lines.append(f"  {pkg:<10}{fmt(x['rps']):>10}{fmt(x['p50_ms'], 2):>10}{fmt(x['p99_ms'], 2):>10}"
-                             f"{fmt(x['cpu_us_per_request']):>11}{x['non_2xx']:>9}{fmt(x['jwks_fetches_per_10k'], 1):>10}")
+                lines.append(f"  {pkg:<11}{fmt(x['rps']):>9}{fmt(x['p50_ms'], 2):>10}{fmt(x['p99_ms'], 2):>10}"
+                             f"{fmt(x['cpu_us_per_request']):>11}{x['server_busy']:>6.0%}{x['non_2xx']:>9}{fmt(x['jwks_fetches_per_10k'], 1):>10}")
     mem = r.get("memory")
     if mem:
         lines += ["", "Memory (RSS MB)"]
