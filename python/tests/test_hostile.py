@@ -8,11 +8,10 @@ are never followed. The shared vectors hold more cases; these are the ones they 
 from __future__ import annotations
 
 import base64
-import socket
 import json
+import socket
 import time
-from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Union
 
 import pytest
 import uvicorn
