@@ -1,6 +1,8 @@
 //! Core floor: the whole per-request check with cached keys (header parse, decode, key lookup,
 //! signature, claims, policy, AuthInfo) against the bare signature check with the same crypto
-//! library and a pre-parsed key. Writes target/bench/core.json.
+//! library and a pre-parsed key. Two partial paths show where the difference goes: a static key
+//! set (no issuer policy, no process-wide caches) and the decoder alone. Writes
+//! target/bench/core.json.
 //!
 //! Run with `make bench` (or `cargo bench -p mcp-auth-core --bench core_verify`).
 
@@ -129,8 +131,8 @@ fn main() {
     ];
     let mut results = serde_json::Map::new();
     println!(
-        "{:<8} {:>14} {:>14} {:>14} {:>10}",
-        "alg", "ours ns/op", "jwt-crate ns", "bare ns/op", "ours/bare"
+        "{:<8} {:>12} {:>12} {:>12} {:>12} {:>12} {:>10}",
+        "alg", "ours ns/op", "static keys", "decode only", "jwt-crate", "bare sig", "ours/bare"
     );
     for c in &cases {
         let pem = std::fs::read(root().join("tests/vectors/keys").join(c.pem)).unwrap();
@@ -209,19 +211,45 @@ fn main() {
                     .is_ok(),
             );
         };
-        let ns = time_interleaved(&mut [&mut ours_f, &mut crate_f, &mut bare_f], rounds);
-        let (ours, crate_ns, bare) = (ns[0], ns[1], ns[2]);
+        // Where the time around the signature goes: the same token through the static-key path
+        // (no issuer policy, no process-wide caches) and through the decoder alone.
+        let keyset = KeySet::from_json(&jwks).unwrap();
+        let jwt_opts = mcp_auth_core::JwtOptions::default();
+        let mut static_f = || {
+            let _ = black_box(mcp_auth_core::jwt::verify_with_keys(
+                black_box(&token),
+                &keyset,
+                &jwt_opts,
+            ));
+        };
+        let mut decode_f = || {
+            let _ = black_box(mcp_auth_core::jwt::decode(black_box(&token), &jwt_opts));
+        };
+        let ns = time_interleaved(
+            &mut [
+                &mut ours_f,
+                &mut crate_f,
+                &mut bare_f,
+                &mut static_f,
+                &mut decode_f,
+            ],
+            rounds,
+        );
+        let (ours, crate_ns, bare, static_ns, decode_ns) = (ns[0], ns[1], ns[2], ns[3], ns[4]);
         println!(
-            "{:<8} {:>14.0} {:>14.0} {:>14.0} {:>10.3}",
+            "{:<8} {:>12.0} {:>12.0} {:>12.0} {:>12.0} {:>12.0} {:>10.3}",
             c.alg,
             ours,
+            static_ns,
+            decode_ns,
             crate_ns,
             bare,
             ours / bare
         );
         results.insert(
             c.alg.to_string(),
-            json!({"ours_ns": ours, "jsonwebtoken_verify_ns": crate_ns, "bare_ns": bare, "overhead": ours / bare}),
+            json!({"ours_ns": ours, "jsonwebtoken_verify_ns": crate_ns, "bare_ns": bare, "overhead": ours / bare,
+                   "static_keys_ns": static_ns, "decode_ns": decode_ns}),
         );
     }
     let rs = results["RS256"]["overhead"].clone();
