@@ -120,7 +120,11 @@ const startFaulty = async () => {
 
 const keyPair = async (kid) => {
   const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
-  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
+  return {
+    kid,
+    privateKey,
+    jwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' },
+  };
 };
 
 describe('fault injection', () => {
@@ -185,7 +189,9 @@ describe('fault injection', () => {
   /** GET /<route> with a bearer token: `{ status, body, ms }`. */
   const get = async (route, token) => {
     const started = performance.now();
-    const res = await fetch(`${appUrl}/${route}`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${appUrl}/${route}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     const body = await res.json();
     return { status: res.status, body, ms: performance.now() - started };
   };
@@ -197,8 +203,10 @@ describe('fault injection', () => {
     key2 = await keyPair('key-2');
     stranger = await keyPair('stranger');
     app = express();
-    app.get('/:route', (req, res, next) => routes.get(req.params.route)(req, res, next), (req, res) =>
-      res.json({ subject: req.auth.subject })
+    app.get(
+      '/:route',
+      (req, res, next) => routes.get(req.params.route)(req, res, next),
+      (req, res) => res.json({ subject: req.auth.subject })
     );
     const server = http.createServer(app);
     appUrl = await listen(server);
@@ -241,12 +249,19 @@ describe('fault injection', () => {
       const path = `/jwks-first-${fault}`;
       const allowed = Math.floor(elapsed / COOLDOWN) + 1;
       if (fault !== 'refused') {
-        assert.ok(faulty.hits(path) >= 1 && faulty.hits(path) <= allowed, `${fault}: ${faulty.hits(path)} fetches`);
+        assert.ok(
+          faulty.hits(path) >= 1 && faulty.hits(path) <= allowed,
+          `${fault}: ${faulty.hits(path)} fetches`
+        );
       }
     }
     // A redirect loop is followed at most 5 hops; 50 MB are not downloaded.
-    assert.ok(faulty.hits('/jwks-first-loop') + faulty.hits('/jwks-first-loop/hop/1') <= 2 * (Math.floor(elapsed / COOLDOWN) + 1));
-    for (let hop = 6; hop < 12; hop += 1) assert.equal(faulty.hits(`/jwks-first-loop/hop/${hop}`), 0);
+    assert.ok(
+      faulty.hits('/jwks-first-loop') + faulty.hits('/jwks-first-loop/hop/1') <=
+        2 * (Math.floor(elapsed / COOLDOWN) + 1)
+    );
+    for (let hop = 6; hop < 12; hop += 1)
+      assert.equal(faulty.hits(`/jwks-first-loop/hop/${hop}`), 0);
     assert.ok(faulty.bytesSent() < 8 * MB, `${faulty.bytesSent()} bytes sent`);
 
     // Recovery: the servers heal; after the cooldown the same processes verify again.
@@ -283,17 +298,28 @@ describe('fault injection', () => {
     await sleep(COOLDOWN + 100);
     const before = faulty.hits(path);
     const started = performance.now();
-    const bad = await Promise.all(Array.from({ length: 10 }, () => mint({ ...stranger, kid: randomUUID() })));
+    const bad = await Promise.all(
+      Array.from({ length: 10 }, () => mint({ ...stranger, kid: randomUUID() }))
+    );
     const flood = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => get('stale', i % 10 === 0 ? token1 : bad[i % bad.length]))
+      Array.from({ length: 200 }, (_, i) =>
+        get('stale', i % 10 === 0 ? token1 : bad[i % bad.length])
+      )
     );
     const elapsed = performance.now() - started;
     for (const [i, r] of flood.entries()) {
       if (i % 10 === 0) assert.equal(r.status, 200);
-      else assert.ok(r.status === 401 && ['invalid_token', 'token_verification_failed'].includes(r.body.error), JSON.stringify(r.body));
+      else
+        assert.ok(
+          r.status === 401 && ['invalid_token', 'token_verification_failed'].includes(r.body.error),
+          JSON.stringify(r.body)
+        );
     }
     const fetched = faulty.hits(path) - before;
-    assert.ok(fetched >= 1 && fetched <= Math.floor(elapsed / COOLDOWN) + 1, `${fetched} fetches in ${elapsed} ms`);
+    assert.ok(
+      fetched >= 1 && fetched <= Math.floor(elapsed / COOLDOWN) + 1,
+      `${fetched} fetches in ${elapsed} ms`
+    );
 
     // Recovery with a rotated key: the new kid is fetched once the cooldown allows.
     published = [key1.jwk, key2.jwk];
@@ -368,7 +394,10 @@ describe('fault injection', () => {
     // Servers often send a JWKS as text/plain; only the body has to be JSON.
     const plain = http.createServer((req, res) => {
       if (req.url === '/big') {
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(50 * MB) });
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': String(50 * MB),
+        });
         res.write('{"keys":[');
         return setTimeout(() => res.destroy(), 1000);
       }

@@ -64,7 +64,9 @@ const token = ({
   const input = `${part(header)}.${part(payload)}`;
   let sig;
   if (alg.startsWith('HS')) {
-    sig = createHmac(`sha${alg.slice(2)}`, key).update(input).digest();
+    sig = createHmac(`sha${alg.slice(2)}`, key)
+      .update(input)
+      .digest();
   } else if (alg === 'RS256') {
     sig = cryptoSign('sha256', Buffer.from(input), key);
   } else {
@@ -89,7 +91,12 @@ const rawGet = (url, header) =>
       const at = raw.indexOf('\r\n\r\n');
       const lines = raw.subarray(0, at).toString('latin1').split('\r\n');
       const headers = Object.fromEntries(
-        lines.slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()])
+        lines
+          .slice(1)
+          .map((l) => [
+            l.slice(0, l.indexOf(':')).toLowerCase(),
+            l.slice(l.indexOf(':') + 1).trim(),
+          ])
       );
       let body = raw.subarray(at + 4);
       if (headers['transfer-encoding'] === 'chunked') {
@@ -106,10 +113,17 @@ const rawGet = (url, header) =>
       }
       resolve({ status: Number(lines[0].split(' ')[1]), headers, text: body.toString() });
     });
-    let request = Buffer.from(`GET /mcp HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n`);
+    let request = Buffer.from(
+      `GET /mcp HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n`
+    );
     if (header !== null) {
       const value = Buffer.isBuffer(header) ? header : Buffer.from(header, 'latin1');
-      request = Buffer.concat([request, Buffer.from('Authorization: '), value, Buffer.from('\r\n')]);
+      request = Buffer.concat([
+        request,
+        Buffer.from('Authorization: '),
+        value,
+        Buffer.from('\r\n'),
+      ]);
     }
     // No half-close: a server may drop a request whose sender already hung up.
     socket.write(Buffer.concat([request, Buffer.from('\r\n')]));
@@ -164,8 +178,10 @@ describe('hostile tokens and headers against bearerAuth("jwt")', () => {
       },
     });
     const app = express();
-    app.get('/mcp', mcpAuth.bearerAuth('jwt', { resource: RESOURCE, audience: RESOURCE }), (req, res) =>
-      res.json({ subject: req.auth.subject })
+    app.get(
+      '/mcp',
+      mcpAuth.bearerAuth('jwt', { resource: RESOURCE, audience: RESOURCE }),
+      (req, res) => res.json({ subject: req.auth.subject })
     );
     // 2 MiB of headers, so that 1 MB Authorization values reach the middleware.
     server = http.createServer({ maxHeaderSize: 2 * MB }, app);
@@ -195,7 +211,8 @@ describe('hostile tokens and headers against bearerAuth("jwt")', () => {
         : `Bearer error="${rfc6750}", error_description="${description}", resource_metadata="${PRM}"`
     );
   };
-  const rejects = async (header, code = 'invalid_token') => assertDocumented(await call(header), code);
+  const rejects = async (header, code = 'invalid_token') =>
+    assertDocumented(await call(header), code);
 
   test('the control: a valid token passes', async () => {
     const r = await call(`Bearer ${token()}`);
@@ -231,7 +248,10 @@ describe('hostile tokens and headers against bearerAuth("jwt")', () => {
     ]) {
       for (const secret of forms(key)) {
         for (const alg of ['HS256', 'HS384', 'HS512']) {
-          for (const header of [{ alg, typ: 'JWT', kid }, { alg, typ: 'JWT' }]) {
+          for (const header of [
+            { alg, typ: 'JWT', kid },
+            { alg, typ: 'JWT' },
+          ]) {
             await rejects(`Bearer ${token({ header, alg, key: secret })}`);
           }
         }
@@ -258,7 +278,9 @@ describe('hostile tokens and headers against bearerAuth("jwt")', () => {
       { kid: 'rsa-1' },
     ];
     for (const kid of kids) {
-      await rejects(`Bearer ${token({ header: { alg: 'RS256', typ: 'JWT', kid }, key: ATTACKER })}`);
+      await rejects(
+        `Bearer ${token({ header: { alg: 'RS256', typ: 'JWT', kid }, key: ATTACKER })}`
+      );
     }
     await rejects(`Bearer ${token({ header: '{"alg":"RS256","typ":"JWT","kid":"ключ-🔑"}' })}`);
     assert.ok(jwksHits - before <= 1, `${jwksHits - before} JWKS fetches`);
@@ -293,7 +315,9 @@ describe('hostile tokens and headers against bearerAuth("jwt")', () => {
       { crit: 'x-unknown' },
       { crit: ['x-missing'] },
     ]) {
-      await rejects(`Bearer ${token({ header: { alg: 'RS256', typ: 'JWT', kid: 'rsa-1', ...crit } })}`);
+      await rejects(
+        `Bearer ${token({ header: { alg: 'RS256', typ: 'JWT', kid: 'rsa-1', ...crit } })}`
+      );
     }
   });
 
@@ -304,7 +328,14 @@ describe('hostile tokens and headers against bearerAuth("jwt")', () => {
       header: { alg: 'RS256', typ: 'JWT', kid: 'rsa-1', cty: 'JWT' },
       payload: token(),
     });
-    for (const t of [jwe, nested, `${jweHeader}.${part(claims())}.${b64('x')}`, 'a.b.c.d', '....', 'a..b']) {
+    for (const t of [
+      jwe,
+      nested,
+      `${jweHeader}.${part(claims())}.${b64('x')}`,
+      'a.b.c.d',
+      '....',
+      'a..b',
+    ]) {
       await rejects(`Bearer ${t}`);
     }
   });
