@@ -13,13 +13,17 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 
 import express from 'express';
 import { MCPAuth, MCPAuthTokenVerificationError, createVerifyJwt } from 'mcp-auth';
 
 import { close, listen } from './support/servers.js';
 
-const vectors = new URL('../../tests/vectors/', import.meta.url);
+// The packed-tarball run copies test/ elsewhere and says where the vectors are.
+const vectors = process.env.MCP_AUTH_VECTORS
+  ? pathToFileURL(`${process.env.MCP_AUTH_VECTORS}/`)
+  : new URL('../../tests/vectors/', import.meta.url);
 const V = JSON.parse(readFileSync(new URL('tokens.json', vectors), 'utf8'));
 const { issuer: ISSUER, resource: RESOURCE, resource_metadata: PRM } = V;
 const MB = 1024 * 1024;

@@ -6,13 +6,16 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 import { SignJWT } from 'jose';
 import { createVerifyJwt } from 'mcp-auth';
 
-const vectorsUrl = new URL('../../tests/vectors/', import.meta.url);
+// The packed-tarball run copies test/ elsewhere and says where the vectors are.
+const vectorsUrl = process.env.MCP_AUTH_VECTORS
+  ? pathToFileURL(`${process.env.MCP_AUTH_VECTORS}/`)
+  : new URL('../../tests/vectors/', import.meta.url);
 const V = JSON.parse(readFileSync(new URL('tokens.json', vectorsUrl), 'utf8'));
 const key = createPrivateKey(readFileSync(new URL('keys/rsa1.pem', vectorsUrl)));
 
