@@ -294,6 +294,7 @@ class Bench:
 
     # -- everything ----------------------------------------------------------------------------
     def run(self):
+        started = (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.getloadavg())
         self.start_as()
         parts = set(self.a.only.split(",")) if self.a.only else None
         want = lambda p: parts is None or p in parts  # noqa: E731
@@ -314,12 +315,15 @@ class Bench:
         core = self.out / "core.json"
         if core.exists():
             self.results["core"] = json.loads(core.read_text())
-        self.results["machine"] = {"cpus": os.cpu_count(), "loadavg_after": os.getloadavg(),
+        self.results["machine"] = {"date": started[0], "cpus": os.cpu_count(), "loadavg_before": started[1],
+                                   "loadavg_after": os.getloadavg(),
                                    "rounds": self.a.rounds, "http_rounds": self.a.http_rounds}
         (self.out / "results.json").write_text(json.dumps(self.results, indent=2))
         summary = summarize(self.results)
         (self.out / "summary.json").write_text(json.dumps(summary, indent=2))
-        print(table(self.results, summary))
+        text = table(self.results, summary)
+        (self.out / "summary.txt").write_text(text + "\n")
+        print(text)
 
 
 def summarize(r):
@@ -385,14 +389,18 @@ def fmt(x, d=0):
 
 
 def table(r, s):
-    lines = []
+    m = r["machine"]
+    lines = [f"{m['date']}, {m['cpus']} CPUs, load average {m['loadavg_before'][0]:.1f} before / "
+             f"{m['loadavg_after'][0]:.1f} after", ""]
     core = r.get("core", {}).get("algorithms", {})
     if core:
         lines += ["Core floor (ns per verification, cached keys)",
-                  f"  {'alg':<8}{'ours':>12}{'jsonwebtoken':>14}{'bare sig':>12}{'overhead':>10}"]
+                  f"  {'alg':<8}{'ours':>9}{'static keys':>13}{'decode':>8}{'jsonwebtoken':>14}{'bare sig':>10}"
+                  f"{'ours/bare':>11}"]
         for alg, c in core.items():
-            lines.append(f"  {alg:<8}{fmt(c['ours_ns']):>12}{fmt(c['jsonwebtoken_verify_ns']):>14}"
-                         f"{fmt(c['bare_ns']):>12}{fmt(c['overhead'], 3):>10}")
+            lines.append(f"  {alg:<8}{fmt(c['ours_ns']):>9}{fmt(c.get('static_keys_ns')):>13}"
+                         f"{fmt(c.get('decode_ns')):>8}{fmt(c['jsonwebtoken_verify_ns']):>14}{fmt(c['bare_ns']):>10}"
+                         f"{fmt(c['overhead'], 3):>11}")
     for key, title in (("py_verify", "Python verify (ops/s, median of rounds)"),
                        ("node_verify", "Node verify (ops/s, median of rounds)")):
         v = r.get(key, {}).get("ops_per_s")
