@@ -26,6 +26,80 @@ pub struct JwtOptions {
     pub max_token_bytes: usize,
     /// A fixed "now" (seconds since the epoch), for reproducible tests.
     pub now: Option<f64>,
+    /// Extra claim rules (jose's `issuer`, `audience`, `subject`, `requiredClaims`, `maxTokenAge`).
+    pub claims: ClaimRules,
+}
+
+/// Claim checks beyond the signature and times, as jose's `jwtVerify` options offer them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClaimRules {
+    /// `iss` must be one of these.
+    pub issuer: Option<Vec<String>>,
+    /// `aud` must contain one of these.
+    pub audience: Option<Vec<String>>,
+    pub subject: Option<String>,
+    /// Claims that must be present.
+    pub required: Vec<String>,
+    /// Largest accepted age of the token (`now - iat`), in seconds.
+    pub max_age: Option<f64>,
+}
+
+fn claim_failed(why: &str) -> Error {
+    let mut m = Map::new();
+    m.insert("code".into(), "ERR_JWT_CLAIM_VALIDATION_FAILED".into());
+    m.insert("cause".into(), why.into());
+    Error::token(codes::INVALID_TOKEN).with_cause(Value::Object(m))
+}
+
+impl ClaimRules {
+    fn check(&self, claims: &Map<String, Value>, now: f64, leeway: f64) -> Result<()> {
+        for name in &self.required {
+            if !claims.contains_key(name) {
+                return Err(claim_failed(&format!("missing required \"{name}\" claim")));
+            }
+        }
+        if let Some(allowed) = &self.issuer {
+            if !claims
+                .get("iss")
+                .and_then(Value::as_str)
+                .is_some_and(|i| allowed.iter().any(|a| a == i))
+            {
+                return Err(claim_failed("unexpected \"iss\" claim value"));
+            }
+        }
+        if let Some(allowed) = &self.audience {
+            let ok = match claims.get("aud") {
+                Some(Value::String(a)) => allowed.contains(a),
+                Some(Value::Array(v)) => v
+                    .iter()
+                    .any(|a| a.as_str().is_some_and(|a| allowed.iter().any(|x| x == a))),
+                _ => false,
+            };
+            if !ok {
+                return Err(claim_failed("unexpected \"aud\" claim value"));
+            }
+        }
+        if let Some(sub) = &self.subject {
+            if claims.get("sub").and_then(Value::as_str) != Some(sub.as_str()) {
+                return Err(claim_failed("unexpected \"sub\" claim value"));
+            }
+        }
+        if let Some(max_age) = self.max_age {
+            let Some(iat) = claims.get("iat").and_then(Value::as_f64) else {
+                return Err(claim_failed("missing required \"iat\" claim"));
+            };
+            if now - iat - leeway > max_age {
+                let mut m = Map::new();
+                m.insert("code".into(), "ERR_JWT_EXPIRED".into());
+                m.insert(
+                    "cause".into(),
+                    "\"iat\" claim timestamp check failed (too far in the past)".into(),
+                );
+                return Err(Error::token(codes::INVALID_TOKEN).with_cause(Value::Object(m)));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for JwtOptions {
@@ -36,6 +110,7 @@ impl Default for JwtOptions {
             require_at_jwt: false,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             now: None,
+            claims: ClaimRules::default(),
         }
     }
 }
@@ -256,8 +331,9 @@ fn truncate(s: &str, n: usize) -> String {
 }
 
 fn numeric(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>> {
+    // A present `null` is not "no expiry": a time claim that is there must be a number.
     match claims.get(name) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(Value::Number(n)) => match n.as_f64() {
             Some(f) if f.is_finite() && f.abs() < 1e15 => Ok(Some(f)),
             _ => Err(invalid(format!("The `{name}` claim is out of range."))),
@@ -352,6 +428,7 @@ pub fn auth_info(token: &str, claims: Map<String, Value>, opts: &JwtOptions) -> 
         Some(c) => Some(c),
         None => string_claim(&claims, "azp")?,
     };
+    opts.claims.check(&claims, now, leeway)?;
     let mut scopes = None;
     for name in ["scope", "scopes", "scp"] {
         if let Some(s) = scope_claim(&claims, name)? {
@@ -405,6 +482,56 @@ mod tests {
         assert!(decode(&t, &strict).is_err());
         let h2 = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"application/at+JWT"}"#);
         assert!(decode(&format!("{h2}.{p}.c2ln"), &strict).is_ok());
+    }
+
+    #[test]
+    fn claim_rules() {
+        let claims: Map<String, Value> = serde_json::from_value(serde_json::json!({
+            "iss": "https://a", "sub": "u", "aud": ["x", "y"], "iat": 1000.0, "tenant": "t"
+        }))
+        .unwrap();
+        let rules = |r: ClaimRules| JwtOptions {
+            claims: r,
+            now: Some(1100.0),
+            ..JwtOptions::default()
+        };
+        let ok = |r: ClaimRules| auth_info("t", claims.clone(), &rules(r)).is_ok();
+        assert!(ok(ClaimRules {
+            issuer: Some(vec!["https://a".into()]),
+            audience: Some(vec!["y".into()]),
+            subject: Some("u".into()),
+            required: vec!["tenant".into()],
+            max_age: Some(200.0)
+        }));
+        assert!(!ok(ClaimRules {
+            issuer: Some(vec!["https://b".into()]),
+            ..ClaimRules::default()
+        }));
+        assert!(!ok(ClaimRules {
+            audience: Some(vec!["z".into()]),
+            ..ClaimRules::default()
+        }));
+        assert!(!ok(ClaimRules {
+            subject: Some("v".into()),
+            ..ClaimRules::default()
+        }));
+        assert!(!ok(ClaimRules {
+            required: vec!["org".into()],
+            ..ClaimRules::default()
+        }));
+        let e = auth_info(
+            "t",
+            claims.clone(),
+            &rules(ClaimRules {
+                max_age: Some(50.0),
+                ..ClaimRules::default()
+            }),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.details().cause.as_ref().unwrap()["code"],
+            "ERR_JWT_EXPIRED"
+        );
     }
 
     #[test]

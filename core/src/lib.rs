@@ -27,7 +27,7 @@ pub use bearer::{parse_authorization, AuthResponse, Policy};
 pub use error::{codes, Details, Error, ErrorKind, Flavor, Result};
 pub use guard::INTERNAL_ERROR;
 pub use jwks::{JwksOptions, KeySource};
-pub use jwt::{Audience, AuthInfo, JwtOptions};
+pub use jwt::{Audience, AuthInfo, ClaimRules, JwtOptions};
 pub use keys::{Alg, Key, KeySet};
 pub use metadata::{AuthServerType, AuthorizationServerMetadata, FetchOptions, ServerConfig};
 pub use verifier::{AuthServer, JwtVerifier, TokenVerifier, VerifierOptions};

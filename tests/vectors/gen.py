@@ -278,6 +278,8 @@ token_cases = [
     case("missing iss", bearer(token(payload=claims(iss=None))), fail_token()),
     case("exp is a string", bearer(token(payload=claims(exp="4102444800"))), fail_token()),
     case("exp out of range", bearer(token(raw_payload='{"iss":"%s","sub":"u","aud":"%s","exp":1e400}' % (ISS, RESOURCE))), fail_token()),
+    case("exp is null", bearer(token(raw_payload='{"iss":"%s","sub":"user-1","aud":"%s","exp":null}' % (ISS, RESOURCE))), fail_token()),
+    case("nbf is null", bearer(token(raw_payload='{"iss":"%s","sub":"user-1","aud":"%s","exp":%d,"nbf":null}' % (ISS, RESOURCE, EXP))), fail_token()),
     case("aud is a number", bearer(token(payload=claims(aud=42))), fail_token()),
     case("aud is an object", bearer(token(payload=claims(aud={"x": RESOURCE}))), fail_token()),
     case("scope is an object", bearer(token(payload=claims(scope={"read": True}))), fail_token()),
