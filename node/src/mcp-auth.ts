@@ -14,7 +14,6 @@ import {
   awaitNative,
   callNative,
   errorFromNative,
-  errorToNative,
   type NativeErrorShape,
 } from './native-errors.js';
 import { createDelegatedRouter } from './routers/create-delegated-router.js';
@@ -25,8 +24,6 @@ import { type JWTVerifyOptions } from './types/jose.js';
 import { type ResourceServerConfig } from './types/resource-server.js';
 import { camelCaseKeys, snakeCaseKeysDeep } from './utils/case.js';
 import {
-  checkClaims,
-  hasClaimOptions,
   nativeJwtOptions,
   type RemoteJwkSetOptions,
   type VerifyAccessTokenFunction,
@@ -266,21 +263,11 @@ export class MCPAuth {
           response: { status: number; body: unknown; wwwAuthenticate?: string };
         };
 
-    const checkJwtClaims = hasClaimOptions(jwtVerify);
-
     return async function bearerAuthHandler(req, res, next) {
       const header = req.headers.authorization;
       let outcome = authenticator.authenticateNow(header) as Outcome;
       if (outcome.pending) {
         outcome = (await awaitNative(authenticator.authenticate(header))) as Outcome;
-      }
-      if (outcome.ok && checkJwtClaims) {
-        try {
-          checkClaims(outcome.authInfo, jwtVerify);
-        } catch (error: unknown) {
-          const shape = errorToNative(error)!;
-          outcome = { ok: false, error: shape, response: authenticator.respond(shape) };
-        }
       }
       if (outcome.ok === false) {
         sendFailure(res, outcome, logger, req);

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use mcp_auth_core::metadata::finish;
 use mcp_auth_core::{
-    Alg, AuthInfo, AuthResponse, AuthServer, AuthServerType, Error, FetchOptions, JwksOptions,
-    JwtOptions, Policy, VerifierOptions,
+    Alg, AuthInfo, AuthResponse, AuthServer, AuthServerType, ClaimRules, Error, FetchOptions,
+    JwksOptions, JwtOptions, Policy, VerifierOptions,
 };
 use serde_json::{json, Map, Value};
 
@@ -48,7 +48,16 @@ pub fn server_type(s: &str) -> R<AuthServerType> {
     AuthServerType::parse(s).ok_or_else(|| invalid_arg(format!("Unknown server type `{s}`.")))
 }
 
-/// `{ algorithms, clockTolerance (s), requireAtJwt, maxTokenBytes, now (s) }`
+/// A string or a list of strings (jose's `issuer` and `audience`).
+fn one_or_many(v: Option<&Value>) -> Option<Vec<String>> {
+    match v {
+        Some(Value::String(s)) => Some(vec![s.clone()]),
+        other => strings(other),
+    }
+}
+
+/// `{ algorithms, clockTolerance (s), requireAtJwt, maxTokenBytes, now (s), issuer, audience,
+/// subject, requiredClaims, maxTokenAge (s) }`
 pub fn jwt_options(v: &Value) -> R<JwtOptions> {
     let mut o = JwtOptions::default();
     if let Some(algs) = strings(obj(v, "algorithms")) {
@@ -65,6 +74,15 @@ pub fn jwt_options(v: &Value) -> R<JwtOptions> {
         o.max_token_bytes = n as usize;
     }
     o.now = obj(v, "now").and_then(Value::as_f64);
+    o.claims = ClaimRules {
+        issuer: one_or_many(obj(v, "issuer")),
+        audience: one_or_many(obj(v, "audience")),
+        subject: obj(v, "subject")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        required: strings(obj(v, "requiredClaims")).unwrap_or_default(),
+        max_age: obj(v, "maxTokenAge").and_then(Value::as_f64),
+    };
     Ok(o)
 }
 

@@ -72,84 +72,27 @@ export const nativeJwtOptions = (options: JWTVerifyOptions = {}) => ({
   clockTolerance: seconds(options.clockTolerance),
   requireAtJwt: ['at+jwt', 'application/at+jwt'].includes(options.typ?.toLowerCase() ?? ''),
   now: options.currentDate ? options.currentDate.getTime() / 1000 : undefined,
+  issuer: options.issuer,
+  audience: options.audience,
+  subject: options.subject,
+  requiredClaims: options.requiredClaims,
+  maxTokenAge: seconds(options.maxTokenAge),
 });
 
-const claimError = (cause: string) =>
-  new MCPAuthTokenVerificationError('invalid_token', {
-    code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
-    cause,
-  });
-
-const listOf = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
-
-/**
- * jose's claim options (`issuer`, `audience`, `subject`, `requiredClaims`, `maxTokenAge`), checked
- * after core verified the token. TODO(core): move into core's JWT options.
- */
-export const checkClaims = (info: AuthInfo, options: JWTVerifyOptions = {}): AuthInfo => {
-  const { issuer, audience, subject, requiredClaims, maxTokenAge } = options;
-  const claims = info.claims ?? {};
-  if (issuer !== undefined && !listOf(issuer).includes(info.issuer)) {
-    throw claimError('unexpected "iss" claim value');
-  }
-  if (audience !== undefined) {
-    const allowed = listOf(audience);
-    const actual = info.audience === undefined ? [] : listOf(info.audience);
-    if (!actual.some((a) => allowed.includes(a))) {
-      throw claimError('unexpected "aud" claim value');
-    }
-  }
-  if (subject !== undefined && claims.sub !== subject) {
-    throw claimError('unexpected "sub" claim value');
-  }
-  for (const claim of requiredClaims ?? []) {
-    if (!(claim in claims)) {
-      throw claimError(`missing required "${claim}" claim`);
-    }
-  }
-  if (maxTokenAge !== undefined) {
-    const iat = claims.iat;
-    if (typeof iat !== 'number') {
-      throw claimError('missing required "iat" claim');
-    }
-    const now = (options.currentDate ?? new Date()).getTime() / 1000;
-    const tolerance = seconds(options.clockTolerance) ?? 0;
-    if (now - iat - tolerance > (seconds(maxTokenAge) ?? 0)) {
-      throw new MCPAuthTokenVerificationError('invalid_token', {
-        code: 'ERR_JWT_EXPIRED',
-        cause: '"iat" claim timestamp check failed (too far in the past)',
-      });
-    }
-  }
-  return info;
-};
-
-/** Whether any claim option needs {@link checkClaims}. */
-export const hasClaimOptions = (options: JWTVerifyOptions = {}): boolean =>
-  ['issuer', 'audience', 'subject', 'requiredClaims', 'maxTokenAge'].some(
-    (key) => options[key as keyof JWTVerifyOptions] !== undefined
-  );
-
-const settle = (outcome: NativeOutcome, options?: JWTVerifyOptions): AuthInfo => {
+const settle = (outcome: NativeOutcome): AuthInfo => {
   if (outcome.ok) {
-    return checkClaims(outcome.authInfo, options);
+    return outcome.authInfo;
   }
   throw errorFromNative((outcome as { error: NativeErrorShape }).error);
 };
 
 /** Verifies with a native verifier: synchronously when keys are at hand. */
-const verifyWith = (
-  verifier: NativeVerifier,
-  token: string,
-  options?: JWTVerifyOptions
-): MaybePromise<AuthInfo> => {
+const verifyWith = (verifier: NativeVerifier, token: string): MaybePromise<AuthInfo> => {
   const now = verifier.verifyNow(token) as NativeOutcome;
   if (!now.pending) {
-    return settle(now, options);
+    return settle(now);
   }
-  return (verifier.verify(token) as Promise<NativeOutcome>).then((outcome) =>
-    settle(outcome, options)
-  );
+  return (verifier.verify(token) as Promise<NativeOutcome>).then(settle);
 };
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -215,7 +158,7 @@ const verifierFromGetKey = (
     const [header, payload, signature] = token.split('.');
     const protectedHeader = decodePart(header);
     if (!protectedHeader || payload === undefined || signature === undefined) {
-      return verifyWith(malformed, token, options);
+      return verifyWith(malformed, token);
     }
     let key: unknown;
     try {
@@ -239,7 +182,7 @@ const verifierFromGetKey = (
         byKey.set(key as object, verifier);
       }
     }
-    return verifyWith(verifier, token, options);
+    return verifyWith(verifier, token);
   };
 };
 
@@ -274,8 +217,8 @@ export const createVerifyJwt = (
   const jwt = nativeJwtOptions(options);
   if (typeof getKey === 'string' || getKey instanceof URL) {
     const verifier = native.NativeJwtVerifier.remote(String(getKey), remoteJwkSet, jwt);
-    return (token: string) => verifyWith(verifier, token, options);
+    return (token: string) => verifyWith(verifier, token);
   }
   const verifier = verifierForKey(getKey, jwt);
-  return (token: string) => verifyWith(verifier, token, options);
+  return (token: string) => verifyWith(verifier, token);
 };
