@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence
 
-from .. import _bridge, _core
+from .. import _core
 from .._errors import from_core
 from ..config import AnyAuthServerConfig, AuthServerConfig, get_issuer
-from ..types import AuthInfo, _auth_info_from_core
+from ..utils._create_verify_jwt import JwtVerify
 
 
 def _spec(server: AnyAuthServerConfig) -> Any:
@@ -16,29 +16,13 @@ def _spec(server: AnyAuthServerConfig) -> Any:
     return (server.issuer, None, server.type.value if server.type is not None else None)
 
 
-class _JwtModeVerify:
-    """The `jwt` mode verify function: sync when called, async through `averify`."""
+class _JwtModeVerify(JwtVerify):
+    """The `jwt` mode verify function. The bearer middleware finds the native token verifier
+    on it and runs header, verification and policy in one native call."""
 
     def __init__(self, native: Any):
+        super().__init__(native)
         self._native_token_verifier = native
-
-    def __call__(self, token: str) -> AuthInfo:
-        try:
-            data = self._native_token_verifier.verify_now(token)
-            if data is None:
-                data = self._native_token_verifier.verify_blocking(token)
-        except _core.CoreError as e:
-            raise from_core(e) from None
-        return _auth_info_from_core(data)
-
-    async def averify(self, token: str) -> AuthInfo:
-        try:
-            data = self._native_token_verifier.verify_now(token)
-        except _core.CoreError as e:
-            raise from_core(e) from None
-        if data is None:
-            data = await _bridge.run(self._native_token_verifier.verify_spawn, token)
-        return _auth_info_from_core(data)
 
 
 class TokenVerifier:
