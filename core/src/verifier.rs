@@ -158,20 +158,17 @@ impl TokenVerifier {
             Ok(d) => d,
             Err(e) => return Poll::Ready(Err(e)),
         };
-        let step = || -> Result<Option<AuthInfo>> {
-            let iss = d.issuer()?.to_string();
-            let server = self.server(&iss)?;
+        let keys = || -> Result<Option<Arc<KeySet>>> {
+            let iss = d.issuer()?;
+            let server = self.server(iss)?;
             let Some(config) = self.cached_config(server) else {
                 return Ok(None);
             };
-            let uri = self.jwks_uri(&iss, &config)?;
-            match KeySource::lookup_remote(uri, &d, &self.options.jwks)? {
-                Some(keys) => finish(token, &d, &keys, &self.options.jwt).map(Some),
-                None => Ok(None),
-            }
+            let uri = self.jwks_uri(iss, &config)?;
+            KeySource::lookup_remote(uri, &d, &self.options.jwks)
         };
-        match step() {
-            Ok(Some(info)) => Poll::Ready(Ok(info)),
+        match keys() {
+            Ok(Some(keys)) => Poll::Ready(finish(token, d, &keys, &self.options.jwt)),
             Ok(None) => Poll::Pending,
             Err(e) => Poll::Ready(Err(e)),
         }
@@ -192,13 +189,13 @@ impl TokenVerifier {
         let config = self.config(server).await?;
         let uri = self.jwks_uri(&iss, &config)?.to_string();
         let keys = KeySource::load_remote(&uri, &d, &self.options.jwks).await?;
-        finish(token, &d, &keys, &self.options.jwt)
+        finish(token, d, &keys, &self.options.jwt)
     }
 }
 
-fn finish(token: &str, d: &Decoded<'_>, keys: &KeySet, opts: &JwtOptions) -> Result<AuthInfo> {
-    jwt::verify_signature(d, keys)?;
-    jwt::auth_info(token, d.claims.clone(), opts)
+fn finish(token: &str, d: Decoded<'_>, keys: &KeySet, opts: &JwtOptions) -> Result<AuthInfo> {
+    jwt::verify_signature(&d, keys)?;
+    jwt::auth_info(token, d.claims, opts)
 }
 
 impl KeySource {
@@ -243,10 +240,10 @@ impl JwtVerifier {
             Err(e) => return Poll::Ready(Err(e)),
         };
         match &self.source {
-            KeySource::Static(keys) => Poll::Ready(finish(token, &d, keys, &self.options)),
+            KeySource::Static(keys) => Poll::Ready(finish(token, d, keys, &self.options)),
             KeySource::Remote { uri, options } => {
                 match KeySource::lookup_remote(uri, &d, options) {
-                    Ok(Some(keys)) => Poll::Ready(finish(token, &d, &keys, &self.options)),
+                    Ok(Some(keys)) => Poll::Ready(finish(token, d, &keys, &self.options)),
                     Ok(None) => Poll::Pending,
                     Err(e) => Poll::Ready(Err(e)),
                 }
@@ -264,10 +261,10 @@ impl JwtVerifier {
     async fn verify_fetching(&self, token: &str) -> Result<AuthInfo> {
         let d = jwt::decode(token, &self.options)?;
         match &self.source {
-            KeySource::Static(keys) => finish(token, &d, keys, &self.options),
+            KeySource::Static(keys) => finish(token, d, keys, &self.options),
             KeySource::Remote { uri, options } => {
                 let keys = KeySource::load_remote(uri, &d, options).await?;
-                finish(token, &d, &keys, &self.options)
+                finish(token, d, &keys, &self.options)
             }
         }
     }
