@@ -55,6 +55,16 @@ fn parse_authorization(header: Option<&str>) -> PyResult<String> {
     core_parse(header).map(str::to_string).py()
 }
 
+/// `Bearer k="v", ...` from parameters in order, values escaped as RFC 9110 quoted-strings.
+#[pyfunction]
+fn format_challenge(params: Vec<(String, String)>) -> String {
+    let params: Vec<(&str, String)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    mcp_auth_core::bearer::format_challenge(&params)
+}
+
 /// How many times a JWKS URI was fetched in this process.
 #[pyfunction]
 fn jwks_fetch_count(uri: &str) -> u64 {
@@ -81,6 +91,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validate_resources, m)?)?;
     m.add_function(wrap_pyfunction!(parse_authorization, m)?)?;
     m.add_function(wrap_pyfunction!(jwks_fetch_count, m)?)?;
+    m.add_function(wrap_pyfunction!(format_challenge, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -1,11 +1,14 @@
 """Upstream's `WWW-Authenticate` builder, kept for code that imports it.
 
-The bearer middleware does not use it: its challenges come from the core, escaped per RFC 9110.
+The bearer middleware does not use it (the core answers failures whole); values are escaped by the
+core's challenge formatter, per RFC 9110.
 """
 
 from __future__ import annotations
 
 from typing import Dict, Optional
+
+from .. import _core
 
 
 class BearerWWWAuthenticateHeader:
@@ -20,11 +23,7 @@ class BearerWWWAuthenticateHeader:
     def to_string(self) -> str:
         if not self._params:
             return ""
-        parts = []
-        for k, v in self._params.items():
-            escaped = v.replace("\\", "\\\\").replace('"', '\\"')
-            parts.append(f'{k}="{escaped}"')
-        return "Bearer " + ", ".join(parts)
+        return _core.format_challenge(list(self._params.items()))
 
     @property
     def header_name(self) -> str:
