@@ -310,7 +310,10 @@ def test_faults_then_recovery() -> None:
         return report
 
     async def run(url: str) -> Dict[str, Any]:
-        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        # A fresh connection per request: this scenario idles longer than uvicorn's keep-alive,
+        # and reusing a connection the server is closing would fail the request, not the code.
+        limits = httpx.Limits(max_keepalive_connections=0)
+        async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
             return await scenario(client)
 
     try:
