@@ -30,4 +30,4 @@ pub use jwks::{JwksOptions, KeySource};
 pub use jwt::{Audience, AuthInfo, ClaimRules, JwtOptions};
 pub use keys::{Alg, Key, KeySet};
 pub use metadata::{AuthServerType, AuthorizationServerMetadata, FetchOptions, ServerConfig};
-pub use verifier::{AuthServer, JwtVerifier, TokenVerifier, VerifierOptions};
+pub use verifier::{AuthServer, JwtVerifier, TokenVerifier, VerifierOptions, Verify};

@@ -17,6 +17,31 @@ use crate::keys::KeySet;
 use crate::metadata::cache::DEFAULT_TTL;
 use crate::metadata::{AuthServerType, FetchOptions, ServerConfig};
 
+/// What every verifier offers: an attempt without I/O (`Pending` when keys or metadata must
+/// be fetched) and the full check. Bindings expose any verifier through these two.
+pub trait Verify: Send + Sync + 'static {
+    fn verify_now(&self, token: &str) -> Poll<Result<AuthInfo>>;
+    fn verify(&self, token: &str) -> impl std::future::Future<Output = Result<AuthInfo>> + Send;
+}
+
+impl Verify for TokenVerifier {
+    fn verify_now(&self, token: &str) -> Poll<Result<AuthInfo>> {
+        TokenVerifier::verify_now(self, token)
+    }
+    fn verify(&self, token: &str) -> impl std::future::Future<Output = Result<AuthInfo>> + Send {
+        TokenVerifier::verify(self, token)
+    }
+}
+
+impl Verify for JwtVerifier {
+    fn verify_now(&self, token: &str) -> Poll<Result<AuthInfo>> {
+        JwtVerifier::verify_now(self, token)
+    }
+    fn verify(&self, token: &str) -> impl std::future::Future<Output = Result<AuthInfo>> + Send {
+        JwtVerifier::verify(self, token)
+    }
+}
+
 /// A trusted authorization server: given metadata, or an issuer discovered on first use.
 #[derive(Debug, Clone)]
 pub enum AuthServer {

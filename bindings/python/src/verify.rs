@@ -7,7 +7,7 @@ use mcp_auth_core::{
     Alg, Audience, AuthInfo, AuthResponse, AuthServer, Authenticator as CoreAuthenticator,
     AuthorizationServerMetadata, Error, JwksOptions, JwtOptions, JwtVerifier as CoreJwtVerifier,
     Key, KeySet, KeySource, Policy as CorePolicy, ServerConfig, TokenVerifier as CoreTokenVerifier,
-    VerifierOptions,
+    VerifierOptions, Verify,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -96,6 +96,26 @@ fn header_str(header: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
     Err(PyTypeError::new_err(
         "the Authorization header must be bytes, str or None",
     ))
+}
+
+/// The AuthInfo dict, or `None` when metadata or keys must be fetched first (GIL released).
+fn verify_now<V: Verify>(py: Python<'_>, v: &Arc<V>, token: String) -> PyResult<Option<Py<PyAny>>> {
+    let v = v.clone();
+    match py.detach(move || v.verify_now(&token)) {
+        Poll::Ready(r) => info_to_py(py, r.py()?).map(Some),
+        Poll::Pending => Ok(None),
+    }
+}
+
+fn verify_blocking<V: Verify>(py: Python<'_>, v: &Arc<V>, token: String) -> PyResult<Py<PyAny>> {
+    let v = v.clone();
+    let info = block_on(py, async move { v.verify(&token).await })?;
+    info_to_py(py, info)
+}
+
+fn verify_spawn<V: Verify>(v: &Arc<V>, token: String, done: Py<PyAny>) {
+    let v = v.clone();
+    spawn_py(async move { v.verify(&token).await }, done, info_to_py);
 }
 
 /// The answer to a request that failed authentication: status, JSON body, challenge.
@@ -193,22 +213,15 @@ impl TokenVerifier {
 
     /// The AuthInfo dict, or `None` when metadata or keys must be fetched first.
     fn verify_now(&self, py: Python<'_>, token: String) -> PyResult<Option<Py<PyAny>>> {
-        let v = self.inner.clone();
-        match py.detach(move || v.verify_now(&token)) {
-            Poll::Ready(r) => info_to_py(py, r.py()?).map(Some),
-            Poll::Pending => Ok(None),
-        }
+        verify_now(py, &self.inner, token)
     }
 
     fn verify_blocking(&self, py: Python<'_>, token: String) -> PyResult<Py<PyAny>> {
-        let v = self.inner.clone();
-        let info = block_on(py, async move { v.verify(&token).await })?;
-        info_to_py(py, info)
+        verify_blocking(py, &self.inner, token)
     }
 
     fn verify_spawn(&self, token: String, done: Py<PyAny>) {
-        let v = self.inner.clone();
-        spawn_py(async move { v.verify(&token).await }, done, info_to_py);
+        verify_spawn(&self.inner, token, done)
     }
 }
 
@@ -251,22 +264,15 @@ impl JwtVerifier {
     }
 
     fn verify_now(&self, py: Python<'_>, token: String) -> PyResult<Option<Py<PyAny>>> {
-        let v = self.inner.clone();
-        match py.detach(move || v.verify_now(&token)) {
-            Poll::Ready(r) => info_to_py(py, r.py()?).map(Some),
-            Poll::Pending => Ok(None),
-        }
+        verify_now(py, &self.inner, token)
     }
 
     fn verify_blocking(&self, py: Python<'_>, token: String) -> PyResult<Py<PyAny>> {
-        let v = self.inner.clone();
-        let info = block_on(py, async move { v.verify(&token).await })?;
-        info_to_py(py, info)
+        verify_blocking(py, &self.inner, token)
     }
 
     fn verify_spawn(&self, token: String, done: Py<PyAny>) {
-        let v = self.inner.clone();
-        spawn_py(async move { v.verify(&token).await }, done, info_to_py);
+        verify_spawn(&self.inner, token, done)
     }
 }
 
