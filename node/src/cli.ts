@@ -5,11 +5,8 @@
  * cannot be had.
  */
 import { MCPAuthError } from './errors.js';
-import * as native from './native.js';
-import { awaitNative } from './native-errors.js';
 import { type AuthServerType, type ResolvedAuthServerConfig } from './types/auth-server.js';
-import { camelCaseKeys } from './utils/case.js';
-import { fetchServerConfigByWellKnownUrl } from './utils/fetch-server-config.js';
+import { fetchServerConfig, fetchServerConfigByWellKnownUrl } from './utils/fetch-server-config.js';
 import { validateServerConfig } from './utils/validate-server-config.js';
 
 const usage = 'Usage: mcp-auth check <issuer or metadata URL> [--type oauth|oidc] [--json]';
@@ -23,13 +20,7 @@ const discover = async (
       type: type ?? (target.includes('openid-configuration') ? 'oidc' : 'oauth'),
     });
   }
-  const found = await awaitNative<{ metadata: Record<string, unknown>; type: AuthServerType }>(
-    native.discoverServerConfig(target, type)
-  );
-  return {
-    metadata: camelCaseKeys(found.metadata) as ResolvedAuthServerConfig['metadata'],
-    type: found.type,
-  };
+  return fetchServerConfig(target, { type });
 };
 
 const humanize = (code: string) => {

@@ -7,6 +7,7 @@ export {
   fetchServerConfigByWellKnownUrl,
   serverMetadataPaths,
   type ServerMetadataConfig,
+  type ServerDiscoveryConfig,
 } from './utils/fetch-server-config.js';
 export * from './utils/validate-server-config.js';
 export {

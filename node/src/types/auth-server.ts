@@ -12,7 +12,11 @@ export type ResolvedAuthServerConfig = {
 /** An authorization server whose metadata is fetched on first use (and cached). */
 export type AuthServerDiscoveryConfig = {
   issuer: string;
-  type: AuthServerType;
+  /**
+   * Leave it out to try the OAuth path-inserted, OIDC path-inserted and OIDC path-appended
+   * metadata URLs in that order (MCP 2025-11-25).
+   */
+  type?: AuthServerType;
 };
 
 export type AuthServerConfig = ResolvedAuthServerConfig | AuthServerDiscoveryConfig;

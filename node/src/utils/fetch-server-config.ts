@@ -74,15 +74,68 @@ export const fetchServerConfigByWellKnownUrl = async (
   config: ServerMetadataConfig
 ): Promise<ResolvedAuthServerConfig> => fetchAndParse(String(wellKnownUrl), config, undefined);
 
+/** Options of {@link fetchServerConfig}: as {@link ServerMetadataConfig}, with `type` optional. */
+export type ServerDiscoveryConfig = Omit<ServerMetadataConfig, 'type'> & {
+  /**
+   * `oauth` (RFC 8414) or `oidc` (OpenID Connect Discovery). Leave it out to try, in order, the
+   * OAuth path-inserted, OIDC path-inserted and OIDC path-appended URLs (MCP 2025-11-25); the
+   * result's `type` says which one answered.
+   */
+  type?: AuthServerType;
+};
+
+const discover = async (
+  issuer: string,
+  { transpileData, checkIssuer, timeout, headers }: ServerDiscoveryConfig
+): Promise<ResolvedAuthServerConfig> => {
+  const options = { timeout, headers, checkIssuer };
+  if (!transpileData) {
+    const found = await awaitNative<{ metadata: Record<string, unknown>; type: AuthServerType }>(
+      native.discoverServerConfig(issuer, undefined, options)
+    );
+    return {
+      metadata: camelCaseKeys(found.metadata) as ResolvedAuthServerConfig['metadata'],
+      type: found.type,
+    };
+  }
+  const { raw, type } = await awaitNative<{ raw: Record<string, unknown>; type: AuthServerType }>(
+    native.discoverMetadataJson(issuer, options)
+  );
+  const data: unknown = await transpileData(raw);
+  const metadata = callNative<Record<string, unknown>>(() =>
+    native.parseServerMetadata(data, type, checkIssuer === false ? undefined : issuer)
+  );
+  return { metadata: camelCaseKeys(metadata) as ResolvedAuthServerConfig['metadata'], type };
+};
+
 /**
- * Fetches an authorization server's metadata from its issuer (RFC 8414 or OpenID Connect
- * Discovery, depending on `type`).
+ * Fetches an authorization server's metadata from its issuer: RFC 8414 or OpenID Connect
+ * Discovery depending on `type`, or, without a type, the MCP discovery order.
+ *
+ * @throws {MCPAuthConfigError} `fetch_server_config_error` when the request fails (without a
+ * type: when no candidate URL has the document).
+ * @throws {MCPAuthAuthServerError} `invalid_server_metadata` when the document is invalid or
+ * names another issuer.
  *
  * @example
  * const authServerConfig = await fetchServerConfig('https://auth.logto.io/oidc', { type: 'oidc' });
+ * const discovered = await fetchServerConfig('https://auth.example.com/tenant'); // discovered.type
  */
-export const fetchServerConfig = async (
+export function fetchServerConfig(
   issuer: string,
   config: ServerMetadataConfig
-): Promise<ResolvedAuthServerConfig> =>
-  fetchAndParse(getWellKnownUrl(issuer, config.type), config, issuer);
+): Promise<ResolvedAuthServerConfig>;
+export function fetchServerConfig(
+  issuer: string,
+  config?: ServerDiscoveryConfig
+): Promise<ResolvedAuthServerConfig>;
+export async function fetchServerConfig(
+  issuer: string,
+  config: ServerDiscoveryConfig = {}
+): Promise<ResolvedAuthServerConfig> {
+  const { type } = config;
+  if (type === undefined) {
+    return discover(issuer, config);
+  }
+  return fetchAndParse(getWellKnownUrl(issuer, type), { ...config, type }, issuer);
+}

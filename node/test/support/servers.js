@@ -28,19 +28,28 @@ export const serve = async (app) => {
 
 /**
  * A local authorization server: discovery documents (OIDC and OAuth), a JWKS and a minting
- * function. `hits` counts requests per path; `gate` can hold responses back until released.
+ * function. `hits` counts requests per path. The issuer is the server's base URL plus `path`;
+ * `serves` picks which metadata URLs answer: `oauth` (RFC 8414, path inserted), `oidc-inserted`
+ * and `oidc` (OpenID Connect, path appended); the others are 404.
  */
-export const startIssuer = async ({ alg = 'RS256', delayMs = 0, metadata: extra = {} } = {}) => {
+export const startIssuer = async ({
+  alg = 'RS256',
+  delayMs = 0,
+  metadata: extra = {},
+  path: issuerPath = '',
+  serves = ['oauth', 'oidc-inserted', 'oidc'],
+} = {}) => {
   const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
   const jwk = { ...(await exportJWK(publicKey)), kid: 'key-1', alg, use: 'sig' };
   const hits = new Map();
   let base = '';
+  let origin = '';
   const metadata = () => ({
     issuer: base,
     authorization_endpoint: `${base}/authorize`,
     token_endpoint: `${base}/token`,
     registration_endpoint: `${base}/register`,
-    jwks_uri: `${base}/jwks`,
+    jwks_uri: `${origin}/jwks`,
     response_types_supported: ['code'],
     grant_types_supported: ['authorization_code', 'refresh_token'],
     code_challenge_methods_supported: ['S256'],
@@ -57,10 +66,12 @@ export const startIssuer = async ({ alg = 'RS256', delayMs = 0, metadata: extra 
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (
-      path === '/.well-known/openid-configuration' ||
-      path === '/.well-known/oauth-authorization-server'
-    ) {
+    const documents = {
+      oauth: `/.well-known/oauth-authorization-server${issuerPath}`,
+      'oidc-inserted': `/.well-known/openid-configuration${issuerPath}`,
+      oidc: `${issuerPath}/.well-known/openid-configuration`,
+    };
+    if (serves.some((kind) => documents[kind] === path)) {
       return send(200, metadata());
     }
     if (path === '/jwks') {
@@ -68,7 +79,8 @@ export const startIssuer = async ({ alg = 'RS256', delayMs = 0, metadata: extra 
     }
     return send(404, { error: 'not_found' });
   });
-  base = await listen(server);
+  origin = await listen(server);
+  base = `${origin}${issuerPath}`;
 
   /** Mints an access token; `claims` override the defaults, `header` the protected header. */
   const mint = async (claims = {}, { header = {}, expiresIn = '1h' } = {}) => {
@@ -93,7 +105,8 @@ export const startIssuer = async ({ alg = 'RS256', delayMs = 0, metadata: extra 
 
   return {
     issuer: base,
-    jwksUri: `${base}/jwks`,
+    origin,
+    jwksUri: `${origin}/jwks`,
     jwk,
     publicKey,
     privateKey,
