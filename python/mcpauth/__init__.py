@@ -92,19 +92,25 @@ class MCPAuth:
         show_error_details: bool = False,
         leeway: float = 60,
         resource: Optional[str] = None,
+        require_at_jwt: bool = False,
     ) -> type:
         """A pure ASGI middleware class for `Middleware(...)` that requires a valid bearer token.
 
-        `"jwt"` verifies JWTs of the resource's authorization servers; a callable (sync or
-        async) verifies tokens itself and the middleware checks issuer, audience and scopes.
+        `"jwt"` verifies JWTs of the resource's authorization servers (`require_at_jwt=True`
+        accepts only RFC 9068 access tokens, header `typ: at+jwt`); a callable (sync or async) verifies tokens itself. Either way the middleware checks
+        issuer, audience and scopes.
         """
         if isinstance(self._handler, ResourceServerHandler) and not resource:
             raise _invalid(
                 "A `resource` must be specified in the `bearer_auth_middleware` configuration when using a `protected_resources` configuration."
             )
+        if require_at_jwt and mode_or_verify != "jwt":
+            raise ValueError("`require_at_jwt` applies to the 'jwt' mode only.")
         token_verifier = self._handler.get_token_verifier(resource=resource or "")
         if mode_or_verify == "jwt":
-            verify: VerifyAccessTokenFunction = token_verifier.create_verify_jwt_function(leeway=leeway)
+            # Only named when set, so the call stays `create_verify_jwt_function(leeway=...)`.
+            extra = {"require_at_jwt": True} if require_at_jwt else {}
+            verify: VerifyAccessTokenFunction = token_verifier.create_verify_jwt_function(leeway=leeway, **extra)
         elif callable(mode_or_verify):
             verify = mode_or_verify
         else:

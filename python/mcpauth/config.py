@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Any, List, Optional, Union
+from typing import TYPE_CHECKING, Any, List, Literal, Optional, Union
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ProtectedResourceMetadataBase(BaseModel):
@@ -110,6 +110,28 @@ class ResourceServerConfig(BaseModel):
     metadata: ResourceServerMetadata
 
 
+class IntrospectionConfig(BaseModel):
+    """How the `introspection` mode asks the authorization server about a token (RFC 7662).
+
+    The resource server authenticates as a confidential client: `client_secret_basic` sends
+    the credentials in an `Authorization: Basic` header, `client_secret_post` in the form.
+    `endpoint` defaults to the `introspection_endpoint` of the resource's authorization server
+    metadata. `cache_ttl` (seconds) keeps positive answers that long, never past the token's
+    `exp`; `None` asks the endpoint on every request, so revocation takes effect at once.
+    `timeout` (seconds) bounds each request to the endpoint.
+    """
+
+    # A misspelt option would otherwise be dropped silently and the default used instead.
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: str = Field(min_length=1)
+    client_secret: str = Field(min_length=1, repr=False)
+    endpoint: Optional[str] = None
+    auth_method: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
+    cache_ttl: Optional[float] = Field(default=None, ge=0, allow_inf_nan=False)
+    timeout: float = Field(default=5.0, gt=0, allow_inf_nan=False)
+
+
 if TYPE_CHECKING:
     from .utils._fetch_server_config import (
         fetch_server_config as fetch_server_config,
@@ -140,6 +162,7 @@ __all__ = [
     "ServerMetadataPaths",
     "ResourceServerMetadata",
     "ResourceServerConfig",
+    "IntrospectionConfig",
     "get_issuer",
     "fetch_server_config",
     "fetch_server_config_by_well_known_url",

@@ -119,6 +119,7 @@ class Issuer:
         scope: Optional[str] = "read write",
         aud: Any = None,
         lifetime: int = 3600,
+        typ: Optional[str] = None,
         **claims: Any,
     ) -> str:
         now = int(time.time())
@@ -129,7 +130,10 @@ class Issuer:
             payload["aud"] = aud
         payload.update(claims)
         payload = {k: v for k, v in payload.items() if v is not None}
-        return jwt.encode(payload, self.key, algorithm="RS256", headers={"kid": self.kid})
+        headers: Dict[str, Any] = {"kid": self.kid}
+        if typ is not None:
+            headers["typ"] = typ
+        return jwt.encode(payload, self.key, algorithm="RS256", headers=headers)
 
     def stop(self) -> None:
         self.server.stop()

@@ -31,10 +31,15 @@ fn algorithms(list: Option<Vec<String>>) -> PyResult<Option<Vec<Alg>>> {
     .transpose()
 }
 
-fn jwt_options(leeway: f64, algs: Option<Vec<String>>) -> PyResult<JwtOptions> {
+fn jwt_options(
+    leeway: f64,
+    algs: Option<Vec<String>>,
+    require_at_jwt: bool,
+) -> PyResult<JwtOptions> {
     Ok(JwtOptions {
         algorithms: algorithms(algs)?,
         leeway,
+        require_at_jwt,
         ..JwtOptions::default()
     })
 }
@@ -99,7 +104,11 @@ fn header_str(header: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
 }
 
 /// The AuthInfo dict, or `None` when metadata or keys must be fetched first (GIL released).
-fn verify_now<V: Verify>(py: Python<'_>, v: &Arc<V>, token: String) -> PyResult<Option<Py<PyAny>>> {
+pub fn verify_now<V: Verify>(
+    py: Python<'_>,
+    v: &Arc<V>,
+    token: String,
+) -> PyResult<Option<Py<PyAny>>> {
     let v = v.clone();
     match py.detach(move || v.verify_now(&token)) {
         Poll::Ready(r) => info_to_py(py, r.py()?).map(Some),
@@ -107,13 +116,17 @@ fn verify_now<V: Verify>(py: Python<'_>, v: &Arc<V>, token: String) -> PyResult<
     }
 }
 
-fn verify_blocking<V: Verify>(py: Python<'_>, v: &Arc<V>, token: String) -> PyResult<Py<PyAny>> {
+pub fn verify_blocking<V: Verify>(
+    py: Python<'_>,
+    v: &Arc<V>,
+    token: String,
+) -> PyResult<Py<PyAny>> {
     let v = v.clone();
     let info = block_on(py, async move { v.verify(&token).await })?;
     info_to_py(py, info)
 }
 
-fn verify_spawn<V: Verify>(v: &Arc<V>, token: String, done: Py<PyAny>) {
+pub fn verify_spawn<V: Verify>(v: &Arc<V>, token: String, done: Py<PyAny>) {
     let v = v.clone();
     spawn_py(async move { v.verify(&token).await }, done, info_to_py);
 }
@@ -157,39 +170,45 @@ pub struct TokenVerifier {
     inner: Arc<CoreTokenVerifier>,
 }
 
-type ServerSpec = (String, Option<Py<PyAny>>, Option<String>);
+pub type ServerSpec = (String, Option<Py<PyAny>>, Option<String>);
+
+/// The trusted servers of a resource from `(issuer, metadata dict | None, type | None)`.
+pub fn auth_servers(py: Python<'_>, servers: Vec<ServerSpec>) -> PyResult<Vec<AuthServer>> {
+    let mut list = vec![];
+    for (issuer, metadata, ty) in servers {
+        let ty = parse_type(ty.as_deref())?;
+        list.push(match metadata {
+            Some(m) => {
+                let metadata = AuthorizationServerMetadata::from_json(from_py(m.bind(py))?).py()?;
+                AuthServer::Resolved(Arc::new(ServerConfig {
+                    metadata,
+                    server_type: ty.unwrap_or(mcp_auth_core::AuthServerType::Oidc),
+                }))
+            }
+            None => AuthServer::Discovery {
+                issuer,
+                server_type: ty,
+            },
+        });
+    }
+    Ok(list)
+}
 
 #[pymethods]
 impl TokenVerifier {
     #[new]
-    #[pyo3(signature = (servers, leeway=60.0, algorithms=None, check_issuer=true))]
+    #[pyo3(signature = (servers, leeway=60.0, algorithms=None, check_issuer=true, require_at_jwt=false))]
     fn new(
         py: Python<'_>,
         servers: Vec<ServerSpec>,
         leeway: f64,
         algorithms: Option<Vec<String>>,
         check_issuer: bool,
+        require_at_jwt: bool,
     ) -> PyResult<Self> {
-        let mut list = vec![];
-        for (issuer, metadata, ty) in servers {
-            let ty = parse_type(ty.as_deref())?;
-            list.push(match metadata {
-                Some(m) => {
-                    let metadata =
-                        AuthorizationServerMetadata::from_json(from_py(m.bind(py))?).py()?;
-                    AuthServer::Resolved(Arc::new(ServerConfig {
-                        metadata,
-                        server_type: ty.unwrap_or(mcp_auth_core::AuthServerType::Oidc),
-                    }))
-                }
-                None => AuthServer::Discovery {
-                    issuer,
-                    server_type: ty,
-                },
-            });
-        }
+        let list = auth_servers(py, servers)?;
         let mut opts = VerifierOptions {
-            jwt: jwt_options(leeway, algorithms)?,
+            jwt: jwt_options(leeway, algorithms, require_at_jwt)?,
             flavor: FLAVOR,
             ..VerifierOptions::default()
         };
@@ -235,12 +254,13 @@ pub struct JwtVerifier {
 impl JwtVerifier {
     /// `source`: a JWKS URI (str), a JWK or JWK Set (dict), or an HMAC secret (bytes).
     #[new]
-    #[pyo3(signature = (source, leeway=60.0, algorithms=None, headers=None))]
+    #[pyo3(signature = (source, leeway=60.0, algorithms=None, headers=None, require_at_jwt=false))]
     fn new(
         source: &Bound<'_, PyAny>,
         leeway: f64,
         algorithms: Option<Vec<String>>,
         headers: Option<Vec<(String, String)>>,
+        require_at_jwt: bool,
     ) -> PyResult<Self> {
         let source = if let Ok(s) = source.cast::<PyString>() {
             KeySource::Remote {
@@ -258,7 +278,7 @@ impl JwtVerifier {
         Ok(JwtVerifier {
             inner: Arc::new(CoreJwtVerifier {
                 source,
-                options: jwt_options(leeway, algorithms)?,
+                options: jwt_options(leeway, algorithms, require_at_jwt)?,
             }),
         })
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .. import _core
 from .._errors import from_core
@@ -17,8 +17,8 @@ def _spec(server: AnyAuthServerConfig) -> Any:
 
 
 class _JwtModeVerify(JwtVerify):
-    """The `jwt` mode verify function. The bearer middleware finds the native token verifier
-    on it and runs header, verification and policy in one native call."""
+    """The verify function of a built-in mode (`jwt`, `introspection`). The bearer middleware
+    finds the native verifier on it and runs header, verification and policy in one native call."""
 
     def __init__(self, native: Any):
         super().__init__(native)
@@ -32,12 +32,13 @@ class TokenVerifier:
         self._auth_servers = list(auth_servers)
         self._issuers = [get_issuer(s) for s in self._auth_servers]
         self._specs = [_spec(s) for s in self._auth_servers]
-        self._natives: Dict[float, Any] = {}
+        self._natives: Dict[Tuple[float, bool], Any] = {}
 
-    def _native(self, leeway: float = 60) -> Any:
-        native = self._natives.get(leeway)
+    def _native(self, leeway: float = 60, require_at_jwt: bool = False) -> Any:
+        key = (float(leeway), bool(require_at_jwt))
+        native = self._natives.get(key)
         if native is None:
-            native = self._natives[leeway] = _core.TokenVerifier(self._specs, float(leeway))
+            native = self._natives[key] = _core.TokenVerifier(self._specs, key[0], require_at_jwt=key[1])
         return native
 
     def validate_jwt_issuer(self, issuer: str) -> None:
@@ -47,8 +48,10 @@ class TokenVerifier:
         except _core.CoreError as e:
             raise from_core(e) from None
 
-    def create_verify_jwt_function(self, leeway: float = 60) -> _JwtModeVerify:
-        return _JwtModeVerify(self._native(leeway))
+    def create_verify_jwt_function(self, leeway: float = 60, require_at_jwt: bool = False) -> _JwtModeVerify:
+        """The `jwt` mode verifier; `require_at_jwt` accepts only RFC 9068 access tokens
+        (header `typ` `at+jwt`), so ID tokens of the same issuer are refused."""
+        return _JwtModeVerify(self._native(leeway, require_at_jwt))
 
     @property
     def issuers(self) -> List[str]:

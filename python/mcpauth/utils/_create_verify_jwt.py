@@ -84,18 +84,20 @@ def create_verify_jwt(
     input: Union[str, Dict[str, Any], bytes, Any],
     algorithms: Optional[List[str]] = None,
     leeway: float = 60,
+    require_at_jwt: bool = False,
 ) -> JwtVerify:
     """A verifier for JWTs signed by the keys at a JWKS URI (cached), or by the given key.
 
     `algorithms` defaults to RS256, PS256, ES256, ES384 and ES512; `leeway` (seconds)
-    tolerates clock skew for `exp`, `nbf` and `iat`.
+    tolerates clock skew for `exp`, `nbf` and `iat`; `require_at_jwt` accepts only RFC 9068
+    access tokens (header `typ` `at+jwt` or `application/at+jwt`).
     """
     algs = list(DEFAULT_ALGORITHMS if algorithms is None else algorithms)
     source = _key_source(input)
     if isinstance(source, bytes) and algorithms is None:
         algs = ["HS256", "HS384", "HS512"]
     headers = [("user-agent", "@mcp-auth/python"), ("accept", "*/*")] if isinstance(source, str) else None
-    return JwtVerify(_core.JwtVerifier(source, float(leeway), algs, headers))
+    return JwtVerify(_core.JwtVerifier(source, float(leeway), algs, headers, require_at_jwt=bool(require_at_jwt)))
 
 
 __all__ = ["create_verify_jwt", "JwtVerify", "DEFAULT_ALGORITHMS"]
