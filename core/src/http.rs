@@ -1,4 +1,4 @@
-//! Bounded HTTP GETs: every call has a timeout, a size cap and at most a few redirects.
+//! Bounded HTTP exchanges: every call has a timeout, a size cap and at most a few redirects.
 
 use std::time::Duration;
 
@@ -9,10 +9,19 @@ const MAX_REDIRECTS: usize = 5;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub fn build_client() -> reqwest::Client {
+    client_with(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+}
+
+/// A client that never follows redirects, for requests that carry credentials.
+pub fn build_client_no_redirects() -> reqwest::Client {
+    client_with(reqwest::redirect::Policy::none())
+}
+
+fn client_with(redirect: reqwest::redirect::Policy) -> reqwest::Client {
     reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(CONNECT_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+        .redirect(redirect)
         .pool_idle_timeout(Duration::from_secs(30))
         .build()
         .expect("cannot build the mcp-auth HTTP client")
@@ -104,52 +113,103 @@ async fn get_json_here(
     timeout: Duration,
     max_bytes: usize,
 ) -> Result<JsonResponse, FetchError> {
-    let work = async {
-        let mut req = client.get(&url);
-        if !headers
-            .iter()
-            .any(|(k, _)| k.eq_ignore_ascii_case("accept"))
-        {
-            req = req.header(reqwest::header::ACCEPT, "application/json");
-        }
-        for (k, v) in &headers {
-            req = req.header(k.as_str(), v.as_str());
-        }
-        let mut resp = req
-            .send()
-            .await
-            .map_err(|e| FetchError::Network(describe(&e)))?;
-        let status = resp.status();
-        if !status.is_success() {
-            return Err(FetchError::Status(
-                status.as_u16(),
-                status.canonical_reason().unwrap_or("").to_string(),
-            ));
-        }
-        if resp
-            .content_length()
-            .is_some_and(|n| n as usize > max_bytes)
-        {
-            return Err(FetchError::TooLarge(max_bytes));
-        }
-        let age = max_age(resp.headers());
-        let mut body = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| FetchError::Network(describe(&e)))?
-        {
-            if body.len() + chunk.len() > max_bytes {
-                return Err(FetchError::TooLarge(max_bytes));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        let body: Value =
-            serde_json::from_slice(&body).map_err(|e| FetchError::InvalidJson(e.to_string()))?;
-        Ok(JsonResponse { body, max_age: age })
-    };
+    let mut req = client.get(&url);
+    req = with_headers(req, &headers);
+    bounded(send_for_json(req, max_bytes), timeout).await
+}
+
+/// POST `form` (already `application/x-www-form-urlencoded`) to `url` and parse the JSON answer,
+/// with the same bounds as [`get_json`]. Give it a client that follows no redirects: a redirected
+/// POST would carry credentials to wherever the redirect points.
+pub async fn post_form_json(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &[(String, String)],
+    form: String,
+    timeout: Duration,
+    max_bytes: usize,
+) -> Result<JsonResponse, FetchError> {
+    let client = client.clone();
+    let url = url.to_string();
+    let headers = headers.to_vec();
+    let task = crate::runtime::spawn(async move {
+        let req = client
+            .post(&url)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(form);
+        bounded(
+            send_for_json(with_headers(req, &headers), max_bytes),
+            timeout,
+        )
+        .await
+    });
+    task.await
+        .unwrap_or_else(|e| Err(FetchError::Network(format!("the fetch task failed: {e}"))))
+}
+
+fn with_headers(
+    mut req: reqwest::RequestBuilder,
+    headers: &[(String, String)],
+) -> reqwest::RequestBuilder {
+    if !headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("accept"))
+    {
+        req = req.header(reqwest::header::ACCEPT, "application/json");
+    }
+    for (k, v) in headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    req
+}
+
+async fn bounded(
+    work: impl std::future::Future<Output = Result<JsonResponse, FetchError>>,
+    timeout: Duration,
+) -> Result<JsonResponse, FetchError> {
     match tokio::time::timeout(timeout, work).await {
         Ok(r) => r,
         Err(_) => Err(FetchError::Timeout(timeout)),
     }
+}
+
+async fn send_for_json(
+    req: reqwest::RequestBuilder,
+    max_bytes: usize,
+) -> Result<JsonResponse, FetchError> {
+    let mut resp = req
+        .send()
+        .await
+        .map_err(|e| FetchError::Network(describe(&e)))?;
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(FetchError::Status(
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("").to_string(),
+        ));
+    }
+    if resp
+        .content_length()
+        .is_some_and(|n| n as usize > max_bytes)
+    {
+        return Err(FetchError::TooLarge(max_bytes));
+    }
+    let age = max_age(resp.headers());
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| FetchError::Network(describe(&e)))?
+    {
+        if body.len() + chunk.len() > max_bytes {
+            return Err(FetchError::TooLarge(max_bytes));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body: Value =
+        serde_json::from_slice(&body).map_err(|e| FetchError::InvalidJson(e.to_string()))?;
+    Ok(JsonResponse { body, max_age: age })
 }

@@ -162,7 +162,7 @@ pub struct AuthInfo {
     pub claims: Map<String, Value>,
 }
 
-fn invalid(cause: impl Into<String>) -> Error {
+pub(crate) fn invalid(cause: impl Into<String>) -> Error {
     Error::token(codes::INVALID_TOKEN).with_cause(cause.into())
 }
 
@@ -330,7 +330,7 @@ fn truncate(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
 
-fn numeric(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>> {
+pub(crate) fn numeric(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>> {
     // A present `null` is not "no expiry": a time claim that is there must be a number.
     match claims.get(name) {
         None => Ok(None),
@@ -342,7 +342,7 @@ fn numeric(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>> {
     }
 }
 
-fn string_claim(claims: &Map<String, Value>, name: &str) -> Result<Option<String>> {
+pub(crate) fn string_claim(claims: &Map<String, Value>, name: &str) -> Result<Option<String>> {
     match claims.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -367,6 +367,42 @@ fn scope_claim(claims: &Map<String, Value>, name: &str) -> Result<Option<Vec<Str
             "The `{name}` claim is neither a string nor a list."
         ))),
     }
+}
+
+/// `aud` as one string or a list of non-empty strings.
+pub(crate) fn audience_claim(claims: &Map<String, Value>) -> Result<Option<Audience>> {
+    Ok(match claims.get("aud") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if !s.is_empty() => Some(Audience::One(s.clone())),
+        Some(Value::Array(a)) => Some(Audience::Many(
+            a.iter()
+                .map(|v| match v {
+                    Value::String(s) if !s.is_empty() => Ok(s.clone()),
+                    _ => Err(invalid(
+                        "The `aud` claim holds a value that is not a non-empty string.",
+                    )),
+                })
+                .collect::<Result<Vec<_>>>()?,
+        )),
+        Some(_) => {
+            return Err(invalid(
+                "The `aud` claim is neither a string nor a list of strings.",
+            ))
+        }
+    })
+}
+
+/// Scopes from the first non-empty of `scope`, `scopes` and `scp` (string or list each).
+pub(crate) fn scopes_claim(claims: &Map<String, Value>) -> Result<Vec<String>> {
+    let mut scopes = None;
+    for name in ["scope", "scopes", "scp"] {
+        if let Some(s) = scope_claim(claims, name)? {
+            if scopes.is_none() && !s.is_empty() {
+                scopes = Some(s);
+            }
+        }
+    }
+    Ok(scopes.unwrap_or_default())
 }
 
 /// Time and shape checks on verified claims, then the AuthInfo they describe.
@@ -405,43 +441,18 @@ pub fn auth_info(token: &str, claims: Map<String, Value>, opts: &JwtOptions) -> 
             ))
         }
     };
-    let audience = match claims.get("aud") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if !s.is_empty() => Some(Audience::One(s.clone())),
-        Some(Value::Array(a)) => Some(Audience::Many(
-            a.iter()
-                .map(|v| match v {
-                    Value::String(s) if !s.is_empty() => Ok(s.clone()),
-                    _ => Err(invalid(
-                        "The `aud` claim holds a value that is not a non-empty string.",
-                    )),
-                })
-                .collect::<Result<Vec<_>>>()?,
-        )),
-        Some(_) => {
-            return Err(invalid(
-                "The `aud` claim is neither a string nor a list of strings.",
-            ))
-        }
-    };
+    let audience = audience_claim(&claims)?;
     let client_id = match string_claim(&claims, "client_id")? {
         Some(c) => Some(c),
         None => string_claim(&claims, "azp")?,
     };
     opts.claims.check(&claims, now, leeway)?;
-    let mut scopes = None;
-    for name in ["scope", "scopes", "scp"] {
-        if let Some(s) = scope_claim(&claims, name)? {
-            if scopes.is_none() && !s.is_empty() {
-                scopes = Some(s);
-            }
-        }
-    }
+    let scopes = scopes_claim(&claims)?;
     Ok(AuthInfo {
         token: token.to_string(),
         issuer,
         client_id,
-        scopes: scopes.unwrap_or_default(),
+        scopes,
         subject: Some(subject),
         audience,
         expires_at: exp.map(|e| e as i64),

@@ -5,6 +5,7 @@
 //!   URLs, fetching, validation against MCP's needs, lazy discovery cache.
 //! - [`resource`]: RFC 9728 protected-resource metadata and where it is served.
 //! - [`keys`], [`jwks`], [`jwt`], [`verifier`]: JWT access-token verification with cached keys.
+//! - [`introspection`]: RFC 7662 introspection for opaque access tokens.
 //! - [`bearer`], [`authenticator`]: the `Authorization` header, the issuer/audience/scope policy
 //!   and the 401/403 answers with RFC 6750 challenges.
 //! - [`runtime`]: the process-wide tokio runtime, HTTP client and caches (fork-safe).
@@ -14,6 +15,7 @@ pub mod bearer;
 pub mod error;
 mod guard;
 pub mod http;
+pub mod introspection;
 pub mod jwks;
 pub mod jwt;
 pub mod keys;
@@ -22,10 +24,11 @@ pub mod resource;
 pub mod runtime;
 pub mod verifier;
 
-pub use authenticator::Authenticator;
+pub use authenticator::{Authenticator, Mode};
 pub use bearer::{parse_authorization, AuthResponse, Policy};
 pub use error::{codes, Details, Error, ErrorKind, Flavor, Result};
 pub use guard::INTERNAL_ERROR;
+pub use introspection::{ClientAuthMethod, IntrospectionOptions, IntrospectionVerifier};
 pub use jwks::{JwksOptions, KeySource};
 pub use jwt::{Audience, AuthInfo, ClaimRules, JwtOptions};
 pub use keys::{Alg, Key, KeySet};

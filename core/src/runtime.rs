@@ -13,6 +13,8 @@ use crate::metadata::cache::MetadataCache;
 pub struct Globals {
     pub runtime: tokio::runtime::Runtime,
     pub http: reqwest::Client,
+    /// For requests carrying client credentials (introspection): no redirects.
+    pub http_no_redirects: reqwest::Client,
     pub jwks: JwksCache,
     pub metadata: MetadataCache,
 }
@@ -34,6 +36,7 @@ fn build() -> Globals {
     Globals {
         runtime,
         http: crate::http::build_client(),
+        http_no_redirects: crate::http::build_client_no_redirects(),
         jwks: JwksCache::default(),
         metadata: MetadataCache::default(),
     }
