@@ -361,12 +361,14 @@ fn check_endpoint(endpoint: &str) -> Result<()> {
     }
 }
 
+type TokenHash = [u8; 32];
+
 /// Active answers by SHA-256 of the token, each kept no longer than its TTL or the token's `exp`.
 #[derive(Debug)]
 struct AnswerCache {
     ttl: Duration,
     max_entries: usize,
-    entries: Mutex<HashMap<[u8; 32], (Instant, Arc<AuthInfo>)>>,
+    entries: Mutex<HashMap<TokenHash, (Instant, Arc<AuthInfo>)>>,
 }
 
 impl AnswerCache {
@@ -378,7 +380,7 @@ impl AnswerCache {
         }
     }
 
-    fn key(token: &str) -> [u8; 32] {
+    fn key(token: &str) -> TokenHash {
         let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
         let mut k = [0u8; 32];
         k.copy_from_slice(d.as_ref());
