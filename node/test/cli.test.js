@@ -30,7 +30,9 @@ test('a compatible issuer, discovered without a type', async () => {
     const human = await run('check', `${iss.issuer}/.well-known/openid-configuration`);
     assert.equal(human.code, 0);
     assert.match(human.stdout, /\(oidc\): Compatible with MCP/);
-    assert.match(human.stdout, /S256 code challenge method supported/);
+    assert.match(human.stdout, /Successes \(6\)/);
+    assert.match(human.stdout, /✓ S256 code challenge method supported: The "S256"/);
+    assert.doesNotMatch(human.stdout, /Errors|Warnings/);
   } finally {
     await iss.close();
   }
@@ -59,4 +61,101 @@ test('an incompatible issuer and an unreachable one', async () => {
   assert.equal(out.success, false);
   assert.equal(out.error, 'fetch_server_config_error');
   assert.equal((await run('nonsense')).code, 2);
+});
+
+test('deliberately broken metadata: each problem in plain words, exit 1', async () => {
+  const iss = await startIssuer({
+    metadata: {
+      response_types_supported: ['token'],
+      code_challenge_methods_supported: ['plain'],
+      registration_endpoint: undefined,
+    },
+  });
+  try {
+    const human = await run('check', iss.issuer);
+    assert.equal(human.code, 1);
+    assert.match(human.stdout, /\(oauth\): Not compatible with MCP/);
+    assert.match(human.stdout, /Warnings \(1\)\n {2}! Dynamic registration not supported: /);
+    assert.match(human.stdout, /Errors \(2\)/);
+    assert.match(human.stdout, /✗ Code response type not supported: The server does not support/);
+    assert.match(human.stdout, /✗ S256 code challenge method not supported: /);
+    const { code, stdout } = await run('check', '--json', iss.issuer);
+    assert.equal(code, 1);
+    const out = JSON.parse(stdout);
+    assert.deepEqual(
+      out.errors.map((e) => e.code),
+      ['code_response_type_not_supported', 's256_code_challenge_method_not_supported']
+    );
+    assert.deepEqual(
+      out.warnings.map((w) => w.code),
+      ['dynamic_registration_not_supported']
+    );
+  } finally {
+    await iss.close();
+  }
+});
+
+test('metadata that fails the schema is reported with its reason, exit 1', async () => {
+  const iss = await startIssuer({ metadata: { token_endpoint: 5 } });
+  try {
+    const human = await run('check', iss.issuer, '--type', 'oidc');
+    assert.equal(human.code, 1);
+    assert.match(human.stdout, /✗ Invalid server metadata: /);
+    assert.match(human.stdout, /invalid type: integer `5`, expected a string/);
+    const out = JSON.parse((await run('check', iss.issuer, '--json')).stdout);
+    assert.equal(out.isValid, false);
+    assert.equal(out.config, null);
+    assert.deepEqual(
+      out.errors.map((e) => e.code),
+      ['invalid_server_metadata']
+    );
+  } finally {
+    await iss.close();
+  }
+});
+
+test('metadata naming another issuer is not compatible (RFC 8414 §3.3)', async () => {
+  const iss = await startIssuer({ metadata: { issuer: 'https://elsewhere.example.com' } });
+  try {
+    const { code, stdout } = await run('check', iss.issuer);
+    assert.equal(code, 1);
+    assert.match(stdout, /does not match the issuer used to fetch it/);
+    // Fetched by URL there is no issuer to compare with.
+    const byUrl = await run('check', `${iss.issuer}/.well-known/oauth-authorization-server`);
+    assert.equal(byUrl.code, 0);
+  } finally {
+    await iss.close();
+  }
+});
+
+test('discovery without a type reports the type that answered', async () => {
+  const iss = await startIssuer({ path: '/tenant', serves: ['oidc-inserted'] });
+  try {
+    const out = JSON.parse((await run('check', iss.issuer, '--json')).stdout);
+    assert.equal(out.type, 'oidc');
+    assert.equal(out.isValid, true);
+    const none = await startIssuer({ path: '/tenant', serves: [] });
+    try {
+      const failed = await run('check', none.issuer);
+      assert.equal(failed.code, 2);
+      assert.match(
+        failed.stderr,
+        /^Fetch server config error: Failed to fetch server config from /
+      );
+    } finally {
+      await none.close();
+    }
+  } finally {
+    await iss.close();
+  }
+});
+
+test('usage errors exit 2, --help exits 0', async () => {
+  assert.equal((await run('check')).code, 2);
+  assert.equal((await run('check', 'a', 'b')).code, 2);
+  assert.equal((await run('check', 'https://x', '--type', 'saml')).code, 2);
+  assert.equal((await run('check', 'https://x', '--verbose')).code, 2);
+  const help = await run('check', '--help');
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Exit status: 0 compatible, 1 not compatible/);
 });

@@ -47,9 +47,17 @@ describe('tokens.json (jwt mode)', () => {
     });
     const base = await listen(jwks);
     const metadata = camel({ ...v.metadata, jwks_uri: `${base}/jwks` });
+    // A second trusted authorization server publishing the same keys, when the file has one.
+    const servers = [
+      metadata,
+      ...(v.second_issuer ? [{ ...metadata, issuer: v.second_issuer }] : []),
+    ];
     const mcpAuth = new MCPAuth({
       protectedResources: {
-        metadata: { resource: v.resource, authorizationServers: [{ metadata, type: 'oidc' }] },
+        metadata: {
+          resource: v.resource,
+          authorizationServers: servers.map((m) => ({ metadata: m, type: 'oidc' })),
+        },
       },
     });
     const router = express();
@@ -61,7 +69,7 @@ describe('tokens.json (jwt mode)', () => {
           audience: c.audience ?? undefined,
           requiredScopes: c.required_scopes ?? undefined,
           showErrorDetails: c.show_error_details,
-          jwtVerify: { clockTolerance: c.leeway },
+          jwtVerify: { clockTolerance: c.leeway, ...(c.require_at_jwt ? { typ: 'at+jwt' } : {}) },
         }),
         (req, res) => res.json(req.auth)
       );
@@ -85,6 +93,9 @@ describe('tokens.json (jwt mode)', () => {
         assert.deepEqual(body.scopes, e.scopes);
         assert.deepEqual(body.audience, e.audience ?? undefined);
         assert.equal(body.token, c.header.trim().split(/\s+/)[1]);
+        for (const [claim, value] of Object.entries(e.claims ?? {})) {
+          assert.deepEqual(body.claims[claim], value, claim);
+        }
       } else {
         assert.deepEqual(body, c.expect.body);
         assert.equal(challenge, c.expect.www_authenticate);
