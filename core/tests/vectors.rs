@@ -8,7 +8,10 @@ use common::{load_vector, Reply, TestServer};
 use mcp_auth_core::bearer::Policy;
 use mcp_auth_core::metadata::{self, validate, AuthServerType};
 use mcp_auth_core::verifier::{AuthServer, TokenVerifier, VerifierOptions};
-use mcp_auth_core::{resource, Authenticator, Error, ErrorKind, Flavor, JwtOptions, ServerConfig};
+use mcp_auth_core::{
+    resource, Authenticator, ClientAuthMethod, Error, ErrorKind, Flavor, IntrospectionOptions,
+    IntrospectionVerifier, JwtOptions, ServerConfig,
+};
 use serde_json::{json, Value};
 
 fn strs(v: &Value) -> Vec<String> {
@@ -24,18 +27,27 @@ async fn tokens() {
     server.set("/vectors/jwks", Reply::json(&doc["jwks"]));
     let mut md = doc["metadata"].clone();
     md["jwks_uri"] = json!(server.url("/vectors/jwks"));
-    let config = Arc::new(ServerConfig {
-        metadata: metadata::AuthorizationServerMetadata::from_json(md).unwrap(),
-        server_type: AuthServerType::Oidc,
-    });
+    let mut md2 = md.clone();
+    md2["issuer"] = doc["second_issuer"].clone();
+    let config = |md: Value| {
+        Arc::new(ServerConfig {
+            metadata: metadata::AuthorizationServerMetadata::from_json(md).unwrap(),
+            server_type: AuthServerType::Oidc,
+        })
+    };
+    let (config, second) = (config(md), config(md2));
     let mut failures = vec![];
     for case in doc["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let verifier = TokenVerifier::new(
-            vec![AuthServer::Resolved(config.clone())],
+            vec![
+                AuthServer::Resolved(config.clone()),
+                AuthServer::Resolved(second.clone()),
+            ],
             VerifierOptions {
                 jwt: JwtOptions {
                     leeway: case["leeway"].as_f64().unwrap(),
+                    require_at_jwt: case["require_at_jwt"].as_bool().unwrap_or(false),
                     ..JwtOptions::default()
                 },
                 ..VerifierOptions::default()
@@ -50,27 +62,8 @@ async fn tokens() {
             flavor: Flavor::Python,
         };
         let auth = Authenticator::new(Arc::new(verifier), policy);
-        let expect = &case["expect"];
-        let got = match auth.authenticate(case["header"].as_str()).await {
-            Ok(info) => json!({
-                "status": 200,
-                "auth_info": {
-                    "issuer": info.issuer,
-                    "subject": info.subject,
-                    "client_id": info.client_id,
-                    "scopes": info.scopes,
-                    "audience": info.audience.map(|a| a.to_json()),
-                }
-            }),
-            Err(e) => {
-                let r = auth.respond(&e);
-                json!({"status": r.status, "body": r.body, "www_authenticate": r.www_authenticate, "why": e.to_string()})
-            }
-        };
-        let mut cmp = got.clone();
-        cmp.as_object_mut().unwrap().remove("why");
-        if &cmp != expect {
-            failures.push(format!("{name}:\n  expected {expect}\n  got      {got}"));
+        if let Some(f) = compare(name, &auth, case, &case["expect"]).await {
+            failures.push(f);
         }
     }
     assert!(
@@ -79,6 +72,172 @@ async fn tokens() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Runs one case through `auth`; a description of the difference when the answer is not `expect`.
+async fn compare(name: &str, auth: &Authenticator, case: &Value, expect: &Value) -> Option<String> {
+    let got = match auth.authenticate(case["header"].as_str()).await {
+        Ok(info) => {
+            let mut got = json!({
+                "status": 200,
+                "auth_info": {
+                    "issuer": info.issuer,
+                    "subject": info.subject,
+                    "client_id": info.client_id,
+                    "scopes": info.scopes,
+                    "audience": info.audience.map(|a| a.to_json()),
+                }
+            });
+            // `claims` in an expectation is a subset the auth info must show.
+            if let Some(want) = expect["auth_info"]["claims"].as_object() {
+                let seen: serde_json::Map<String, Value> = want
+                    .keys()
+                    .filter_map(|k| info.claims.get(k).map(|v| (k.clone(), v.clone())))
+                    .collect();
+                got["auth_info"]["claims"] = Value::Object(seen);
+            }
+            got
+        }
+        Err(e) => {
+            let r = auth.respond(&e);
+            json!({"status": r.status, "body": r.body, "www_authenticate": r.www_authenticate, "why": e.to_string()})
+        }
+    };
+    let mut cmp = got.clone();
+    cmp.as_object_mut().unwrap().remove("why");
+    (&cmp != expect).then(|| format!("{name}:\n  expected {expect}\n  got      {got}"))
+}
+
+#[tokio::test]
+async fn introspection() {
+    let doc = load_vector("introspection.json");
+    let server = TestServer::start();
+    let client_id = doc["client_id"].as_str().unwrap().to_string();
+    let secret = doc["client_secret"].as_str().unwrap().to_string();
+    let cases = doc["cases"].as_array().unwrap().clone();
+    let answers: std::collections::HashMap<String, Value> = cases
+        .iter()
+        .map(|c| {
+            (
+                c["token"].as_str().unwrap().to_string(),
+                c["answer"].clone(),
+            )
+        })
+        .collect();
+    server.handle("/introspect", move |req| {
+        introspection_endpoint(req, &client_id, &secret, &answers)
+    });
+    let mut md = doc["metadata"].clone();
+    md["introspection_endpoint"] = json!(server.url("/introspect"));
+    let config = Arc::new(ServerConfig {
+        metadata: metadata::AuthorizationServerMetadata::from_json(md).unwrap(),
+        server_type: AuthServerType::Oidc,
+    });
+    let mut failures = vec![];
+    for flavor in [Flavor::Python, Flavor::Node] {
+        for case in &cases {
+            let name = case["name"].as_str().unwrap();
+            let verifier = IntrospectionVerifier::new(
+                vec![AuthServer::Resolved(config.clone())],
+                IntrospectionOptions {
+                    client_id: doc["client_id"].as_str().unwrap().into(),
+                    client_secret: case
+                        .get("client_secret")
+                        .unwrap_or(&doc["client_secret"])
+                        .as_str()
+                        .unwrap()
+                        .into(),
+                    auth_method: ClientAuthMethod::parse(case["auth_method"].as_str().unwrap())
+                        .unwrap(),
+                    ..IntrospectionOptions::default()
+                },
+                VerifierOptions {
+                    jwt: JwtOptions {
+                        leeway: case["leeway"].as_f64().unwrap(),
+                        ..JwtOptions::default()
+                    },
+                    flavor,
+                    ..VerifierOptions::default()
+                },
+            )
+            .unwrap();
+            let policy = Policy {
+                issuers: Some(vec![doc["issuer"].as_str().unwrap().to_string()]),
+                audience: case["audience"].as_str().map(str::to_string),
+                required_scopes: strs(&case["required_scopes"]),
+                resource_metadata: Some(doc["resource_metadata"].as_str().unwrap().to_string()),
+                show_error_details: case["show_error_details"].as_bool().unwrap(),
+                flavor,
+            };
+            let auth = Authenticator::with_introspection(Arc::new(verifier), policy);
+            let expect = match flavor {
+                Flavor::Node if case.get("expect_node").is_some() => &case["expect_node"],
+                _ => &case["expect"],
+            };
+            if let Some(f) = compare(name, &auth, case, expect).await {
+                failures.push(format!("[{flavor:?}] {f}"));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// An RFC 7662 endpoint: checks the client (Basic, form-encoded halves, or form fields) and
+/// answers per token as the vector says.
+fn introspection_endpoint(
+    req: &common::Seen,
+    client_id: &str,
+    secret: &str,
+    answers: &std::collections::HashMap<String, Value>,
+) -> Reply {
+    use base64::Engine;
+    let form: std::collections::HashMap<String, String> = url::form_urlencoded::parse(&req.body)
+        .into_owned()
+        .collect();
+    let from_basic = req
+        .header("authorization")
+        .and_then(|h| h.strip_prefix("Basic "))
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .and_then(|raw| String::from_utf8(raw).ok())
+        .and_then(|pair| {
+            let (id, sec) = pair.split_once(':')?;
+            let dec = |s: &str| {
+                url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+            };
+            Some((dec(id)?, dec(sec)?))
+        });
+    let from_form = match (form.get("client_id"), form.get("client_secret")) {
+        (Some(i), Some(s)) => Some((i.clone(), s.clone())),
+        _ => None,
+    };
+    let authed = match (from_basic, from_form) {
+        (Some(c), None) | (None, Some(c)) => c.0 == client_id && c.1 == secret,
+        _ => false,
+    };
+    let well_formed = req.method == "POST"
+        && req.header("content-type") == Some("application/x-www-form-urlencoded")
+        && form.get("token_type_hint").map(String::as_str) == Some("access_token");
+    if !well_formed {
+        return Reply::status(400);
+    }
+    if !authed {
+        return Reply::json(&json!({"error": "invalid_client"})).with_status(401);
+    }
+    let Some(answer) = form.get("token").and_then(|t| answers.get(t)) else {
+        return Reply::json(&json!({"active": false}));
+    };
+    let status = answer["status"].as_u64().unwrap() as u16;
+    match answer.get("text") {
+        Some(t) => Reply::raw(t.as_str().unwrap().as_bytes()).with_status(status),
+        None => Reply::json(&answer["json"]).with_status(status),
+    }
 }
 
 fn error_from_spec(spec: &Value) -> Error {

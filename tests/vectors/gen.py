@@ -20,6 +20,7 @@ KEYS = HERE / "keys"
 
 ISS = "https://issuer.example.com"
 OTHER_ISS = "https://evil.example.com"
+SECOND_ISS = "https://second-issuer.example.com"
 RESOURCE = "https://mcp.example.com/mcp"
 PRM_URL = "https://mcp.example.com/.well-known/oauth-protected-resource/mcp"
 EXP = 4102444800  # 2100-01-01
@@ -180,8 +181,9 @@ def fail_token(cause_ok=True, scope=None):
     }
 
 
-def case(name, header, expect, audience=RESOURCE, required_scopes=None, leeway=60, show_error_details=False):
-    return {
+def case(name, header, expect, audience=RESOURCE, required_scopes=None, leeway=60, show_error_details=False,
+         require_at_jwt=False):
+    c = {
         "name": name,
         "header": header,
         "audience": audience,
@@ -190,6 +192,9 @@ def case(name, header, expect, audience=RESOURCE, required_scopes=None, leeway=6
         "show_error_details": show_error_details,
         "expect": expect,
     }
+    if require_at_jwt:
+        c["require_at_jwt"] = True
+    return c
 
 
 def bearer(t):
@@ -291,7 +296,7 @@ token_cases = [
     case("wrong issuer, details shown", bearer(token(payload=claims(iss=OTHER_ISS))), {
         "status": 401,
         "body": {"error": "invalid_issuer", "error_description": D["invalid_issuer"],
-                 "cause": {"expected": ISS, "actual": OTHER_ISS}},
+                 "cause": {"expected": ISS + ", " + SECOND_ISS, "actual": OTHER_ISS}},
         "www_authenticate": challenge("invalid_token", D["invalid_issuer"]),
     }, show_error_details=True),
     case("wrong audience", bearer(token(payload=claims(aud="https://other.example.com"))), {
@@ -324,10 +329,23 @@ token_cases = [
     }, required_scopes=["read"], show_error_details=True),
     case("expired, scopes known", bearer(token(payload=claims(exp=PAST, iat=PAST - 60))), fail_token(scope="read"),
          required_scopes=["read"]),
+    # Claims variety: Entra-style `scp` lists and `roles`, a second trusted issuer, RFC 9068 `typ`.
+    case("scp as a list", bearer(token(payload=claims(scope=None, scp=["read", "write"]))), ok(info())),
+    case("roles stay in the claims", bearer(token(payload=claims(roles=["Tasks.Read", "Tasks.Admin"]))),
+         ok({**info(), "claims": {"roles": ["Tasks.Read", "Tasks.Admin"], "client_id": "client-1"}})),
+    case("second trusted issuer", bearer(token(payload=claims(iss=SECOND_ISS))), ok(info(issuer=SECOND_ISS))),
+    case("at+jwt not required, typ at+jwt", bearer(token(header_extra={"typ": "at+jwt"})), ok(info())),
+    case("at+jwt required, typ at+jwt", bearer(token(header_extra={"typ": "at+jwt"})), ok(info()), require_at_jwt=True),
+    case("at+jwt required, typ application/at+jwt", bearer(token(header_extra={"typ": "application/at+jwt"})), ok(info()),
+         require_at_jwt=True),
+    case("at+jwt required, typ JWT", bearer(good), fail_token(), require_at_jwt=True),
+    case("at+jwt required, no typ", bearer(token(raw_header='{"alg":"RS256","kid":"rsa-1"}')), fail_token(),
+         require_at_jwt=True),
 ]
 
 tokens_doc = {
     "description": "Bearer tokens through the 'jwt' mode of a protected route. See README.md.",
+    "second_issuer": SECOND_ISS,
     "issuer": ISS,
     "resource": RESOURCE,
     "resource_metadata": PRM_URL,
@@ -398,6 +416,113 @@ custom_doc = {
     "resource_metadata": PRM_URL,
     "audience": RESOURCE,
     "cases": custom_cases,
+}
+
+# --- the 'introspection' mode (RFC 7662) ---------------------------------------------------------
+
+D_FAILED_PY = "The token verification failed due to an error in the verification process."
+D_FAILED_NODE = "Token verification failed due to an error."
+
+
+def active(**over):
+    a = {"active": True, "iss": ISS, "sub": "user-1", "client_id": "client-1", "scope": "read write",
+         "aud": RESOURCE, "exp": EXP, "iat": IAT, "token_type": "Bearer"}
+    for k, v in over.items():
+        if v is None:
+            a.pop(k, None)
+        else:
+            a[k] = v
+    return a
+
+
+def icase(name, answer, expect, expect_node=None, token=None, header=None, auth_method="client_secret_basic",
+          audience=RESOURCE, required_scopes=None, leeway=60, show_error_details=False, client_secret=None):
+    tok = token or "opaque-" + hashlib.sha256(name.encode()).hexdigest()[:24]
+    c = {"name": name, "token": tok, "header": header if header is not None else "Bearer " + tok,
+         "answer": answer if "status" in answer else {"status": 200, "json": answer},
+         "auth_method": auth_method, "audience": audience, "required_scopes": required_scopes, "leeway": leeway,
+         "show_error_details": show_error_details, "expect": expect}
+    if header is False:
+        c["header"] = None
+    if expect_node:
+        c["expect_node"] = expect_node
+    if client_secret is not None:
+        c["client_secret"] = client_secret
+    return c
+
+
+def failed():
+    return resp(401, "token_verification_failed", D_FAILED_PY, "invalid_token")
+
+
+def failed_node():
+    return resp(401, "token_verification_failed", D_FAILED_NODE, "invalid_token")
+
+
+INVALID = resp(401, "invalid_token", D_INVALID, "invalid_token")
+introspection_cases = [
+    icase("active, client_secret_basic", active(), ok(info())),
+    icase("active, client_secret_post", active(), ok(info()), auth_method="client_secret_post"),
+    icase("scope as a list", active(scope=["read", "write"]), ok(info())),
+    icase("scopes from scp", active(scope=None, scp="read write"), ok(info())),
+    icase("no iss: the one trusted server", active(iss=None), ok(info())),
+    icase("no sub (client credentials)", active(sub=None), ok(info(subject=None))),
+    icase("audience list", active(aud=[RESOURCE, "https://other.example.com"]),
+          ok(info(audience=[RESOURCE, "https://other.example.com"]))),
+    icase("no token_type", active(token_type=None), ok(info())),
+    icase("roles and extra fields stay in the claims", active(roles=["Tasks.Read"], username="ada"),
+          ok({**info(), "claims": {"roles": ["Tasks.Read"], "username": "ada", "active": True}})),
+    icase("expired within leeway", active(exp=PAST), ok(info()), leeway=500_000_000),
+    icase("no audience configured, none given", active(aud=None), ok(info(audience=None)), audience=None),
+    icase("required scopes present", active(), ok(info()), required_scopes=["read"]),
+    icase("missing header", active(), {
+        "status": 401,
+        "body": {"error": "missing_auth_header", "error_description": D["missing_auth_header"]},
+        "www_authenticate": challenge(),
+    }, header=False),
+    icase("inactive", {"active": False}, INVALID),
+    icase("inactive, details shown", {"active": False},
+          resp(401, "invalid_token", D_INVALID, "invalid_token", extra={"cause": "The token is not active."}),
+          show_error_details=True),
+    icase("expired although active", active(exp=PAST), INVALID),
+    icase("not yet valid (nbf)", active(nbf=EXP - 100), INVALID),
+    icase("exp is a string", active(exp="4102444800"), INVALID),
+    icase("a refresh token", active(token_type="refresh_token"), INVALID),
+    icase("untrusted issuer", active(iss=OTHER_ISS), resp(401, "invalid_issuer", D["invalid_issuer"], "invalid_token")),
+    icase("wrong audience", active(aud="https://other.example.com"),
+          resp(401, "invalid_audience", D["invalid_audience"], "invalid_token")),
+    icase("no aud but audience required", active(aud=None),
+          resp(401, "invalid_audience", D["invalid_audience"], "invalid_token")),
+    icase("missing scopes", active(scope="read"),
+          resp(403, "missing_required_scopes", D["missing_required_scopes"], "insufficient_scope", "read admin",
+               {"missing_scopes": ["admin"]}), required_scopes=["read", "admin"]),
+    icase("active is a string", {"active": "true", "iss": ISS, "sub": "user-1"}, failed(), failed_node()),
+    icase("answer is not an object", {"status": 200, "json": [True]}, failed(), failed_node()),
+    icase("endpoint answers 500", {"status": 500, "json": {"error": "server_error"}}, failed(), failed_node()),
+    icase("endpoint answers HTML", {"status": 200, "text": "<html>active</html>"}, failed(), failed_node()),
+    icase("wrong client secret", active(), failed(), failed_node(), client_secret="not-the-secret"),
+    icase("wrong client secret, client_secret_post", active(), failed(), failed_node(),
+          auth_method="client_secret_post", client_secret="not-the-secret"),
+]
+
+introspection_doc = {
+    "description": "Opaque tokens through the 'introspection' mode (RFC 7662). See README.md.",
+    "issuer": ISS,
+    "resource": RESOURCE,
+    "resource_metadata": PRM_URL,
+    "client_id": "mcp-server",
+    # Characters that RFC 6749 §2.3.1 form-encodes before the Basic header's base64.
+    "client_secret": "s3cret:with/special+chars é",
+    "metadata": {
+        "issuer": ISS,
+        "authorization_endpoint": ISS + "/authorize",
+        "token_endpoint": ISS + "/token",
+        "introspection_endpoint": "{introspection_endpoint}",
+        "response_types_supported": ["code"],
+        "grant_types_supported": ["authorization_code"],
+        "code_challenge_methods_supported": ["S256"],
+    },
+    "cases": introspection_cases,
 }
 
 # --- pure functions ------------------------------------------------------------------------------
@@ -532,6 +657,7 @@ def write(name, doc):
 
 write("tokens.json", tokens_doc)
 write("custom_verifiers.json", custom_doc)
+write("introspection.json", introspection_doc)
 write("well_known_urls.json", well_known_doc)
 write("resource_metadata.json", resource_doc)
 write("server_metadata_validation.json", validation_doc)

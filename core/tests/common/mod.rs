@@ -46,6 +46,10 @@ impl Reply {
             ..Reply::status(200)
         }
     }
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
+    }
     pub fn delayed(mut self, d: Duration) -> Self {
         self.delay = d;
         self
@@ -56,10 +60,31 @@ impl Reply {
     }
 }
 
+/// A request as the server saw it, for handlers that answer by content.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+type Handler = Arc<dyn Fn(&Seen) -> Reply + Send + Sync>;
+
 #[derive(Clone)]
 pub struct TestServer {
     pub addr: SocketAddr,
     routes: Arc<Mutex<HashMap<String, Reply>>>,
+    handlers: Arc<Mutex<HashMap<String, Handler>>>,
     hits: Arc<Mutex<HashMap<String, usize>>>,
 }
 
@@ -72,6 +97,7 @@ impl TestServer {
         let server = TestServer {
             addr,
             routes: Arc::default(),
+            handlers: Arc::default(),
             hits: Arc::default(),
         };
         let s = server.clone();
@@ -97,10 +123,44 @@ impl TestServer {
                                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
                             }
                         }
-                        let head = String::from_utf8_lossy(&buf).to_string();
-                        let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+                        let end = buf
+                            .windows(4)
+                            .position(|w| w == b"\r\n\r\n")
+                            .map(|i| i + 4)
+                            .unwrap_or(buf.len());
+                        let head = String::from_utf8_lossy(&buf[..end]).to_string();
+                        let mut lines = head.split("\r\n");
+                        let mut first = lines.next().unwrap_or("").split_whitespace();
+                        let method = first.next().unwrap_or("GET").to_string();
+                        let path = first.next().unwrap_or("/").to_string();
+                        let headers: Vec<(String, String)> = lines
+                            .filter_map(|l| l.split_once(':'))
+                            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                            .collect();
+                        let want = headers
+                            .iter()
+                            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                            .and_then(|(_, v)| v.parse::<usize>().ok())
+                            .unwrap_or(0)
+                            .min(1 << 20);
+                        let mut body = buf[end..].to_vec();
+                        while body.len() < want {
+                            match sock.read(&mut chunk).await {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => body.extend_from_slice(&chunk[..n]),
+                            }
+                        }
                         *s.hits.lock().unwrap().entry(path.clone()).or_default() += 1;
-                        let reply = s.routes.lock().unwrap().get(&path).cloned();
+                        let handler = s.handlers.lock().unwrap().get(&path).cloned();
+                        let reply = match handler {
+                            Some(h) => Some(h(&Seen {
+                                method,
+                                path: path.clone(),
+                                headers,
+                                body,
+                            })),
+                            None => s.routes.lock().unwrap().get(&path).cloned(),
+                        };
                         let reply = reply.unwrap_or_else(|| Reply::status(404));
                         tokio::time::sleep(reply.delay).await;
                         let mut out = format!(
@@ -124,6 +184,13 @@ impl TestServer {
 
     pub fn set(&self, path: &str, reply: Reply) {
         self.routes.lock().unwrap().insert(path.into(), reply);
+    }
+    /// Answers `path` by what the request holds.
+    pub fn handle(&self, path: &str, h: impl Fn(&Seen) -> Reply + Send + Sync + 'static) {
+        self.handlers
+            .lock()
+            .unwrap()
+            .insert(path.into(), Arc::new(h));
     }
     pub fn hits(&self, path: &str) -> usize {
         self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
