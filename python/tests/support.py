@@ -6,7 +6,7 @@ import socket
 import threading
 import time
 import uuid
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import jwt
 import uvicorn
@@ -134,6 +134,46 @@ class Issuer:
         if typ is not None:
             headers["typ"] = typ
         return jwt.encode(payload, self.key, algorithm="RS256", headers=headers)
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+class MetadataHost:
+    """Serves metadata documents at chosen paths (404 elsewhere) and records every path asked."""
+
+    def __init__(self) -> None:
+        self.documents: Dict[str, Any] = {}
+        self.statuses: Dict[str, int] = {}
+        self.requested: List[str] = []
+        self.server = Server()
+        self.url = self.server.url
+
+        async def any_path(request: Request) -> Response:
+            path = request.url.path
+            self.requested.append(path)
+            if path in self.statuses:
+                return Response("unavailable", status_code=self.statuses[path])
+            if path in self.documents:
+                return JSONResponse(self.documents[path])
+            return Response("not found", status_code=404)
+
+        self.server.start(Starlette(routes=[Route("/{path:path}", any_path)]))
+
+    def metadata(self, issuer: str, **fields: Any) -> Dict[str, Any]:
+        """Valid MCP-ready metadata for `issuer`, with `fields` changed (None removes one)."""
+        doc: Dict[str, Any] = {
+            "issuer": issuer,
+            "authorization_endpoint": f"{issuer}/authorize",
+            "token_endpoint": f"{issuer}/token",
+            "registration_endpoint": f"{issuer}/register",
+            "jwks_uri": f"{issuer}/jwks",
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code"],
+            "code_challenge_methods_supported": ["S256"],
+        }
+        doc.update(fields)
+        return {k: v for k, v in doc.items() if v is not None}
 
     def stop(self) -> None:
         self.server.stop()

@@ -1,35 +1,111 @@
-"""`python -m mcpauth check` against a local issuer."""
+"""`python -m mcpauth check` against local hosts with good and deliberately broken metadata."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from typing import Iterator
 
-from support import Issuer
+import pytest
+from support import Issuer, MetadataHost
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "mcpauth", "check", *args], capture_output=True, text=True, timeout=60)
 
 
-def test_check_compatible_and_not(issuer: Issuer) -> None:
-    ok = run(issuer.url, "--type", "oidc")
+@pytest.fixture
+def host() -> Iterator[MetadataHost]:
+    h = MetadataHost()
+    yield h
+    h.stop()
+
+
+def test_compatible_provider_in_plain_words(host: MetadataHost) -> None:
+    issuer = f"{host.url}/tenant"
+    host.documents["/.well-known/openid-configuration/tenant"] = host.metadata(issuer)
+    r = run(issuer)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == f"{issuer} (oidc): Compatible with MCP"
+    assert "Successes (6)" in lines
+    assert "  - PKCE supported: Proof Key for Code Exchange (PKCE) is supported by the server." in lines
+    assert "Errors" not in r.stdout and "Warnings" not in r.stdout
+
+
+def test_compatible_provider_as_json(issuer: Issuer) -> None:
+    ok = run(issuer.url, "--type", "oidc", "--json")
     assert ok.returncode == 0, ok.stderr
     report = json.loads(ok.stdout)
-    assert report["type"] == "oidc" and report["is_valid"] is True and report["errors"] == []
+    assert report["success"] is True and report["type"] == "oidc" and report["issuer"] == issuer.url
+    assert report["is_valid"] is True and report["errors"] == [] and report["warnings"] == []
     assert "pkce_supported" in [s["code"] for s in report["successes"]]
-
-    bad = run(f"{issuer.url}/broken", "--type", "oidc")
-    assert bad.returncode == 2 and json.loads(bad.stdout)["error"] == "fetch_server_config_error"
+    assert report["metadata"]["jwks_uri"] == issuer.jwks_uri
 
 
-def test_check_reports_incompatible_provider() -> None:
-    no_pkce = Issuer()
-    try:
-        del no_pkce.metadata["code_challenge_methods_supported"]
-        r = run(no_pkce.url)
-        assert r.returncode == 1
-        assert [e["code"] for e in json.loads(r.stdout)["errors"]] == ["pkce_not_supported"]
-    finally:
-        no_pkce.stop()
+def test_warnings_keep_it_compatible(host: MetadataHost) -> None:
+    host.documents["/.well-known/oauth-authorization-server"] = host.metadata(host.url, registration_endpoint=None)
+    r = run(host.url)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == f"{host.url} (oauth): Compatible with MCP"
+    assert (
+        "  - Dynamic registration not supported: Dynamic Client Registration (RFC 7591) is not supported by the server."
+        in r.stdout.splitlines()
+    )
+    report = json.loads(run(host.url, "--json").stdout)
+    assert [w["code"] for w in report["warnings"]] == ["dynamic_registration_not_supported"]
+
+
+def test_incompatible_provider(host: MetadataHost) -> None:
+    host.documents["/.well-known/oauth-authorization-server"] = host.metadata(
+        host.url, code_challenge_methods_supported=["plain"], response_types_supported=["token"]
+    )
+    r = run(host.url)
+    assert r.returncode == 1
+    out = r.stdout.splitlines()
+    assert out[0] == f"{host.url} (oauth): Not compatible with MCP"
+    assert "Errors (2)" in out
+    assert any(line.startswith("  - S256 code challenge method not supported: ") for line in out)
+    report = json.loads(run(host.url, "--json").stdout)
+    assert report["is_valid"] is False
+    assert sorted(e["code"] for e in report["errors"]) == [
+        "code_response_type_not_supported",
+        "s256_code_challenge_method_not_supported",
+    ]
+    assert run(host.url, "--json").returncode == 1
+
+
+def test_metadata_url_is_fetched_as_is(host: MetadataHost) -> None:
+    path = "/custom/.well-known/openid-configuration"
+    host.documents[path] = host.metadata("https://login.example.com")
+    r = run(f"{host.url}{path}", "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["type"] == "oidc" and report["issuer"] == "https://login.example.com"
+    assert host.requested == [path]
+
+
+def test_metadata_that_cannot_be_had(host: MetadataHost) -> None:
+    issuer = f"{host.url}/tenant"
+    # Nothing served: every discovery URL answers 404.
+    r = run(issuer)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.startswith("Fetch server config error - Failed to fetch server config from ")
+    j = run(issuer, "--json")
+    assert j.returncode == 2 and json.loads(j.stdout)["error"] == "fetch_server_config_error"
+    # Not metadata at all (schema), and metadata of another issuer.
+    host.documents["/.well-known/oauth-authorization-server/tenant"] = {"issuer": issuer}
+    bad = json.loads(run(issuer, "--json").stdout)
+    assert bad["success"] is False and bad["error"] == "invalid_server_metadata"
+    assert bad["cause"] == "missing field `authorization_endpoint`"
+    host.documents["/.well-known/oauth-authorization-server/tenant"] = host.metadata("https://elsewhere.example.com")
+    other = run(issuer)
+    assert other.returncode == 2
+    assert other.stderr.startswith("Invalid server metadata - The server metadata is invalid or malformed. ")
+    assert "(`https://elsewhere.example.com`) does not match the issuer used to fetch it" in other.stderr
+
+
+def test_usage_errors() -> None:
+    assert run().returncode == 2
+    assert run("https://a.example.com", "--type", "saml").returncode == 2

@@ -63,7 +63,7 @@ def fetch_server_config_by_well_known_url(
 
 def fetch_server_config(
     issuer: str,
-    type: Optional[Union[AuthServerType, str]],
+    type: Optional[Union[AuthServerType, str]] = None,
     transpile_data: Optional[TranspileData] = None,
     *,
     check_issuer: bool = True,
@@ -71,8 +71,10 @@ def fetch_server_config(
     """Fetches the metadata of `issuer`. Blocks the calling thread (not the GIL).
 
     `type` picks the well-known URL (`oauth` inserts the segment before the issuer path,
-    `oidc` appends it); `None` tries the MCP discovery order. The fetched `issuer` must equal
-    `issuer` (RFC 8414 §3.3) unless `check_issuer=False`.
+    `oidc` appends it). Without a type the MCP (2025-11-25) discovery order is tried: OAuth
+    path-inserted, OpenID Connect path-inserted, OpenID Connect appended; only a 4xx answer
+    moves on to the next URL. The returned config's `type` tells which kind was found. The
+    fetched `issuer` must equal `issuer` (RFC 8414 §3.3) unless `check_issuer=False`.
     """
     try:
         return _to_config(_core.fetch_server_config(issuer, _type_value(type), transpile_data, check_issuer, False))
@@ -82,7 +84,7 @@ def fetch_server_config(
 
 async def fetch_server_config_async(
     issuer: str,
-    type: Optional[Union[AuthServerType, str]],
+    type: Optional[Union[AuthServerType, str]] = None,
     transpile_data: Optional[TranspileData] = None,
     *,
     check_issuer: bool = True,
