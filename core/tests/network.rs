@@ -478,3 +478,265 @@ async fn discovered_metadata_is_refreshed_after_its_ttl() {
     assert!(v.verify_now(&token).is_ready());
     assert_eq!(s.hits("/ttl/.well-known/openid-configuration"), 2);
 }
+
+#[tokio::test]
+async fn discovery_without_type_names_every_url_it_tried() {
+    let s = TestServer::start();
+    let issuer = s.url("/nowhere");
+    let e = metadata::fetch_server_config(&issuer, None, None, &quick())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "fetch_server_config_error");
+    let msg = e.message(Flavor::Node);
+    assert!(
+        msg.starts_with(&format!(
+            "Failed to fetch server config from {issuer}/.well-known/openid-configuration: 404"
+        )),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("also tried")
+            && msg.contains("/.well-known/oauth-authorization-server/nowhere (404")
+            && msg.contains("/.well-known/openid-configuration/nowhere (404"),
+        "{msg}"
+    );
+}
+
+mod introspection {
+    use super::*;
+    use mcp_auth_core::bearer::Policy;
+    use mcp_auth_core::{
+        Authenticator, ClientAuthMethod, IntrospectionOptions, IntrospectionVerifier,
+    };
+
+    fn active(iss: &str, exp: i64) -> Value {
+        json!({"active": true, "iss": iss, "sub": "u", "client_id": "c", "scope": "read", "exp": exp})
+    }
+
+    fn now() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+    }
+
+    fn verifier(
+        servers: Vec<AuthServer>,
+        endpoint: Option<String>,
+        cache_ttl: Option<Duration>,
+        timeout: Duration,
+    ) -> IntrospectionVerifier {
+        IntrospectionVerifier::new(
+            servers,
+            IntrospectionOptions {
+                endpoint,
+                client_id: "rs".into(),
+                client_secret: "secret".into(),
+                auth_method: ClientAuthMethod::ClientSecretPost,
+                cache_ttl,
+                timeout,
+                ..IntrospectionOptions::default()
+            },
+            VerifierOptions {
+                fetch: quick(),
+                ..VerifierOptions::default()
+            },
+        )
+        .unwrap()
+    }
+
+    fn discovery(issuer: &str) -> Vec<AuthServer> {
+        vec![AuthServer::Discovery {
+            issuer: issuer.into(),
+            server_type: Some(AuthServerType::OAuth),
+        }]
+    }
+
+    #[tokio::test]
+    async fn endpoint_comes_from_discovered_metadata() {
+        let s = TestServer::start();
+        let issuer = s.url("/is1");
+        let mut md = metadata_json(&issuer, "x");
+        md["introspection_endpoint"] = json!(s.url("/is1/introspect"));
+        s.set(
+            "/.well-known/oauth-authorization-server/is1",
+            Reply::json(&md),
+        );
+        s.set(
+            "/is1/introspect",
+            Reply::json(&active(&issuer, now() + 600)),
+        );
+        let v = verifier(discovery(&issuer), None, None, Duration::from_secs(2));
+        let info = v.verify("opaque-1").await.unwrap();
+        assert_eq!(
+            (info.issuer.as_str(), info.subject.as_deref()),
+            (issuer.as_str(), Some("u"))
+        );
+        assert_eq!(s.hits("/is1/introspect"), 1);
+    }
+
+    #[tokio::test]
+    async fn metadata_without_an_endpoint_is_a_server_error() {
+        let s = TestServer::start();
+        let issuer = s.url("/is2");
+        s.set(
+            "/.well-known/oauth-authorization-server/is2",
+            Reply::json(&metadata_json(&issuer, "x")),
+        );
+        let v = verifier(discovery(&issuer), None, None, Duration::from_secs(2));
+        let e = v.verify("opaque-1").await.unwrap_err();
+        assert_eq!(e.code(), "missing_introspection_endpoint");
+        assert!(!e.is_auth_failure());
+        let r = Policy::default().respond(&e);
+        assert_eq!(r.status, 500);
+    }
+
+    #[tokio::test]
+    async fn cache_is_opt_in_and_bounded_by_exp() {
+        let s = TestServer::start();
+        let issuer = s.url("/is3");
+        let endpoint = s.url("/is3/introspect");
+        s.set(
+            "/is3/introspect",
+            Reply::json(&active(&issuer, now() + 600)),
+        );
+        let servers = || {
+            vec![AuthServer::Discovery {
+                issuer: issuer.clone(),
+                server_type: None,
+            }]
+        };
+        // Off by default: every request asks.
+        let v = verifier(
+            servers(),
+            Some(endpoint.clone()),
+            None,
+            Duration::from_secs(2),
+        );
+        v.verify("t").await.unwrap();
+        v.verify("t").await.unwrap();
+        assert_eq!(v.requests_sent(), 2);
+        // On: the second request is answered from the cache, without I/O.
+        let v = verifier(
+            servers(),
+            Some(endpoint.clone()),
+            Some(Duration::from_secs(60)),
+            Duration::from_secs(2),
+        );
+        v.verify("t").await.unwrap();
+        assert!(v.verify_now("t").is_ready());
+        v.verify("t").await.unwrap();
+        assert_eq!(v.requests_sent(), 1);
+        // A token that expires within a second is not reused past its `exp`.
+        s.set("/is3/introspect", Reply::json(&active(&issuer, now() + 1)));
+        v.verify("short").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+        let e = v.verify("short").await.unwrap_err();
+        assert_eq!(e.code(), "invalid_token");
+        assert_eq!(v.requests_sent(), 3);
+        // Inactive answers are never cached.
+        s.set("/is3/introspect", Reply::json(&json!({"active": false})));
+        assert!(v.verify("gone").await.is_err());
+        assert!(v.verify("gone").await.is_err());
+        assert_eq!(v.requests_sent(), 5);
+    }
+
+    #[tokio::test]
+    async fn a_slow_or_down_endpoint_fails_within_the_timeout() {
+        let s = TestServer::start();
+        let issuer = s.url("/is4");
+        s.set(
+            "/is4/introspect",
+            Reply::json(&active(&issuer, now() + 600)).delayed(Duration::from_secs(5)),
+        );
+        let servers = vec![AuthServer::Discovery {
+            issuer: issuer.clone(),
+            server_type: None,
+        }];
+        let v = verifier(
+            servers.clone(),
+            Some(s.url("/is4/introspect")),
+            None,
+            Duration::from_millis(300),
+        );
+        let t0 = Instant::now();
+        let e = v.verify("t").await.unwrap_err();
+        assert!(t0.elapsed() < Duration::from_secs(3));
+        assert_eq!(e.code(), "token_verification_failed");
+        assert!(
+            e.to_string().contains("Failed to introspect the token"),
+            "{e}"
+        );
+        // Nothing listening at all.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let v = verifier(
+            servers,
+            Some(format!("http://127.0.0.1:{port}/i")),
+            None,
+            Duration::from_secs(2),
+        );
+        let e = v.verify("t").await.unwrap_err();
+        assert_eq!(e.code(), "token_verification_failed");
+    }
+
+    #[tokio::test]
+    async fn redirects_are_not_followed_with_credentials() {
+        let s = TestServer::start();
+        let issuer = s.url("/is5");
+        s.set("/is5/elsewhere", Reply::json(&active(&issuer, now() + 600)));
+        s.set(
+            "/is5/introspect",
+            Reply::status(307).header("location", &s.url("/is5/elsewhere")),
+        );
+        let servers = vec![AuthServer::Discovery {
+            issuer: issuer.clone(),
+            server_type: None,
+        }];
+        let v = verifier(
+            servers,
+            Some(s.url("/is5/introspect")),
+            None,
+            Duration::from_secs(2),
+        );
+        let e = v.verify("t").await.unwrap_err();
+        assert_eq!(e.code(), "token_verification_failed");
+        assert_eq!(s.hits("/is5/elsewhere"), 0);
+    }
+
+    #[tokio::test]
+    async fn the_authenticator_applies_the_route_policy() {
+        let s = TestServer::start();
+        let issuer = s.url("/is6");
+        s.set(
+            "/is6/introspect",
+            Reply::json(&active(&issuer, now() + 600)),
+        );
+        let servers = vec![AuthServer::Discovery {
+            issuer: issuer.clone(),
+            server_type: None,
+        }];
+        let v = verifier(
+            servers,
+            Some(s.url("/is6/introspect")),
+            None,
+            Duration::from_secs(2),
+        );
+        let auth = Authenticator::with_introspection(
+            Arc::new(v),
+            Policy {
+                issuers: Some(vec![issuer.clone()]),
+                required_scopes: vec!["admin".into()],
+                resource_metadata: Some("https://rs/.well-known/oauth-protected-resource".into()),
+                ..Policy::default()
+            },
+        );
+        let e = auth.authenticate(Some("Bearer abc")).await.unwrap_err();
+        let r = auth.respond(&e);
+        assert_eq!(r.status, 403);
+        assert!(r.www_authenticate.unwrap().contains("insufficient_scope"));
+    }
+}

@@ -95,6 +95,47 @@ pub async fn fetch_server_config_by_well_known_url(
     finish(data, server_type, None)
 }
 
+/// The raw metadata document of `issuer` (before any transpiling), the type that answered and
+/// the URL it came from. With a type, exactly that well-known URL is used; without one, the MCP
+/// 2025-11-25 order is tried, and only "not here" (4xx) moves on to the next candidate.
+pub async fn discover_metadata_json(
+    issuer: &str,
+    server_type: Option<AuthServerType>,
+    opts: &FetchOptions,
+) -> Result<(Value, AuthServerType, String)> {
+    let candidates = match server_type {
+        Some(t) => vec![(well_known_url(issuer, t)?, t)],
+        None => discovery_urls(issuer)?,
+    };
+    let g = crate::runtime::globals();
+    let mut missed: Vec<String> = Vec::new();
+    let n = candidates.len();
+    for (i, (url, t)) in candidates.into_iter().enumerate() {
+        match http::get_json(&g.http, &url, &opts.headers, opts.timeout, opts.max_bytes).await {
+            Ok(r) => return Ok((r.body, t, url)),
+            Err(e @ FetchError::Status(400..=499, _)) if i + 1 < n => {
+                missed.push(format!("{url} ({e})"));
+            }
+            Err(e) if missed.is_empty() => return Err(fetch_error(&url, &e)),
+            Err(e) => {
+                // Name every URL tried, so a wrong issuer is easy to spot.
+                let mut err = fetch_error(&url, &e);
+                let msg = format!(
+                    "{} (also tried {})",
+                    err.explicit_message().unwrap_or_default(),
+                    missed.join(", ")
+                );
+                err = err.with_message(msg);
+                return Err(err);
+            }
+        }
+    }
+    Err(Error::config(
+        codes::FETCH_SERVER_CONFIG_ERROR,
+        "No metadata URL to try.",
+    ))
+}
+
 /// Fetch the metadata of `issuer`. With a type, exactly that well-known URL is used; without
 /// one, the MCP 2025-11-25 order is tried and the config says which type answered.
 pub async fn fetch_server_config(
@@ -103,31 +144,10 @@ pub async fn fetch_server_config(
     transpile: Option<Transpile<'_>>,
     opts: &FetchOptions,
 ) -> Result<ServerConfig> {
-    let candidates = match server_type {
-        Some(t) => vec![(well_known_url(issuer, t)?, t)],
-        None => discovery_urls(issuer)?,
+    let (raw, t, _) = discover_metadata_json(issuer, server_type, opts).await?;
+    let data = match transpile {
+        Some(f) => f(raw)?,
+        None => raw,
     };
-    let expected = opts.check_issuer.then_some(issuer);
-    let g = crate::runtime::globals();
-    let mut last_err = None;
-    let n = candidates.len();
-    for (i, (url, t)) in candidates.into_iter().enumerate() {
-        match http::get_json(&g.http, &url, &opts.headers, opts.timeout, opts.max_bytes).await {
-            Ok(r) => {
-                let data = match transpile {
-                    Some(f) => f(r.body)?,
-                    None => r.body,
-                };
-                return finish(data, t, expected);
-            }
-            // Only "not here" moves discovery on; anything else is a real failure.
-            Err(e @ FetchError::Status(400..=499, _)) if i + 1 < n => {
-                last_err = Some(fetch_error(&url, &e));
-            }
-            Err(e) => return Err(fetch_error(&url, &e)),
-        }
-    }
-    Err(last_err.unwrap_or_else(|| {
-        Error::config(codes::FETCH_SERVER_CONFIG_ERROR, "No metadata URL to try.")
-    }))
+    finish(data, t, opts.check_issuer.then_some(issuer))
 }

@@ -7,8 +7,8 @@ pub mod validate;
 pub mod well_known;
 
 pub use fetch::{
-    check_issuer, fetch_metadata_json, fetch_server_config, fetch_server_config_by_well_known_url,
-    finish, FetchOptions,
+    check_issuer, discover_metadata_json, fetch_metadata_json, fetch_server_config,
+    fetch_server_config_by_well_known_url, finish, FetchOptions,
 };
 pub use model::{AuthServerType, AuthorizationServerMetadata, ServerConfig, METADATA_FIELDS};
 pub use validate::{
