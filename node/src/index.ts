@@ -27,4 +27,7 @@ export {
   type AuthServerModeConfig,
   type ResourceServerModeConfig,
   type VerifyJwtConfig,
+  type IntrospectionConfig,
+  type IntrospectionAuthMethod,
+  type VerifyIntrospectionConfig,
 } from './mcp-auth.js';

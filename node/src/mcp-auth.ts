@@ -1,7 +1,7 @@
 import { type AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { RequestHandler, Router } from 'express';
 
-import { MCPAuthAuthServerError } from './errors.js';
+import { MCPAuthAuthServerError, MCPAuthConfigError } from './errors.js';
 import { attachAuth, sendFailure, trustedIssuers } from './handlers/bearer-response.js';
 import {
   handleBearerAuth,
@@ -25,6 +25,7 @@ import { type ResourceServerConfig } from './types/resource-server.js';
 import { camelCaseKeys, snakeCaseKeysDeep } from './utils/case.js';
 import {
   nativeJwtOptions,
+  seconds,
   type RemoteJwkSetOptions,
   type VerifyAccessTokenFunction,
 } from './utils/create-verify-jwt.js';
@@ -53,6 +54,38 @@ export type MCPAuthConfig = (AuthServerModeConfig | ResourceServerModeConfig) & 
 
 export type VerifyAccessTokenMode = 'jwt';
 
+/** How the resource server authenticates to the introspection endpoint. */
+export type IntrospectionAuthMethod = 'client_secret_basic' | 'client_secret_post';
+
+/** Options of the `'introspection'` mode (RFC 7662). */
+export type IntrospectionConfig = {
+  /** The resource server's client id at the authorization server. */
+  clientId: string;
+  clientSecret: string;
+  /**
+   * The introspection endpoint. Default: the `introspection_endpoint` of the resource's one
+   * authorization server (from its metadata, discovered on first use if needed).
+   */
+  endpoint?: string | URL;
+  /** Default `client_secret_basic` (HTTP Basic); `client_secret_post` sends the form fields. */
+  authMethod?: IntrospectionAuthMethod;
+  /**
+   * How long, in milliseconds, an active answer is reused for the same token; never past the
+   * token's `exp`. Default: off (every request asks the server).
+   */
+  cacheMaxAge?: number;
+  /** Timeout of one introspection request, in milliseconds. Default 5000. */
+  timeoutDuration?: number;
+  /** Clock skew tolerated on `exp`/`nbf`, in seconds or as text such as `"30s"`. Default 0. */
+  clockTolerance?: number | string;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+};
+
+export type VerifyIntrospectionConfig = {
+  introspection: IntrospectionConfig;
+};
+
 export type VerifyJwtConfig = {
   /** jose `JWTVerifyOptions`: `algorithms`, `clockTolerance` (default 0), `typ`, ... */
   jwtVerify?: JWTVerifyOptions;
@@ -64,6 +97,35 @@ export type VerifyJwtConfig = {
 
 type HandlerConfig = Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> & {
   issuer?: BearerAuthConfig['issuer'];
+};
+
+const introspectionConfigError = (message: string) =>
+  new MCPAuthConfigError('invalid_introspection_config', message);
+
+/**
+ * The `introspection` options as the native layer reads them (it checks every value): a `URL`
+ * endpoint as text and jose-style time spans as seconds.
+ */
+const nativeIntrospectionOptions = (options: IntrospectionConfig | undefined): unknown => {
+  if (typeof options !== 'object' || options === null) {
+    return options;
+  }
+  const { endpoint, clockTolerance } = options;
+  let tolerance: unknown = clockTolerance;
+  if (typeof clockTolerance === 'string') {
+    try {
+      tolerance = seconds(clockTolerance);
+    } catch {
+      throw introspectionConfigError(
+        `\`introspection.clockTolerance\` must be a number of seconds or text such as "30s", not "${clockTolerance}".`
+      );
+    }
+  }
+  return {
+    ...options,
+    ...(endpoint instanceof URL && { endpoint: endpoint.href }),
+    ...(clockTolerance !== undefined && { clockTolerance: tolerance }),
+  };
 };
 
 const invalidConfig = (cause: string) =>
@@ -214,11 +276,31 @@ export class MCPAuth {
     mode: VerifyAccessTokenMode,
     config?: Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> & VerifyJwtConfig
   ): RequestHandler;
+  /**
+   * Protects routes with any access tokens (opaque ones included) by asking the authorization
+   * server's introspection endpoint (RFC 7662). `req.auth` is filled from its answer as in the
+   * JWT mode; an unreachable, slow or failing endpoint answers 401 `token_verification_failed`.
+   */
   bearerAuth(
-    modeOrVerify: VerifyAccessTokenFunction | VerifyAccessTokenMode,
-    config: HandlerConfig & VerifyJwtConfig = {}
+    mode: 'introspection',
+    config: Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> & VerifyIntrospectionConfig
+  ): RequestHandler;
+  bearerAuth(
+    modeOrVerify: VerifyAccessTokenFunction | VerifyAccessTokenMode | 'introspection',
+    config: HandlerConfig & VerifyJwtConfig & Partial<VerifyIntrospectionConfig> = {}
   ): RequestHandler {
-    const { jwtVerify, remoteJwkSet, remoteJwtSet, ...handlerConfig } = config;
+    const { jwtVerify, remoteJwkSet, remoteJwtSet, introspection, ...handlerConfig } = config;
+    const introspecting = modeOrVerify === 'introspection';
+    if (introspecting && (jwtVerify || remoteJwkSet || remoteJwtSet)) {
+      throw introspectionConfigError(
+        "`jwtVerify` and `remoteJwkSet` belong to the 'jwt' mode; the 'introspection' mode takes `introspection.clockTolerance` and friends."
+      );
+    }
+    if (!introspecting && introspection !== undefined) {
+      throw introspectionConfigError(
+        "`introspection` options are only read by `bearerAuth('introspection', ...)`."
+      );
+    }
     if (!handlerConfig.audience && !this.warnedAudience) {
       this.warnedAudience = true;
       this.logger.warn?.(
@@ -229,7 +311,7 @@ export class MCPAuth {
     const issuers = servers.map((server) => getIssuer(server));
     const logger = handlerConfig.logger ?? (this.config.logger ? this.logger : undefined);
 
-    if (modeOrVerify !== 'jwt') {
+    if (modeOrVerify !== 'jwt' && !introspecting) {
       return handleBearerAuth({
         verifyAccessToken: typeof modeOrVerify === 'function' ? modeOrVerify : (undefined as never),
         issuer: issuerValidator(issuers),
@@ -239,20 +321,31 @@ export class MCPAuth {
     }
 
     const { audience, requiredScopes, resource, showErrorDetails, issuer } = handlerConfig;
-    const authenticator = new native.NativeAuthenticator({
-      servers: servers.map((server) => nativeServer(server)),
-      options: {
-        jwt: nativeJwtOptions(jwtVerify),
-        jwks: remoteJwkSet ?? remoteJwtSet,
-      },
-      policy: {
-        issuers: typeof issuer === 'string' ? [issuer] : issuers,
-        audience,
-        requiredScopes,
-        resourceMetadata: resource ? createResourceMetadataEndpoint(resource).href : undefined,
-        showErrorDetails,
-      },
-    });
+    const policy = {
+      issuers: typeof issuer === 'string' ? [issuer] : issuers,
+      audience,
+      requiredScopes,
+      resourceMetadata: resource ? createResourceMetadataEndpoint(resource).href : undefined,
+      showErrorDetails,
+    };
+    const nativeServers = servers.map((server) => nativeServer(server));
+    const authenticator = callNative(() =>
+      introspecting
+        ? new native.NativeAuthenticator({
+            mode: 'introspection',
+            servers: nativeServers,
+            introspection: nativeIntrospectionOptions(introspection),
+            policy,
+          })
+        : new native.NativeAuthenticator({
+            servers: nativeServers,
+            options: {
+              jwt: nativeJwtOptions(jwtVerify),
+              jwks: remoteJwkSet ?? remoteJwtSet,
+            },
+            policy,
+          })
+    );
     type Outcome =
       | { pending: true; ok?: undefined }
       | { ok: true; authInfo: AuthInfo; pending?: undefined }

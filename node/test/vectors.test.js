@@ -15,6 +15,7 @@ import {
 import { createResourceMetadataEndpoint } from 'mcp-auth/utils/create-resource-metadata-endpoint.js';
 import { getDiscoveryUrls, getWellKnownUrl } from 'mcp-auth/utils/fetch-server-config.js';
 
+import { startIntrospection } from './support/introspection.js';
 import { listen, serve, close } from './support/servers.js';
 
 const vectorsDir =
@@ -99,6 +100,79 @@ describe('tokens.json (jwt mode)', () => {
       } else {
         assert.deepEqual(body, c.expect.body);
         assert.equal(challenge, c.expect.www_authenticate);
+      }
+    });
+  }
+});
+
+describe('introspection.json (introspection mode)', () => {
+  const v = load('introspection.json');
+  let endpoint;
+  let app;
+  before(async () => {
+    endpoint = await startIntrospection({
+      clientId: v.client_id,
+      clientSecret: v.client_secret,
+      answers: new Map(v.cases.map((c) => [c.token, c.answer])),
+    });
+    const metadata = camel({ ...v.metadata, introspection_endpoint: endpoint.url });
+    const mcpAuth = new MCPAuth({
+      protectedResources: {
+        metadata: { resource: v.resource, authorizationServers: [{ metadata, type: 'oauth' }] },
+      },
+    });
+    const router = express();
+    v.cases.forEach((c, i) => {
+      router.get(
+        `/case/${i}`,
+        mcpAuth.bearerAuth('introspection', {
+          resource: v.resource,
+          audience: c.audience ?? undefined,
+          requiredScopes: c.required_scopes ?? undefined,
+          showErrorDetails: c.show_error_details,
+          introspection: {
+            clientId: v.client_id,
+            clientSecret: c.client_secret ?? v.client_secret,
+            authMethod: c.auth_method,
+            clockTolerance: c.leeway,
+          },
+        }),
+        (req, res) => res.json(req.auth)
+      );
+    });
+    app = await serve(router);
+  });
+  after(async () => {
+    await app.close();
+    await endpoint.close();
+  });
+
+  for (const [i, c] of v.cases.entries()) {
+    test(c.name, async () => {
+      endpoint.reset();
+      const expect = c.expect_node ?? c.expect;
+      const { status, body, challenge } = await request(`${app.url}/case/${i}`, c.header);
+      assert.equal(status, expect.status, JSON.stringify(body));
+      assert.equal(endpoint.requests.length, c.header === null ? 0 : 1);
+      if (c.header !== null) {
+        assert.equal(endpoint.requests[0].auth, c.auth_method);
+        assert.equal(endpoint.requests[0].token, c.token);
+      }
+      if (status === 200) {
+        const e = expect.auth_info;
+        assert.equal(body.issuer, e.issuer);
+        assert.equal(body.subject, e.subject ?? undefined);
+        assert.equal(body.clientId, e.client_id ?? '');
+        assert.deepEqual(body.scopes, e.scopes);
+        assert.deepEqual(body.audience, e.audience ?? undefined);
+        assert.equal(body.token, c.token);
+        assert.equal(body.expiresAt, c.answer.json.exp);
+        for (const [claim, value] of Object.entries(e.claims ?? {})) {
+          assert.deepEqual(body.claims[claim], value, claim);
+        }
+      } else {
+        assert.deepEqual(body, expect.body);
+        assert.equal(challenge, expect.www_authenticate);
       }
     });
   }

@@ -8,15 +8,16 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use mcp_auth_core::{
-    parse_authorization, Authenticator, JwtVerifier, Key, KeySet, KeySource, Policy, TokenVerifier,
+    parse_authorization, Authenticator, IntrospectionVerifier, JwtVerifier, Key, KeySet, KeySource,
+    Policy, TokenVerifier,
 };
 use napi::bindgen_prelude::Uint8Array;
 use napi_derive::napi;
 use serde_json::{json, Value};
 
 use crate::convert::{
-    auth_info_from_js, auth_servers, jwks_options, jwt_options, outcome, policy, response_js,
-    verifier_options,
+    auth_info_from_js, auth_servers, introspection_options, jwks_options, jwt_options, outcome,
+    policy, response_js, verifier_options,
 };
 use crate::errors::{error_json, from_json, to_napi};
 
@@ -30,7 +31,7 @@ where
         .map_err(|e| napi::Error::from_reason(format!("mcp-auth task failed: {e}")))
 }
 
-/// `bearerAuth('jwt', ...)`: header, token, keys, claims and policy in one call.
+/// `bearerAuth('jwt' | 'introspection', ...)`: header, token, verification and policy in one call.
 #[napi]
 pub struct NativeAuthenticator {
     inner: Arc<Authenticator>,
@@ -38,12 +39,23 @@ pub struct NativeAuthenticator {
 
 #[napi]
 impl NativeAuthenticator {
-    /// `{ servers, options, policy }` (see convert.rs for the shapes).
+    /// `{ servers, options, policy }` for the JWT mode; `{ mode: 'introspection', servers,
+    /// introspection, policy }` for RFC 7662 (see convert.rs for the shapes).
     #[napi(constructor)]
     pub fn new(config: Value) -> napi::Result<Self> {
         let servers = auth_servers(config.get("servers"))?;
-        let options = verifier_options(config.get("options").unwrap_or(&Value::Null))?;
+        let mut options = verifier_options(config.get("options").unwrap_or(&Value::Null))?;
         let policy = policy(config.get("policy").unwrap_or(&Value::Null));
+        if config.get("mode").and_then(Value::as_str) == Some("introspection") {
+            let (introspection, leeway) = introspection_options(config.get("introspection"))?;
+            options.jwt.leeway = leeway;
+            let verifier = Arc::new(
+                IntrospectionVerifier::new(servers, introspection, options).map_err(to_napi)?,
+            );
+            return Ok(NativeAuthenticator {
+                inner: Arc::new(Authenticator::with_introspection(verifier, policy)),
+            });
+        }
         let verifier = Arc::new(TokenVerifier::new(servers, options));
         Ok(NativeAuthenticator {
             inner: Arc::new(Authenticator::new(verifier, policy)),

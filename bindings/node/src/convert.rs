@@ -5,13 +5,14 @@ use std::task::Poll;
 use std::time::Duration;
 
 use mcp_auth_core::metadata::finish;
+use mcp_auth_core::introspection::INVALID_INTROSPECTION_CONFIG;
 use mcp_auth_core::{
-    Alg, AuthInfo, AuthResponse, AuthServer, AuthServerType, ClaimRules, Error, FetchOptions,
-    JwksOptions, JwtOptions, Policy, VerifierOptions,
+    Alg, AuthInfo, AuthResponse, AuthServer, AuthServerType, ClaimRules, ClientAuthMethod, Error,
+    FetchOptions, IntrospectionOptions, JwksOptions, JwtOptions, Policy, VerifierOptions,
 };
 use serde_json::{json, Map, Value};
 
-use crate::errors::{error_json, invalid_arg, FLAVOR};
+use crate::errors::{error_json, invalid_arg, to_napi, FLAVOR};
 
 type R<T> = napi::Result<T>;
 
@@ -128,6 +129,104 @@ pub fn verifier_options(v: &Value) -> R<VerifierOptions> {
         o.metadata_ttl = d;
     }
     Ok(o)
+}
+
+fn introspection_error(message: String) -> napi::Error {
+    to_napi(Error::config(INVALID_INTROSPECTION_CONFIG, message))
+}
+
+const INTROSPECTION_KEYS: [&str; 8] = [
+    "clientId",
+    "clientSecret",
+    "endpoint",
+    "authMethod",
+    "cacheMaxAge",
+    "timeoutDuration",
+    "clockTolerance",
+    "headers",
+];
+
+/// A non-negative finite number of `unit`s, or absent.
+fn duration_in(v: &Value, key: &str, unit: f64) -> R<Option<Duration>> {
+    match obj(v, key) {
+        None => Ok(None),
+        Some(Value::Number(n)) if n.as_f64().is_some_and(|x| x.is_finite() && x >= 0.0) => Ok(
+            Some(Duration::from_secs_f64(n.as_f64().unwrap_or(0.0) * unit)),
+        ),
+        Some(other) => Err(introspection_error(format!(
+            "`introspection.{key}` must be a non-negative number of {}, not {other}.",
+            if unit < 1.0 { "milliseconds" } else { "seconds" }
+        ))),
+    }
+}
+
+fn required_string(v: &Value, key: &str) -> R<String> {
+    match obj(v, key) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(Value::String(_)) | None => Err(introspection_error(format!(
+            "`introspection.{key}` is required: the resource server authenticates to the introspection endpoint with it."
+        ))),
+        Some(other) => Err(introspection_error(format!(
+            "`introspection.{key}` must be a string, not {other}."
+        ))),
+    }
+}
+
+/// The `'introspection'` mode's `introspection` object (camelCase, milliseconds except
+/// `clockTolerance` in seconds) -> core options and the leeway. Every mistake is an
+/// `invalid_introspection_config` error naming the option.
+pub fn introspection_options(v: Option<&Value>) -> R<(IntrospectionOptions, f64)> {
+    let Some(v @ Value::Object(m)) = v.filter(|x| !x.is_null()) else {
+        return Err(introspection_error(
+            "The 'introspection' mode needs `introspection: { clientId, clientSecret }` (and optionally `endpoint`, `authMethod`, `cacheMaxAge`, `timeoutDuration`, `clockTolerance`).".into(),
+        ));
+    };
+    if let Some(k) = m.keys().find(|k| !INTROSPECTION_KEYS.contains(&k.as_str())) {
+        return Err(introspection_error(format!(
+            "Unknown option `introspection.{k}`; the options are {}.",
+            INTROSPECTION_KEYS.map(|k| format!("`{k}`")).join(", ")
+        )));
+    }
+    let mut o = IntrospectionOptions {
+        client_id: required_string(v, "clientId")?,
+        client_secret: required_string(v, "clientSecret")?,
+        ..IntrospectionOptions::default()
+    };
+    o.endpoint = match obj(v, "endpoint") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => {
+            return Err(introspection_error(format!(
+                "`introspection.endpoint` must be a URL string, not {other}."
+            )))
+        }
+    };
+    if let Some(m) = obj(v, "authMethod") {
+        o.auth_method = m.as_str().and_then(ClientAuthMethod::parse).ok_or_else(|| {
+            introspection_error(format!(
+                "Unknown `introspection.authMethod` {m}: use `client_secret_basic` (the default) or `client_secret_post`."
+            ))
+        })?;
+    }
+    o.cache_ttl = duration_in(v, "cacheMaxAge", 0.001)?.filter(|d| !d.is_zero());
+    if let Some(t) = duration_in(v, "timeoutDuration", 0.001)? {
+        if t.is_zero() {
+            return Err(introspection_error(
+                "`introspection.timeoutDuration` must be more than 0 milliseconds.".into(),
+            ));
+        }
+        o.timeout = t;
+    }
+    let leeway = duration_in(v, "clockTolerance", 1.0)?.map_or(0.0, |d| d.as_secs_f64());
+    match obj(v, "headers") {
+        None | Some(Value::Object(_)) => o.headers = headers(obj(v, "headers")),
+        Some(other) => {
+            return Err(introspection_error(format!(
+                "`introspection.headers` must be an object of header names to values, not {other}."
+            )))
+        }
+    }
+    Ok((o, leeway))
 }
 
 /// `[{ metadata: <snake_case>, type }]` or `[{ issuer, type? }]`.
