@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Localhost OAuth 2.1 / OpenID authorization server for development and end-to-end tests.
-// Usage: node server.js [--port 0] [--alg RS256|ES256] [--resource-alg <url>=<alg>]...
+// Usage: node server.js [--port 0] [--alg RS256|ES256] [--resource-alg <url>=<alg>|opaque]...
 //                       [--scopes "extra:scope ..."] [--grace-seconds 300] [--auto-login alice]
 // Prints one JSON line {"issuer": ..., "port": ...} on stdout once it accepts connections.
 import './lib/console.js';
@@ -31,9 +31,11 @@ checkAlg(opts.alg);
 if (opts['auto-login'] && !USERS[opts['auto-login']]) throw new Error(`unknown user ${opts['auto-login']}`);
 
 const keys = new KeyRing();
+// Per resource: a signing algorithm, or 'opaque' for tokens only introspection can read.
+const checkFormat = (alg) => (alg === 'opaque' ? alg : checkAlg(alg));
 const resourceAlgs = new Map(opts['resource-alg'].map((pair) => {
   const at = pair.lastIndexOf('=');
-  return [pair.slice(0, at), checkAlg(pair.slice(at + 1))];
+  return [pair.slice(0, at), checkFormat(pair.slice(at + 1))];
 }));
 const resourceScopes = [...new Set([...RESOURCE_SCOPES, ...opts.scopes.split(/\s+/).filter(Boolean)])];
 const cookieKeys = [randomSecret()];
@@ -84,10 +86,10 @@ const admin = {
   'GET /admin/keys'() {
     return keys.describe();
   },
-  // Choose the access-token signing algorithm for one resource: {resource, alg}.
+  // Choose the access-token signing algorithm (or 'opaque') for one resource: {resource, alg}.
   'POST /admin/resources'(params) {
     if (!isLocalResource(params.resource ?? '')) throw new Error('resource must be a local http(s) URL');
-    resourceAlgs.set(params.resource, checkAlg(params.alg));
+    resourceAlgs.set(params.resource, checkFormat(params.alg));
     return { resource: params.resource, alg: params.alg };
   },
 };

@@ -34,6 +34,23 @@ export const CLIENTS = [
     scope: 'create:todos',
   },
   {
+    // MCP servers (resource servers) that check opaque tokens at the introspection endpoint.
+    client_id: 'mcp-resource-server',
+    client_secret: 'mcp-resource-server-secret',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+  },
+  {
+    client_id: 'mcp-resource-server-post',
+    client_secret: 'mcp-resource-server-post-secret',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_post',
+  },
+  {
     // Native public client allowed every scope: any port on the loopback redirect
     // URIs matches (RFC 8252 §7.3).
     client_id: 'mcp-public-client',
@@ -44,6 +61,8 @@ export const CLIENTS = [
     redirect_uris: ['http://127.0.0.1/callback', 'http://localhost/callback'],
   },
 ];
+
+const RESOURCE_SERVERS = new Set(['mcp-resource-server', 'mcp-resource-server-post']);
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -56,7 +75,8 @@ export function isLocalResource(resource) {
  * @param {object} o
  * @param {import('./keys.js').KeyRing} o.keys
  * @param {string[]} o.resourceScopes scopes any local resource accepts
- * @param {(resource: string) => string} o.algFor access-token signing algorithm for a resource
+ * @param {(resource: string) => string} o.algFor access-token signing algorithm for a resource,
+ *   or 'opaque' for opaque access tokens checked by introspection
  * @param {string[]} o.cookieKeys
  */
 export function providerConfiguration({ keys, resourceScopes, algFor, cookieKeys }) {
@@ -114,8 +134,13 @@ export function providerConfiguration({ keys, resourceScopes, algFor, cookieKeys
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       registration: { enabled: true },
-      revocation: { enabled: true },
-      introspection: { enabled: true },
+      // A client may revoke its own tokens; resource servers may introspect any token.
+      revocation: { enabled: true, allowedPolicy: async (ctx, client, token) => client.clientId === token.clientId },
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (ctx, client, token) => RESOURCE_SERVERS.has(client.clientId)
+          || client.clientId === token.clientId,
+      },
       resourceIndicators: {
         enabled: true,
         // The token endpoint may omit `resource` when exactly one was granted.
@@ -125,12 +150,9 @@ export function providerConfiguration({ keys, resourceScopes, algFor, cookieKeys
             throw new errors.InvalidTarget('only http(s) resources on localhost/127.0.0.1 are served');
           }
           const alg = algFor(resource);
-          return {
-            audience: resource,
-            scope: resourceScopes.join(' '),
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg, kid: keys.kidFor(alg) } },
-          };
+          const info = { audience: resource, scope: resourceScopes.join(' ') };
+          if (alg === 'opaque') return { ...info, accessTokenFormat: 'opaque' };
+          return { ...info, accessTokenFormat: 'jwt', jwt: { sign: { alg, kid: keys.kidFor(alg) } } };
         },
       },
     },
