@@ -101,8 +101,13 @@ pub struct IntrospectionVerifier {
     options: IntrospectionOptions,
     verifier: VerifierOptions,
     cache: Option<AnswerCache>,
+    in_flight: InFlight,
     sent: AtomicU64,
 }
+
+/// Concurrent checks of one token share one request: an MCP client often opens its event
+/// stream and posts a message at the same moment, with the same token.
+type InFlight = Mutex<HashMap<TokenHash, Arc<tokio::sync::OnceCell<Result<AuthInfo>>>>>;
 
 impl IntrospectionVerifier {
     pub fn new(
@@ -141,6 +146,7 @@ impl IntrospectionVerifier {
             options,
             verifier,
             cache,
+            in_flight: Mutex::default(),
             sent: AtomicU64::new(0),
         })
     }
@@ -176,11 +182,28 @@ impl IntrospectionVerifier {
         if let Poll::Ready(r) = self.verify_now(token) {
             return r;
         }
-        let info = guard::future(self.introspect(token)).await?;
-        if let Some(c) = &self.cache {
-            c.put(token, &info);
+        let key = AnswerCache::key(token);
+        let cell = {
+            let mut map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+            map.entry(key).or_default().clone()
+        };
+        let result = cell
+            .get_or_init(|| async {
+                let r = guard::future(self.introspect(token)).await;
+                if let (Ok(info), Some(c)) = (&r, &self.cache) {
+                    c.put(token, info);
+                }
+                r
+            })
+            .await
+            .clone();
+        {
+            let mut map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+            if map.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+                map.remove(&key);
+            }
         }
-        Ok(info)
+        result
     }
 
     fn check_size(&self, token: &str) -> Result<()> {

@@ -642,6 +642,39 @@ mod introspection {
     }
 
     #[tokio::test]
+    async fn concurrent_checks_of_one_token_share_one_request() {
+        let s = TestServer::start();
+        let issuer = s.url("/is7");
+        s.set(
+            "/is7/introspect",
+            Reply::json(&active(&issuer, now() + 600)).delayed(Duration::from_millis(200)),
+        );
+        let servers = vec![AuthServer::Discovery {
+            issuer: issuer.clone(),
+            server_type: None,
+        }];
+        let v = Arc::new(verifier(
+            servers,
+            Some(s.url("/is7/introspect")),
+            None,
+            Duration::from_secs(2),
+        ));
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let v = v.clone();
+                tokio::spawn(async move { v.verify("same").await })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.unwrap().unwrap().subject.as_deref(), Some("u"));
+        }
+        assert_eq!(s.hits("/is7/introspect"), 1);
+        // Without a cache, the next request asks again.
+        v.verify("same").await.unwrap();
+        assert_eq!(v.requests_sent(), 2);
+    }
+
+    #[tokio::test]
     async fn a_slow_or_down_endpoint_fails_within_the_timeout() {
         let s = TestServer::start();
         let issuer = s.url("/is4");
