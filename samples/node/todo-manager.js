@@ -7,6 +7,10 @@
 //   PORT                     port to listen on, on 127.0.0.1 (default 3001)
 //   MCP_RESOURCE_IDENTIFIER  this server's resource identifier, the URL clients connect to
 //                            (default http://127.0.0.1:$PORT/mcp)
+//   MCP_AUTH_INTROSPECTION_CLIENT_ID, MCP_AUTH_INTROSPECTION_CLIENT_SECRET
+//                            set both for opaque access tokens: each token is checked at the
+//                            authorization server's introspection endpoint (RFC 7662) instead
+//                            of being verified as a JWT
 //
 // Scopes: `create:todos` to create; everyone sees and deletes their own todos, `read:todos`
 // sees all of them and `delete:todos` deletes any.
@@ -33,6 +37,19 @@ const mcpAuth = new MCPAuth({
     },
   },
 });
+
+// Opaque tokens are checked by introspection at every request, so a revoked token stops
+// working at once; `cacheMaxAge` (ms) would reuse answers for a while (never past `exp`).
+const introspection = process.env.MCP_AUTH_INTROSPECTION_CLIENT_ID
+  ? {
+      clientId: process.env.MCP_AUTH_INTROSPECTION_CLIENT_ID,
+      clientSecret: process.env.MCP_AUTH_INTROSPECTION_CLIENT_SECRET ?? '',
+    }
+  : undefined;
+const protect = (options) =>
+  introspection
+    ? mcpAuth.bearerAuth('introspection', { ...options, introspection })
+    : mcpAuth.bearerAuth('jwt', options);
 
 const todos = new TodoService();
 const json = (value) => ({ content: [{ type: 'text', text: JSON.stringify(value) }] });
@@ -77,7 +94,7 @@ function requireToolScopes(scopesByTool) {
   const guards = Object.fromEntries(
     Object.entries(scopesByTool).map(([tool, requiredScopes]) => [
       tool,
-      mcpAuth.bearerAuth('jwt', { resource, audience: resource, requiredScopes }),
+      protect({ resource, audience: resource, requiredScopes }),
     ]),
   );
   return (req, res, next) => {
@@ -92,7 +109,7 @@ const app = express();
 app.use(mcpAuth.protectedResourceMetadataRouter());
 
 const mcpPath = new URL(resource).pathname;
-app.use(mcpPath, mcpAuth.bearerAuth('jwt', { resource, audience: resource }));
+app.use(mcpPath, protect({ resource, audience: resource }));
 
 app.post(mcpPath, express.json(), requireToolScopes({ 'create-todo': ['create:todos'] }), async (req, res) => {
   // Stateless: a server and a transport per request, so every call runs with its own caller.

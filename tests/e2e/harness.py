@@ -95,23 +95,23 @@ class Cast:
             raise RuntimeError(f"the authorization server did not start:\n{process.output()}")
         return str(json.loads(line)["issuer"])
 
-    def python_server(self, issuer: str) -> str:
+    def python_server(self, issuer: str, env: Optional[Dict[str, str]] = None) -> str:
         """Starts samples/python/todo_manager.py; returns its MCP URL (= resource identifier)."""
         port = free_port()
         process = self._spawn(
             "python-server",
             [sys.executable, str(SAMPLES / "python" / "todo_manager.py")],
-            env={"MCP_AUTH_ISSUER": issuer, "PORT": str(port)},
+            env={"MCP_AUTH_ISSUER": issuer, "PORT": str(port), **(env or {})},
         )
         return self._ready(process, f"http://127.0.0.1:{port}/mcp")
 
-    def node_server(self, issuer: str) -> str:
+    def node_server(self, issuer: str, env: Optional[Dict[str, str]] = None) -> str:
         """Starts samples/node/todo-manager.js; returns its MCP URL (= resource identifier)."""
         port = free_port()
         process = self._spawn(
             "node-server",
             ["node", str(SAMPLES / "node" / "todo-manager.js")],
-            env={"MCP_AUTH_ISSUER": issuer, "PORT": str(port)},
+            env={"MCP_AUTH_ISSUER": issuer, "PORT": str(port), **(env or {})},
         )
         return self._ready(process, f"http://127.0.0.1:{port}/mcp")
 
