@@ -20,10 +20,10 @@ test ! -e node_modules/mcp-auth/src || { echo "sources were packed" >&2; exit 1;
 ls node_modules/mcp-auth/native/*.node >/dev/null
 # A TypeScript consumer: the documented calls type-check, and `req.auth` / `authInfo` carry
 # the fields this package adds to the MCP SDK's AuthInfo.
-cp "$here/test/fixtures/consumer.ts" ./consumer.ts
-printf '{ "compilerOptions": { "target": "ES2022", "module": "NodeNext", "moduleResolution": "NodeNext", "strict": true, "noEmit": true, "skipLibCheck": true, "types": ["node"] }, "files": ["consumer.ts"] }\n' > tsconfig.json
+cp "$here/test/fixtures/consumer.ts" "$here/test/fixtures/readme-examples.ts" .
+printf '{ "compilerOptions": { "target": "ES2022", "module": "NodeNext", "moduleResolution": "NodeNext", "strict": true, "noEmit": true, "skipLibCheck": true, "types": ["node"] }, "files": ["consumer.ts", "readme-examples.ts"] }\n' > tsconfig.json
 npx tsc -p tsconfig.json
-echo "consumer.ts type-checks against the installed package"
+echo "consumer.ts and readme-examples.ts type-check against the installed package"
 cp -r "$here/test" ./test
 rm -f ./test/tarball.test.js
 MCP_AUTH_VECTORS="$here/../tests/vectors" MCP_AUTH_INSTALLED=1 node --test --test-concurrency=1 test/*.test.js

@@ -1,0 +1,115 @@
+// The README's TypeScript examples (test/fixtures/readme-examples.ts), compiled and run as
+// written against a local authorization server and introspection endpoint.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { after, before, test } from 'node:test';
+
+import ts from 'typescript';
+
+import { startIntrospection } from './support/introspection.js';
+import { close, listen, startIssuer } from './support/servers.js';
+
+const source = new URL('./fixtures/readme-examples.ts', import.meta.url);
+// Next to the fixture, so that `mcp-auth` and `express` resolve as they do for the tests.
+const compiled = new URL('./fixtures/readme-examples.run.mjs', import.meta.url);
+const resource = 'https://api.example.com/notes';
+
+let iss;
+let endpoint;
+let child;
+let base;
+const output = [];
+
+before(async () => {
+  endpoint = await startIntrospection({ clientId: 'notes-api', clientSecret: 'from-the-env' });
+  iss = await startIssuer({
+    path: '/tenant',
+    serves: ['oidc-inserted'],
+    metadata: { introspection_endpoint: endpoint.url },
+  });
+  const probe = http.createServer();
+  const port = Number(new URL(await listen(probe)).port);
+  await close(probe);
+  base = `http://127.0.0.1:${port}`;
+  const text = readFileSync(source, 'utf8');
+  assert.ok(text.includes("'https://auth.example.com/tenant'") && text.includes('listen(3000)'));
+  const { outputText } = ts.transpileModule(
+    text
+      .replaceAll("'https://auth.example.com/tenant'", JSON.stringify(iss.issuer))
+      .replace('listen(3000)', `listen(${port})`),
+    { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }
+  );
+  writeFileSync(compiled, outputText);
+  child = spawn(process.execPath, [compiled.pathname], {
+    env: { ...process.env, NOTES_API_SECRET: 'from-the-env' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.on('data', (d) => output.push(String(d)));
+  child.stderr.on('data', (d) => output.push(String(d)));
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`the example exited: ${output.join('')}`);
+    }
+    try {
+      await fetch(`${base}/notes`);
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+});
+
+after(async () => {
+  child?.kill();
+  rmSync(compiled, { force: true });
+  await iss?.close();
+  await endpoint?.close();
+});
+
+const get = (path, token) =>
+  fetch(`${base}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+
+test('the untyped discovery found the OIDC path-inserted document', () => {
+  assert.match(output.join(''), new RegExp(`Found oidc metadata for ${iss.issuer}`));
+  assert.equal(iss.hits.get('/.well-known/oauth-authorization-server/tenant'), 1);
+  assert.equal(iss.hits.get('/.well-known/openid-configuration/tenant'), 1);
+});
+
+test('/notes takes RFC 9068 access tokens only', async () => {
+  const claims = { aud: resource, scope: 'notes:read', roles: ['Notes.Editor'] };
+  const atJwt = await iss.mint(claims, { header: { typ: 'at+jwt' } });
+  const ok = await get('/notes', atJwt);
+  assert.equal(ok.status, 200);
+  assert.deepEqual(await ok.json(), { user: 'user-1', roles: ['Notes.Editor'] });
+  const plainJwt = await iss.mint(claims, { header: { typ: 'JWT' } });
+  const refused = await get('/notes', plainJwt);
+  assert.equal(refused.status, 401);
+  assert.equal((await refused.json()).error, 'invalid_token');
+});
+
+test('/archive introspects opaque tokens once, then serves from the cache', async () => {
+  endpoint.answers.set('opaque-abc', {
+    active: true,
+    iss: iss.issuer,
+    sub: 'user-7',
+    client_id: 'notes-app',
+    scope: 'notes:read',
+    aud: resource,
+    exp: Math.floor(Date.now() / 1000) + 600,
+  });
+  for (let i = 0; i < 3; i++) {
+    const res = await get('/archive', 'opaque-abc');
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), {
+      user: 'user-7',
+      client: 'notes-app',
+      scopes: ['notes:read'],
+    });
+  }
+  assert.equal(endpoint.requests.length, 1);
+  assert.equal(endpoint.requests[0].auth, 'client_secret_basic');
+  const inactive = await get('/archive', 'revoked-token');
+  assert.equal(inactive.status, 401);
+});
