@@ -1,0 +1,279 @@
+//! One request's `Authorization` header -> the caller's auth info, or the exact answer to send.
+
+use std::sync::Arc;
+use std::task::Poll;
+
+use mcp_auth_core::{parse_authorization, Alg, Audience, Error, JwtOptions, Policy};
+use serde_json::{Map, Value};
+
+use crate::errors::{invalid_argument, ErrorInfo, McpAuthError};
+use crate::on_core_runtime;
+
+/// Who is calling and with what rights.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct AuthInfo {
+    pub token: String,
+    pub issuer: String,
+    pub client_id: Option<String>,
+    pub subject: Option<String>,
+    pub scopes: Vec<String>,
+    /// `aud` as a list (a single string becomes one element); empty when absent.
+    pub audience: Vec<String>,
+    /// `exp`, seconds since the epoch.
+    pub expires_at: Option<i64>,
+    /// Every claim of the token, as a JSON object.
+    pub claims_json: String,
+}
+
+impl From<mcp_auth_core::AuthInfo> for AuthInfo {
+    fn from(i: mcp_auth_core::AuthInfo) -> Self {
+        AuthInfo {
+            claims_json: Value::Object(i.claims).to_string(),
+            token: i.token,
+            issuer: i.issuer,
+            client_id: i.client_id,
+            subject: i.subject,
+            scopes: i.scopes,
+            audience: match i.audience {
+                None => vec![],
+                Some(Audience::One(a)) => vec![a],
+                Some(Audience::Many(v)) => v,
+            },
+            expires_at: i.expires_at,
+        }
+    }
+}
+
+impl AuthInfo {
+    fn to_core(&self) -> mcp_auth_core::AuthInfo {
+        let claims: Map<String, Value> =
+            serde_json::from_str(&self.claims_json).unwrap_or_default();
+        // A one-element list came from a plain string claim, so failures show it as a string.
+        let audience = match self.audience.as_slice() {
+            [] => None,
+            [one] if !matches!(claims.get("aud"), Some(Value::Array(_))) => {
+                Some(Audience::One(one.clone()))
+            }
+            many => Some(Audience::Many(many.to_vec())),
+        };
+        mcp_auth_core::AuthInfo {
+            token: self.token.clone(),
+            issuer: self.issuer.clone(),
+            client_id: self.client_id.clone(),
+            scopes: self.scopes.clone(),
+            subject: self.subject.clone(),
+            audience,
+            expires_at: self.expires_at,
+            claims,
+        }
+    }
+}
+
+/// The answer to a request that failed authentication: status, JSON body and, for 401/403,
+/// the `WWW-Authenticate` challenge.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct AuthResponse {
+    pub status: u16,
+    pub body_json: String,
+    pub www_authenticate: Option<String>,
+}
+
+impl From<mcp_auth_core::AuthResponse> for AuthResponse {
+    fn from(r: mcp_auth_core::AuthResponse) -> Self {
+        AuthResponse {
+            status: r.status,
+            body_json: r.body_string(),
+            www_authenticate: r.www_authenticate,
+        }
+    }
+}
+
+/// Why a request was refused, and what to answer.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Rejection {
+    pub error: ErrorInfo,
+    pub response: AuthResponse,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum AuthOutcome {
+    Authenticated { info: AuthInfo },
+    Rejected { rejection: Rejection },
+}
+
+/// What a protected route demands, and how tokens are checked. Defaults live in the host API.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct AuthPolicy {
+    /// The token's `aud` must contain this (RFC 8707: the resource identifier).
+    pub audience: Option<String>,
+    pub required_scopes: Vec<String>,
+    /// Adds the failure's cause to response bodies (for development).
+    pub show_error_details: bool,
+    /// Clock skew tolerated for `exp`, `nbf` and `iat`, in seconds.
+    pub leeway_seconds: f64,
+    /// RFC 9068: the header `typ` must be `at+jwt`.
+    pub require_at_jwt: bool,
+    /// Accepted signing algorithms (`RS256`, `ES256`, ...); `None`: every asymmetric one.
+    pub algorithms: Option<Vec<String>>,
+}
+
+impl AuthPolicy {
+    pub(crate) fn jwt_options(&self) -> Result<JwtOptions, McpAuthError> {
+        let algorithms = match &self.algorithms {
+            None => None,
+            Some(names) => Some(
+                names
+                    .iter()
+                    .map(|n| {
+                        Alg::parse(n)
+                            .ok_or_else(|| invalid_argument(format!("Unknown algorithm `{n}`.")))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        Ok(JwtOptions {
+            algorithms,
+            leeway: self.leeway_seconds,
+            require_at_jwt: self.require_at_jwt,
+            ..JwtOptions::default()
+        })
+    }
+
+    pub(crate) fn core_policy(&self, issuers: Vec<String>, resource_metadata: String) -> Policy {
+        Policy {
+            issuers: Some(issuers),
+            audience: self.audience.clone(),
+            required_scopes: self.required_scopes.clone(),
+            resource_metadata: Some(resource_metadata),
+            show_error_details: self.show_error_details,
+            flavor: crate::FLAVOR,
+        }
+    }
+}
+
+fn outcome(r: mcp_auth_core::Result<mcp_auth_core::AuthInfo>, policy: &Policy) -> AuthOutcome {
+    match r {
+        Ok(info) => AuthOutcome::Authenticated { info: info.into() },
+        Err(e) => AuthOutcome::Rejected {
+            rejection: rejection(&e, policy),
+        },
+    }
+}
+
+fn rejection(e: &Error, policy: &Policy) -> Rejection {
+    Rejection {
+        error: ErrorInfo::from_core(e),
+        response: policy.respond(e).into(),
+    }
+}
+
+/// A route guard in JWT mode: header, token, keys, claims and policy in one call.
+#[derive(Debug, uniffi::Object)]
+pub struct Authenticator {
+    pub(crate) inner: Arc<mcp_auth_core::Authenticator>,
+}
+
+#[uniffi::export]
+impl Authenticator {
+    /// The whole check without I/O; `None` when metadata or keys must be fetched first
+    /// (then call [`Authenticator::authenticate`]).
+    pub fn authenticate_now(&self, authorization_header: Option<String>) -> Option<AuthOutcome> {
+        match self.inner.authenticate_now(authorization_header.as_deref()) {
+            Poll::Pending => None,
+            Poll::Ready(r) => Some(outcome(r, self.inner.policy())),
+        }
+    }
+
+    /// The whole check, fetching what is missing. Never throws: failures are rejections.
+    pub async fn authenticate(&self, authorization_header: Option<String>) -> AuthOutcome {
+        let a = self.inner.clone();
+        let r =
+            on_core_runtime(
+                async move { Ok(a.authenticate(authorization_header.as_deref()).await) },
+            )
+            .await;
+        match r {
+            Ok(r) => outcome(r, self.inner.policy()),
+            Err(e) => outcome(Err(ErrorInfo::from(e).to_core()), self.inner.policy()),
+        }
+    }
+
+    /// The answer to a failure found by the host after the token was accepted.
+    pub fn respond(&self, error: ErrorInfo) -> AuthResponse {
+        self.inner.respond(&error.to_core()).into()
+    }
+}
+
+/// The policy alone, for routes whose tokens a host-side verifier checks.
+#[derive(Debug, uniffi::Object)]
+pub struct BearerPolicy {
+    pub(crate) inner: Policy,
+}
+
+/// The bearer token of a header, or why the request is refused.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum BearerToken {
+    Token { token: String },
+    Rejected { rejection: Rejection },
+}
+
+#[uniffi::export]
+impl BearerPolicy {
+    pub fn bearer_token(&self, authorization_header: Option<String>) -> BearerToken {
+        match parse_authorization(authorization_header.as_deref()) {
+            Ok(t) => BearerToken::Token {
+                token: t.to_string(),
+            },
+            Err(e) => BearerToken::Rejected {
+                rejection: rejection(&e, &self.inner),
+            },
+        }
+    }
+
+    /// Issuer, audience and scopes of a verifier's result; `None` when they pass.
+    pub fn check(&self, info: AuthInfo) -> Option<Rejection> {
+        self.inner
+            .check(&info.to_core())
+            .err()
+            .map(|e| rejection(&e, &self.inner))
+    }
+
+    /// The answer to a failure the verifier raised.
+    pub fn respond(&self, error: ErrorInfo) -> AuthResponse {
+        self.inner.respond(&error.to_core()).into()
+    }
+}
+
+impl From<McpAuthError> for ErrorInfo {
+    fn from(e: McpAuthError) -> Self {
+        use crate::errors::ErrorKind as K;
+        let (kind, code, reason, details_json) = match e {
+            McpAuthError::AuthServer {
+                code,
+                reason,
+                details_json,
+            } => (K::AuthServer, code, reason, details_json),
+            McpAuthError::Config {
+                code,
+                reason,
+                details_json,
+            } => (K::Config, code, reason, details_json),
+            McpAuthError::BearerAuth {
+                code,
+                reason,
+                details_json,
+            } => (K::BearerAuth, code, reason, details_json),
+            McpAuthError::TokenVerification {
+                code,
+                reason,
+                details_json,
+            } => (K::TokenVerification, code, reason, details_json),
+        };
+        ErrorInfo {
+            kind,
+            code,
+            message: Some(reason),
+            details_json,
+        }
+    }
+}

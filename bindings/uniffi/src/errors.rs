@@ -1,0 +1,162 @@
+//! Core errors as typed exceptions, and host-side failures back into core errors.
+
+use mcp_auth_core::{Details, Error, ErrorKind as CoreKind};
+use serde_json::{Map, Value};
+
+use crate::FLAVOR;
+
+/// The four families of failures; same names as the Python and Node packages' error classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ErrorKind {
+    /// The authorization server or its configuration (answered 500 `server_error`).
+    AuthServer,
+    /// mcp-auth's own configuration.
+    Config,
+    /// The request's `Authorization` header or the issuer/audience/scope policy (401/403).
+    BearerAuth,
+    /// The token itself (401).
+    TokenVerification,
+}
+
+impl From<CoreKind> for ErrorKind {
+    fn from(k: CoreKind) -> Self {
+        match k {
+            CoreKind::AuthServer => ErrorKind::AuthServer,
+            CoreKind::Config => ErrorKind::Config,
+            CoreKind::BearerAuth => ErrorKind::BearerAuth,
+            CoreKind::TokenVerification => ErrorKind::TokenVerification,
+        }
+    }
+}
+
+impl From<ErrorKind> for CoreKind {
+    fn from(k: ErrorKind) -> Self {
+        match k {
+            ErrorKind::AuthServer => CoreKind::AuthServer,
+            ErrorKind::Config => CoreKind::Config,
+            ErrorKind::BearerAuth => CoreKind::BearerAuth,
+            ErrorKind::TokenVerification => CoreKind::TokenVerification,
+        }
+    }
+}
+
+/// A failure as data: what a host raises in a custom verifier and what a rejection carries.
+/// `details_json` is a JSON object with any of `cause`, `uri`, `missing_scopes`, `expected`,
+/// `actual` (snake_case, as response bodies show them).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ErrorInfo {
+    pub kind: ErrorKind,
+    pub code: String,
+    /// The message a user sees; `None` in input means the package's message for `code`.
+    pub message: Option<String>,
+    pub details_json: String,
+}
+
+impl ErrorInfo {
+    pub fn from_core(e: &Error) -> Self {
+        ErrorInfo {
+            kind: e.kind().into(),
+            code: e.code().to_string(),
+            message: Some(e.message(FLAVOR)),
+            details_json: e.details().to_json().to_string(),
+        }
+    }
+
+    pub fn to_core(&self) -> Error {
+        let mut e = Error::new(self.kind.into(), self.code.as_str());
+        if let Some(m) = &self.message {
+            e = e.with_message(m.as_str());
+        }
+        let d: Map<String, Value> = serde_json::from_str(&self.details_json).unwrap_or_default();
+        let get = |k: &str| d.get(k).filter(|v| !v.is_null()).cloned();
+        e.with_details(Details {
+            cause: get("cause"),
+            uri: get("uri").and_then(|u| u.as_str().map(str::to_string)),
+            missing_scopes: get("missing_scopes").and_then(|s| {
+                s.as_array().map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+            }),
+            expected: get("expected"),
+            actual: get("actual"),
+        })
+    }
+}
+
+/// An mcp-auth failure thrown to the host: one variant per kind, each with the upstream code,
+/// the message in the Node package's wording and the details as a JSON object.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum McpAuthError {
+    #[error("{code}: {reason}")]
+    AuthServer {
+        code: String,
+        reason: String,
+        details_json: String,
+    },
+    #[error("{code}: {reason}")]
+    Config {
+        code: String,
+        reason: String,
+        details_json: String,
+    },
+    #[error("{code}: {reason}")]
+    BearerAuth {
+        code: String,
+        reason: String,
+        details_json: String,
+    },
+    #[error("{code}: {reason}")]
+    TokenVerification {
+        code: String,
+        reason: String,
+        details_json: String,
+    },
+}
+
+impl From<Error> for McpAuthError {
+    fn from(e: Error) -> Self {
+        let code = e.code().to_string();
+        let reason = e.message(FLAVOR);
+        let details_json = e.details().to_json().to_string();
+        match e.kind() {
+            CoreKind::AuthServer => McpAuthError::AuthServer {
+                code,
+                reason,
+                details_json,
+            },
+            CoreKind::Config => McpAuthError::Config {
+                code,
+                reason,
+                details_json,
+            },
+            CoreKind::BearerAuth => McpAuthError::BearerAuth {
+                code,
+                reason,
+                details_json,
+            },
+            CoreKind::TokenVerification => McpAuthError::TokenVerification {
+                code,
+                reason,
+                details_json,
+            },
+        }
+    }
+}
+
+/// A failure of the binding itself (a lost task, malformed JSON from the host).
+pub(crate) fn internal(message: String) -> McpAuthError {
+    Error::config(mcp_auth_core::INTERNAL_ERROR, message).into()
+}
+
+/// A config error for a malformed argument from the host.
+pub(crate) fn invalid_argument(message: impl Into<String>) -> McpAuthError {
+    Error::config("invalid_argument", message).into()
+}
+
+/// The message the packages use for a code of a kind.
+#[uniffi::export]
+pub fn error_description(kind: ErrorKind, code: String) -> String {
+    mcp_auth_core::error::description(kind.into(), &code, FLAVOR).to_string()
+}

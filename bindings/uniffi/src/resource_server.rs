@@ -1,0 +1,264 @@
+//! Protected resources (RFC 9728): their metadata documents, where they are served, and the
+//! guards of their routes.
+
+use std::sync::Arc;
+
+use mcp_auth_core::{resource, AuthServer, Error, TokenVerifier, VerifierOptions};
+use serde_json::{json, Map, Value};
+
+use crate::auth::{AuthOutcome, AuthPolicy, Authenticator, BearerPolicy};
+use crate::errors::{invalid_argument, McpAuthError};
+use crate::metadata::{ServerConfig, ServerType};
+use crate::FLAVOR;
+
+/// A trusted authorization server: its metadata, or an issuer discovered on first use (so the
+/// resource server starts even while the authorization server is down).
+#[derive(Debug, Clone, uniffi::Enum)]
+pub enum AuthorizationServer {
+    Metadata {
+        config: Arc<ServerConfig>,
+    },
+    Issuer {
+        issuer: String,
+        server_type: Option<ServerType>,
+    },
+}
+
+impl AuthorizationServer {
+    fn core(&self) -> AuthServer {
+        match self {
+            AuthorizationServer::Metadata { config } => AuthServer::Resolved(config.inner.clone()),
+            AuthorizationServer::Issuer {
+                issuer,
+                server_type,
+            } => AuthServer::Discovery {
+                issuer: issuer.clone(),
+                server_type: server_type.map(Into::into),
+            },
+        }
+    }
+}
+
+/// One protected resource and what its metadata document says.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ResourceConfig {
+    /// The resource identifier: the URL clients connect to (e.g. `https://api.example.com/mcp`).
+    pub resource: String,
+    pub authorization_servers: Vec<AuthorizationServer>,
+    pub scopes_supported: Option<Vec<String>>,
+    /// Further RFC 9728 fields as a snake_case JSON object (`resource_name`,
+    /// `bearer_methods_supported`, ...), served as given.
+    pub metadata_json: Option<String>,
+}
+
+#[derive(Debug)]
+struct Resource {
+    resource: String,
+    servers: Vec<AuthServer>,
+    path: String,
+    url: String,
+    document: String,
+}
+
+impl Resource {
+    fn issuers(&self) -> Vec<String> {
+        self.servers
+            .iter()
+            .map(|s| s.issuer().to_string())
+            .collect()
+    }
+}
+
+/// The protected resources of one server.
+#[derive(Debug, uniffi::Object)]
+pub struct ResourceServer {
+    resources: Vec<Resource>,
+    warnings: Vec<String>,
+}
+
+fn warnings_message(issuer: &str, warnings: &[mcp_auth_core::metadata::Finding]) -> String {
+    let lines: Vec<String> = warnings
+        .iter()
+        .map(|w| format!("  - {}", w.description))
+        .collect();
+    format!(
+        "The authorization server (issuer: `{issuer}`) configuration has warnings:\n\n{}\n",
+        lines.join("\n")
+    )
+}
+
+fn document(config: &ResourceConfig, issuers: &[String]) -> Result<String, McpAuthError> {
+    let mut fields = Map::new();
+    fields.insert("resource".into(), Value::String(config.resource.clone()));
+    if let Some(extra) = &config.metadata_json {
+        match serde_json::from_str::<Value>(extra) {
+            Ok(Value::Object(m)) => fields.extend(m),
+            _ => {
+                return Err(invalid_argument(
+                    "The resource metadata must be a JSON object.",
+                ))
+            }
+        }
+    }
+    if let Some(scopes) = &config.scopes_supported {
+        fields.insert("scopes_supported".into(), scopes.clone().into());
+    }
+    let doc = resource::protected_resource_metadata(&fields, issuers);
+    Ok(Value::Object(doc).to_string())
+}
+
+#[uniffi::export]
+impl ResourceServer {
+    /// Checks the configuration as the Python and Node packages do: at least one resource, no
+    /// resource or issuer twice, a PRM URL for each resource, and every given metadata fit for
+    /// MCP (`invalid_server_config` with the findings otherwise; warnings are kept for logging).
+    #[uniffi::constructor]
+    pub fn new(resources: Vec<ResourceConfig>) -> Result<Arc<Self>, McpAuthError> {
+        if resources.is_empty() {
+            return Err(Error::invalid_server_config(
+                "No authorization server or protected resource metadata is provided.",
+            )
+            .into());
+        }
+        let servers: Vec<Vec<AuthServer>> = resources
+            .iter()
+            .map(|r| r.authorization_servers.iter().map(|s| s.core()).collect())
+            .collect();
+        let listed: Vec<(&str, Vec<&str>)> = resources
+            .iter()
+            .zip(&servers)
+            .map(|(r, s)| {
+                (
+                    r.resource.as_str(),
+                    s.iter().map(AuthServer::issuer).collect(),
+                )
+            })
+            .collect();
+        resource::validate_resources(&listed, FLAVOR)?;
+
+        let mut warnings = vec![];
+        for server in servers.iter().flatten() {
+            if let AuthServer::Resolved(config) = server {
+                let result =
+                    mcp_auth_core::metadata::validate_server_config(&config.metadata, FLAVOR);
+                if !result.is_valid {
+                    return Err(
+                        Error::auth_server(mcp_auth_core::codes::INVALID_SERVER_CONFIG)
+                            .with_cause(
+                                json!({ "errors": result.errors, "warnings": result.warnings }),
+                            )
+                            .into(),
+                    );
+                }
+                if !result.warnings.is_empty() {
+                    warnings.push(warnings_message(&config.metadata.issuer, &result.warnings));
+                }
+            }
+        }
+
+        let mut out = vec![];
+        for (config, servers) in resources.iter().zip(servers) {
+            let issuers: Vec<String> = servers.iter().map(|s| s.issuer().to_string()).collect();
+            out.push(Resource {
+                resource: config.resource.clone(),
+                path: resource::resource_metadata_path(&config.resource)?,
+                url: resource::resource_metadata_url(&config.resource)?,
+                document: document(config, &issuers)?,
+                servers,
+            });
+        }
+        Ok(Arc::new(ResourceServer {
+            resources: out,
+            warnings,
+        }))
+    }
+
+    /// The resource identifiers, in configuration order.
+    pub fn resources(&self) -> Vec<String> {
+        self.resources.iter().map(|r| r.resource.clone()).collect()
+    }
+
+    /// Configuration warnings of the given authorization servers, one message each.
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings.clone()
+    }
+
+    /// The route path a resource's metadata is served at
+    /// (`/.well-known/oauth-protected-resource/mcp` for `https://api.example.com/mcp`).
+    pub fn metadata_path(&self, resource: String) -> Result<String, McpAuthError> {
+        Ok(self.find(&resource)?.path.clone())
+    }
+
+    /// The URL of that document, as challenges advertise it (`resource_metadata`).
+    pub fn metadata_url(&self, resource: String) -> Result<String, McpAuthError> {
+        Ok(self.find(&resource)?.url.clone())
+    }
+
+    /// The RFC 9728 document to serve (JSON).
+    pub fn metadata_document(&self, resource: String) -> Result<String, McpAuthError> {
+        Ok(self.find(&resource)?.document.clone())
+    }
+
+    /// The JWT-mode guard of a resource's routes.
+    pub fn authenticator(
+        &self,
+        resource: String,
+        policy: AuthPolicy,
+    ) -> Result<Arc<Authenticator>, McpAuthError> {
+        let r = self.find(&resource)?;
+        let options = VerifierOptions {
+            jwt: policy.jwt_options()?,
+            flavor: FLAVOR,
+            ..VerifierOptions::default()
+        };
+        let verifier = Arc::new(TokenVerifier::new(r.servers.clone(), options));
+        let core = mcp_auth_core::Authenticator::new(
+            verifier,
+            policy.core_policy(r.issuers(), r.url.clone()),
+        );
+        Ok(Arc::new(Authenticator {
+            inner: Arc::new(core),
+        }))
+    }
+
+    /// The policy of a resource's routes, for a host-side token verifier.
+    pub fn bearer_policy(
+        &self,
+        resource: String,
+        policy: AuthPolicy,
+    ) -> Result<Arc<BearerPolicy>, McpAuthError> {
+        let r = self.find(&resource)?;
+        Ok(Arc::new(BearerPolicy {
+            inner: policy.core_policy(r.issuers(), r.url.clone()),
+        }))
+    }
+
+    /// One request through a resource's JWT-mode guard (builds the guard each call; keep an
+    /// [`Authenticator`] for a route instead).
+    pub async fn authenticate(
+        &self,
+        authorization_header: Option<String>,
+        resource: String,
+        policy: AuthPolicy,
+    ) -> Result<AuthOutcome, McpAuthError> {
+        let guard = self.authenticator(resource, policy)?;
+        if let Some(done) = guard.authenticate_now(authorization_header.clone()) {
+            return Ok(done);
+        }
+        Ok(guard.authenticate(authorization_header).await)
+    }
+}
+
+impl ResourceServer {
+    fn find(&self, resource: &str) -> Result<&Resource, McpAuthError> {
+        self.resources
+            .iter()
+            .find(|r| r.resource == resource)
+            .ok_or_else(|| {
+                Error::invalid_server_config(format!(
+                    "No token verifier found for the specified resource: `{resource}`. Please ensure that this resource is correctly configured in the `protectedResources` array in the MCPAuth constructor."
+                ))
+                .into()
+            })
+    }
+}
