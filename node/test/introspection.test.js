@@ -284,6 +284,55 @@ describe('endpoint faults answer 401 token_verification_failed', () => {
   });
 });
 
+describe('hostile input', () => {
+  test('redirects are not followed: the credentials stay with the configured endpoint', async () => {
+    const elsewhere = await startIntrospection({ clientId, clientSecret });
+    elsewhere.answers.set('opaque', active());
+    const redirecting = http.createServer((_req, res) => {
+      res.writeHead(307, { location: elsewhere.url });
+      res.end();
+    });
+    const url = `${await listen(redirecting)}/introspect`;
+    const mcpAuth = mcpAuthFor([{ metadata: metadataOf({ introspectionEndpoint: url }) }]);
+    const app = await appWith(mcpAuth, {
+      '/': { showErrorDetails: true, introspection: { clientId, clientSecret } },
+    });
+    try {
+      const { status, body } = await get(`${app.url}/`, 'opaque');
+      assert.equal(status, 401);
+      assert.equal(body.error, 'token_verification_failed');
+      assert.match(body.cause, /307/);
+      assert.equal(elsewhere.requests.length, 0);
+    } finally {
+      await app.close();
+      await close(redirecting);
+      await elsewhere.close();
+    }
+  });
+
+  test('an oversized token is refused without asking the endpoint', async () => {
+    const endpoint = await startIntrospection({ clientId, clientSecret });
+    const mcpAuth = mcpAuthFor([{ metadata: metadataOf({ introspectionEndpoint: endpoint.url }) }]);
+    const router = express().get(
+      '/',
+      mcpAuth.bearerAuth('introspection', { resource, introspection: { clientId, clientSecret } }),
+      (_req, res) => res.json({})
+    );
+    // Node's own header limit (16 KiB) would stop the request before the middleware.
+    const server = http.createServer({ maxHeaderSize: 128 * 1024 }, router);
+    const url = await listen(server);
+    try {
+      const { status, body } = await get(`${url}/`, 'a'.repeat(40 * 1024));
+      assert.equal(status, 401);
+      assert.equal(body.error, 'invalid_token');
+      assert.equal(endpoint.requests.length, 0);
+    } finally {
+      await close(server);
+      await endpoint.close();
+    }
+  });
+});
+
 describe('the endpoint from the authorization server metadata', () => {
   test('discovered lazily from { issuer } (no type): introspection_endpoint is used', async () => {
     const endpoint = await startIntrospection({ clientId, clientSecret });
