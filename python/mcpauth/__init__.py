@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import warnings
 from contextvars import ContextVar
-from typing import List, Literal, Optional, Union
+from typing import Any, Dict, List, Literal, Optional, Union
 
 from starlette.routing import Route, Router
 
@@ -13,7 +13,7 @@ from ._context import current_auth_info, new_scope_key
 from .auth.authorization_server_handler import AuthorizationServerHandler, AuthServerModeConfig
 from .auth.mcp_auth_handler import MCPAuthHandler
 from .auth.resource_server_handler import ResourceServerHandler, ResourceServerModeConfig
-from .config import AuthServerConfig, AuthServerDiscoveryConfig
+from .config import AuthServerConfig, AuthServerDiscoveryConfig, IntrospectionConfig
 from .exceptions import AuthServerExceptionCode, MCPAuthAuthServerException
 from .middleware.create_bearer_auth import BearerAuthConfig
 from .types import AuthInfo, ResourceServerConfig, VerifyAccessTokenFunction
@@ -86,18 +86,21 @@ class MCPAuth:
 
     def bearer_auth_middleware(
         self,
-        mode_or_verify: Union[Literal["jwt"], VerifyAccessTokenFunction],
+        mode_or_verify: Union[Literal["jwt", "introspection"], VerifyAccessTokenFunction],
         audience: Optional[str] = None,
         required_scopes: Optional[List[str]] = None,
         show_error_details: bool = False,
         leeway: float = 60,
         resource: Optional[str] = None,
         require_at_jwt: bool = False,
+        introspection: Optional[Union[IntrospectionConfig, Dict[str, Any]]] = None,
     ) -> type:
         """A pure ASGI middleware class for `Middleware(...)` that requires a valid bearer token.
 
         `"jwt"` verifies JWTs of the resource's authorization servers (`require_at_jwt=True`
-        accepts only RFC 9068 access tokens, header `typ: at+jwt`); a callable (sync or async) verifies tokens itself. Either way the middleware checks
+        accepts only RFC 9068 access tokens, header `typ: at+jwt`); `"introspection"` asks the
+        authorization server about each token (RFC 7662) as configured by `introspection=`;
+        a callable (sync or async) verifies tokens itself. Either way the middleware checks
         issuer, audience and scopes.
         """
         if isinstance(self._handler, ResourceServerHandler) and not resource:
@@ -106,11 +109,24 @@ class MCPAuth:
             )
         if require_at_jwt and mode_or_verify != "jwt":
             raise ValueError("`require_at_jwt` applies to the 'jwt' mode only.")
+        if introspection is not None and mode_or_verify != "introspection":
+            raise ValueError("`introspection` applies to the 'introspection' mode only.")
         token_verifier = self._handler.get_token_verifier(resource=resource or "")
         if mode_or_verify == "jwt":
             # Only named when set, so the call stays `create_verify_jwt_function(leeway=...)`.
             extra = {"require_at_jwt": True} if require_at_jwt else {}
             verify: VerifyAccessTokenFunction = token_verifier.create_verify_jwt_function(leeway=leeway, **extra)
+        elif mode_or_verify == "introspection":
+            if introspection is None:
+                raise ValueError(
+                    "The 'introspection' mode needs `introspection=IntrospectionConfig(client_id=..., client_secret=...)`."
+                )
+            config = (
+                introspection
+                if isinstance(introspection, IntrospectionConfig)
+                else IntrospectionConfig.model_validate(introspection)
+            )
+            verify = token_verifier.create_introspection_function(config, leeway=leeway)
         elif callable(mode_or_verify):
             verify = mode_or_verify
         else:
@@ -150,6 +166,7 @@ __all__ = [
     "ResourceServerConfig",
     "VerifyAccessTokenFunction",
     "AuthServerConfig",
+    "IntrospectionConfig",
     "MCPAuthAuthServerException",
     "AuthServerExceptionCode",
 ]

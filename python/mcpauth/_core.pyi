@@ -9,6 +9,7 @@ __all__ = [
     "Authenticator",
     "CoreError",
     "Failure",
+    "IntrospectionVerifier",
     "JwtVerifier",
     "Policy",
     "TokenVerifier",
@@ -81,6 +82,26 @@ class JwtVerifier:
     def verify_spawn(self, token: str, done: _Done) -> None: ...
 
 @final
+class IntrospectionVerifier:
+    def __new__(
+        cls,
+        servers: Sequence[_ServerSpec],
+        client_id: str,
+        client_secret: str,
+        endpoint: Optional[str] = None,
+        auth_method: str = "client_secret_basic",
+        cache_ttl: Optional[float] = None,
+        timeout: float = 5.0,
+        leeway: float = 60.0,
+        headers: Optional[List[Tuple[str, str]]] = None,
+    ) -> Self: ...
+    def issuers(self) -> List[str]: ...
+    def requests_sent(self) -> int: ...
+    def verify_now(self, token: str) -> Optional[Dict[str, Any]]: ...
+    def verify_blocking(self, token: str) -> Dict[str, Any]: ...
+    def verify_spawn(self, token: str, done: _Done) -> None: ...
+
+@final
 class Policy:
     def __new__(
         cls,
@@ -97,7 +118,7 @@ class Policy:
 
 @final
 class Authenticator:
-    def __new__(cls, verifier: TokenVerifier, policy: Policy) -> Self: ...
+    def __new__(cls, verifier: Union[TokenVerifier, IntrospectionVerifier], policy: Policy) -> Self: ...
     def authenticate_now(self, header: Union[bytes, str, None]) -> Union[Dict[str, Any], Failure, None]: ...
     def authenticate_spawn(self, header: Union[bytes, str, None], done: _Done) -> None: ...
     def respond(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import socket
 import threading
 import time
 import uuid
 from typing import Any, Dict, List, Optional
+from urllib.parse import parse_qs, unquote_plus
 
 import jwt
 import uvicorn
@@ -174,6 +177,70 @@ class MetadataHost:
         }
         doc.update(fields)
         return {k: v for k, v in doc.items() if v is not None}
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+class IntrospectionEndpoint:
+    """A real RFC 7662 endpoint: authenticates the client (Basic or form, exactly one) and
+    answers per token; unknown tokens are inactive. Records who asked about what."""
+
+    def __init__(self, client_id: str, client_secret: str, path: str = "/introspect") -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret
+        # token -> (status, JSON body) or (status, raw text)
+        self.answers: Dict[str, Any] = {}
+        self.requests: List[Dict[str, Any]] = []
+        self.delay = 0.0
+        self.status: Optional[int] = None  # forces every answer to this status
+        self.server = Server()
+        self.url = f"{self.server.url}{path}"
+        self.server.start(Starlette(routes=[Route(path, self._introspect, methods=["GET", "POST"])]))
+
+    def _client(self, request: Request, form: Dict[str, str]) -> Optional[str]:
+        """The authentication method the client used, or None if it failed."""
+        header = request.headers.get("authorization")
+        in_form = "client_id" in form or "client_secret" in form
+        if header is not None and not in_form:
+            scheme, _, value = header.partition(" ")
+            try:
+                user, _, password = base64.b64decode(value, validate=True).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                return None
+            creds = (unquote_plus(user), unquote_plus(password))
+            ok = scheme.lower() == "basic" and creds == (self.client_id, self.client_secret)
+            return "client_secret_basic" if ok else None
+        if in_form and header is None:
+            ok = (form.get("client_id"), form.get("client_secret")) == (self.client_id, self.client_secret)
+            return "client_secret_post" if ok else None
+        return None
+
+    async def _introspect(self, request: Request) -> Response:
+        body = (await request.body()).decode()
+        form = {k: v[-1] for k, v in parse_qs(body, keep_blank_values=True).items()}
+        if (
+            request.method != "POST"
+            or request.headers.get("content-type", "").split(";")[0] != "application/x-www-form-urlencoded"
+            or form.get("token_type_hint") != "access_token"
+            or "token" not in form
+        ):
+            return JSONResponse({"error": "invalid_request"}, status_code=400)
+        method = self._client(request, form)
+        self.requests.append({"token": form["token"], "auth_method": method})
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.status is not None:
+            return Response("unavailable", status_code=self.status)
+        if method is None:
+            return JSONResponse({"error": "invalid_client"}, status_code=401)
+        status, answer = self.answers.get(form["token"], (200, {"active": False}))
+        if isinstance(answer, str):
+            return Response(answer, status_code=status, media_type="text/html")
+        return JSONResponse(answer, status_code=status)
+
+    def asked(self, token: str) -> int:
+        return sum(1 for r in self.requests if r["token"] == token)
 
     def stop(self) -> None:
         self.server.stop()

@@ -3,6 +3,7 @@
 mod bridge;
 mod convert;
 mod errors;
+mod introspection;
 mod metadata;
 mod verify;
 
@@ -79,6 +80,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<verify::JwtVerifier>()?;
     m.add_class::<verify::Policy>()?;
     m.add_class::<verify::Authenticator>()?;
+    m.add_class::<introspection::IntrospectionVerifier>()?;
     m.add_function(wrap_pyfunction!(metadata::fetch_server_config, m)?)?;
     m.add_function(wrap_pyfunction!(metadata::fetch_server_config_spawn, m)?)?;
     m.add_function(wrap_pyfunction!(metadata::discover_spawn, m)?)?;

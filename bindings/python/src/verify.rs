@@ -17,6 +17,7 @@ use serde_json::Value;
 use crate::bridge::{block_on, spawn_py};
 use crate::convert::{from_py, object_from_py, to_py};
 use crate::errors::{from_parts, IntoPyResult, FLAVOR};
+use crate::introspection::IntrospectionVerifier;
 use crate::metadata::parse_type;
 
 fn algorithms(list: Option<Vec<String>>) -> PyResult<Option<Vec<Alg>>> {
@@ -365,14 +366,22 @@ fn outcome_to_py(py: Python<'_>, o: Outcome) -> PyResult<Py<PyAny>> {
 
 #[pymethods]
 impl Authenticator {
+    /// `verifier`: a `TokenVerifier` (the `jwt` mode) or an `IntrospectionVerifier`.
     #[new]
-    fn new(verifier: &TokenVerifier, policy: &Policy) -> Self {
-        Authenticator {
-            inner: Arc::new(CoreAuthenticator::new(
-                verifier.inner.clone(),
-                policy.inner.clone(),
-            )),
-        }
+    fn new(verifier: &Bound<'_, PyAny>, policy: &Policy) -> PyResult<Self> {
+        let policy = policy.inner.clone();
+        let inner = if let Ok(v) = verifier.cast::<TokenVerifier>() {
+            CoreAuthenticator::new(v.get().inner.clone(), policy)
+        } else if let Ok(v) = verifier.cast::<IntrospectionVerifier>() {
+            CoreAuthenticator::with_introspection(v.get().inner.clone(), policy)
+        } else {
+            return Err(PyTypeError::new_err(
+                "an Authenticator needs a TokenVerifier or an IntrospectionVerifier",
+            ));
+        };
+        Ok(Authenticator {
+            inner: Arc::new(inner),
+        })
     }
 
     /// AuthInfo dict, `Failure`, or `None` when keys or metadata must be fetched first

@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .. import _core
 from .._errors import from_core
-from ..config import AnyAuthServerConfig, AuthServerConfig, get_issuer
+from ..config import AnyAuthServerConfig, AuthServerConfig, IntrospectionConfig, get_issuer
 from ..utils._create_verify_jwt import JwtVerify
 
 
@@ -52,6 +52,26 @@ class TokenVerifier:
         """The `jwt` mode verifier; `require_at_jwt` accepts only RFC 9068 access tokens
         (header `typ` `at+jwt`), so ID tokens of the same issuer are refused."""
         return _JwtModeVerify(self._native(leeway, require_at_jwt))
+
+    def create_introspection_function(self, config: IntrospectionConfig, leeway: float = 60) -> _JwtModeVerify:
+        """The `introspection` mode verifier: asks the authorization server about each token
+        (RFC 7662). Raises `MCPAuthConfigException` (`invalid_introspection_config`) when the
+        configuration cannot work, e.g. no endpoint and not exactly one authorization server."""
+        try:
+            native = _core.IntrospectionVerifier(
+                self._specs,
+                client_id=config.client_id,
+                client_secret=config.client_secret,
+                endpoint=config.endpoint,
+                auth_method=config.auth_method,
+                cache_ttl=config.cache_ttl or None,
+                timeout=float(config.timeout),
+                leeway=float(leeway),
+                headers=[("user-agent", "@mcp-auth/python")],
+            )
+        except _core.CoreError as e:
+            raise from_core(e) from None
+        return _JwtModeVerify(native)
 
     @property
     def issuers(self) -> List[str]:
