@@ -11,8 +11,9 @@ import pytest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
-from support import Issuer, Server
+from support import IntrospectionEndpoint, Issuer, Server
 
+from mcpauth.exceptions import MCPAuthTokenVerificationException
 from mcpauth.types import AuthInfo
 
 SNIPPETS = Path(__file__).parent / "docs_snippets"
@@ -87,3 +88,39 @@ def test_configure_server_pages(issuer: Issuer) -> None:
             "error_description": "The token verification failed due to an error in the verification process.",
         }
         assert client.get("/", headers={"Authorization": "Bearer good"}).status_code == 404  # reached the app
+
+
+def test_readme_more(fresh_issuer: Issuer, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
+    endpoint = IntrospectionEndpoint("mcp-server", "s3cret")
+    try:
+        fresh_issuer.metadata["introspection_endpoint"] = endpoint.url
+        monkeypatch.setenv("INTROSPECTION_CLIENT_SECRET", "s3cret")
+        ns = run_snippet("readme_more", AUTH_ISSUER=fresh_issuer.url)
+        assert capfd.readouterr().out == "AuthServerType.OAUTH\n"
+        resource_id = ns["resource_id"]
+        app = Starlette(
+            routes=[
+                Mount("/opaque", app=Starlette(), middleware=[ns["bearer_auth_introspection"]]),
+                Mount("/jwt", app=Starlette(), middleware=[ns["bearer_auth_jwt"]]),
+            ]
+        )
+        endpoint.answers["opaque-1"] = (200, {"active": True, "scope": "read:notes", "aud": resource_id})
+        at_jwt = fresh_issuer.token(aud=resource_id, scope="read:notes", typ="at+jwt")
+        plain_jwt = fresh_issuer.token(aud=resource_id, scope="read:notes")
+        with Server(app) as srv, httpx.Client(base_url=srv.url) as client:
+
+            def status(path: str, token: str) -> int:
+                return client.get(path, headers={"Authorization": f"Bearer {token}"}).status_code
+
+            # 404: authenticated, and the empty app has no route.
+            assert status("/opaque/", "opaque-1") == 404
+            assert status("/opaque/", "opaque-1") == 404
+            assert status("/opaque/", "other") == 401
+            assert endpoint.asked("opaque-1") == 1  # the cache answered the second time
+            assert status("/jwt/", at_jwt) == 404
+            assert status("/jwt/", plain_jwt) == 401
+        assert ns["verify"](at_jwt).subject == "user-1"
+        with pytest.raises(MCPAuthTokenVerificationException):
+            ns["verify"](plain_jwt)
+    finally:
+        endpoint.stop()
