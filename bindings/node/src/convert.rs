@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use mcp_auth_core::metadata::finish;
 use mcp_auth_core::introspection::INVALID_INTROSPECTION_CONFIG;
+use mcp_auth_core::metadata::finish;
 use mcp_auth_core::{
     Alg, AuthInfo, AuthResponse, AuthServer, AuthServerType, ClaimRules, ClientAuthMethod, Error,
     FetchOptions, IntrospectionOptions, JwksOptions, JwtOptions, Policy, VerifierOptions,
@@ -155,7 +155,11 @@ fn duration_in(v: &Value, key: &str, unit: f64) -> R<Option<Duration>> {
         ),
         Some(other) => Err(introspection_error(format!(
             "`introspection.{key}` must be a non-negative number of {}, not {other}.",
-            if unit < 1.0 { "milliseconds" } else { "seconds" }
+            if unit < 1.0 {
+                "milliseconds"
+            } else {
+                "seconds"
+            }
         ))),
     }
 }
