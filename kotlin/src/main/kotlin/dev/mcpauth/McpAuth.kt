@@ -1,0 +1,162 @@
+package dev.mcpauth
+
+import kotlinx.serialization.json.JsonObject
+import java.util.logging.Logger
+import kotlin.time.Duration
+import kotlin.time.Duration.Companion.seconds
+import dev.mcpauth.uniffi.AuthPolicy as NativePolicy
+import dev.mcpauth.uniffi.AuthorizationServer as NativeServer
+import dev.mcpauth.uniffi.ResourceConfig as NativeResource
+import dev.mcpauth.uniffi.ResourceServer as NativeResourceServer
+
+/** An authorization server a protected resource trusts. */
+sealed interface AuthorizationServer {
+    val issuer: String
+
+    /** Known metadata (from [fetchServerConfig] or [AuthServerConfig.fromJson]), checked at start-up. */
+    data class Metadata(
+        val config: AuthServerConfig,
+    ) : AuthorizationServer {
+        override val issuer: String get() = config.issuer
+    }
+
+    /**
+     * An issuer whose metadata is discovered on first use, so the server starts even while the
+     * authorization server is down. Without a type, the discovery URLs MCP clients use are tried.
+     */
+    data class Discovery(
+        override val issuer: String,
+        val type: ServerType? = null,
+    ) : AuthorizationServer
+
+    private fun toNative(): NativeServer =
+        when (this) {
+            is Metadata -> NativeServer.Metadata(config.native)
+            is Discovery -> NativeServer.Issuer(issuer, type?.toNative())
+        }
+
+    companion object {
+        internal fun native(server: AuthorizationServer): NativeServer = server.toNative()
+    }
+}
+
+/**
+ * One protected resource (RFC 9728): its identifier (the URL clients connect to), the
+ * authorization servers whose tokens it accepts, and what its metadata document says.
+ */
+data class ProtectedResource(
+    val resource: String,
+    val authorizationServers: List<AuthorizationServer>,
+    val scopesSupported: List<String>? = null,
+    /** Further RFC 9728 fields, snake_case (`resource_name`, `bearer_methods_supported`, ...). */
+    val metadata: JsonObject? = null,
+) {
+    internal fun toNative() =
+        NativeResource(resource, authorizationServers.map(AuthorizationServer::native), scopesSupported, metadata?.toString())
+}
+
+/** What a protected route demands and how its tokens are checked. */
+class BearerAuthConfig {
+    /** The token's `aud` must contain this (RFC 8707): set it to the resource identifier. */
+    var audience: String? = null
+
+    /** Scopes the token must all have; 403 `insufficient_scope` otherwise. */
+    var requiredScopes: List<String> = emptyList()
+
+    /** Put the failure's cause into response bodies (for development). */
+    var showErrorDetails: Boolean = false
+
+    /** Clock skew tolerated for `exp`, `nbf` and `iat`. */
+    var leeway: Duration = 60.seconds
+
+    /** RFC 9068: the token's `typ` header must be `at+jwt`. */
+    var requireAtJwt: Boolean = false
+
+    /** Accepted signing algorithms (`RS256`, `ES256`, `EdDSA`, ...); `null` accepts every asymmetric one. */
+    var algorithms: List<String>? = null
+
+    internal fun toNative() =
+        NativePolicy(audience, requiredScopes, showErrorDetails, leeway.inWholeMilliseconds / 1000.0, requireAtJwt, algorithms)
+}
+
+/**
+ * The entry point: the protected resources of this server, their metadata documents, and the
+ * guards of their routes.
+ *
+ * ```
+ * val mcpAuth = McpAuth(
+ *     ProtectedResource(
+ *         resource = "https://api.example.com/mcp",
+ *         authorizationServers = listOf(AuthorizationServer.Discovery(issuer, ServerType.OIDC)),
+ *         scopesSupported = listOf("read", "write"),
+ *     ),
+ * )
+ * ```
+ *
+ * Throws [AuthServerException] `invalid_server_config` for a configuration the Python and Node
+ * packages refuse too (no resource, a resource or issuer twice, metadata unfit for MCP).
+ */
+class McpAuth(
+    resources: List<ProtectedResource>,
+    private val logger: Logger = Logger.getLogger("dev.mcpauth"),
+) {
+    constructor(vararg resources: ProtectedResource) : this(resources.toList())
+
+    internal val native: NativeResourceServer = native { NativeResourceServer(resources.map { it.toNative() }) }
+
+    @Volatile private var warnedAudience = false
+
+    init {
+        native.warnings().forEach { logger.warning(it) }
+    }
+
+    /** The resource identifiers, in configuration order. */
+    val resources: List<String> get() = native.resources()
+
+    /** The route path of a resource's metadata document (`/.well-known/oauth-protected-resource/mcp`). */
+    fun metadataPath(resource: String): String = native { native.metadataPath(resource) }
+
+    /** The URL of that document, as challenges advertise it. */
+    fun metadataUrl(resource: String): String = native { native.metadataUrl(resource) }
+
+    /** The RFC 9728 document of a resource (JSON). */
+    fun metadataDocument(resource: String): String = native { native.metadataDocument(resource) }
+
+    /**
+     * The guard of a resource's routes for JWT access tokens, verified with the keys of the
+     * resource's authorization servers (fetched and cached).
+     */
+    fun bearerAuth(
+        resource: String,
+        configure: BearerAuthConfig.() -> Unit = {},
+    ): BearerAuth {
+        val config = BearerAuthConfig().apply(configure)
+        warnWithoutAudience(config)
+        return JwtBearerAuth(resource, native { native.authenticator(resource, config.toNative()) }, logger)
+    }
+
+    /**
+     * The guard of a resource's routes with a verifier of your own (opaque tokens, introspection,
+     * ...). It throws a [McpAuthException] subclass to refuse a token; the issuer, audience and
+     * scopes of the [AuthInfo] it returns are still checked.
+     */
+    fun bearerAuth(
+        resource: String,
+        verify: suspend (token: String) -> AuthInfo,
+        configure: BearerAuthConfig.() -> Unit = {},
+    ): BearerAuth {
+        val config = BearerAuthConfig().apply(configure)
+        warnWithoutAudience(config)
+        return CustomBearerAuth(resource, native { native.bearerPolicy(resource, config.toNative()) }, verify, logger)
+    }
+
+    private fun warnWithoutAudience(config: BearerAuthConfig) {
+        if (config.audience.isNullOrEmpty() && !warnedAudience) {
+            warnedAudience = true
+            logger.warning(
+                "mcp-auth: `bearerAuth` has no `audience`, so tokens issued for other resources are accepted. " +
+                    "Set `audience` to the resource identifier (RFC 8707).",
+            )
+        }
+    }
+}

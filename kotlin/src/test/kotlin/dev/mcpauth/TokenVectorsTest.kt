@@ -1,0 +1,121 @@
+package dev.mcpauth
+
+import dev.mcpauth.ktor.McpBearerAuth
+import dev.mcpauth.ktor.authInfo
+import io.ktor.http.ContentType
+import io.ktor.server.response.respondText
+import io.ktor.server.routing.get
+import io.ktor.server.routing.route
+import io.ktor.server.routing.routing
+import kotlinx.serialization.json.Json
+import kotlinx.serialization.json.JsonArray
+import kotlinx.serialization.json.JsonNull
+import kotlinx.serialization.json.JsonObject
+import kotlinx.serialization.json.JsonPrimitive
+import kotlinx.serialization.json.boolean
+import kotlinx.serialization.json.buildJsonObject
+import kotlinx.serialization.json.double
+import kotlinx.serialization.json.int
+import kotlinx.serialization.json.jsonObject
+import kotlinx.serialization.json.jsonPrimitive
+import kotlinx.serialization.json.put
+import org.junit.jupiter.api.AfterAll
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertNull
+import org.junit.jupiter.api.DynamicTest
+import org.junit.jupiter.api.TestFactory
+import org.junit.jupiter.api.TestInstance
+import kotlin.time.Duration.Companion.milliseconds
+
+/**
+ * tests/vectors/tokens.json through the public API: JWT mode on a real Ktor server, keys served
+ * by a real HTTP server. Cases share one key-set cache and run in order.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class TokenVectorsTest {
+    private val vectors = Vectors.load("tokens.json")
+    private val cases = vectors["cases"] as JsonArray
+    private val jwks = JsonServer()
+    private val resource = vectors["resource"]!!.jsonPrimitive.content
+
+    private val mcpAuth: McpAuth =
+        run {
+            jwks.serve("/jwks.json", vectors["jwks"].toString())
+            val metadata = vectors["metadata"]!!.jsonObject.toMutableMap()
+            metadata["jwks_uri"] = JsonPrimitive("${jwks.url}/jwks.json")
+            val issuers = listOfNotNull(vectors["issuer"], vectors["second_issuer"]).map { it.jsonPrimitive.content }
+            val servers =
+                issuers.map { issuer ->
+                    val m = JsonObject(metadata + ("issuer" to JsonPrimitive(issuer)))
+                    AuthorizationServer.Metadata(AuthServerConfig.fromJson(m, ServerType.OIDC))
+                }
+            McpAuth(ProtectedResource(resource, servers))
+        }
+
+    private val server =
+        KtorServer {
+            routing {
+                cases.forEachIndexed { i, case ->
+                    val c = case.jsonObject
+                    route("/case/$i") {
+                        install(McpBearerAuth) {
+                            guard =
+                                mcpAuth.bearerAuth(resource) {
+                                    audience = c["audience"].stringOrNull()
+                                    requiredScopes = c["required_scopes"].strings() ?: emptyList()
+                                    leeway = (c["leeway"]!!.jsonPrimitive.double * 1000).milliseconds
+                                    showErrorDetails = c["show_error_details"]!!.jsonPrimitive.boolean
+                                    requireAtJwt = c["require_at_jwt"]?.jsonPrimitive?.boolean ?: false
+                                }
+                        }
+                        get {
+                            val info = call.authInfo!!
+                            val seen =
+                                buildJsonObject {
+                                    put("issuer", info.issuer)
+                                    put("subject", info.subject)
+                                    put("client_id", info.clientId)
+                                    put("scopes", JsonArray(info.scopes.map(::JsonPrimitive)))
+                                    put("audience", JsonArray(info.audience.map(::JsonPrimitive)))
+                                    put("claims", info.claims)
+                                }
+                            call.respondText(seen.toString(), ContentType.Application.Json)
+                        }
+                    }
+                }
+            }
+        }
+
+    @AfterAll
+    fun stop() {
+        server.close()
+        jwks.close()
+    }
+
+    @TestFactory
+    fun tokens(): List<DynamicTest> =
+        cases.mapIndexed { i, case ->
+            val c = case.jsonObject
+            DynamicTest.dynamicTest(c["name"]!!.jsonPrimitive.content) {
+                val header = c["header"].stringOrNull()
+                val r = Http.send("${server.url}/case/$i", headers = header?.let { mapOf("Authorization" to it) } ?: emptyMap())
+                val expect = c["expect"]!!.jsonObject
+                assertEquals(expect["status"]!!.jsonPrimitive.int, r.status, r.body)
+                if (r.status == 200) {
+                    val want = expect["auth_info"]!!.jsonObject
+                    val got = r.json.jsonObject
+                    assertEquals(want["issuer"], got["issuer"])
+                    assertEquals(want["subject"] ?: JsonNull, got["subject"])
+                    assertEquals(want["client_id"] ?: JsonNull, got["client_id"])
+                    assertEquals(want["scopes"], got["scopes"])
+                    assertEquals(audienceList(want["audience"]), audienceList(got["audience"]))
+                    want["claims"]?.jsonObject?.forEach { (k, v) -> assertEquals(v, got["claims"]!!.jsonObject[k], "claim $k") }
+                } else {
+                    assertEquals(expect["body"], Json.parseToJsonElement(r.body))
+                    assertEquals(expect["www_authenticate"].stringOrNull(), r.header("WWW-Authenticate"))
+                    assertEquals("application/json", r.header("Content-Type")!!.substringBefore(';'))
+                }
+                if (expect["www_authenticate"] == null && r.status == 200) assertNull(r.header("WWW-Authenticate"))
+            }
+        }
+}
