@@ -9,7 +9,6 @@ import * as native from './native.js';
 import { awaitNative, callNative, rebuildError } from './native-errors.js';
 import { type AuthServerType, type ResolvedAuthServerConfig } from './types/auth-server.js';
 import { camelCaseKeys } from './utils/case.js';
-import { getWellKnownUrl } from './utils/fetch-server-config.js';
 
 const usage = `Usage: mcp-auth check <issuer or metadata URL> [--type oauth|oidc] [--json]
 
@@ -31,6 +30,8 @@ type Report = {
 type Fetched = {
   raw: unknown;
   type: AuthServerType;
+  /** Where the document was found. */
+  url: string;
   /** The issuer discovery started from; the document must name it (RFC 8414 §3.3). */
   issuer?: string;
 };
@@ -40,14 +41,11 @@ const fetchRaw = async (target: string, type?: AuthServerType): Promise<Fetched>
     return {
       raw: await awaitNative(native.fetchMetadataJson(target)),
       type: type ?? (target.includes('openid-configuration') ? 'oidc' : 'oauth'),
+      url: target,
     };
   }
-  if (type) {
-    const url = getWellKnownUrl(target, type);
-    return { raw: await awaitNative(native.fetchMetadataJson(url)), type, issuer: target };
-  }
-  const found = await awaitNative<{ raw: unknown; type: AuthServerType }>(
-    native.discoverMetadataJson(target)
+  const found = await awaitNative<{ raw: unknown; type: AuthServerType; url: string }>(
+    native.discoverMetadataJson(target, type)
   );
   return { ...found, issuer: target };
 };
@@ -109,6 +107,7 @@ const print = (fetched: Fetched, target: string, r: ReturnType<typeof examine>) 
   console.log(
     `${name} (${type}): ${r.isValid ? 'Compatible with MCP' : 'Not compatible with MCP'}`
   );
+  console.log(`Metadata: ${fetched.url}`);
   for (const [title, mark, list] of [
     ['Successes', '✓', r.successes],
     ['Warnings', '!', r.warnings],
@@ -168,6 +167,7 @@ const check = async (args: string[]): Promise<number> => {
         {
           success: true,
           type: fetched.type,
+          url: fetched.url,
           config: config ?? null,
           isValid,
           ...(errors.length > 0 && { errors }),

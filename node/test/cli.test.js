@@ -134,6 +134,12 @@ test('discovery without a type reports the type that answered', async () => {
     const out = JSON.parse((await run('check', iss.issuer, '--json')).stdout);
     assert.equal(out.type, 'oidc');
     assert.equal(out.isValid, true);
+    assert.equal(out.url, `${iss.origin}/.well-known/openid-configuration/tenant`);
+    const human = await run('check', iss.issuer);
+    assert.match(
+      human.stdout,
+      /\nMetadata: http:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration\/tenant\n/
+    );
     const none = await startIssuer({ path: '/tenant', serves: [] });
     try {
       const failed = await run('check', none.issuer);
@@ -141,6 +147,11 @@ test('discovery without a type reports the type that answered', async () => {
       assert.match(
         failed.stderr,
         /^Fetch server config error: Failed to fetch server config from /
+      );
+      // Every URL tried is named.
+      assert.match(
+        failed.stderr,
+        /also tried .*oauth-authorization-server\/tenant.*openid-configuration\/tenant/
       );
     } finally {
       await none.close();

@@ -11,7 +11,7 @@ import { MCPAuth, MCPAuthAuthServerError, MCPAuthConfigError, fetchServerConfig 
 import { close, listen, serve, startIssuer } from './support/servers.js';
 
 const path = '/tenant-a';
-const candidates = (iss) => [
+const candidates = () => [
   `/.well-known/oauth-authorization-server${path}`,
   `/.well-known/openid-configuration${path}`,
   `${path}/.well-known/openid-configuration`,
@@ -44,7 +44,7 @@ describe('fetchServerConfig(issuer) without a type', () => {
       assert.equal(config.metadata.jwksUri, iss.jwksUri);
       // Tried in order, stopping at the first document found.
       assert.deepEqual(
-        candidates(iss).map((p) => iss.hits.get(p) ?? 0),
+        candidates().map((p) => iss.hits.get(p) ?? 0),
         [1, 1, 1].map((_, i) => (i < tried ? 1 : 0))
       );
     });
@@ -57,10 +57,14 @@ describe('fetchServerConfig(issuer) without a type', () => {
       assert.equal(e.code, 'fetch_server_config_error');
       assert.match(e.message, /^Failed to fetch server config from http:\/\/127\.0\.0\.1:\d+\//);
       assert.match(e.message, /404/);
+      // Every URL tried is named.
+      for (const p of candidates()) {
+        assert.ok(e.message.includes(`${iss.origin}${p}`), e.message);
+      }
       return true;
     });
     assert.deepEqual(
-      candidates(iss).map((p) => iss.hits.get(p)),
+      candidates().map((p) => iss.hits.get(p)),
       [1, 1, 1]
     );
   });

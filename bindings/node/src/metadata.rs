@@ -83,34 +83,24 @@ pub async fn discover_server_config(
     Ok(json!({ "metadata": config.metadata.to_json(), "type": config.server_type.as_str() }))
 }
 
-/// The raw (snake_case) document of an issuer whose type is not known, found in the MCP order,
-/// for a host-side `transpileData` to rewrite before parsing. `{ raw, type }`.
-// TODO(core): a core function returning the raw document and its type (requests.md); until
-// then core's own discovery runs with a transpile step that keeps the raw document and hands
-// core a stand-in carrying the issuer, so the order and "only 4xx moves on" stay core's.
+/// The raw (snake_case) document of an issuer, for a host-side `transpileData` to rewrite before
+/// parsing: exactly `type`'s well-known URL, or the MCP order when no type is given.
+/// `{ raw, type, url }`.
 #[napi]
-pub async fn discover_metadata_json(issuer: String, options: Option<Value>) -> napi::Result<Value> {
+pub async fn discover_metadata_json(
+    issuer: String,
+    server_type_name: Option<String>,
+    options: Option<Value>,
+) -> napi::Result<Value> {
+    let ty = server_type_name.as_deref().map(server_type).transpose()?;
     let opts = fetch_options(options.as_ref().unwrap_or(&Value::Null));
-    let found = mcp_auth_core::runtime::spawn(async move {
-        let raw = std::sync::Mutex::new(None);
-        let stand_in = json!({
-            "issuer": issuer,
-            "authorization_endpoint": "",
-            "token_endpoint": "",
-            "response_types_supported": [],
-        });
-        let keep = |value: Value| {
-            *raw.lock().unwrap_or_else(|p| p.into_inner()) = Some(value);
-            Ok(stand_in.clone())
-        };
-        let config = metadata::fetch_server_config(&issuer, None, Some(&keep), &opts).await?;
-        let raw = raw.into_inner().unwrap_or_else(|p| p.into_inner());
-        Ok::<_, mcp_auth_core::Error>((raw.unwrap_or(Value::Null), config.server_type))
+    let (raw, ty, url) = mcp_auth_core::runtime::spawn(async move {
+        metadata::discover_metadata_json(&issuer, ty, &opts).await
     })
     .await
     .map_err(|e| napi::Error::from_reason(format!("mcp-auth task failed: {e}")))?
     .map_err(to_napi)?;
-    Ok(json!({ "raw": found.0, "type": found.1.as_str() }))
+    Ok(json!({ "raw": raw, "type": ty.as_str(), "url": url }))
 }
 
 /// A discovery config's metadata through the process-wide lazy-discovery cache that token

@@ -99,7 +99,7 @@ const discover = async (
     };
   }
   const { raw, type } = await awaitNative<{ raw: Record<string, unknown>; type: AuthServerType }>(
-    native.discoverMetadataJson(issuer, options)
+    native.discoverMetadataJson(issuer, undefined, options)
   );
   const data: unknown = await transpileData(raw);
   const metadata = callNative<Record<string, unknown>>(() =>
