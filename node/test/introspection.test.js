@@ -185,6 +185,25 @@ describe('the opt-in answer cache', () => {
     assert.equal(endpoint.requests.length, 2);
   });
 
+  test('concurrent requests with one token share one introspection', async () => {
+    endpoint.answers.set('busy', active());
+    endpoint.reset();
+    const release = endpoint.hold();
+    const pending = Array.from({ length: 20 }, () => get(`${app.url}/uncached`, 'busy'));
+    // Answer only once the first request is at the endpoint and the others had time to join it.
+    while (endpoint.requests.length === 0) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    release();
+    const results = await Promise.all(pending);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      Array(20).fill(200)
+    );
+    assert.equal(endpoint.requests.length, 1);
+  });
+
   test('inactive answers are not cached', async () => {
     endpoint.reset();
     assert.equal((await get(`${app.url}/cached`, 'never-issued')).status, 401);

@@ -68,6 +68,7 @@ export const startIntrospection = async ({
       if (state.delayMs) {
         await new Promise((r) => setTimeout(r, state.delayMs));
       }
+      await state.gate;
       if (
         req.method !== 'POST' ||
         new URL(req.url, 'http://x').pathname !== path ||
@@ -101,6 +102,17 @@ export const startIntrospection = async ({
     /** Makes every later answer wait `ms` (0: answer at once). */
     setDelay: (ms) => {
       state.delayMs = ms;
+    },
+    /** Holds every answer back until the returned function is called. */
+    hold: () => {
+      let release;
+      state.gate = new Promise((r) => {
+        release = r;
+      });
+      return () => {
+        state.gate = undefined;
+        release();
+      };
     },
     reset: () => {
       requests.length = 0;
