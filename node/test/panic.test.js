@@ -59,6 +59,12 @@ app.post('/direct', express.text({ type: '*/*' }), async (req, res) => {
 });
 app.get('/mcp', mcpAuth.bearerAuth('jwt', { resource: v.resource, audience: v.resource }),
   (req, res) => res.json({ subject: req.auth.subject }));
+// An introspection endpoint that calls every token active, and a route checked through it.
+app.post('/introspect', express.urlencoded({ extended: false }), (req, res) =>
+  res.json({ active: true, iss: m.issuer, sub: 'opaque-user', aud: v.resource }));
+app.get('/opaque', mcpAuth.bearerAuth('introspection', { resource: v.resource, audience: v.resource,
+  introspection: { clientId: 'rs', clientSecret: 'secret', endpoint: url + '/introspect' } }),
+  (req, res) => res.json({ subject: req.auth.subject }));
 console.log(JSON.stringify({ url }));
 `;
 
@@ -112,6 +118,18 @@ describe('a panic in the core', () => {
       res = await fetch(`${url}/mcp`, { headers: { authorization: `Bearer ${fine}` } });
       assert.equal(res.status, 200);
       assert.deepEqual(await res.json(), { subject: 'fine' });
+    }
+    assert.equal(child.exitCode, null);
+  });
+
+  test('the introspection mode answers 500 too and keeps serving', async () => {
+    for (let i = 0; i < 2; i += 1) {
+      let res = await fetch(`${url}/opaque`, { headers: { authorization: `Bearer ${doomed}` } });
+      assert.equal(res.status, 500, stderr);
+      assert.equal((await res.json()).error, 'server_error');
+      res = await fetch(`${url}/opaque`, { headers: { authorization: 'Bearer opaque-fine' } });
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { subject: 'opaque-user' });
     }
     assert.equal(child.exitCode, null);
   });
