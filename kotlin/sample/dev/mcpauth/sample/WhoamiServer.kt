@@ -1,0 +1,92 @@
+// Whoami: an MCP server (Kotlin MCP SDK, stateless streamable HTTP) on Ktor, protected by mcp-auth.
+//
+//   MCP_AUTH_ISSUER=https://auth.example.com java -cp ... dev.mcpauth.sample.WhoamiServerKt
+//
+// Environment:
+//   MCP_AUTH_ISSUER          issuer of the authorization server (required)
+//   PORT                     port to listen on, on 127.0.0.1 (default 3001)
+//   MCP_RESOURCE_IDENTIFIER  this server's resource identifier, the URL clients connect to
+//                            (default http://127.0.0.1:$PORT/mcp)
+package dev.mcpauth.sample
+
+import dev.mcpauth.AuthInfo
+import dev.mcpauth.AuthorizationServer
+import dev.mcpauth.McpAuth
+import dev.mcpauth.ProtectedResource
+import dev.mcpauth.ServerType
+import dev.mcpauth.ktor.McpBearerAuth
+import dev.mcpauth.ktor.authInfo
+import dev.mcpauth.ktor.protectedResourceMetadata
+import io.ktor.server.application.Application
+import io.ktor.server.application.install
+import io.ktor.server.cio.CIO
+import io.ktor.server.engine.embeddedServer
+import io.ktor.server.routing.route
+import io.ktor.server.routing.routing
+import io.modelcontextprotocol.kotlin.sdk.server.Server
+import io.modelcontextprotocol.kotlin.sdk.server.ServerOptions
+import io.modelcontextprotocol.kotlin.sdk.server.mcpStatelessStreamableHttp
+import io.modelcontextprotocol.kotlin.sdk.types.CallToolResult
+import io.modelcontextprotocol.kotlin.sdk.types.Implementation
+import io.modelcontextprotocol.kotlin.sdk.types.ServerCapabilities
+import io.modelcontextprotocol.kotlin.sdk.types.TextContent
+import kotlinx.serialization.json.JsonArray
+import kotlinx.serialization.json.JsonPrimitive
+import kotlinx.serialization.json.buildJsonObject
+import kotlinx.serialization.json.put
+import java.net.URI
+
+/** The MCP server of one request: its tools see the caller that mcp-auth let in. */
+fun whoamiMcpServer(caller: AuthInfo): Server {
+    val server =
+        Server(
+            Implementation(name = "Whoami", version = "1.0.0"),
+            ServerOptions(capabilities = ServerCapabilities(tools = ServerCapabilities.Tools(listChanged = false))),
+        )
+    server.addTool(name = "whoami", description = "Who is calling, with which scopes.") {
+        val me =
+            buildJsonObject {
+                put("subject", caller.subject)
+                put("clientId", caller.clientId)
+                put("issuer", caller.issuer)
+                put("scopes", JsonArray(caller.scopes.map(::JsonPrimitive)))
+                put("audience", JsonArray(caller.audience.map(::JsonPrimitive)))
+            }
+        CallToolResult(content = listOf(TextContent(me.toString())))
+    }
+    return server
+}
+
+/** Metadata, the protected MCP endpoint and its tools, for the resource [resource]. */
+fun Application.whoami(
+    issuer: String,
+    resource: String,
+) {
+    val mcpAuth =
+        McpAuth(
+            ProtectedResource(
+                resource = resource,
+                // Discovered on first use, so the server starts even while the issuer is down.
+                authorizationServers = listOf(AuthorizationServer.Discovery(issuer, ServerType.OIDC)),
+                scopesSupported = listOf("read:todos"),
+            ),
+        )
+    val mcpPath = URI(resource).path
+    routing {
+        // The protected resource metadata (RFC 9728), public: clients discover the issuer here.
+        protectedResourceMetadata(mcpAuth)
+        // Every request to the MCP endpoint needs a token issued for this resource.
+        route(mcpPath) {
+            install(McpBearerAuth) { guard = mcpAuth.bearerAuth(resource) { audience = resource } }
+        }
+    }
+    // Stateless: a server per request, so every call runs with its own caller.
+    mcpStatelessStreamableHttp(path = mcpPath) { whoamiMcpServer(call.authInfo!!) }
+}
+
+fun main() {
+    val issuer = System.getenv("MCP_AUTH_ISSUER") ?: error("Set MCP_AUTH_ISSUER to the issuer of your authorization server")
+    val port = System.getenv("PORT")?.toInt() ?: 3001
+    val resource = System.getenv("MCP_RESOURCE_IDENTIFIER") ?: "http://127.0.0.1:$port/mcp"
+    embeddedServer(CIO, port = port, host = "127.0.0.1") { whoami(issuer, resource) }.start(wait = true)
+}

@@ -1,0 +1,137 @@
+"""The Kotlin sample MCP server (kotlin/sample, Kotlin MCP SDK on Ktor) with tokens from the local
+authorization server: the TypeScript SDK client discovers everything from the server URL and calls
+the protected `whoami` tool; raw requests check the metadata, the challenges and the audience.
+
+`make test-kotlin` builds the sample (Maven) and runs this file with MCP_AUTH_KOTLIN=1."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Dict, Iterator, Tuple
+
+import httpx
+import pytest
+
+from harness import ROOT, Cast, free_port, run_ts_client
+
+KOTLIN = ROOT / "kotlin" / "target"
+SAMPLE_MAIN = "dev.mcpauth.sample.WhoamiServerKt"
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("MCP_AUTH_KOTLIN") != "1", reason="needs the built Kotlin sample: make test-kotlin"
+)
+
+
+@pytest.fixture(scope="module")
+def kotlin() -> Iterator[Tuple[str, str]]:
+    """The authorization server and the Kotlin sample: (issuer, MCP URL)."""
+    with Cast() as cast:
+        issuer = cast.authorization_server()
+        port = free_port()
+        classpath = ":".join(
+            [str(KOTLIN / "test-classes"), str(KOTLIN / "classes"), (KOTLIN / "sample.classpath").read_text().strip()]
+        )
+        process = cast._spawn(
+            "kotlin-server",
+            ["java", "-cp", classpath, SAMPLE_MAIN],
+            env={"MCP_AUTH_ISSUER": issuer, "PORT": str(port)},
+        )
+        yield issuer, cast._ready(process, f"http://127.0.0.1:{port}/mcp")
+
+
+def prm_url(url: str) -> str:
+    return url.replace("/mcp", "/.well-known/oauth-protected-resource/mcp")
+
+
+def client_credentials(issuer: str, resource: str, scope: str = "read:todos") -> str:
+    res = httpx.post(
+        f"{issuer}/token",
+        auth=("todo-service", "todo-service-secret"),
+        data={"grant_type": "client_credentials", "scope": scope, "resource": resource},
+    )
+    assert res.status_code == 200, res.text
+    return str(res.json()["access_token"])
+
+
+def rpc(url: str, token: str | None, method: str, params: Dict[str, object] | None = None) -> httpx.Response:
+    headers = {"accept": "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18"}
+    if token is not None:
+        headers["authorization"] = f"Bearer {token}"
+    message = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
+    return httpx.post(url, json=message, headers=headers)
+
+
+def test_typescript_client_discovers_signs_in_and_calls_whoami(kotlin: Tuple[str, str]) -> None:
+    issuer, url = kotlin
+    report = run_ts_client(url, "alice", None, ["whoami"])
+    assert report["returncode"] == 0, json.dumps(report, indent=1)
+    http = report["http"]
+
+    # 401 without credentials -> the metadata the challenge names -> the issuer -> a token.
+    first = http[0]
+    assert (first["method"], first["url"], first["status"]) == ("POST", url, 401)
+    assert first["www_authenticate"] == f'Bearer resource_metadata="{prm_url(url)}"'
+    assert any(e["url"] == prm_url(url) and e["status"] == 200 for e in http)
+    assert any(e["url"] == f"{issuer}/token" and e["status"] == 200 for e in http)
+    assert any(e["url"] == url and e["status"] == 200 and e.get("detail") == "initialize" for e in http)
+
+    (call,) = report["calls"]
+    assert "error" not in call, json.dumps(report, indent=1)
+    me = call["result"]
+    assert me["subject"] == "alice"
+    assert me["issuer"] == issuer
+    assert me["audience"] == [url]
+    assert "read:todos" in me["scopes"]
+    assert me["clientId"]
+
+
+def test_metadata_is_public_with_cors(kotlin: Tuple[str, str]) -> None:
+    issuer, url = kotlin
+    res = httpx.get(prm_url(url), headers={"origin": "http://example.test"})
+    assert res.status_code == 200
+    assert res.headers["access-control-allow-origin"] == "*"
+    assert res.json() == {"resource": url, "scopes_supported": ["read:todos"], "authorization_servers": [issuer]}
+    preflight = httpx.options(prm_url(url), headers={"origin": "http://example.test"})
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-methods"] == "GET, OPTIONS"
+
+
+def test_challenges_and_audience(kotlin: Tuple[str, str]) -> None:
+    issuer, url = kotlin
+    challenge = f'resource_metadata="{prm_url(url)}"'
+
+    missing = rpc(url, None, "ping")
+    assert missing.status_code == 401
+    assert missing.headers["www-authenticate"] == f"Bearer {challenge}"
+    assert missing.json() == {
+        "error": "missing_auth_header",
+        "error_description": "Missing `Authorization` header. Please provide a valid bearer token.",
+    }
+
+    garbage = rpc(url, "not-a-jwt", "ping")
+    assert garbage.status_code == 401
+    assert garbage.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+    assert garbage.headers["www-authenticate"].endswith(challenge)
+
+    # RFC 8707: a token issued for another resource is refused.
+    other = client_credentials(issuer, "http://127.0.0.1:1/mcp")
+    refused = rpc(url, other, "ping")
+    assert refused.status_code == 401
+    assert refused.json()["error"] == "invalid_audience"
+    assert refused.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+
+    # A token for this resource reaches the MCP server; its tool sees the client as the caller.
+    token = client_credentials(issuer, url)
+    init = rpc(
+        url,
+        token,
+        "initialize",
+        {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
+    )
+    assert init.status_code == 200, init.text
+    assert init.json()["result"]["serverInfo"]["name"] == "Whoami"
+    called = rpc(url, token, "tools/call", {"name": "whoami", "arguments": {}})
+    assert called.status_code == 200, called.text
+    me = json.loads(called.json()["result"]["content"][0]["text"])
+    assert (me["subject"], me["clientId"], me["scopes"]) == ("todo-service", "todo-service", ["read:todos"])
