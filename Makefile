@@ -9,10 +9,10 @@ all: test
 
 ## make demo: a local authorization server, both sample MCP servers and real MCP clients (mk/e2e.mk)
 ## make test: every test suite (Rust core + vectors, Python package, Node package, end to end)
-test: test-rust test-python test-node test-e2e
+test: test-rust test-python test-node test-e2e test-kotlin
 
 ## make lint: formatters and linters of every language
-lint: lint-rust lint-python lint-node lint-e2e
+lint: lint-rust lint-python lint-node lint-e2e lint-kotlin
 
 test-rust:
 	cargo test --workspace --locked
@@ -40,3 +40,4 @@ include mk/python.mk
 include mk/node.mk
 include mk/e2e.mk
 include mk/bench.mk
+include mk/kotlin.mk

@@ -13,14 +13,14 @@ use crate::{on_core_runtime, FLAVOR};
 /// Which discovery document an issuer publishes: RFC 8414 (`oauth`) or OpenID Connect (`oidc`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum ServerType {
-    OAuth,
+    Oauth,
     Oidc,
 }
 
 impl From<ServerType> for AuthServerType {
     fn from(t: ServerType) -> Self {
         match t {
-            ServerType::OAuth => AuthServerType::OAuth,
+            ServerType::Oauth => AuthServerType::OAuth,
             ServerType::Oidc => AuthServerType::Oidc,
         }
     }
@@ -29,7 +29,7 @@ impl From<ServerType> for AuthServerType {
 impl From<AuthServerType> for ServerType {
     fn from(t: AuthServerType) -> Self {
         match t {
-            AuthServerType::OAuth => ServerType::OAuth,
+            AuthServerType::OAuth => ServerType::Oauth,
             AuthServerType::Oidc => ServerType::Oidc,
         }
     }

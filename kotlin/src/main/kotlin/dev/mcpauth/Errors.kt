@@ -101,7 +101,10 @@ sealed class McpAuthException(
         fun describe(
             kind: ErrorKind,
             code: String,
-        ): String = dev.mcpauth.uniffi.errorDescription(kind.toNative(), code).ifEmpty { code }
+        ): String =
+            dev.mcpauth.uniffi
+                .errorDescription(kind.toNative(), code)
+                .ifEmpty { code }
 
         fun of(
             kind: ErrorKind,
@@ -116,15 +119,26 @@ sealed class McpAuthException(
                 ErrorKind.TOKEN_VERIFICATION -> TokenVerificationException(code, message, details)
             }
 
-        fun of(info: NativeErrorInfo): McpAuthException = of(ErrorKind.of(info.kind), info.code, info.message, ErrorDetails.parse(info.detailsJson))
+        fun of(info: NativeErrorInfo): McpAuthException =
+            of(ErrorKind.of(info.kind), info.code, info.message, ErrorDetails.parse(info.detailsJson))
 
         fun of(e: NativeException): McpAuthException =
             when (e) {
-                is NativeException.AuthServer -> of(ErrorKind.AUTH_SERVER, e.code, e.reason, ErrorDetails.parse(e.detailsJson))
-                is NativeException.Config -> of(ErrorKind.CONFIG, e.code, e.reason, ErrorDetails.parse(e.detailsJson))
-                is NativeException.BearerAuth -> of(ErrorKind.BEARER_AUTH, e.code, e.reason, ErrorDetails.parse(e.detailsJson))
-                is NativeException.TokenVerification ->
+                is NativeException.AuthServer -> {
+                    of(ErrorKind.AUTH_SERVER, e.code, e.reason, ErrorDetails.parse(e.detailsJson))
+                }
+
+                is NativeException.Config -> {
+                    of(ErrorKind.CONFIG, e.code, e.reason, ErrorDetails.parse(e.detailsJson))
+                }
+
+                is NativeException.BearerAuth -> {
+                    of(ErrorKind.BEARER_AUTH, e.code, e.reason, ErrorDetails.parse(e.detailsJson))
+                }
+
+                is NativeException.TokenVerification -> {
                     of(ErrorKind.TOKEN_VERIFICATION, e.code, e.reason, ErrorDetails.parse(e.detailsJson))
+                }
             }
     }
 }

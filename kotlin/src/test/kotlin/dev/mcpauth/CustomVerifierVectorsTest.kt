@@ -28,7 +28,8 @@ class CustomVerifierVectorsTest {
 
     private fun exception(raise: JsonObject): McpAuthException {
         val code = raise["code"]!!.jsonPrimitive.content
-        val details = ErrorDetails(missingScopes = raise["missing_scopes"].strings(), expected = raise["expected"], actual = raise["actual"])
+        val details =
+            ErrorDetails(missingScopes = raise["missing_scopes"].strings(), expected = raise["expected"], actual = raise["actual"])
         return when (raise["kind"]!!.jsonPrimitive.content) {
             "token_verification" -> TokenVerificationException(code, details = details)
             "bearer_auth" -> BearerAuthException(code, details = details)

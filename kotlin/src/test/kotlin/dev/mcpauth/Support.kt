@@ -64,7 +64,14 @@ class KtorServer(
     module: Application.() -> Unit,
 ) : AutoCloseable {
     private val server: EmbeddedServer<*, *> = embeddedServer(CIO, port = 0, host = "127.0.0.1", module = module).start(wait = false)
-    val url: String = "http://127.0.0.1:" + runBlocking { server.engine.resolvedConnectors().first().port }
+    val url: String =
+        "http://127.0.0.1:" +
+            runBlocking {
+                server.engine
+                    .resolvedConnectors()
+                    .first()
+                    .port
+            }
 
     override fun close() = server.stop(100, 1000)
 }
@@ -74,7 +81,11 @@ data class Response(
     val headers: Map<String, List<String>>,
     val body: String,
 ) {
-    fun header(name: String): String? = headers.entries.firstOrNull { it.key.equals(name, ignoreCase = true) }?.value?.firstOrNull()
+    fun header(name: String): String? =
+        headers.entries
+            .firstOrNull { it.key.equals(name, ignoreCase = true) }
+            ?.value
+            ?.firstOrNull()
 
     val json: JsonElement get() = Json.parseToJsonElement(body)
 }

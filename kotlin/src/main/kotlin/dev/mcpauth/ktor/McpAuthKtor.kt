@@ -108,6 +108,7 @@ val McpBearerAuth =
                     call.attributes.put(AuthInfoKey, result.authInfo)
                     true
                 }
+
                 is AuthResult.Rejected -> {
                     call.respondRejection(result)
                     false

@@ -1,0 +1,41 @@
+# Kotlin package (kotlin/, bindings/uniffi) for JVM MCP servers.
+#
+# The uniffi library is built once (release) with its bindings generator; the generator writes
+# the Kotlin bindings from the library's metadata (read from the rlib: the linked .so is
+# stripped), and Maven compiles the package, the sample and the JUnit 5 tests against the .so,
+# which goes into the jar where JNA finds it. JNA, Ktor, the Kotlin MCP SDK and the Maven plugins
+# come from Maven Central; Java 17 and Maven from the machine. The end-to-end test runs the
+# sample with the local authorization server and the TypeScript SDK client (tests/e2e).
+.PHONY: test-kotlin lint-kotlin kotlin-bindings kotlin-e2e-deps
+
+KT_DIR := $(CURDIR)/kotlin
+KT_NATIVE := $(CARGO_TARGET_DIR)/$(CARGO_BUILD_TARGET)/release
+KT_GENERATED := $(KT_DIR)/target/generated-sources/uniffi
+KT_MVN := mvn -B -q -f $(KT_DIR)/pom.xml -Dmcpauth.native.dir=$(KT_NATIVE)
+KT_E2E_VENV := $(CURDIR)/.venv-kotlin-e2e
+
+## kotlin-bindings: the release uniffi library and the Kotlin bindings generated from it
+kotlin-bindings:
+	cargo build --release --locked -p mcp-auth-uniffi --features bindgen
+	rm -rf $(KT_GENERATED)
+	$(KT_NATIVE)/uniffi-bindgen generate --library $(KT_NATIVE)/libmcpauth_uniffi.rlib \
+		--language kotlin --no-format --out-dir $(KT_GENERATED)
+
+$(KT_E2E_VENV)/.ready:
+	$(PYTHON) -m venv $(KT_E2E_VENV)
+	$(KT_E2E_VENV)/bin/pip install -q pytest==9.2.0 pytest-asyncio==1.5.0 httpx==0.28.1
+	touch $@
+
+kotlin-e2e-deps: $(KT_E2E_VENV)/.ready
+	for dir in $(E2E_DIR)/authorization-server $(E2E_DIR)/clients; do (cd $$dir && $(E2E_NPM_CI)) || exit 1; done
+
+## make test-kotlin: the Kotlin package's JUnit suite (vectors, Ktor), then the sample end to end
+test-kotlin: kotlin-bindings kotlin-e2e-deps
+	$(KT_MVN) package
+	@cat $(KT_DIR)/target/surefire-reports/*.txt | awk '/^Tests run:/ { gsub(",", ""); \
+		run += $$3; failed += $$5 + $$7; skipped += $$9 } \
+		END { printf "kotlin: %d passed, %d failed, %d skipped\n", run - failed - skipped, failed, skipped }'
+	cd $(E2E_DIR) && MCP_AUTH_KOTLIN=1 $(KT_E2E_VENV)/bin/python -m pytest -q test_kotlin.py
+
+lint-kotlin:
+	$(KT_MVN) spotless:check
