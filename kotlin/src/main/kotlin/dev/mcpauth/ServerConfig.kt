@@ -90,3 +90,9 @@ data class ValidationResult(
 /** Validates snake_case metadata JSON: its schema first, then MCP's requirements. */
 fun validateServerMetadata(metadata: JsonObject): ValidationResult =
     ValidationResult.of(native { dev.mcpauth.uniffi.validateServerMetadata(metadata.toString()) })
+
+/** The well-known URL an issuer's metadata of [type] is fetched from (RFC 8414 §3.1 / OIDC Discovery). */
+fun wellKnownUrl(
+    issuer: String,
+    type: ServerType,
+): String = native { dev.mcpauth.uniffi.wellKnownUrl(issuer, type.toNative()) }
