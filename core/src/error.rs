@@ -64,6 +64,7 @@ pub mod codes {
     pub const INVALID_SERVER_METADATA: &str = "invalid_server_metadata";
     pub const INVALID_SERVER_CONFIG: &str = "invalid_server_config";
     pub const MISSING_JWKS_URI: &str = "missing_jwks_uri";
+    pub const MISSING_INTROSPECTION_ENDPOINT: &str = "missing_introspection_endpoint";
 
     pub const MISSING_AUTH_HEADER: &str = "missing_auth_header";
     pub const INVALID_AUTH_HEADER_FORMAT: &str = "invalid_auth_header_format";
@@ -89,6 +90,9 @@ pub fn description(kind: ErrorKind, code: &str, flavor: Flavor) -> &'static str 
             }
             MISSING_JWKS_URI => {
                 "The server metadata does not contain a JWKS URI, which is required for JWT verification."
+            }
+            MISSING_INTROSPECTION_ENDPOINT => {
+                "The server metadata does not contain an introspection endpoint, which is required for token introspection."
             }
             _ => match flavor {
                 Flavor::Python => "An exception occurred with the authorization server.",

@@ -21,7 +21,7 @@ use crate::jwt::{self, AuthInfo};
 use crate::verifier::{check_trusted_issuer, AuthServer, VerifierOptions, Verify};
 
 pub const INVALID_INTROSPECTION_CONFIG: &str = "invalid_introspection_config";
-pub const MISSING_INTROSPECTION_ENDPOINT: &str = "missing_introspection_endpoint";
+pub use crate::error::codes::MISSING_INTROSPECTION_ENDPOINT;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Introspection answers are small claim sets; anything bigger is not one.

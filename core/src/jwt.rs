@@ -23,6 +23,9 @@ pub struct JwtOptions {
     pub leeway: f64,
     /// RFC 9068: require the header `typ` to be `at+jwt`.
     pub require_at_jwt: bool,
+    /// Any required header `typ` (jose's `typ` option); compared without an `application/`
+    /// prefix and ignoring case, as media types are.
+    pub typ: Option<String>,
     pub max_token_bytes: usize,
     /// A fixed "now" (seconds since the epoch), for reproducible tests.
     pub now: Option<f64>,
@@ -108,6 +111,7 @@ impl Default for JwtOptions {
             algorithms: None,
             leeway: 0.0,
             require_at_jwt: false,
+            typ: None,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             now: None,
             claims: ClaimRules::default(),
@@ -273,13 +277,22 @@ pub fn decode<'a>(token: &'a str, opts: &JwtOptions) -> Result<Decoded<'a>> {
             "Unencoded payloads (`b64: false`) are not accepted.",
         ));
     }
-    if opts.require_at_jwt {
-        let typ = header.get("typ").and_then(Value::as_str).unwrap_or("");
-        let typ = typ.strip_prefix("application/").unwrap_or(typ);
-        if !typ.eq_ignore_ascii_case("at+jwt") {
-            return Err(invalid(
-                "The token is not an RFC 9068 access token (`typ` must be `at+jwt`).",
-            ));
+    let media = |t: &str| {
+        let t = t.trim();
+        let l = t.to_ascii_lowercase();
+        l.strip_prefix("application/")
+            .map(str::to_string)
+            .unwrap_or(l)
+    };
+    let typ = header.get("typ").and_then(Value::as_str).map(media);
+    if opts.require_at_jwt && typ.as_deref() != Some("at+jwt") {
+        return Err(invalid(
+            "The token is not an RFC 9068 access token (`typ` must be `at+jwt`).",
+        ));
+    }
+    if let Some(want) = &opts.typ {
+        if typ.as_deref() != Some(media(want).as_str()) {
+            return Err(invalid(format!("The JWT header `typ` is not `{want}`.")));
         }
     }
     let kid = match header.get("kid") {
@@ -478,6 +491,23 @@ mod tests {
         let e = decode(&big, &opts).unwrap_err();
         assert_eq!(e.code(), "invalid_token");
         assert!(e.to_string().contains("larger than"));
+    }
+
+    #[test]
+    fn any_typ_can_be_required() {
+        let t = |typ: &str| {
+            let h = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"RS256","typ":"{typ}"}}"#));
+            let p = URL_SAFE_NO_PAD.encode(br#"{"iss":"a","sub":"b"}"#);
+            format!("{h}.{p}.c2ln")
+        };
+        let want = |typ: &str| JwtOptions {
+            typ: Some(typ.into()),
+            ..JwtOptions::default()
+        };
+        assert!(decode(&t("JWT"), &want("jwt")).is_ok());
+        assert!(decode(&t("application/JWT"), &want("JWT")).is_ok());
+        assert!(decode(&t("at+jwt"), &want("JWT")).is_err());
+        assert!(decode(&t("JWT"), &want("application/at+jwt")).is_err());
     }
 
     #[test]

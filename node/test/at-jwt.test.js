@@ -86,4 +86,13 @@ describe("jwtVerify: { typ: 'at+jwt' }", () => {
     const lenient = createVerifyJwt(iss.jwksUri);
     assert.equal((await lenient(tokens.JWT)).subject, 'user-1');
   });
+
+  test('any other typ is enforced as jose does (media type, case-insensitive)', async () => {
+    const plain = createVerifyJwt(iss.jwksUri, { typ: 'application/JWT' });
+    assert.equal((await plain(tokens.JWT)).subject, 'user-1');
+    await assert.rejects(
+      async () => plain(tokens['at+jwt']),
+      (e) => e instanceof MCPAuthTokenVerificationError && e.code === 'invalid_token'
+    );
+  });
 });

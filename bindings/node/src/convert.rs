@@ -57,7 +57,7 @@ fn one_or_many(v: Option<&Value>) -> Option<Vec<String>> {
     }
 }
 
-/// `{ algorithms, clockTolerance (s), requireAtJwt, maxTokenBytes, now (s), issuer, audience,
+/// `{ algorithms, clockTolerance (s), requireAtJwt, typ, maxTokenBytes, now (s), issuer, audience,
 /// subject, requiredClaims, maxTokenAge (s) }`
 pub fn jwt_options(v: &Value) -> R<JwtOptions> {
     let mut o = JwtOptions::default();
@@ -71,6 +71,7 @@ pub fn jwt_options(v: &Value) -> R<JwtOptions> {
     if let Some(b) = obj(v, "requireAtJwt").and_then(Value::as_bool) {
         o.require_at_jwt = b;
     }
+    o.typ = obj(v, "typ").and_then(Value::as_str).map(str::to_string);
     if let Some(n) = obj(v, "maxTokenBytes").and_then(Value::as_u64) {
         o.max_token_bytes = n as usize;
     }

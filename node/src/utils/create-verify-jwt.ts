@@ -70,7 +70,8 @@ export const seconds = (value: number | string | undefined): number | undefined 
 export const nativeJwtOptions = (options: JWTVerifyOptions = {}) => ({
   algorithms: options.algorithms,
   clockTolerance: seconds(options.clockTolerance),
-  requireAtJwt: ['at+jwt', 'application/at+jwt'].includes(options.typ?.toLowerCase() ?? ''),
+  // jose's `typ`: any required header type (`at+jwt` is RFC 9068's).
+  typ: options.typ,
   now: options.currentDate ? options.currentDate.getTime() / 1000 : undefined,
   issuer: options.issuer,
   audience: options.audience,
