@@ -82,6 +82,7 @@ MODULE_NAMES = {
         "ServerMetadataPaths",
         "ResourceServerConfig",
         "ResourceServerMetadata",
+        "IntrospectionConfig",
         "fetch_server_config",
         "fetch_server_config_by_well_known_url",
     ],
