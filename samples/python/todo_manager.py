@@ -7,6 +7,10 @@ Environment:
     PORT                     port to listen on, on 127.0.0.1 (default 3001)
     MCP_RESOURCE_IDENTIFIER  this server's resource identifier, the URL clients connect to
                              (default http://127.0.0.1:$PORT/mcp)
+    MCP_AUTH_INTROSPECTION_CLIENT_ID, MCP_AUTH_INTROSPECTION_CLIENT_SECRET
+                             set both for opaque access tokens: each token is checked at the
+                             authorization server's introspection endpoint (RFC 7662) instead
+                             of being verified as a JWT
 
 Scopes: `create:todos` to create; everyone sees and deletes their own todos, `read:todos`
 sees all of them and `delete:todos` deletes any.
@@ -23,7 +27,7 @@ from urllib.parse import urlparse
 import uvicorn
 from mcp.server.fastmcp import FastMCP
 from mcpauth import MCPAuth
-from mcpauth.config import AuthServerDiscoveryConfig, AuthServerType
+from mcpauth.config import AuthServerDiscoveryConfig, AuthServerType, IntrospectionConfig
 from mcpauth.types import AuthInfo, ResourceServerConfig, ResourceServerMetadata
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -46,6 +50,33 @@ mcp_auth = MCPAuth(
         )
     )
 )
+
+# Opaque tokens are checked by introspection at every request, so a revoked token stops working
+# at once; `cache_ttl` (seconds) would reuse answers for a while (never past a token's `exp`).
+INTROSPECTION = (
+    IntrospectionConfig(
+        client_id=os.environ["MCP_AUTH_INTROSPECTION_CLIENT_ID"],
+        client_secret=os.environ.get("MCP_AUTH_INTROSPECTION_CLIENT_SECRET", ""),
+    )
+    if os.environ.get("MCP_AUTH_INTROSPECTION_CLIENT_ID")
+    else None
+)
+
+
+def protect(required_scopes: Optional[List[str]] = None) -> Any:
+    """The bearer middleware for this server's resource: JWTs, or opaque tokens by introspection."""
+    if INTROSPECTION is not None:
+        return mcp_auth.bearer_auth_middleware(
+            "introspection",
+            resource=RESOURCE_ID,
+            audience=RESOURCE_ID,
+            required_scopes=required_scopes,
+            introspection=INTROSPECTION,
+        )
+    return mcp_auth.bearer_auth_middleware(
+        "jwt", resource=RESOURCE_ID, audience=RESOURCE_ID, required_scopes=required_scopes
+    )
+
 
 # The MCP endpoint lives at the resource identifier's path, so clients connect to RESOURCE_ID itself.
 mcp = FastMCP(name="Todo Manager", stateless_http=True, streamable_http_path=urlparse(RESOURCE_ID).path or "/")
@@ -100,12 +131,7 @@ def require_tool_scopes(app: ASGIApp, scopes_by_tool: Dict[str, List[str]]) -> A
     `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."`, which MCP clients
     answer by asking the user for a token with more scopes (step-up authorization).
     """
-    guarded = {
-        tool: mcp_auth.bearer_auth_middleware(
-            "jwt", resource=RESOURCE_ID, audience=RESOURCE_ID, required_scopes=scopes
-        )(app)
-        for tool, scopes in scopes_by_tool.items()
-    }
+    guarded = {tool: protect(scopes)(app) for tool, scopes in scopes_by_tool.items()}
 
     async def guard(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -144,7 +170,7 @@ app = Starlette(
         Mount(
             "/",
             app=require_tool_scopes(mcp.streamable_http_app(), {"create-todo": ["create:todos"]}),
-            middleware=[Middleware(mcp_auth.bearer_auth_middleware("jwt", resource=RESOURCE_ID, audience=RESOURCE_ID))],
+            middleware=[Middleware(protect())],
         ),
     ],
     lifespan=lifespan,
