@@ -277,3 +277,50 @@ impl From<McpAuthError> for ErrorInfo {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(audience: &[&str], claims: &str) -> AuthInfo {
+        AuthInfo {
+            token: "t".into(),
+            issuer: "https://issuer.example.com".into(),
+            client_id: None,
+            subject: Some("u".into()),
+            scopes: vec![],
+            audience: audience.iter().map(|a| a.to_string()).collect(),
+            expires_at: None,
+            claims_json: claims.into(),
+        }
+    }
+
+    #[test]
+    fn audience_keeps_the_shape_of_the_claim() {
+        assert_eq!(
+            info(&["a"], "{}").to_core().audience,
+            Some(Audience::One("a".into()))
+        );
+        assert_eq!(
+            info(&["a"], r#"{"aud":["a"]}"#).to_core().audience,
+            Some(Audience::Many(vec!["a".into()]))
+        );
+        assert_eq!(info(&[], "{}").to_core().audience, None);
+    }
+
+    #[test]
+    fn unknown_algorithms_are_refused() {
+        let policy = AuthPolicy {
+            audience: None,
+            required_scopes: vec![],
+            show_error_details: false,
+            leeway_seconds: 0.0,
+            require_at_jwt: false,
+            algorithms: Some(vec!["RS256".into(), "XX999".into()]),
+        };
+        assert!(matches!(
+            policy.jwt_options(),
+            Err(McpAuthError::Config { .. })
+        ));
+    }
+}

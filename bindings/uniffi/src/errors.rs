@@ -160,3 +160,35 @@ pub(crate) fn invalid_argument(message: impl Into<String>) -> McpAuthError {
 pub fn error_description(kind: ErrorKind, code: String) -> String {
     mcp_auth_core::error::description(kind.into(), &code, FLAVOR).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_info_round_trips_through_core() {
+        let e = Error::bearer(mcp_auth_core::codes::MISSING_REQUIRED_SCOPES)
+            .with_missing_scopes(vec!["write".into()]);
+        let info = ErrorInfo::from_core(&e);
+        assert_eq!(info.kind, ErrorKind::BearerAuth);
+        assert_eq!(info.details_json, r#"{"missing_scopes":["write"]}"#);
+        let back = info.to_core();
+        assert_eq!(back.code(), e.code());
+        assert_eq!(back.details(), e.details());
+        assert_eq!(back.message(FLAVOR), e.message(FLAVOR));
+    }
+
+    #[test]
+    fn a_host_error_without_message_gets_the_package_message() {
+        let info = ErrorInfo {
+            kind: ErrorKind::TokenVerification,
+            code: "token_verification_failed".into(),
+            message: None,
+            details_json: "{}".into(),
+        };
+        assert_eq!(
+            info.to_core().message(FLAVOR),
+            "Token verification failed due to an error."
+        );
+    }
+}

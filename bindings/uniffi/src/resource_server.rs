@@ -262,3 +262,60 @@ impl ResourceServer {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource(r: &str, issuers: &[&str]) -> ResourceConfig {
+        ResourceConfig {
+            resource: r.into(),
+            authorization_servers: issuers
+                .iter()
+                .map(|i| AuthorizationServer::Issuer {
+                    issuer: i.to_string(),
+                    server_type: None,
+                })
+                .collect(),
+            scopes_supported: Some(vec!["read".into()]),
+            metadata_json: Some(r#"{"resource_name":"Notes"}"#.into()),
+        }
+    }
+
+    #[test]
+    fn serves_the_document_at_the_well_known_path() {
+        let s = ResourceServer::new(vec![resource(
+            "https://api.example.com/mcp",
+            &["https://issuer.example.com"],
+        )])
+        .unwrap();
+        let r = "https://api.example.com/mcp".to_string();
+        assert_eq!(
+            s.metadata_path(r.clone()).unwrap(),
+            "/.well-known/oauth-protected-resource/mcp"
+        );
+        assert_eq!(
+            s.metadata_document(r).unwrap(),
+            r#"{"resource":"https://api.example.com/mcp","resource_name":"Notes","scopes_supported":["read"],"authorization_servers":["https://issuer.example.com"]}"#
+        );
+    }
+
+    #[test]
+    fn refuses_what_the_packages_refuse() {
+        let code = |r: Result<Arc<ResourceServer>, McpAuthError>| match r {
+            Err(McpAuthError::AuthServer { code, .. }) => code,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(code(ResourceServer::new(vec![])), "invalid_server_config");
+        let twice = resource("https://api.example.com/mcp", &[]);
+        assert_eq!(
+            code(ResourceServer::new(vec![twice.clone(), twice])),
+            "invalid_server_config"
+        );
+        let s = ResourceServer::new(vec![resource("https://api.example.com/mcp", &[])]).unwrap();
+        assert!(matches!(
+            s.metadata_url("https://other.example.com".into()),
+            Err(McpAuthError::AuthServer { .. })
+        ));
+    }
+}
