@@ -86,12 +86,36 @@ def test_typescript_client_discovers_signs_in_and_calls_whoami(kotlin: Tuple[str
     assert me["clientId"]
 
 
+def test_step_up_for_a_tool_that_needs_a_scope(kotlin: Tuple[str, str]) -> None:
+    issuer, url = kotlin
+    # bob's first login grants only read:todos; add-todo needs create:todos.
+    report = run_ts_client(url, "bob", "read:todos", ["whoami", ("add-todo", {"content": "milk"})])
+    assert report["returncode"] == 0, json.dumps(report, indent=1)
+    http = report["http"]
+    refused = next(i for i, e in enumerate(http) if e["status"] == 403)
+    assert http[refused]["detail"] == "tools/call add-todo"
+    challenge = http[refused]["www_authenticate"]
+    assert challenge.startswith('Bearer error="insufficient_scope"')
+    assert 'scope="create:todos"' in challenge and f'resource_metadata="{prm_url(url)}"' in challenge
+    # The client asks the user for that scope, gets a new token and the retried call succeeds.
+    assert any(e["url"].startswith(f"{issuer}/auth?") for e in http[refused:])
+    assert any(e["url"] == f"{issuer}/token" and e["status"] == 200 for e in http[refused:])
+
+    me, todo = [call["result"] for call in report["calls"]]
+    assert me["subject"] == "bob" and me["scopes"] == ["read:todos"]
+    assert (todo["content"], todo["ownerId"]) == ("milk", "bob")
+
+
 def test_metadata_is_public_with_cors(kotlin: Tuple[str, str]) -> None:
     issuer, url = kotlin
     res = httpx.get(prm_url(url), headers={"origin": "http://example.test"})
     assert res.status_code == 200
     assert res.headers["access-control-allow-origin"] == "*"
-    assert res.json() == {"resource": url, "scopes_supported": ["read:todos"], "authorization_servers": [issuer]}
+    assert res.json() == {
+        "resource": url,
+        "scopes_supported": ["read:todos", "create:todos"],
+        "authorization_servers": [issuer],
+    }
     preflight = httpx.options(prm_url(url), headers={"origin": "http://example.test"})
     assert preflight.status_code == 204
     assert preflight.headers["access-control-allow-methods"] == "GET, OPTIONS"

@@ -1,4 +1,5 @@
 // Whoami: an MCP server (Kotlin MCP SDK, stateless streamable HTTP) on Ktor, protected by mcp-auth.
+// `whoami` tells the caller who they are; `add-todo` needs the `create:todos` scope (step-up).
 //
 //   MCP_AUTH_ISSUER=https://auth.example.com java -cp ... dev.mcpauth.sample.WhoamiServerKt
 //
@@ -16,11 +17,13 @@ import dev.mcpauth.ProtectedResource
 import dev.mcpauth.ServerType
 import dev.mcpauth.ktor.McpBearerAuth
 import dev.mcpauth.ktor.authInfo
+import dev.mcpauth.ktor.mcpToolGuards
 import dev.mcpauth.ktor.protectedResourceMetadata
 import io.ktor.server.application.Application
 import io.ktor.server.application.install
 import io.ktor.server.cio.CIO
 import io.ktor.server.engine.embeddedServer
+import io.ktor.server.plugins.doublereceive.DoubleReceive
 import io.ktor.server.routing.route
 import io.ktor.server.routing.routing
 import io.modelcontextprotocol.kotlin.sdk.server.Server
@@ -30,14 +33,23 @@ import io.modelcontextprotocol.kotlin.sdk.types.CallToolResult
 import io.modelcontextprotocol.kotlin.sdk.types.Implementation
 import io.modelcontextprotocol.kotlin.sdk.types.ServerCapabilities
 import io.modelcontextprotocol.kotlin.sdk.types.TextContent
+import io.modelcontextprotocol.kotlin.sdk.types.ToolSchema
 import kotlinx.serialization.json.JsonArray
+import kotlinx.serialization.json.JsonObject
 import kotlinx.serialization.json.JsonPrimitive
 import kotlinx.serialization.json.buildJsonObject
+import kotlinx.serialization.json.jsonPrimitive
 import kotlinx.serialization.json.put
 import java.net.URI
+import java.util.concurrent.CopyOnWriteArrayList
+
+private fun json(value: JsonObject) = CallToolResult(content = listOf(TextContent(value.toString())))
 
 /** The MCP server of one request: its tools see the caller that mcp-auth let in. */
-fun whoamiMcpServer(caller: AuthInfo): Server {
+fun whoamiMcpServer(
+    caller: AuthInfo,
+    todos: MutableList<JsonObject>,
+): Server {
     val server =
         Server(
             Implementation(name = "Whoami", version = "1.0.0"),
@@ -52,7 +64,24 @@ fun whoamiMcpServer(caller: AuthInfo): Server {
                 put("scopes", JsonArray(caller.scopes.map(::JsonPrimitive)))
                 put("audience", JsonArray(caller.audience.map(::JsonPrimitive)))
             }
-        CallToolResult(content = listOf(TextContent(me.toString())))
+        json(me)
+    }
+    val contentSchema = ToolSchema(properties = buildJsonObject { put("content", buildJsonObject { put("type", "string") }) })
+    server.addTool(name = "add-todo", description = "Add a todo (requires create:todos).", inputSchema = contentSchema) { request ->
+        val todo =
+            buildJsonObject {
+                put("id", "todo-${todos.size + 1}")
+                put(
+                    "content",
+                    request.arguments
+                        ?.get("content")
+                        ?.jsonPrimitive
+                        ?.content ?: "",
+                )
+                put("ownerId", caller.subject)
+            }
+        todos += todo
+        json(todo)
     }
     return server
 }
@@ -68,20 +97,36 @@ fun Application.whoami(
                 resource = resource,
                 // Discovered on first use, so the server starts even while the issuer is down.
                 authorizationServers = listOf(AuthorizationServer.Discovery(issuer, ServerType.OIDC)),
-                scopesSupported = listOf("read:todos"),
+                scopesSupported = listOf("read:todos", "create:todos"),
             ),
         )
     val mcpPath = URI(resource).path
+    val todos = CopyOnWriteArrayList<JsonObject>()
     routing {
         // The protected resource metadata (RFC 9728), public: clients discover the issuer here.
         protectedResourceMetadata(mcpAuth)
-        // Every request to the MCP endpoint needs a token issued for this resource.
+        // Every request to the MCP endpoint needs a token issued for this resource; calls of
+        // `add-todo` also need `create:todos` (403 insufficient_scope -> the client steps up).
         route(mcpPath) {
-            install(McpBearerAuth) { guard = mcpAuth.bearerAuth(resource) { audience = resource } }
+            install(DoubleReceive)
+            install(McpBearerAuth) {
+                guardOf =
+                    mcpToolGuards(
+                        default = mcpAuth.bearerAuth(resource) { audience = resource },
+                        tools =
+                            mapOf(
+                                "add-todo" to
+                                    mcpAuth.bearerAuth(resource) {
+                                        audience = resource
+                                        requiredScopes = listOf("create:todos")
+                                    },
+                            ),
+                    )
+            }
         }
     }
     // Stateless: a server per request, so every call runs with its own caller.
-    mcpStatelessStreamableHttp(path = mcpPath) { whoamiMcpServer(call.authInfo!!) }
+    mcpStatelessStreamableHttp(path = mcpPath) { whoamiMcpServer(call.authInfo!!, todos) }
 }
 
 fun main() {

@@ -6,6 +6,7 @@ import kotlinx.serialization.json.jsonArray
 import kotlinx.serialization.json.jsonObject
 import kotlinx.serialization.json.jsonPrimitive
 import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 
 /** The sample MCP server (sample/) in process: the Kotlin MCP SDK behind the guard, its tool reading the caller. */
@@ -57,6 +58,37 @@ class SampleServerTest {
                 assertEquals("client-1", me["clientId"]!!.jsonPrimitive.content)
                 assertEquals(listOf("read:todos"), me["scopes"].strings())
                 assertEquals(listOf(resource), me["audience"].strings())
+            }
+        }
+    }
+
+    @Test
+    fun `add-todo needs create todos, checked before the MCP handler`() {
+        LocalIssuer().use { issuer ->
+            KtorServer { whoami(issuer.issuer, resource) }.use { server ->
+                val mcp = "${server.url}/mcp"
+                val add = """{"name":"add-todo","arguments":{"content":"milk"}}"""
+                val reader = Tokens.accessToken(issuer.issuer, resource, "alice", "read:todos")
+                val refused = rpc(mcp, reader, "tools/call", add)
+                assertEquals(403, refused.status, refused.body)
+                val challenge = refused.header("WWW-Authenticate")!!
+                assertTrue(challenge.startsWith("Bearer error=\"insufficient_scope\""), challenge)
+                assertTrue(challenge.contains("scope=\"create:todos\""), challenge)
+                // Other calls with the same token still pass.
+                assertEquals(200, rpc(mcp, reader, "tools/call", """{"name":"whoami","arguments":{}}""").status)
+
+                val writer = Tokens.accessToken(issuer.issuer, resource, "alice", "read:todos create:todos")
+                val added = rpc(mcp, writer, "tools/call", add)
+                assertEquals(200, added.status, added.body)
+                val text =
+                    added.json.jsonObject["result"]!!
+                        .jsonObject["content"]!!
+                        .jsonArray[0]
+                        .jsonObject["text"]!!
+                        .jsonPrimitive.content
+                val todo = Json.parseToJsonElement(text).jsonObject
+                assertEquals("milk", todo["content"]!!.jsonPrimitive.content)
+                assertEquals("alice", todo["ownerId"]!!.jsonPrimitive.content)
             }
         }
     }

@@ -71,6 +71,9 @@ suspend fun ApplicationCall.respondRejection(rejection: AuthResult.Rejected) {
 class McpBearerAuthConfig {
     /** The guard, from [McpAuth.bearerAuth]. */
     var guard: BearerAuth? = null
+
+    /** Picks the guard per call instead (e.g. [mcpToolGuards]: stricter guards for some MCP tools). */
+    var guardOf: (suspend (ApplicationCall) -> BearerAuth)? = null
 }
 
 /** Runs before the route's handlers and ends the call when the guard answered it. */
@@ -101,9 +104,12 @@ private object BeforeHandlers : Hook<suspend (ApplicationCall) -> Boolean> {
  */
 val McpBearerAuth =
     createRouteScopedPlugin("McpBearerAuth", ::McpBearerAuthConfig) {
-        val guard = requireNotNull(pluginConfig.guard) { "McpBearerAuth needs a guard: `guard = mcpAuth.bearerAuth(resource)`." }
+        val fixed = pluginConfig.guard
+        val guardOf =
+            pluginConfig.guardOf
+                ?: requireNotNull(fixed) { "McpBearerAuth needs a guard: `guard = mcpAuth.bearerAuth(resource)`." }.let { g -> { g } }
         on(BeforeHandlers) { call ->
-            when (val result = guard.authenticate(call.request.headers[HttpHeaders.Authorization])) {
+            when (val result = guardOf(call).authenticate(call.request.headers[HttpHeaders.Authorization])) {
                 is AuthResult.Authenticated -> {
                     call.attributes.put(AuthInfoKey, result.authInfo)
                     true
