@@ -139,15 +139,17 @@ impl AuthPolicy {
         })
     }
 
+    // Field by field, so that options core may add later keep their defaults.
+    #[allow(clippy::field_reassign_with_default)]
     pub(crate) fn core_policy(&self, issuers: Vec<String>, resource_metadata: String) -> Policy {
-        Policy {
-            issuers: Some(issuers),
-            audience: self.audience.clone(),
-            required_scopes: self.required_scopes.clone(),
-            resource_metadata: Some(resource_metadata),
-            show_error_details: self.show_error_details,
-            flavor: crate::FLAVOR,
-        }
+        let mut p = Policy::default();
+        p.issuers = Some(issuers);
+        p.audience = self.audience.clone();
+        p.required_scopes = self.required_scopes.clone();
+        p.resource_metadata = Some(resource_metadata);
+        p.show_error_details = self.show_error_details;
+        p.flavor = crate::FLAVOR;
+        p
     }
 }
 
