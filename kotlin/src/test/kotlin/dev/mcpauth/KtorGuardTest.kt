@@ -8,6 +8,9 @@ import io.ktor.server.application.ApplicationCallPipeline
 import io.ktor.server.response.respondText
 import io.ktor.server.routing.get
 import io.ktor.server.routing.routing
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.runBlocking
 import kotlinx.serialization.json.Json
 import kotlinx.serialization.json.JsonArray
@@ -69,6 +72,22 @@ class KtorGuardTest {
                 assertEquals(listOf("/.well-known/openid-configuration", "/jwks.json"), issuer.requests)
                 assertEquals("public null", Http.send("${server.url}/public").body)
             }
+        }
+    }
+
+    @Test
+    fun `concurrent first requests all pass through the async path`() {
+        LocalIssuer().use { issuer ->
+            val mcpAuth = McpAuth(ProtectedResource(resource, listOf(AuthorizationServer.Discovery(issuer.issuer, ServerType.OIDC))))
+            val guard = mcpAuth.bearerAuth(resource) { audience = resource }
+            val results =
+                runBlocking(Dispatchers.Default) {
+                    (1..32)
+                        .map { i ->
+                            async { guard.authenticate("Bearer " + Tokens.accessToken(issuer.issuer, resource, "user-$i", "read")) }
+                        }.awaitAll()
+                }
+            assertEquals((1..32).map { "user-$it" }, results.map { (it as AuthResult.Authenticated).authInfo.subject })
         }
     }
 
