@@ -3,7 +3,12 @@
 
 use std::sync::Arc;
 
-use mcp_auth_core::{resource, AuthServer, Error, TokenVerifier, VerifierOptions};
+use std::time::Duration;
+
+use mcp_auth_core::{
+    resource, AuthServer, ClientAuthMethod as CoreAuthMethod, Error, IntrospectionOptions,
+    IntrospectionVerifier, TokenVerifier, VerifierOptions,
+};
 use serde_json::{json, Map, Value};
 
 use crate::auth::{AuthOutcome, AuthPolicy, Authenticator, BearerPolicy};
@@ -36,6 +41,48 @@ impl AuthorizationServer {
                 server_type: server_type.map(Into::into),
             },
         }
+    }
+}
+
+/// How the resource server authenticates to the introspection endpoint (RFC 7591 names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ClientAuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+}
+
+/// Token introspection (RFC 7662) for opaque tokens.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct IntrospectionConfig {
+    pub client_id: String,
+    pub client_secret: String,
+    /// `None`: the `introspection_endpoint` of the one trusted authorization server's metadata.
+    pub endpoint: Option<String>,
+    pub auth_method: ClientAuthMethod,
+    /// How long an active answer may be reused, in seconds; `None` asks for every request.
+    pub cache_ttl_seconds: Option<f64>,
+    pub timeout_seconds: f64,
+}
+
+fn seconds(s: f64) -> Result<Duration, McpAuthError> {
+    Duration::try_from_secs_f64(s)
+        .map_err(|_| invalid_argument(format!("`{s}` is not a number of seconds.")))
+}
+
+impl IntrospectionConfig {
+    fn core(&self) -> Result<IntrospectionOptions, McpAuthError> {
+        Ok(IntrospectionOptions {
+            endpoint: self.endpoint.clone(),
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            auth_method: match self.auth_method {
+                ClientAuthMethod::ClientSecretBasic => CoreAuthMethod::ClientSecretBasic,
+                ClientAuthMethod::ClientSecretPost => CoreAuthMethod::ClientSecretPost,
+            },
+            timeout: seconds(self.timeout_seconds)?,
+            cache_ttl: self.cache_ttl_seconds.map(seconds).transpose()?,
+            ..IntrospectionOptions::default()
+        })
     }
 }
 
@@ -214,6 +261,30 @@ impl ResourceServer {
         let verifier = Arc::new(TokenVerifier::new(r.servers.clone(), options));
         let core = mcp_auth_core::Authenticator::new(
             verifier,
+            policy.core_policy(r.issuers(), r.url.clone()),
+        );
+        Ok(Arc::new(Authenticator {
+            inner: Arc::new(core),
+        }))
+    }
+
+    /// The guard of a resource's routes for tokens checked by introspection at the
+    /// authorization server (opaque tokens).
+    pub fn introspection_authenticator(
+        &self,
+        resource: String,
+        policy: AuthPolicy,
+        introspection: IntrospectionConfig,
+    ) -> Result<Arc<Authenticator>, McpAuthError> {
+        let r = self.find(&resource)?;
+        let verifier = VerifierOptions {
+            jwt: policy.jwt_options()?,
+            flavor: FLAVOR,
+            ..VerifierOptions::default()
+        };
+        let v = IntrospectionVerifier::new(r.servers.clone(), introspection.core()?, verifier)?;
+        let core = mcp_auth_core::Authenticator::with_introspection(
+            Arc::new(v),
             policy.core_policy(r.issuers(), r.url.clone()),
         );
         Ok(Arc::new(Authenticator {

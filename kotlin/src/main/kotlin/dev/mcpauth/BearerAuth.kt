@@ -46,7 +46,7 @@ private fun rejected(
     return AuthResult.Rejected(r.response.status.toInt(), r.response.bodyJson, r.response.wwwAuthenticate, error)
 }
 
-internal class JwtBearerAuth(
+internal class NativeBearerAuth(
     override val resource: String,
     private val native: NativeAuthenticator,
     private val logger: Logger,

@@ -55,6 +55,46 @@ data class ProtectedResource(
         NativeResource(resource, authorizationServers.map(AuthorizationServer::native), scopesSupported, metadata?.toString())
 }
 
+/** How the resource server authenticates to the introspection endpoint. */
+enum class ClientAuthMethod {
+    /** `Authorization: Basic` with the form-encoded client id and secret (the default). */
+    CLIENT_SECRET_BASIC,
+
+    /** `client_id` and `client_secret` in the form. */
+    CLIENT_SECRET_POST,
+}
+
+/**
+ * Token introspection (RFC 7662) for opaque access tokens: the resource server asks the
+ * authorization server about each token, authenticated as the client [clientId].
+ */
+data class IntrospectionConfig(
+    val clientId: String,
+    val clientSecret: String,
+    /** `null`: the `introspection_endpoint` of the (one) trusted authorization server's metadata. */
+    val endpoint: String? = null,
+    val authMethod: ClientAuthMethod = ClientAuthMethod.CLIENT_SECRET_BASIC,
+    /** How long an active answer may be reused; `null` asks for every request. */
+    val cacheTtl: Duration? = null,
+    val timeout: Duration = 5.seconds,
+) {
+    override fun toString(): String = "IntrospectionConfig(clientId=$clientId, endpoint=$endpoint, authMethod=$authMethod)"
+
+    internal fun toNative() =
+        dev.mcpauth.uniffi.IntrospectionConfig(
+            clientId,
+            clientSecret,
+            endpoint,
+            if (authMethod == ClientAuthMethod.CLIENT_SECRET_POST) {
+                dev.mcpauth.uniffi.ClientAuthMethod.CLIENT_SECRET_POST
+            } else {
+                dev.mcpauth.uniffi.ClientAuthMethod.CLIENT_SECRET_BASIC
+            },
+            cacheTtl?.let { it.inWholeMilliseconds / 1000.0 },
+            timeout.inWholeMilliseconds / 1000.0,
+        )
+}
+
 /** What a protected route demands and how its tokens are checked. */
 class BearerAuthConfig {
     /** The token's `aud` must contain this (RFC 8707): set it to the resource identifier. */
@@ -132,7 +172,23 @@ class McpAuth(
     ): BearerAuth {
         val config = BearerAuthConfig().apply(configure)
         warnWithoutAudience(config)
-        return JwtBearerAuth(resource, native { native.authenticator(resource, config.toNative()) }, logger)
+        return NativeBearerAuth(resource, native { native.authenticator(resource, config.toNative()) }, logger)
+    }
+
+    /**
+     * The guard of a resource's routes for opaque tokens, checked by introspection (RFC 7662)
+     * at the resource's authorization server. [BearerAuthConfig.leeway] applies to `exp`/`nbf`.
+     * Throws [ConfigException] `invalid_introspection_config` for an unusable configuration.
+     */
+    fun bearerAuth(
+        resource: String,
+        introspection: IntrospectionConfig,
+        configure: BearerAuthConfig.() -> Unit = {},
+    ): BearerAuth {
+        val config = BearerAuthConfig().apply(configure)
+        warnWithoutAudience(config)
+        val native = native { native.introspectionAuthenticator(resource, config.toNative(), introspection.toNative()) }
+        return NativeBearerAuth(resource, native, logger)
     }
 
     /**

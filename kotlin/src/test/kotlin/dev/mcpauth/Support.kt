@@ -119,3 +119,48 @@ fun JsonElement?.strings(): List<String>? =
 
 /** A one-element list for a string, as [AuthInfo.audience] holds it. */
 fun audienceList(e: JsonElement?): List<String> = e.strings() ?: emptyList()
+
+/** The auth info a test route hands back, for comparing with a vector's `expect.auth_info`. */
+fun authInfoJson(info: AuthInfo): JsonObject =
+    JsonObject(
+        mapOf(
+            "issuer" to JsonPrimitive(info.issuer),
+            "subject" to (info.subject?.let(::JsonPrimitive) ?: JsonNull),
+            "client_id" to (info.clientId?.let(::JsonPrimitive) ?: JsonNull),
+            "scopes" to JsonArray(info.scopes.map(::JsonPrimitive)),
+            "audience" to JsonArray(info.audience.map(::JsonPrimitive)),
+            "claims" to info.claims,
+        ),
+    )
+
+/** A vector's `expect` (status; auth info, or exact body and challenge) against a response. */
+fun assertExpected(
+    expect: JsonObject,
+    r: Response,
+) {
+    org.junit.jupiter.api.Assertions
+        .assertEquals(expect["status"]!!.jsonPrimitive.content.toInt(), r.status, r.body)
+    if (r.status == 200) {
+        val want = expect["auth_info"] as? JsonObject ?: return
+        val got = r.json as JsonObject
+        org.junit.jupiter.api.Assertions
+            .assertEquals(want["issuer"], got["issuer"])
+        org.junit.jupiter.api.Assertions
+            .assertEquals(want["subject"] ?: JsonNull, got["subject"])
+        org.junit.jupiter.api.Assertions
+            .assertEquals(want["client_id"] ?: JsonNull, got["client_id"])
+        org.junit.jupiter.api.Assertions
+            .assertEquals(want["scopes"], got["scopes"])
+        org.junit.jupiter.api.Assertions
+            .assertEquals(audienceList(want["audience"]), audienceList(got["audience"]))
+        (want["claims"] as? JsonObject)?.forEach { (k, v) ->
+            org.junit.jupiter.api.Assertions
+                .assertEquals(v, (got["claims"] as JsonObject)[k], "claim $k")
+        }
+    } else {
+        org.junit.jupiter.api.Assertions
+            .assertEquals(expect["body"], Json.parseToJsonElement(r.body))
+        org.junit.jupiter.api.Assertions
+            .assertEquals(expect["www_authenticate"].stringOrNull(), r.header("WWW-Authenticate"))
+    }
+}
