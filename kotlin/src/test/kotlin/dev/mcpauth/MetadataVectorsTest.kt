@@ -1,5 +1,6 @@
 package dev.mcpauth
 
+import kotlinx.coroutines.runBlocking
 import kotlinx.serialization.json.JsonObject
 import kotlinx.serialization.json.boolean
 import kotlinx.serialization.json.jsonArray
@@ -109,6 +110,19 @@ class MetadataVectorsTest {
                     assertThrows<McpAuthException> { wellKnownUrl(issuer, ServerType.OAUTH) }
                 }
             }
-        return ok + refused
+        // Without a type, the discovery URLs are tried in order: observed at a local issuer that has none.
+        val discovery =
+            v.list("cases").map { c ->
+                val issuer = c["issuer"]!!.jsonPrimitive.content
+                DynamicTest.dynamicTest("discovery order for $issuer") {
+                    JsonServer().use { local ->
+                        val rest = { url: String -> url.replace(Regex("^[A-Za-z]+://[^/?]+"), "") }
+                        assertThrows<ConfigException> { runBlocking { fetchServerConfig(local.url + rest(issuer)) } }
+                        val expected = c["discovery"]!!.jsonArray.map { rest(it.jsonArray[0].jsonPrimitive.content) }
+                        assertEquals(expected, local.requests)
+                    }
+                }
+            }
+        return ok + refused + discovery
     }
 }

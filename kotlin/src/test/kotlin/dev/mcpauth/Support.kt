@@ -37,7 +37,7 @@ class JsonServer : AutoCloseable {
     init {
         server.createContext("/") { exchange ->
             val path = exchange.requestURI.path
-            requests += path
+            requests += exchange.requestURI.rawPath + (exchange.requestURI.rawQuery?.let { "?$it" } ?: "")
             val body = documents[path]
             val bytes = (body ?: """{"error":"not_found"}""").toByteArray()
             exchange.responseHeaders.add("content-type", "application/json")
