@@ -414,3 +414,49 @@ fn server_metadata_validation() {
         }
     }
 }
+
+#[tokio::test]
+async fn checker() {
+    let doc = load_vector("checker.json");
+    let server = TestServer::start();
+    let base = format!("http://{}", server.addr);
+    let fill = |s: &str| s.replace("{base}", &base);
+    for (path, document) in doc["documents"].as_object().unwrap() {
+        let served: Value = serde_json::from_str(&fill(&document.to_string())).unwrap();
+        server.set(path, Reply::json(&served));
+    }
+    let mut failures = vec![];
+    for case in doc["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let ty = case["type"]
+            .as_str()
+            .map(|t| AuthServerType::parse(t).unwrap());
+        for flavor in [Flavor::Python, Flavor::Node] {
+            let outcome = metadata::check_provider(
+                &fill(case["target"].as_str().unwrap()),
+                ty,
+                flavor,
+                &metadata::FetchOptions::default(),
+            )
+            .await;
+            let want: Vec<String> = case["text"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| fill(l.as_str().unwrap()))
+                .collect();
+            let text = outcome.text(flavor);
+            let got: Vec<&str> = text.trim_end_matches('\n').split('\n').collect();
+            if got != want || outcome.exit_code() != case["exit_code"].as_i64().unwrap() as i32 {
+                failures.push(format!(
+                    "[{flavor:?}] {name}: exit {}\n{}\n--- expected exit {}\n{}",
+                    outcome.exit_code(),
+                    got.join("\n"),
+                    case["exit_code"],
+                    want.join("\n")
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

@@ -651,6 +651,79 @@ validation_doc = {
 }
 
 
+# --- the provider checker (`python -m mcpauth check`, `npx mcp-auth check`) -------------------
+
+def served(issuer, **over):
+    fields = {"issuer": issuer, "authorization_endpoint": issuer + "/a", "token_endpoint": issuer + "/t",
+              "registration_endpoint": issuer + "/r", **over}
+    return md(**fields)
+
+
+D_OK = {c: d for c, d in [
+    ("server_metadata_valid", "The server metadata is valid and conforms to the expected schema."),
+    ("code_response_type_supported", 'The "code" response type is supported by the server.'),
+    ("authorization_code_grant_supported", 'The "authorization_code" grant type is supported by the server.'),
+    ("pkce_supported", "Proof Key for Code Exchange (PKCE) is supported by the server."),
+    ("s256_code_challenge_method_supported",
+     'The "S256" code challenge method for Proof Key for Code Exchange (PKCE) is supported by the server.'),
+    ("dynamic_registration_supported", "Dynamic Client Registration (RFC 7591) is supported by the server."),
+]}
+GOOD_FINDINGS = [
+    "",
+    "Successes (6)",
+    "  ✓ Server metadata valid: " + D_OK["server_metadata_valid"],
+    "  ✓ Code response type supported: " + D_OK["code_response_type_supported"],
+    "  ✓ Authorization code grant supported: " + D_OK["authorization_code_grant_supported"],
+    "  ✓ PKCE supported: " + D_OK["pkce_supported"],
+    "  ✓ S256 code challenge method supported: " + D_OK["s256_code_challenge_method_supported"],
+    "  ✓ Dynamic registration supported: " + D_OK["dynamic_registration_supported"],
+]
+OA_GOOD = "{base}" + OA + "/good"
+checker_doc = {
+    "description": "The provider checker of both packages against metadata served locally. See README.md.",
+    "documents": {
+        OA + "/good": served("{base}/good"),
+        "/appended" + OI: served("{base}/appended", code_challenge_methods_supported=None, registration_endpoint=None),
+        OA + "/other": served("https://elsewhere.example.com"),
+        OA + "/broken": served("{base}/broken", token_endpoint=None),
+    },
+    "cases": [
+        {"name": "compatible, found at the first URL", "target": "{base}/good", "type": None, "exit_code": 0,
+         "text": ["{base}/good (oauth): Compatible with MCP", "Metadata: " + OA_GOOD, *GOOD_FINDINGS]},
+        {"name": "a metadata URL is fetched as is", "target": OA_GOOD, "type": None, "exit_code": 0,
+         "text": ["{base}/good (oauth): Compatible with MCP", "Metadata: " + OA_GOOD, *GOOD_FINDINGS]},
+        {"name": "found at the third URL, not compatible", "target": "{base}/appended", "type": None, "exit_code": 1,
+         "text": ["{base}/appended (oidc): Not compatible with MCP", "Metadata: {base}/appended" + OI,
+                  "", "Successes (3)",
+                  "  ✓ Server metadata valid: " + D_OK["server_metadata_valid"],
+                  "  ✓ Code response type supported: " + D_OK["code_response_type_supported"],
+                  "  ✓ Authorization code grant supported: " + D_OK["authorization_code_grant_supported"],
+                  "", "Warnings (1)",
+                  "  ! Dynamic registration not supported: Dynamic Client Registration (RFC 7591) is not supported by the server.",
+                  "", "Errors (1)",
+                  "  ✗ PKCE not supported: The server does not support Proof Key for Code Exchange (PKCE)."]},
+        {"name": "the metadata names another issuer", "target": "{base}/other", "type": "oauth", "exit_code": 1,
+         "text": ["{base}/other (oauth): Not compatible with MCP", "Metadata: {base}" + OA + "/other",
+                  *GOOD_FINDINGS,
+                  "", "Errors (1)",
+                  "  ✗ Issuer mismatch: The metadata names another issuer than the one it was fetched for"
+                  " (RFC 8414 §3.3), so clients will refuse it.",
+                  '      expected "{base}/other", found "https://elsewhere.example.com"']},
+        {"name": "the metadata misses a required field", "target": "{base}/broken", "type": None, "exit_code": 1,
+         "text": ["{base}/broken (oauth): Not compatible with MCP", "Metadata: {base}" + OA + "/broken",
+                  "", "Errors (1)",
+                  "  ✗ Invalid server metadata: The server metadata is not a valid object or does not conform"
+                  " to the expected schema.",
+                  "      missing field `token_endpoint`"]},
+        {"name": "no metadata anywhere", "target": "{base}/missing", "type": None, "exit_code": 2,
+         "text": ["Fetch server config error: Failed to fetch server config from {base}/missing" + OI
+                  + ": 404 Not Found (also tried {base}" + OA + "/missing (404 Not Found), {base}" + OI
+                  + "/missing (404 Not Found))"]},
+    ],
+}
+
+
+
 def write(name, doc):
     (HERE / name).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
@@ -661,4 +734,5 @@ write("introspection.json", introspection_doc)
 write("well_known_urls.json", well_known_doc)
 write("resource_metadata.json", resource_doc)
 write("server_metadata_validation.json", validation_doc)
+write("checker.json", checker_doc)
 print("wrote", len(token_cases), "token cases,", len(custom_cases), "custom-verifier cases")

@@ -1,11 +1,13 @@
 //! Authorization-server metadata: model, well-known URLs, fetching, validation, caching.
 
 pub mod cache;
+pub mod check;
 pub mod fetch;
 pub mod model;
 pub mod validate;
 pub mod well_known;
 
+pub use check::{check_provider, CheckOutcome, ProviderCheck};
 pub use fetch::{
     check_issuer, discover_metadata_json, fetch_metadata_json, fetch_server_config,
     fetch_server_config_by_well_known_url, finish, FetchOptions,
