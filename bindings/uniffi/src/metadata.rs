@@ -153,3 +153,40 @@ pub fn validate_server_metadata(metadata_json: String) -> Result<ValidationResul
         .map_err(|e| invalid_argument(format!("The metadata is not JSON: {e}")))?;
     Ok(metadata::validate_server_metadata_json(&value, FLAVOR).into())
 }
+
+/// The provider checker's verdict: the report in plain words and the exit status
+/// (0 compatible with MCP, 1 not compatible, 2 no metadata found; then the report is an error).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ProviderCheckReport {
+    pub exit_code: i32,
+    pub text: String,
+}
+
+/// Checks an authorization server for MCP, as `npx mcp-auth check` does: `target` is an issuer
+/// (discovered in the MCP order unless a type is given) or a metadata URL.
+#[uniffi::export]
+pub async fn check_provider(
+    target: String,
+    server_type: Option<ServerType>,
+) -> ProviderCheckReport {
+    let outcome = mcp_auth_core::runtime::spawn(async move {
+        metadata::check_provider(
+            &target,
+            server_type.map(Into::into),
+            FLAVOR,
+            &FetchOptions::default(),
+        )
+        .await
+    })
+    .await;
+    match outcome {
+        Ok(o) => ProviderCheckReport {
+            exit_code: o.exit_code(),
+            text: o.text(FLAVOR),
+        },
+        Err(e) => ProviderCheckReport {
+            exit_code: metadata::check::EXIT_NO_METADATA,
+            text: format!("mcp-auth task failed: {e}"),
+        },
+    }
+}
