@@ -4,7 +4,8 @@ authorization server fit MCP?
 An issuer is discovered in the MCP order when no type is given (OAuth path-inserted, OpenID
 Connect path-inserted, OpenID Connect appended); a URL containing `/.well-known/` is fetched
 as is. The findings are printed in plain words, or as JSON with `--json`.
-Exit status: 0 compatible, 1 not compatible, 2 the metadata could not be had.
+Exit status: 0 compatible, 1 not compatible (including metadata that fails the schema or names
+another issuer), 2 no metadata found.
 """
 
 from __future__ import annotations
@@ -12,65 +13,32 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 from . import _core
-from ._errors import from_core
-
-_ACRONYMS = {"mcp", "oidc", "jwt", "pkce", "url", "uri", "s256"}
 
 
-def _humanize(code: str) -> str:
-    words = [w.upper() if w in _ACRONYMS else w for w in code.split("_")]
-    text = " ".join(words)
-    return text[:1].upper() + text[1:]
-
-
-def _fetch(target: str, type: Optional[str]) -> Tuple[Dict[str, Any], str]:
-    if "/.well-known/" in target:
-        t = type or ("oidc" if "openid-configuration" in target else "oauth")
-        return _core.fetch_server_config(target, t, None, False, True)
-    return _core.fetch_server_config(target, type)
-
-
-def _print_report(metadata: Dict[str, Any], found_type: str, result: Dict[str, Any]) -> None:
-    verdict = "Compatible with MCP" if result["is_valid"] else "Not compatible with MCP"
-    print(f"{metadata.get('issuer')} ({found_type}): {verdict}")
-    for title, findings in (
-        ("Successes", result.get("successes") or []),
-        ("Warnings", result["warnings"]),
-        ("Errors", result["errors"]),
-    ):
-        if findings:
-            print(f"\n{title} ({len(findings)})")
-            for f in findings:
-                print(f"  - {_humanize(f['code'])}: {f['description']}")
+def _json_report(outcome: Dict[str, Any]) -> Dict[str, Any]:
+    if outcome["exit_code"] == 2:
+        return {"success": False, "error": outcome["error"], "error_description": outcome["error_description"]}
+    issuer = outcome["issuer"] or outcome["metadata"].get("issuer")
+    report = {"success": True, "type": outcome["type"], "url": outcome["url"], "issuer": issuer}
+    report["metadata"] = outcome["metadata"]
+    for key in ("is_valid", "errors", "warnings", "successes"):
+        report[key] = outcome[key]
+    return report
 
 
 def check(target: str, type: Optional[str] = None, as_json: bool = False) -> int:
-    try:
-        metadata, found_type = _fetch(target, type)
-    except _core.CoreError as e:
-        exc = from_core(e)
-        code = getattr(exc, "code", "error")
-        code = str(getattr(code, "value", code))
-        cause = getattr(exc, "cause", None)
-        why = cause.get("error_description") if isinstance(cause, dict) else None
-        if as_json:
-            report = {"success": False, "error": code, "error_description": str(exc)}
-            if why:
-                report["cause"] = why
-            print(json.dumps(report, indent=2))
-        else:
-            print(f"{_humanize(code)} - {exc}" + (f" {why}" if why else ""), file=sys.stderr)
-        return 2
-    result = _core.validate_server_config(metadata)
+    """Checks one provider; the report and exit status are the core's, shared with `npx mcp-auth check`."""
+    outcome: Dict[str, Any] = _core.check_provider(target, type)
     if as_json:
-        report = {"success": True, "type": found_type, "issuer": metadata.get("issuer"), "metadata": metadata, **result}
-        print(json.dumps(report, indent=2))
+        print(json.dumps(_json_report(outcome), indent=2, ensure_ascii=False))
     else:
-        _print_report(metadata, found_type, result)
-    return 0 if result["is_valid"] else 1
+        print(outcome["text"], end="", file=sys.stderr if outcome["exit_code"] == 2 else sys.stdout)
+        if outcome["exit_code"] == 2:
+            print(file=sys.stderr)
+    return int(outcome["exit_code"])
 
 
 def main(argv: Optional[List[str]] = None) -> int:

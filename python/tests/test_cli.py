@@ -8,6 +8,7 @@ import sys
 from typing import Iterator
 
 import pytest
+from conftest import VECTORS
 from support import Issuer, MetadataHost
 
 
@@ -30,7 +31,8 @@ def test_compatible_provider_in_plain_words(host: MetadataHost) -> None:
     lines = r.stdout.splitlines()
     assert lines[0] == f"{issuer} (oidc): Compatible with MCP"
     assert "Successes (6)" in lines
-    assert "  - PKCE supported: Proof Key for Code Exchange (PKCE) is supported by the server." in lines
+    assert lines[1] == f"Metadata: {host.url}/.well-known/openid-configuration/tenant"
+    assert "  ✓ PKCE supported: Proof Key for Code Exchange (PKCE) is supported by the server." in lines
     assert "Errors" not in r.stdout and "Warnings" not in r.stdout
 
 
@@ -50,7 +52,7 @@ def test_warnings_keep_it_compatible(host: MetadataHost) -> None:
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[0] == f"{host.url} (oauth): Compatible with MCP"
     assert (
-        "  - Dynamic registration not supported: Dynamic Client Registration (RFC 7591) is not supported by the server."
+        "  ! Dynamic registration not supported: Dynamic Client Registration (RFC 7591) is not supported by the server."
         in r.stdout.splitlines()
     )
     report = json.loads(run(host.url, "--json").stdout)
@@ -66,7 +68,7 @@ def test_incompatible_provider(host: MetadataHost) -> None:
     out = r.stdout.splitlines()
     assert out[0] == f"{host.url} (oauth): Not compatible with MCP"
     assert "Errors (2)" in out
-    assert any(line.startswith("  - S256 code challenge method not supported: ") for line in out)
+    assert any(line.startswith("  ✗ S256 code challenge method not supported: ") for line in out)
     report = json.loads(run(host.url, "--json").stdout)
     assert report["is_valid"] is False
     assert sorted(e["code"] for e in report["errors"]) == [
@@ -88,24 +90,56 @@ def test_metadata_url_is_fetched_as_is(host: MetadataHost) -> None:
 
 def test_metadata_that_cannot_be_had(host: MetadataHost) -> None:
     issuer = f"{host.url}/tenant"
-    # Nothing served: every discovery URL answers 404.
+    # Nothing served: every discovery URL answers 404, and the message names them all.
     r = run(issuer)
     assert r.returncode == 2 and r.stdout == ""
-    assert r.stderr.startswith("Fetch server config error - Failed to fetch server config from ")
+    assert r.stderr.startswith("Fetch server config error: Failed to fetch server config from ")
+    assert "also tried" in r.stderr
     j = run(issuer, "--json")
     assert j.returncode == 2 and json.loads(j.stdout)["error"] == "fetch_server_config_error"
-    # Not metadata at all (schema), and metadata of another issuer.
+
+
+def test_unusable_metadata_is_reported_as_errors(host: MetadataHost) -> None:
+    issuer = f"{host.url}/tenant"
+    # Not metadata at all (schema), and metadata of another issuer: found, but not compatible.
     host.documents["/.well-known/oauth-authorization-server/tenant"] = {"issuer": issuer}
-    bad = json.loads(run(issuer, "--json").stdout)
-    assert bad["success"] is False and bad["error"] == "invalid_server_metadata"
-    assert bad["cause"] == "missing field `authorization_endpoint`"
+    bad = run(issuer, "--json")
+    assert bad.returncode == 1
+    report = json.loads(bad.stdout)
+    assert report["success"] is True and report["is_valid"] is False
+    assert [(e["code"], e.get("cause")) for e in report["errors"]] == [
+        ("invalid_server_metadata", {"error_description": "missing field `authorization_endpoint`"})
+    ]
     host.documents["/.well-known/oauth-authorization-server/tenant"] = host.metadata("https://elsewhere.example.com")
     other = run(issuer)
-    assert other.returncode == 2
-    assert other.stderr.startswith("Invalid server metadata - The server metadata is invalid or malformed. ")
-    assert "(`https://elsewhere.example.com`) does not match the issuer used to fetch it" in other.stderr
+    assert other.returncode == 1
+    assert "  ✗ Issuer mismatch: The metadata names another issuer" in other.stdout
+    assert f'      expected "{issuer}", found "https://elsewhere.example.com"' in other.stdout.splitlines()
 
 
 def test_usage_errors() -> None:
     assert run().returncode == 2
     assert run("https://a.example.com", "--type", "saml").returncode == 2
+
+
+def test_checker_vectors() -> None:
+    """tests/vectors/checker.json: the same text and exit status as the core and the Node package."""
+    doc = json.loads((VECTORS / "checker.json").read_text())
+    host = MetadataHost()
+    try:
+
+        def fill(text: str) -> str:
+            return text.replace("{base}", host.url)
+
+        for path, document in doc["documents"].items():
+            host.documents[path] = json.loads(fill(json.dumps(document)))
+        for case in doc["cases"]:
+            args = [fill(case["target"])] + (["--type", case["type"]] if case["type"] else [])
+            r = run(*args)
+            out = r.stderr if case["exit_code"] == 2 else r.stdout
+            assert (r.returncode, out.rstrip("\n").split("\n")) == (
+                case["exit_code"],
+                [fill(line) for line in case["text"]],
+            ), case["name"]
+    finally:
+        host.stop()

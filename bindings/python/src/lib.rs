@@ -87,6 +87,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(metadata::well_known_url, m)?)?;
     m.add_function(wrap_pyfunction!(metadata::parse_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(metadata::validate_server_config, m)?)?;
+    m.add_function(wrap_pyfunction!(metadata::check_provider, m)?)?;
     m.add_function(wrap_pyfunction!(resource_metadata_url, m)?)?;
     m.add_function(wrap_pyfunction!(resource_metadata_path, m)?)?;
     m.add_function(wrap_pyfunction!(protected_resource_metadata, m)?)?;

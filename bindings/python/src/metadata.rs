@@ -208,3 +208,41 @@ pub fn discover_spawn(issuer: String, server_type: Option<&str>, done: Py<PyAny>
     );
     Ok(())
 }
+
+/// The provider checker: `{exit_code, text, type?, url?, issuer?, metadata?, is_valid?, errors?,
+/// warnings?, successes?, error?, error_description?}`, blocking. Never raises for a provider
+/// that cannot be reached: that is exit code 2 with the reason in `text`.
+#[pyfunction]
+#[pyo3(signature = (target, server_type=None))]
+pub fn check_provider(
+    py: Python<'_>,
+    target: String,
+    server_type: Option<&str>,
+) -> PyResult<Py<PyAny>> {
+    let ty = parse_type(server_type)?;
+    let outcome = block_on(py, async move {
+        Ok(metadata::check_provider(&target, ty, FLAVOR, &FetchOptions::default()).await)
+    })?;
+    let mut report = serde_json::json!({
+        "exit_code": outcome.exit_code(),
+        "text": outcome.text(FLAVOR),
+    });
+    match &outcome {
+        metadata::CheckOutcome::Checked(c) => {
+            report["type"] = c.server_type.as_str().into();
+            report["url"] = c.url.clone().into();
+            report["issuer"] = c.issuer.clone().into();
+            report["metadata"] = c.document.clone();
+            let result = serde_json::to_value(&c.result)
+                .map_err(|e| PyValueError::new_err(e.to_string()))?;
+            if let (Some(m), Value::Object(r)) = (report.as_object_mut(), result) {
+                m.extend(r);
+            }
+        }
+        metadata::CheckOutcome::NoMetadata(e) => {
+            report["error"] = e.code().into();
+            report["error_description"] = e.message(FLAVOR).into();
+        }
+    }
+    Ok(to_py(py, &report)?.unbind())
+}
