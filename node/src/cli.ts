@@ -4,10 +4,8 @@
  * authorization server fit MCP? Exit code 0 when compatible, 1 when not, 2 when the metadata
  * cannot be had (or the command line is wrong).
  */
-import { MCPAuthError } from './errors.js';
 import * as native from './native.js';
-import { awaitNative, callNative, rebuildError } from './native-errors.js';
-import { type AuthServerType, type ResolvedAuthServerConfig } from './types/auth-server.js';
+import { type AuthServerType } from './types/auth-server.js';
 import { camelCaseKeys } from './utils/case.js';
 
 const usage = `Usage: mcp-auth check <issuer or metadata URL> [--type oauth|oidc] [--json]
@@ -20,109 +18,37 @@ Exit status: 0 compatible, 1 not compatible, 2 metadata not found or bad argumen
 
 type Finding = { code: string; description: string; cause?: unknown };
 
-type Report = {
-  isValid: boolean;
-  errors: Finding[];
-  warnings: Finding[];
-  successes: Finding[];
+/** Core's checker: the same report and exit status as `python -m mcpauth check`. */
+type Outcome = {
+  exitCode: number;
+  text: string;
+  type?: AuthServerType;
+  url?: string;
+  metadata?: Record<string, unknown>;
+  is_valid?: boolean;
+  errors?: Finding[];
+  warnings?: Finding[];
+  successes?: Finding[];
+  error?: string;
+  errorDescription?: string;
 };
 
-type Fetched = {
-  raw: unknown;
-  type: AuthServerType;
-  /** Where the document was found. */
-  url: string;
-  /** The issuer discovery started from; the document must name it (RFC 8414 §3.3). */
-  issuer?: string;
-};
-
-const fetchRaw = async (target: string, type?: AuthServerType): Promise<Fetched> => {
-  if (target.includes('/.well-known/')) {
-    return {
-      raw: await awaitNative(native.fetchMetadataJson(target)),
-      type: type ?? (target.includes('openid-configuration') ? 'oidc' : 'oauth'),
-      url: target,
-    };
+const jsonReport = (o: Outcome) => {
+  if (o.exitCode === 2) {
+    return { success: false, error: o.error, errorDescription: o.errorDescription };
   }
-  const found = await awaitNative<{ raw: unknown; type: AuthServerType; url: string }>(
-    native.discoverMetadataJson(target, type)
-  );
-  return { ...found, issuer: target };
-};
-
-/** Core's findings, plus the issuer check when the document was found from an issuer. */
-const examine = ({
-  raw,
-  type,
-  issuer,
-}: Fetched): Report & { config?: ResolvedAuthServerConfig } => {
-  const report = native.validateServerMetadata(raw) as Report & { is_valid?: boolean };
-  const result: Report = {
-    isValid: Boolean(report.is_valid),
-    errors: report.errors,
-    warnings: report.warnings,
-    successes: report.successes,
-  };
-  if (result.errors.some(({ code }) => code === 'invalid_server_metadata')) {
-    return result;
-  }
-  let metadata: Record<string, unknown>;
-  try {
-    metadata = callNative(() => native.parseServerMetadata(raw, type, issuer));
-  } catch (error: unknown) {
-    const e = rebuildError(error);
-    const cause = e instanceof MCPAuthError ? (e.cause as { cause?: unknown }) : undefined;
-    result.isValid = false;
-    result.errors.push({
-      code: e instanceof MCPAuthError ? e.code : 'invalid_server_metadata',
-      description: typeof cause?.cause === 'string' ? cause.cause : String(e),
-    });
-    metadata = callNative(() => native.parseServerMetadata(raw, type, undefined));
-  }
+  const errors = o.errors ?? [];
+  const usable = !errors.some(({ code }) => code === 'invalid_server_metadata');
   return {
-    ...result,
-    config: { metadata: camelCaseKeys(metadata) as ResolvedAuthServerConfig['metadata'], type },
+    success: true,
+    type: o.type,
+    url: o.url,
+    config: usable ? { metadata: camelCaseKeys(o.metadata ?? {}), type: o.type } : null,
+    isValid: Boolean(o.is_valid),
+    ...(errors.length > 0 && { errors }),
+    warnings: o.warnings ?? [],
+    successes: o.successes ?? [],
   };
-};
-
-const humanize = (code: string) => {
-  const words = code
-    .split('_')
-    .map((w) => (['mcp', 'oidc', 'jwt', 'pkce', 'url', 'uri'].includes(w) ? w.toUpperCase() : w));
-  const text = words.join(' ');
-  return text.charAt(0).toUpperCase() + text.slice(1);
-};
-
-const plain = (cause: unknown): string => {
-  if (typeof cause === 'string') {
-    return cause;
-  }
-  const text = (cause as { error_description?: unknown } | null)?.error_description;
-  return typeof text === 'string' ? text : JSON.stringify(cause);
-};
-
-const print = (fetched: Fetched, target: string, r: ReturnType<typeof examine>) => {
-  const name = fetched.issuer ?? r.config?.metadata.issuer ?? target;
-  const { type } = fetched;
-  console.log(
-    `${name} (${type}): ${r.isValid ? 'Compatible with MCP' : 'Not compatible with MCP'}`
-  );
-  console.log(`Metadata: ${fetched.url}`);
-  for (const [title, mark, list] of [
-    ['Successes', '✓', r.successes],
-    ['Warnings', '!', r.warnings],
-    ['Errors', '✗', r.errors],
-  ] as const) {
-    if (list.length > 0) {
-      console.log(`\n${title} (${list.length})`);
-      for (const { code, description, cause } of list) {
-        console.log(`  ${mark} ${humanize(code)}: ${description}`);
-        if (cause !== undefined && cause !== null) {
-          console.log(`      ${plain(cause)}`);
-        }
-      }
-    }
-  }
 };
 
 const check = async (args: string[]): Promise<number> => {
@@ -143,45 +69,15 @@ const check = async (args: string[]): Promise<number> => {
     console.error(usage);
     return 2;
   }
-  const target = targets[0]!;
-  let fetched: Fetched;
-  try {
-    fetched = await fetchRaw(target, type);
-  } catch (error: unknown) {
-    const code = error instanceof MCPAuthError ? error.code : 'fetch_error';
-    const description = error instanceof Error ? error.message : String(error);
-    if (json) {
-      console.log(
-        JSON.stringify({ success: false, error: code, errorDescription: description }, null, 2)
-      );
-    } else {
-      console.error(`${humanize(code)}: ${description}`);
-    }
-    return 2;
-  }
-  const result = examine(fetched);
+  const outcome = (await native.checkProvider(targets[0]!, type)) as Outcome;
   if (json) {
-    const { config, isValid, errors, warnings, successes } = result;
-    console.log(
-      JSON.stringify(
-        {
-          success: true,
-          type: fetched.type,
-          url: fetched.url,
-          config: config ?? null,
-          isValid,
-          ...(errors.length > 0 && { errors }),
-          warnings,
-          successes,
-        },
-        null,
-        2
-      )
-    );
+    console.log(JSON.stringify(jsonReport(outcome), null, 2));
+  } else if (outcome.exitCode === 2) {
+    console.error(outcome.text);
   } else {
-    print(fetched, target, result);
+    process.stdout.write(outcome.text);
   }
-  return result.isValid ? 0 : 1;
+  return outcome.exitCode;
 };
 
 const [command, ...rest] = process.argv.slice(2);

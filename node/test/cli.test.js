@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import http from 'node:http';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 
@@ -119,7 +120,11 @@ test('metadata naming another issuer is not compatible (RFC 8414 §3.3)', async 
   try {
     const { code, stdout } = await run('check', iss.issuer);
     assert.equal(code, 1);
-    assert.match(stdout, /does not match the issuer used to fetch it/);
+    assert.match(stdout, /✗ Issuer mismatch: The metadata names another issuer/);
+    assert.match(
+      stdout,
+      /expected "http:\/\/127\.0\.0\.1:\d+", found "https:\/\/elsewhere\.example\.com"/
+    );
     // Fetched by URL there is no issuer to compare with.
     const byUrl = await run('check', `${iss.issuer}/.well-known/oauth-authorization-server`);
     assert.equal(byUrl.code, 0);
@@ -169,4 +174,35 @@ test('usage errors exit 2, --help exits 0', async () => {
   const help = await run('check', '--help');
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Exit status: 0 compatible, 1 not compatible/);
+});
+
+test('tests/vectors/checker.json: the same text and exit status as the core and Python', async () => {
+  const dir =
+    process.env.MCP_AUTH_VECTORS ?? new URL('../../tests/vectors/', import.meta.url).pathname;
+  const doc = JSON.parse(await readFile(`${dir}checker.json`, 'utf8'));
+  let documents = {};
+  const server = http.createServer((req, res) => {
+    const body = documents[new URL(req.url, 'http://x').pathname];
+    res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(body ? JSON.stringify(body) : '{"error":"not_found"}');
+  });
+  const base = await listen(server);
+  const fill = (text) => text.replaceAll('{base}', base);
+  try {
+    documents = Object.fromEntries(
+      Object.entries(doc.documents).map(([path, d]) => [path, JSON.parse(fill(JSON.stringify(d)))])
+    );
+    for (const c of doc.cases) {
+      const args = [fill(c.target), ...(c.type ? ['--type', c.type] : [])];
+      const { code, stdout, stderr } = await run('check', ...args);
+      const out = c.exit_code === 2 ? stderr : stdout;
+      assert.deepEqual(
+        { code, lines: out.replace(/\n+$/, '').split('\n') },
+        { code: c.exit_code, lines: c.text.map(fill) },
+        c.name
+      );
+    }
+  } finally {
+    await close(server);
+  }
 });
