@@ -98,11 +98,21 @@ pub async fn get_json(
     timeout: Duration,
     max_bytes: usize,
 ) -> Result<JsonResponse, FetchError> {
-    let client = client.clone();
-    let url = url.to_string();
-    let headers = headers.to_vec();
-    let task = crate::runtime::spawn(get_json_here(client, url, headers, timeout, max_bytes));
-    task.await
+    let task = get_json_here(
+        client.clone(),
+        url.to_string(),
+        headers.to_vec(),
+        timeout,
+        max_bytes,
+    );
+    on_shared_runtime(task).await
+}
+
+async fn on_shared_runtime(
+    work: impl std::future::Future<Output = Result<JsonResponse, FetchError>> + Send + 'static,
+) -> Result<JsonResponse, FetchError> {
+    crate::runtime::spawn(work)
+        .await
         .unwrap_or_else(|e| Err(FetchError::Network(format!("the fetch task failed: {e}"))))
 }
 

@@ -20,7 +20,7 @@ type Finding = { code: string; description: string; cause?: unknown };
 
 /** Core's checker: the same report and exit status as `python -m mcpauth check`. */
 type Outcome = {
-  exitCode: number;
+  exit_code: number;
   text: string;
   type?: AuthServerType;
   url?: string;
@@ -30,12 +30,12 @@ type Outcome = {
   warnings?: Finding[];
   successes?: Finding[];
   error?: string;
-  errorDescription?: string;
+  error_description?: string;
 };
 
 const jsonReport = (o: Outcome) => {
-  if (o.exitCode === 2) {
-    return { success: false, error: o.error, errorDescription: o.errorDescription };
+  if (o.exit_code === 2) {
+    return { success: false, error: o.error, errorDescription: o.error_description };
   }
   const errors = o.errors ?? [];
   const usable = !errors.some(({ code }) => code === 'invalid_server_metadata');
@@ -72,12 +72,12 @@ const check = async (args: string[]): Promise<number> => {
   const outcome = (await native.checkProvider(targets[0]!, type)) as Outcome;
   if (json) {
     console.log(JSON.stringify(jsonReport(outcome), null, 2));
-  } else if (outcome.exitCode === 2) {
+  } else if (outcome.exit_code === 2) {
     console.error(outcome.text);
   } else {
     process.stdout.write(outcome.text);
   }
-  return outcome.exitCode;
+  return outcome.exit_code;
 };
 
 const [command, ...rest] = process.argv.slice(2);

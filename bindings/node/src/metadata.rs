@@ -133,9 +133,9 @@ pub async fn discovered_server_config(
     }))
 }
 
-/// The provider checker: `{ exitCode, text, type?, url?, issuer?, metadata?, is_valid?, errors?,
-/// warnings?, successes?, error?, errorDescription? }`. Never rejects for a provider that cannot
-/// be reached: that is exit code 2 with the reason in `text`.
+/// The provider checker's outcome as core reports it (snake_case keys: `exit_code`, `text`, ...).
+/// Never rejects for a provider that cannot be reached: that is exit code 2 with the reason in
+/// `text`.
 #[napi]
 pub async fn check_provider(
     target: String,
@@ -147,23 +147,5 @@ pub async fn check_provider(
     })
     .await
     .map_err(|e| napi::Error::from_reason(format!("mcp-auth task failed: {e}")))?;
-    let mut report = json!({ "exitCode": outcome.exit_code(), "text": outcome.text(FLAVOR) });
-    match &outcome {
-        metadata::CheckOutcome::Checked(c) => {
-            report["type"] = c.server_type.as_str().into();
-            report["url"] = c.url.clone().into();
-            report["issuer"] = c.issuer.clone().into();
-            report["metadata"] = c.document.clone();
-            if let (Some(m), Ok(Value::Object(r))) =
-                (report.as_object_mut(), serde_json::to_value(&c.result))
-            {
-                m.extend(r);
-            }
-        }
-        metadata::CheckOutcome::NoMetadata(e) => {
-            report["error"] = e.code().into();
-            report["errorDescription"] = e.message(FLAVOR).into();
-        }
-    }
-    Ok(report)
+    Ok(outcome.to_json(FLAVOR))
 }

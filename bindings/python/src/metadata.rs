@@ -223,26 +223,6 @@ pub fn check_provider(
     let outcome = block_on(py, async move {
         Ok(metadata::check_provider(&target, ty, FLAVOR, &FetchOptions::default()).await)
     })?;
-    let mut report = serde_json::json!({
-        "exit_code": outcome.exit_code(),
-        "text": outcome.text(FLAVOR),
-    });
-    match &outcome {
-        metadata::CheckOutcome::Checked(c) => {
-            report["type"] = c.server_type.as_str().into();
-            report["url"] = c.url.clone().into();
-            report["issuer"] = c.issuer.clone().into();
-            report["metadata"] = c.document.clone();
-            let result = serde_json::to_value(&c.result)
-                .map_err(|e| PyValueError::new_err(e.to_string()))?;
-            if let (Some(m), Value::Object(r)) = (report.as_object_mut(), result) {
-                m.extend(r);
-            }
-        }
-        metadata::CheckOutcome::NoMetadata(e) => {
-            report["error"] = e.code().into();
-            report["error_description"] = e.message(FLAVOR).into();
-        }
-    }
+    let report = outcome.to_json(FLAVOR);
     Ok(to_py(py, &report)?.unbind())
 }

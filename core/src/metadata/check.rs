@@ -96,6 +96,31 @@ impl CheckOutcome {
         }
     }
 
+    /// The outcome as JSON (snake_case), for bindings: `exit_code`, `text`, then either `type`,
+    /// `url`, `issuer`, `metadata`, `is_valid`, `errors`, `warnings`, `successes`, or `error` and
+    /// `error_description`.
+    pub fn to_json(&self, flavor: Flavor) -> Value {
+        let mut report = json!({ "exit_code": self.exit_code(), "text": self.text(flavor) });
+        match self {
+            CheckOutcome::Checked(c) => {
+                report["type"] = c.server_type.as_str().into();
+                report["url"] = c.url.clone().into();
+                report["issuer"] = c.issuer.clone().into();
+                report["metadata"] = c.document.clone();
+                if let (Some(m), Ok(Value::Object(r))) =
+                    (report.as_object_mut(), serde_json::to_value(&c.result))
+                {
+                    m.extend(r);
+                }
+            }
+            CheckOutcome::NoMetadata(e) => {
+                report["error"] = e.code().into();
+                report["error_description"] = e.message(flavor).into();
+            }
+        }
+        report
+    }
+
     /// The report in plain words (for stdout; for stderr when no metadata was found).
     pub fn text(&self, flavor: Flavor) -> String {
         match self {
