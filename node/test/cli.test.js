@@ -179,7 +179,7 @@ test('usage errors exit 2, --help exits 0', async () => {
 test('tests/vectors/checker.json: the same text and exit status as the core and Python', async () => {
   const dir =
     process.env.MCP_AUTH_VECTORS ?? new URL('../../tests/vectors/', import.meta.url).pathname;
-  const doc = JSON.parse(await readFile(`${dir}checker.json`, 'utf8'));
+  const doc = JSON.parse(await readFile(`${dir}/checker.json`, 'utf8'));
   let documents = {};
   const server = http.createServer((req, res) => {
     const body = documents[new URL(req.url, 'http://x').pathname];
