@@ -1,15 +1,18 @@
-"""`make demo`: two MCP servers protected by mcp-auth (Python and Node), one authorization
-server, two real MCP clients (Python and TypeScript SDKs) and two users, all on 127.0.0.1.
-Prints what goes over the wire, checks the outcome, stops everything."""
+"""`make demo`: MCP servers protected by mcp-auth (Python and Node; JWTs and, by introspection,
+opaque tokens), one authorization server, two real MCP clients (Python and TypeScript SDKs) and
+two users, all on 127.0.0.1. Prints what goes over the wire, checks the outcome, stops everything."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import parse_qs, urlparse
+
+import httpx
 
 sys.path.insert(0, str(Path(__file__).parent / "clients"))
 sys.path.insert(0, str(Path(__file__).parent))
@@ -95,13 +98,27 @@ def ts_client(url: str, user: str, grant: Optional[str], calls: List[Any]) -> Ca
     return lambda: run_ts_client(url, user, grant, calls)
 
 
+INTROSPECTION = {
+    "MCP_AUTH_INTROSPECTION_CLIENT_ID": "mcp-resource-server",
+    "MCP_AUTH_INTROSPECTION_CLIENT_SECRET": "mcp-resource-server-secret",
+}
+
+
 def main() -> None:
     with Cast() as cast:
         issuer = cast.authorization_server()
         python_url = cast.python_server(issuer)
         node_url = cast.node_server(issuer)
+        opaque_url = cast.python_server(issuer, INTROSPECTION)
+        opaque = httpx.post(f"{issuer}/admin/resources", data={"resource": opaque_url, "alg": "opaque"})
+        check("the AS issues opaque tokens for py-opaque", opaque.status_code == 200, listed=False)
         origin = lambda url: url.rsplit("/", 1)[0]  # noqa: E731
-        labels = {issuer: "AS", origin(python_url): "py-srv", origin(node_url): "node-srv"}
+        labels = {
+            issuer: "AS",
+            origin(python_url): "py-srv",
+            origin(node_url): "node-srv",
+            origin(opaque_url): "py-opaq",
+        }
 
         print(
             f"{BOLD}mcp-auth demo{RESET}: real MCP clients, mcp-auth-protected MCP servers, a real authorization server\n"
@@ -109,8 +126,18 @@ def main() -> None:
         print(f"  AS        {issuer:<32} tests/e2e/authorization-server (oidc-provider; users alice, bob)")
         print(f"  py-srv    {python_url:<32} samples/python/todo_manager.py (Starlette + FastMCP + mcpauth)")
         print(f"  node-srv  {node_url:<32} samples/node/todo-manager.js (Express + MCP SDK + mcp-auth)")
+        print(f"  py-opaq   {opaque_url:<32} the Python sample in its introspection mode (opaque tokens)")
         print("\n  Scopes: create:todos to create; read:todos sees everyone's todos; delete:todos deletes any.")
         print("  Each client starts from the server URL alone.")
+
+        print(
+            f"\n{BOLD}== 0. Is the authorization server fit for MCP?{RESET}\n{DIM}python -m mcpauth check {issuer}{RESET}\n"
+        )
+        checked = subprocess.run(
+            [sys.executable, "-m", "mcpauth", "check", issuer], capture_output=True, text=True, stdin=subprocess.DEVNULL
+        )
+        print("\n".join(f"  {line}" if line else "" for line in checked.stdout.splitlines()))
+        check("the provider checker finds the AS compatible with MCP", checked.returncode == 0)
 
         alice = act(
             "1. alice, Python SDK client -> py-srv",
@@ -163,10 +190,24 @@ def main() -> None:
         check("bob sees alice's todo with read:todos", dog in listed["todos"])
         check("bob still cannot delete it without delete:todos", deleted == {"error": "Failed to delete todo"})
 
+        opaque_run = act(
+            "5. alice, TypeScript SDK client -> py-opaq (opaque tokens)",
+            "The AS issues opaque access tokens for this server. The server cannot read them, so it asks the\n"
+            "AS's introspection endpoint (RFC 7662) about each one, with its own client credentials; the\n"
+            "answer gives the user, scopes and audience, and the same 401/403 rules apply.",
+            labels,
+            ts_client(opaque_url, "alice", "read:todos", [("create-todo", {"content": "Opaque tea"}), "get-todos"]),
+        )
+        tea, listed = results(opaque_run)
+        check(
+            "an opaque token from the AS works through introspection, step-up included",
+            stepped_up(opaque_run) and tea["ownerId"] == "alice" and tea in listed["todos"],
+        )
+
     print(f"\n{BOLD}== Checks{RESET}")
     for line in CHECKS:
         print(f"  {line}")
-    print("\nAll checks passed; the authorization server and both MCP servers are stopped.")
+    print("\nAll checks passed; the authorization server and the MCP servers are stopped.")
 
 
 if __name__ == "__main__":
