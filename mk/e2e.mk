@@ -19,7 +19,8 @@ test-e2e: e2e-deps
 	cd $(E2E_DIR)/authorization-server && npm test --silent
 	cd $(E2E_DIR) && $(PY_VENV)/bin/python -m pytest -q --ignore=test_kotlin.py
 
-## make demo: the whole flow on localhost, narrated (401, discovery, token, 403, step-up, two users)
+## make demo: the whole flow on localhost, narrated (provider check, 401, discovery, token, 403, step-up,
+## two users, opaque tokens by introspection)
 demo: e2e-deps
 	@$(PY_VENV)/bin/python $(E2E_DIR)/demo.py
 
