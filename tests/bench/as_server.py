@@ -12,6 +12,8 @@ tokens for it with the fixtures' private keys.
   GET /reset                              counters to zero, the fixtures' key set
   GET /rotate?k=N                         publish rotation keys N-1 and N only
   GET /mint?alg=RS256&sub=...             a token of the discovery issuer
+  POST /introspect                        RFC 7662: any token is active for the fixtures' issuer
+                                          (client `bench` / `bench-secret`, Basic or form; counted)
 
 Usage: as_server.py FIXTURES_JSON   (prints the port, then serves until killed)
 """
@@ -20,13 +22,16 @@ import json
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
+from base64 import b64decode
+from urllib.parse import parse_qs, unquote_plus, urlparse
 
 import jwt
 
 FIX = json.loads(open(sys.argv[1]).read())
 LOCK = threading.Lock()
-STATE = {"jwks": FIX["jwks"], "counts": {"jwks": 0, "metadata": 0}}
+COUNTS = {"jwks": 0, "metadata": 0, "introspection": 0}
+STATE = {"jwks": FIX["jwks"], "counts": dict(COUNTS)}
+CLIENT = ("bench", "bench-secret")
 
 
 def metadata(origin):
@@ -74,7 +79,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(STATE["counts"])
             if url.path == "/reset":
                 STATE["jwks"] = FIX["jwks"]
-                STATE["counts"] = {"jwks": 0, "metadata": 0}
+                STATE["counts"] = dict(COUNTS)
                 return self.reply({})
             if url.path == "/rotate":
                 k = int(q["k"])
@@ -89,6 +94,23 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(jwt.encode(claims, key["pem"], algorithm=alg, headers={"kid": key["kid"]}),
                               content_type="text/plain")
         self.reply({"error": "not_found"}, status=404)
+
+    def do_POST(self):
+        length = int(self.headers.get("content-length", 0))
+        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        if urlparse(self.path).path != "/introspect":
+            return self.reply({"error": "not_found"}, status=404)
+        basic = self.headers.get("authorization", "")
+        client = (form.get("client_id"), form.get("client_secret"))
+        if basic.startswith("Basic "):
+            client = tuple(unquote_plus(p) for p in b64decode(basic[6:]).decode().split(":", 1))
+        if client != CLIENT or "token" not in form:
+            return self.reply({"error": "invalid_client"}, status=401)
+        with LOCK:
+            STATE["counts"]["introspection"] += 1
+        return self.reply({"active": True, "iss": FIX["issuer"], "sub": "user-1", "client_id": "client-1",
+                           "scope": "read write", "aud": FIX["audience"], "exp": 4102444800,
+                           "token_type": "Bearer"})
 
 
 def main():

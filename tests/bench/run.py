@@ -148,9 +148,10 @@ class Bench:
             return [py, str(HERE / "py/app.py"), self.fixtures, str(self.as_port), str(port), mode]
         return [self.node, str(HERE / "node/app.mjs"), pkg, self.fixtures, str(self.as_port), str(port), mode]
 
-    def wrk(self, port, token, seconds):
-        cmd = pinned(1, ["wrk", "-t1", f"-c{self.a.connections}", f"-d{max(1, round(seconds))}s", "--latency", "-H",
-                         f"Authorization: Bearer {token}", f"http://127.0.0.1:{port}/mcp"])
+    def wrk(self, port, token, seconds, script=None):
+        auth = ["-s", str(script)] if script else ["-H", f"Authorization: Bearer {token}"]
+        cmd = pinned(1, ["wrk", "-t1", f"-c{self.a.connections}", f"-d{max(1, round(seconds))}s", "--latency",
+                         *auth, f"http://127.0.0.1:{port}/mcp"])
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
         unit = {"us": 1e-3, "ms": 1.0, "s": 1e3}
         lat = {p: float(v) * unit[u] for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
@@ -213,6 +214,45 @@ class Bench:
                             "non_2xx": sum(x["non_2xx"] for x in rs),
                             "jwks_fetches_per_10k": round(fetches * 10000 / reqs, 2) if reqs else None}
         self.results[f"{lang}_http"] = {"median": summary, "runs": runs}
+        return summary
+
+    # -- opaque tokens: introspection per request ----------------------------------------------
+    def introspection(self, lang):
+        """Apps checking every token at the bench AS's introspection endpoint: ours without and
+        with its answer cache, upstream with a hand-written custom verifier."""
+        log(f"{lang} introspection under load")
+        script = HERE / "introspection.lua"  # 100 clients with distinct tokens, in turn
+        apps = {"ours": ("ours", "introspection"), "ours-cached": ("ours", "introspection-cached"),
+                "upstream": ("upstream", "introspection")}
+        procs, ports, runs = {}, {}, {name: [] for name in apps}
+        try:
+            for name, (pkg, mode) in apps.items():
+                ports[name] = free_port()
+                procs[name] = subprocess.Popen(pinned(0, self.app_cmd(lang, pkg, ports[name], mode)), cwd=HERE,
+                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for name in apps:
+                wait_port(ports[name], procs[name])
+                self.wrk(ports[name], None, 1, script)
+            names = list(apps)
+            for r in range(self.a.http_rounds):
+                for name in names[r % len(names):] + names[:r % len(names)]:
+                    before = self.as_get("/stats")["introspection"]
+                    res = self.wrk(ports[name], None, self.a.http_seconds, script)
+                    time.sleep(0.3)
+                    res["introspections"] = self.as_get("/stats")["introspection"] - before
+                    runs[name].append(res)
+                log(f"  {lang} introspection round {r + 1}/{self.a.http_rounds} done")
+        finally:
+            for p in procs.values():
+                stop(p)
+        summary = {}
+        for name, rs in runs.items():
+            reqs = sum(x["requests"] for x in rs)
+            summary[name] = {"rps": median([x["rps"] for x in rs]), "p50_ms": median([x["p50_ms"] for x in rs]),
+                             "p99_ms": median([x["p99_ms"] for x in rs]), "non_2xx": sum(x["non_2xx"] for x in rs),
+                             "introspections_per_10k": round(sum(x["introspections"] for x in rs) * 10000 / reqs, 2)
+                             if reqs else None}
+        self.results[f"{lang}_introspection"] = {"median": summary, "runs": runs}
         return summary
 
     # -- cold start with a lazy discovery config -----------------------------------------------
@@ -307,6 +347,9 @@ class Bench:
                 self.http("node")
             if want("memory"):
                 self.memory()
+            if want("introspection"):
+                self.introspection("py")
+                self.introspection("node")
             if want("cold"):
                 for lang, pkg in (("py", "ours"), ("node", "ours"), ("node", "upstream")):
                     self.cold(lang, pkg)
@@ -372,6 +415,12 @@ def summarize(r):
             s["jwks_fetches_per_10k_py_upstream"] = ph["upstream"]["jwks_fetches_per_10k"]
         if nh:
             s["jwks_fetches_per_10k_node_upstream"] = nh["upstream"]["jwks_fetches_per_10k"]
+    for lang in ("py", "node"):
+        pi = r.get(f"{lang}_introspection", {}).get("median")
+        if pi:
+            s[f"{lang}_introspection_vs_upstream"] = ratio(pi["ours"]["rps"], pi["upstream"]["rps"])
+            s[f"{lang}_introspection_cached_vs_uncached"] = ratio(pi["ours-cached"]["rps"], pi["ours"]["rps"])
+            s[f"{lang}_introspections_per_10k_cached"] = pi["ours-cached"]["introspections_per_10k"]
     mem = r.get("memory")
     if mem:
         for name, m in mem.items():
@@ -419,6 +468,15 @@ def table(r, s):
             for pkg, x in h.items():
                 lines.append(f"  {pkg:<11}{fmt(x['rps']):>9}{fmt(x['p50_ms'], 2):>10}{fmt(x['p99_ms'], 2):>10}"
                              f"{fmt(x['cpu_us_per_request']):>11}{x['server_busy']:>6.0%}{x['non_2xx']:>9}{fmt(x['jwks_fetches_per_10k'], 1):>10}")
+    for lang, name_ in (("py", "Python"), ("node", "Node")):
+        pi = r.get(f"{lang}_introspection", {}).get("median")
+        if pi:
+            lines += ["", f"{name_}: opaque tokens of 100 clients, introspection "
+                      f"(wrk, {r['machine']['http_rounds']} rounds)",
+                      f"  {'':<12}{'req/s':>9}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>9}{'calls/10k':>11}"]
+            for name, x in pi.items():
+                lines.append(f"  {name:<12}{fmt(x['rps']):>9}{fmt(x['p50_ms'], 2):>10}{fmt(x['p99_ms'], 2):>10}"
+                             f"{x['non_2xx']:>9}{fmt(x['introspections_per_10k'], 1):>11}")
     mem = r.get("memory")
     if mem:
         lines += ["", "Memory (RSS MB)"]
@@ -455,7 +513,7 @@ def main():
     p.add_argument("--http-seconds", type=float, default=float(os.environ.get("BENCH_HTTP_SECONDS", 5)))
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--cold-repeats", type=int, default=3)
-    p.add_argument("--only", default=os.environ.get("BENCH_ONLY"), help="comma list: verify,http,memory,cold")
+    p.add_argument("--only", default=os.environ.get("BENCH_ONLY"), help="comma list: verify,http,memory,introspection,cold")
     Bench(p.parse_args()).run()
 
 

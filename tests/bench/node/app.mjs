@@ -6,7 +6,12 @@
 // they run alike; when the CPU is shared with other work, the scheduler favours the server
 // that sleeps between requests, and the sync/hop ratio shows by how much.
 //
-// Usage: node app.mjs ours|upstream|plain-sync|plain-hop FIXTURES_JSON AS_PORT PORT [resolved|discovery]
+// The introspection modes check every token at the bench authorization server (RFC 7662): ours
+// through bearerAuth('introspection') (optionally caching answers); upstream 0.2.0, which has no
+// such mode, through the custom verify function its users write for it (fetch per token).
+//
+// Usage: node app.mjs ours|upstream|plain-sync|plain-hop FIXTURES_JSON AS_PORT PORT
+//        [resolved|discovery|introspection|introspection-cached]
 import { webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import express from 'express';
@@ -58,12 +63,41 @@ async function protectedApp() {
   });
 
   const app = express();
-  app.get(
-    '/mcp',
-    mcpAuth.bearerAuth('jwt', { resource: fix.audience, audience: fix.audience }),
-    (req, res) => {
-      res.json({ sub: req.auth.subject });
-    }
-  );
+  app.get('/mcp', bearerAuth(mcpAuth), (req, res) => {
+    res.json({ sub: req.auth.subject });
+  });
   app.listen(Number(port), '127.0.0.1');
+}
+
+function bearerAuth(mcpAuth) {
+  const route = { resource: fix.audience, audience: fix.audience };
+  if (!mode.startsWith('introspection')) return mcpAuth.bearerAuth('jwt', route);
+  const endpoint = `http://127.0.0.1:${asPort}/introspect`;
+  if (pkg === 'ours') {
+    const cacheMaxAge = mode === 'introspection-cached' ? 60_000 : undefined;
+    return mcpAuth.bearerAuth('introspection', {
+      ...route,
+      introspection: { clientId: 'bench', clientSecret: 'bench-secret', endpoint, cacheMaxAge },
+    });
+  }
+  const basic = `Basic ${Buffer.from('bench:bench-secret').toString('base64')}`;
+  return mcpAuth.bearerAuth(async (token) => {
+    const res = await fetch(endpoint, {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
+    });
+    const answer = await res.json();
+    if (answer.active !== true) throw new Error('inactive token');
+    return {
+      token,
+      issuer: answer.iss,
+      clientId: answer.client_id,
+      scopes: answer.scope.split(' '),
+      subject: answer.sub,
+      audience: answer.aud,
+      expiresAt: answer.exp,
+      claims: answer,
+    };
+  }, route);
 }

@@ -3,7 +3,11 @@
 GET /mcp answers {"sub": ...} from the auth info the bearer middleware set. One uvicorn worker
 (httptools, asyncio loop), no access log.
 
-Usage: app.py FIXTURES_JSON AS_PORT PORT [resolved|discovery]
+Usage: app.py FIXTURES_JSON AS_PORT PORT [resolved|discovery|introspection|introspection-cached]
+
+The introspection modes check every token at the bench authorization server (RFC 7662): with this
+repository's package through its 'introspection' mode (optionally caching answers); with upstream
+0.2.0b1, which has no such mode, through the custom verify function its users write for it.
 """
 
 import json
@@ -40,8 +44,40 @@ async def whoami(request):
     return JSONResponse({"sub": mcp_auth.auth_info.subject})
 
 
-app = Starlette(routes=[Route("/mcp", whoami)],
-                middleware=[Middleware(mcp_auth.bearer_auth_middleware("jwt", resource=AUD, audience=AUD))])
+def bearer_auth():
+    if not MODE.startswith("introspection"):
+        return mcp_auth.bearer_auth_middleware("jwt", resource=AUD, audience=AUD)
+    endpoint = f"http://127.0.0.1:{AS_PORT}/introspect"
+    try:
+        from mcpauth.config import IntrospectionConfig
+    except ImportError:  # upstream 0.2.0b1
+        return mcp_auth.bearer_auth_middleware(upstream_introspection(endpoint), resource=AUD, audience=AUD)
+    config = IntrospectionConfig(client_id="bench", client_secret="bench-secret", endpoint=endpoint,
+                                 cache_ttl=60 if MODE == "introspection-cached" else None)
+    return mcp_auth.bearer_auth_middleware("introspection", resource=AUD, audience=AUD, introspection=config)
+
+
+def upstream_introspection(endpoint):
+    """RFC 7662 as a custom verify function on upstream mcpauth (sync, as its middleware calls it)."""
+    import requests
+    from mcpauth.exceptions import MCPAuthTokenVerificationExceptionCode, MCPAuthTokenVerificationException
+    from mcpauth.types import AuthInfo
+
+    session = requests.Session()
+
+    def verify(token):
+        answer = session.post(endpoint, data={"token": token, "token_type_hint": "access_token"},
+                              auth=("bench", "bench-secret"), timeout=5).json()
+        if answer.get("active") is not True:
+            raise MCPAuthTokenVerificationException(MCPAuthTokenVerificationExceptionCode.INVALID_TOKEN)
+        return AuthInfo(token=token, issuer=answer["iss"], client_id=answer.get("client_id"),
+                        scopes=answer.get("scope", "").split(), subject=answer.get("sub"),
+                        audience=answer.get("aud"), claims=answer)
+
+    return verify
+
+
+app = Starlette(routes=[Route("/mcp", whoami)], middleware=[Middleware(bearer_auth())])
 
 if __name__ == "__main__":
     uvicorn.run(app, host="127.0.0.1", port=PORT, log_level="warning", access_log=False, http="httptools",
