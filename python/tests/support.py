@@ -11,6 +11,7 @@ import uuid
 from typing import Any, Dict, List, Optional
 from urllib.parse import parse_qs, unquote_plus
 
+import httpx
 import jwt
 import uvicorn
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -244,3 +245,22 @@ class IntrospectionEndpoint:
 
     def stop(self) -> None:
         self.server.stop()
+
+
+def check_answer(resp: httpx.Response, expect: Dict[str, Any]) -> None:
+    """A vector's `expect`: the status, and for refusals the exact body (key order too) and challenge."""
+    assert resp.status_code == expect["status"], resp.text
+    if "body" in expect:
+        body = resp.json()
+        assert body == expect["body"]
+        assert list(body) == list(expect["body"])
+        assert resp.headers.get("www-authenticate") == expect["www_authenticate"]
+
+
+def check_auth_info(got: Dict[str, Any], expect: Dict[str, Any]) -> None:
+    """A vector's `expect.auth_info` against what the handler saw; `claims` is a subset."""
+    for k, want in expect.items():
+        if k == "claims":
+            assert {c: got["claims"].get(c) for c in want} == want, k
+        else:
+            assert got[k] == want, k
