@@ -177,6 +177,27 @@ impl Details {
         }
         Value::Object(m)
     }
+
+    /// The inverse of [`Details::to_json`], for errors raised by host code; `missingScopes` is
+    /// read too, as JavaScript hosts spell it. Absent, null or mistyped fields stay unset.
+    pub fn from_json(v: &Value) -> Self {
+        let get = |k: &str| v.get(k).filter(|x| !x.is_null()).cloned();
+        Details {
+            cause: get("cause"),
+            uri: get("uri").and_then(|u| u.as_str().map(str::to_string)),
+            missing_scopes: get("missing_scopes")
+                .or_else(|| get("missingScopes"))
+                .and_then(|s| {
+                    s.as_array().map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect()
+                    })
+                }),
+            expected: get("expected"),
+            actual: get("actual"),
+        }
+    }
 }
 
 /// An mcp-auth failure. Boxed so that `Result`s on the hot path stay one word wide.
@@ -308,3 +329,29 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn details_round_trip_through_json() {
+        let d = Details {
+            cause: Some(Value::String("why".into())),
+            uri: Some("https://x".into()),
+            missing_scopes: Some(vec!["a".into(), "b".into()]),
+            expected: Some(Value::String("e".into())),
+            actual: Some(Value::from(vec!["x"])),
+        };
+        assert_eq!(Details::from_json(&d.to_json()), d);
+        let js = serde_json::json!({ "missingScopes": ["a"], "uri": null, "expected": null });
+        assert_eq!(
+            Details::from_json(&js),
+            Details {
+                missing_scopes: Some(vec!["a".into()]),
+                ..Details::default()
+            }
+        );
+        assert_eq!(Details::from_json(&Value::Null), Details::default());
+    }
+}

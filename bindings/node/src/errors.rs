@@ -57,20 +57,7 @@ pub fn from_json(v: &Value) -> Error {
         e = e.with_message(m);
     }
     let d = v.get("details").cloned().unwrap_or(Value::Null);
-    let get = |k: &str| d.get(k).filter(|x| !x.is_null()).cloned();
-    let details = Details {
-        cause: get("cause"),
-        uri: get("uri").and_then(|u| u.as_str().map(str::to_string)),
-        missing_scopes: get("missingScopes").and_then(|s| {
-            s.as_array().map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str().map(str::to_string))
-                    .collect()
-            })
-        }),
-        expected: get("expected"),
-        actual: get("actual"),
-    };
+    let details = Details::from_json(&d);
     e.with_details(details)
 }
 

@@ -50,20 +50,7 @@ pub fn from_parts(
     if let Some(j) = details_json {
         let v: Value = serde_json::from_str(j)
             .map_err(|e| PyValueError::new_err(format!("details are not JSON: {e}")))?;
-        let take = |k: &str| v.get(k).filter(|x| !x.is_null()).cloned();
-        err = err.with_details(Details {
-            cause: take("cause"),
-            uri: take("uri").and_then(|u| u.as_str().map(str::to_string)),
-            missing_scopes: take("missing_scopes").and_then(|s| {
-                s.as_array().map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect()
-                })
-            }),
-            expected: take("expected"),
-            actual: take("actual"),
-        });
+        err = err.with_details(Details::from_json(&v));
     }
     Ok(err)
 }

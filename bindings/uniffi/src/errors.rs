@@ -68,20 +68,7 @@ impl ErrorInfo {
             e = e.with_message(m.as_str());
         }
         let d: Map<String, Value> = serde_json::from_str(&self.details_json).unwrap_or_default();
-        let get = |k: &str| d.get(k).filter(|v| !v.is_null()).cloned();
-        e.with_details(Details {
-            cause: get("cause"),
-            uri: get("uri").and_then(|u| u.as_str().map(str::to_string)),
-            missing_scopes: get("missing_scopes").and_then(|s| {
-                s.as_array().map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect()
-                })
-            }),
-            expected: get("expected"),
-            actual: get("actual"),
-        })
+        e.with_details(Details::from_json(&Value::Object(d)))
     }
 }
 
