@@ -20,16 +20,7 @@ use crate::convert::{
     policy, response_js, verifier_options,
 };
 use crate::errors::{error_json, from_json, to_napi};
-
-async fn on_core_runtime<F, T>(fut: F) -> napi::Result<T>
-where
-    F: std::future::Future<Output = T> + Send + 'static,
-    T: Send + 'static,
-{
-    mcp_auth_core::runtime::spawn(fut)
-        .await
-        .map_err(|e| napi::Error::from_reason(format!("mcp-auth task failed: {e}")))
-}
+use crate::on_core_runtime;
 
 /// `bearerAuth('jwt' | 'introspection', ...)`: header, token, verification and policy in one call.
 #[napi]

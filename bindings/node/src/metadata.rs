@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use crate::convert::{fetch_options, server_type};
 use crate::errors::{invalid_arg, to_napi, FLAVOR};
+use crate::on_core_runtime;
 
 #[napi]
 pub fn well_known_url(issuer: String, server_type_name: String) -> napi::Result<String> {
@@ -17,9 +18,8 @@ pub fn well_known_url(issuer: String, server_type_name: String) -> napi::Result<
 #[napi]
 pub async fn fetch_metadata_json(url: String, options: Option<Value>) -> napi::Result<Value> {
     let opts = fetch_options(options.as_ref().unwrap_or(&Value::Null));
-    mcp_auth_core::runtime::spawn(async move { metadata::fetch_metadata_json(&url, &opts).await })
-        .await
-        .map_err(|e| napi::Error::from_reason(format!("mcp-auth task failed: {e}")))?
+    on_core_runtime(async move { metadata::fetch_metadata_json(&url, &opts).await })
+        .await?
         .map_err(to_napi)
 }
 
@@ -74,12 +74,12 @@ pub async fn discover_server_config(
 ) -> napi::Result<Value> {
     let ty = server_type_name.as_deref().map(server_type).transpose()?;
     let opts = fetch_options(options.as_ref().unwrap_or(&Value::Null));
-    let config = mcp_auth_core::runtime::spawn(async move {
-        metadata::fetch_server_config(&issuer, ty, None, &opts).await
-    })
-    .await
-    .map_err(|e| napi::Error::from_reason(format!("mcp-auth task failed: {e}")))?
-    .map_err(to_napi)?;
+    let config =
+        on_core_runtime(
+            async move { metadata::fetch_server_config(&issuer, ty, None, &opts).await },
+        )
+        .await?
+        .map_err(to_napi)?;
     Ok(json!({ "metadata": config.metadata.to_json(), "type": config.server_type.as_str() }))
 }
 
@@ -94,12 +94,10 @@ pub async fn discover_metadata_json(
 ) -> napi::Result<Value> {
     let ty = server_type_name.as_deref().map(server_type).transpose()?;
     let opts = fetch_options(options.as_ref().unwrap_or(&Value::Null));
-    let (raw, ty, url) = mcp_auth_core::runtime::spawn(async move {
-        metadata::discover_metadata_json(&issuer, ty, &opts).await
-    })
-    .await
-    .map_err(|e| napi::Error::from_reason(format!("mcp-auth task failed: {e}")))?
-    .map_err(to_napi)?;
+    let (raw, ty, url) =
+        on_core_runtime(async move { metadata::discover_metadata_json(&issuer, ty, &opts).await })
+            .await?
+            .map_err(to_napi)?;
     Ok(json!({ "raw": raw, "type": ty.as_str(), "url": url }))
 }
 
@@ -112,7 +110,7 @@ pub async fn discovered_server_config(
     server_type_name: Option<String>,
 ) -> napi::Result<Value> {
     let ty = server_type_name.as_deref().map(server_type).transpose()?;
-    let found = mcp_auth_core::runtime::spawn(async move {
+    let found = on_core_runtime(async move {
         mcp_auth_core::runtime::globals()
             .metadata
             .get(
@@ -123,8 +121,7 @@ pub async fn discovered_server_config(
             )
             .await
     })
-    .await
-    .map_err(|e| napi::Error::from_reason(format!("mcp-auth task failed: {e}")))?
+    .await?
     .map_err(to_napi)?;
     Ok(json!({
         "metadata": found.config.metadata.to_json(),
@@ -142,10 +139,9 @@ pub async fn check_provider(
     server_type_name: Option<String>,
 ) -> napi::Result<Value> {
     let ty = server_type_name.as_deref().map(server_type).transpose()?;
-    let outcome = mcp_auth_core::runtime::spawn(async move {
+    let outcome = on_core_runtime(async move {
         metadata::check_provider(&target, ty, FLAVOR, &metadata::FetchOptions::default()).await
     })
-    .await
-    .map_err(|e| napi::Error::from_reason(format!("mcp-auth task failed: {e}")))?;
+    .await?;
     Ok(outcome.to_json(FLAVOR))
 }
