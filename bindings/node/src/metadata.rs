@@ -64,25 +64,6 @@ pub fn discovery_urls(issuer: String) -> napi::Result<Value> {
         .collect())
 }
 
-/// Discovers an issuer's metadata: exactly `type`'s well-known URL, or every candidate in the
-/// MCP order when no type is given. `{ metadata: <snake_case>, type }`.
-#[napi]
-pub async fn discover_server_config(
-    issuer: String,
-    server_type_name: Option<String>,
-    options: Option<Value>,
-) -> napi::Result<Value> {
-    let ty = server_type_name.as_deref().map(server_type).transpose()?;
-    let opts = fetch_options(options.as_ref().unwrap_or(&Value::Null));
-    let config =
-        on_core_runtime(
-            async move { metadata::fetch_server_config(&issuer, ty, None, &opts).await },
-        )
-        .await?
-        .map_err(to_napi)?;
-    Ok(json!({ "metadata": config.metadata.to_json(), "type": config.server_type.as_str() }))
-}
-
 /// The raw (snake_case) document of an issuer, for a host-side `transpileData` to rewrite before
 /// parsing: exactly `type`'s well-known URL, or the MCP order when no type is given.
 /// `{ raw, type, url }`.

@@ -88,20 +88,11 @@ const discover = async (
   issuer: string,
   { transpileData, checkIssuer, timeout, headers }: ServerDiscoveryConfig
 ): Promise<ResolvedAuthServerConfig> => {
-  const options = { timeout, headers, checkIssuer };
-  if (!transpileData) {
-    const found = await awaitNative<{ metadata: Record<string, unknown>; type: AuthServerType }>(
-      native.discoverServerConfig(issuer, undefined, options)
-    );
-    return {
-      metadata: camelCaseKeys(found.metadata) as ResolvedAuthServerConfig['metadata'],
-      type: found.type,
-    };
-  }
+  // The raw document first, so that `transpileData` can rewrite it before it is parsed.
   const { raw, type } = await awaitNative<{ raw: Record<string, unknown>; type: AuthServerType }>(
-    native.discoverMetadataJson(issuer, undefined, options)
+    native.discoverMetadataJson(issuer, undefined, { timeout, headers })
   );
-  const data: unknown = await transpileData(raw);
+  const data: unknown = transpileData ? await transpileData(raw) : raw;
   const metadata = callNative<Record<string, unknown>>(() =>
     native.parseServerMetadata(data, type, checkIssuer === false ? undefined : issuer)
   );
