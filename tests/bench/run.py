@@ -162,98 +162,79 @@ class Bench:
                 "p99_ms": lat.get("99"), "requests": total, "non_2xx": int(bad.group(1)) if bad else 0,
                 "socket_errors": errs.group(1).strip() if errs else None}
 
-    def quiesce(self, pid, settle=0.3, timeout=20.0):
-        """Waits until a server has stopped using CPU and fetching keys."""
+    def quiesce(self, pid, counter="jwks", settle=0.3, timeout=20.0):
+        """Waits until a server has stopped using CPU and calling the authorization server."""
         deadline = time.monotonic() + timeout
-        last = (cpu_seconds(pid), self.as_get("/stats")["jwks"])
+        last = (cpu_seconds(pid), self.as_get("/stats")[counter])
         while time.monotonic() < deadline:
             time.sleep(settle)
-            now = (cpu_seconds(pid), self.as_get("/stats")["jwks"])
+            now = (cpu_seconds(pid), self.as_get("/stats")[counter])
             if now[1] == last[1] and now[0] - last[0] < settle * 0.05:
                 return
             last = now
 
-    def http(self, lang):
-        log(f"{lang} middleware under load")
-        token = self.fix["tokens"]["RS256"]
-        pkgs = ["ours", "upstream"] + (["plain-sync", "plain-hop"] if lang == "node" else [])
+    def load_runs(self, lang, apps, counter, token=None, script=None):
+        """Starts each app (name -> (package, mode)) pinned to CPU 0, warms it up, then loads each
+        once per round in rotating order. Per run: wrk's figures, the authorization server's
+        `counter` calls it caused, and the server's CPU time per request."""
         procs, ports = {}, {}
-        try:
-            for pkg in pkgs:
-                ports[pkg] = free_port()
-                procs[pkg] = subprocess.Popen(pinned(0, self.app_cmd(lang, pkg, ports[pkg])), cwd=HERE,
-                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for pkg in pkgs:
-                wait_port(ports[pkg], procs[pkg])
-                self.wrk(ports[pkg], token, 1)  # warm-up: first key fetch, JIT, caches
-                self.quiesce(procs[pkg].pid)
-            runs = {pkg: [] for pkg in pkgs}
-            for r in range(self.a.http_rounds):
-                for pkg in pkgs[r % len(pkgs):] + pkgs[:r % len(pkgs)]:
-                    pid = procs[pkg].pid
-                    before, cpu = self.as_get("/stats")["jwks"], cpu_seconds(pid)
-                    res = self.wrk(ports[pkg], token, self.a.http_seconds)
-                    # A server that blocks its event loop still works off queued requests after
-                    # the load stops: count their fetches and CPU to it, not to the next run.
-                    self.quiesce(pid)
-                    res["jwks_fetches"] = self.as_get("/stats")["jwks"] - before
-                    res["cpu_us_per_request"] = (cpu_seconds(pid) - cpu) * 1e6 / max(res["requests"], 1)
-                    res["server_busy"] = res["cpu_us_per_request"] * res["rps"] / 1e6
-                    runs[pkg].append(res)
-                log(f"  {lang} http round {r + 1}/{self.a.http_rounds} done")
-        finally:
-            for p in procs.values():
-                stop(p)
-        summary = {}
-        for pkg, rs in runs.items():
-            reqs, fetches = sum(x["requests"] for x in rs), sum(x["jwks_fetches"] for x in rs)
-            summary[pkg] = {"rps": median([x["rps"] for x in rs]), "p50_ms": median([x["p50_ms"] for x in rs]),
-                            "p99_ms": median([x["p99_ms"] for x in rs]),
-                            "cpu_us_per_request": median([x["cpu_us_per_request"] for x in rs]),
-                            "server_busy": median([x["server_busy"] for x in rs]),
-                            "non_2xx": sum(x["non_2xx"] for x in rs),
-                            "jwks_fetches_per_10k": round(fetches * 10000 / reqs, 2) if reqs else None}
-        self.results[f"{lang}_http"] = {"median": summary, "runs": runs}
-        return summary
-
-    # -- opaque tokens: introspection per request ----------------------------------------------
-    def introspection(self, lang):
-        """Apps checking every token at the bench AS's introspection endpoint: ours without and
-        with its answer cache, upstream with a hand-written custom verifier."""
-        log(f"{lang} introspection under load")
-        script = HERE / "introspection.lua"  # 100 clients with distinct tokens, in turn
-        apps = {"ours": ("ours", "introspection"), "ours-cached": ("ours", "introspection-cached"),
-                "upstream": ("upstream", "introspection")}
-        procs, ports, runs = {}, {}, {name: [] for name in apps}
+        names = list(apps)
+        runs = {name: [] for name in names}
         try:
             for name, (pkg, mode) in apps.items():
                 ports[name] = free_port()
                 procs[name] = subprocess.Popen(pinned(0, self.app_cmd(lang, pkg, ports[name], mode)), cwd=HERE,
                                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for name in apps:
+            for name in names:
                 wait_port(ports[name], procs[name])
-                self.wrk(ports[name], None, 1, script)
-            names = list(apps)
+                self.wrk(ports[name], token, 1, script)  # warm-up: first fetches, JIT, caches
+                self.quiesce(procs[name].pid, counter)
             for r in range(self.a.http_rounds):
                 for name in names[r % len(names):] + names[:r % len(names)]:
-                    before = self.as_get("/stats")["introspection"]
-                    res = self.wrk(ports[name], None, self.a.http_seconds, script)
-                    time.sleep(0.3)
-                    res["introspections"] = self.as_get("/stats")["introspection"] - before
+                    pid = procs[name].pid
+                    before, cpu = self.as_get("/stats")[counter], cpu_seconds(pid)
+                    res = self.wrk(ports[name], token, self.a.http_seconds, script)
+                    # A server that blocks its event loop still works off queued requests after
+                    # the load stops: count their calls and CPU to it, not to the next run.
+                    self.quiesce(pid, counter)
+                    res["as_calls"] = self.as_get("/stats")[counter] - before
+                    res["cpu_us_per_request"] = (cpu_seconds(pid) - cpu) * 1e6 / max(res["requests"], 1)
+                    res["server_busy"] = res["cpu_us_per_request"] * res["rps"] / 1e6
                     runs[name].append(res)
-                log(f"  {lang} introspection round {r + 1}/{self.a.http_rounds} done")
+                log(f"  {lang} {counter} load round {r + 1}/{self.a.http_rounds} done")
         finally:
             for p in procs.values():
                 stop(p)
         summary = {}
         for name, rs in runs.items():
-            reqs = sum(x["requests"] for x in rs)
+            reqs, calls = sum(x["requests"] for x in rs), sum(x["as_calls"] for x in rs)
             summary[name] = {"rps": median([x["rps"] for x in rs]), "p50_ms": median([x["p50_ms"] for x in rs]),
-                             "p99_ms": median([x["p99_ms"] for x in rs]), "non_2xx": sum(x["non_2xx"] for x in rs),
-                             "introspections_per_10k": round(sum(x["introspections"] for x in rs) * 10000 / reqs, 2)
-                             if reqs else None}
-        self.results[f"{lang}_introspection"] = {"median": summary, "runs": runs}
-        return summary
+                             "p99_ms": median([x["p99_ms"] for x in rs]),
+                             "cpu_us_per_request": median([x["cpu_us_per_request"] for x in rs]),
+                             "server_busy": median([x["server_busy"] for x in rs]),
+                             "non_2xx": sum(x["non_2xx"] for x in rs),
+                             f"{counter}_calls_per_10k": round(calls * 10000 / reqs, 2) if reqs else None}
+        return {"median": summary, "runs": runs}
+
+    def http(self, lang):
+        log(f"{lang} middleware under load")
+        pkgs = ["ours", "upstream"] + (["plain-sync", "plain-hop"] if lang == "node" else [])
+        result = self.load_runs(lang, {pkg: (pkg, "resolved") for pkg in pkgs}, "jwks",
+                                token=self.fix["tokens"]["RS256"])
+        self.results[f"{lang}_http"] = result
+        return result["median"]
+
+    # -- opaque tokens: introspection per request ----------------------------------------------
+    def introspection(self, lang):
+        """Apps checking every token at the bench AS's introspection endpoint: ours without and
+        with its answer cache, upstream with a hand-written custom verifier. wrk sends the
+        tokens of 100 clients in turn (introspection.lua)."""
+        log(f"{lang} introspection under load")
+        apps = {"ours": ("ours", "introspection"), "ours-cached": ("ours", "introspection-cached"),
+                "upstream": ("upstream", "introspection")}
+        result = self.load_runs(lang, apps, "introspection", script=HERE / "introspection.lua")
+        self.results[f"{lang}_introspection"] = result
+        return result["median"]
 
     # -- cold start with a lazy discovery config -----------------------------------------------
     def request(self, port, token):
@@ -409,18 +390,18 @@ def summarize(r):
         if "plain-sync" in nh:
             s["node_control_plain_sync_vs_hop"] = ratio(nh["plain-sync"]["rps"], nh["plain-hop"]["rps"])
     if ph or nh:
-        ours = [x["ours"]["jwks_fetches_per_10k"] for x in (ph, nh) if x]
+        ours = [x["ours"]["jwks_calls_per_10k"] for x in (ph, nh) if x]
         s["jwks_fetches_per_10k"] = max(ours)
         if ph:
-            s["jwks_fetches_per_10k_py_upstream"] = ph["upstream"]["jwks_fetches_per_10k"]
+            s["jwks_fetches_per_10k_py_upstream"] = ph["upstream"]["jwks_calls_per_10k"]
         if nh:
-            s["jwks_fetches_per_10k_node_upstream"] = nh["upstream"]["jwks_fetches_per_10k"]
+            s["jwks_fetches_per_10k_node_upstream"] = nh["upstream"]["jwks_calls_per_10k"]
     for lang in ("py", "node"):
         pi = r.get(f"{lang}_introspection", {}).get("median")
         if pi:
             s[f"{lang}_introspection_vs_upstream"] = ratio(pi["ours"]["rps"], pi["upstream"]["rps"])
             s[f"{lang}_introspection_cached_vs_uncached"] = ratio(pi["ours-cached"]["rps"], pi["ours"]["rps"])
-            s[f"{lang}_introspections_per_10k_cached"] = pi["ours-cached"]["introspections_per_10k"]
+            s[f"{lang}_introspections_per_10k_cached"] = pi["ours-cached"]["introspection_calls_per_10k"]
     mem = r.get("memory")
     if mem:
         for name, m in mem.items():
@@ -467,7 +448,7 @@ def table(r, s):
                       f"{'non-2xx':>9}{'JWKS/10k':>10}"]
             for pkg, x in h.items():
                 lines.append(f"  {pkg:<11}{fmt(x['rps']):>9}{fmt(x['p50_ms'], 2):>10}{fmt(x['p99_ms'], 2):>10}"
-                             f"{fmt(x['cpu_us_per_request']):>11}{x['server_busy']:>6.0%}{x['non_2xx']:>9}{fmt(x['jwks_fetches_per_10k'], 1):>10}")
+                             f"{fmt(x['cpu_us_per_request']):>11}{x['server_busy']:>6.0%}{x['non_2xx']:>9}{fmt(x['jwks_calls_per_10k'], 1):>10}")
     for lang, name_ in (("py", "Python"), ("node", "Node")):
         pi = r.get(f"{lang}_introspection", {}).get("median")
         if pi:
@@ -476,7 +457,7 @@ def table(r, s):
                       f"  {'':<12}{'req/s':>9}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>9}{'calls/10k':>11}"]
             for name, x in pi.items():
                 lines.append(f"  {name:<12}{fmt(x['rps']):>9}{fmt(x['p50_ms'], 2):>10}{fmt(x['p99_ms'], 2):>10}"
-                             f"{x['non_2xx']:>9}{fmt(x['introspections_per_10k'], 1):>11}")
+                             f"{x['non_2xx']:>9}{fmt(x['introspection_calls_per_10k'], 1):>11}")
     mem = r.get("memory")
     if mem:
         lines += ["", "Memory (RSS MB)"]
