@@ -1,49 +1,24 @@
 // The getting-started page's Node snippets, run as written against a local issuer.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import http from 'node:http';
 import { after, before, test } from 'node:test';
 
-import { listen, close, startIssuer } from './support/servers.js';
-
-const freePort = async () => {
-  const s = http.createServer();
-  const url = await listen(s);
-  await close(s);
-  return Number(new URL(url).port);
-};
+import { freePort, startIssuer, startSnippet } from './support/servers.js';
 
 let iss;
 let child;
 let base;
-const output = [];
+let output;
 
 before(async () => {
   iss = await startIssuer();
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  child = spawn(
-    process.execPath,
-    [new URL('./fixtures/getting-started.js', import.meta.url).pathname],
-    {
-      env: { ...process.env, ISSUER: iss.issuer, PORT: String(port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }
-  );
-  child.stdout.on('data', (d) => output.push(String(d)));
-  child.stderr.on('data', (d) => output.push(String(d)));
-  // Wait until the app answers (it fetches the issuer's metadata first).
-  for (;;) {
-    if (child.exitCode !== null) {
-      throw new Error(`the snippet exited: ${output.join('')}`);
-    }
-    try {
-      await fetch(`${base}/notes`);
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  // It answers once it has fetched the issuer's metadata.
+  ({ child, output } = await startSnippet(
+    new URL('./fixtures/getting-started.js', import.meta.url).pathname,
+    { ISSUER: iss.issuer, PORT: String(port) },
+    `${base}/notes`
+  ));
 });
 
 after(async () => {

@@ -1,15 +1,13 @@
 // The README's TypeScript examples (test/fixtures/readme-examples.ts), compiled and run as
 // written against a local authorization server and introspection endpoint.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { after, before, test } from 'node:test';
 
 import ts from 'typescript';
 
 import { startIntrospection } from './support/introspection.js';
-import { close, listen, startIssuer } from './support/servers.js';
+import { freePort, startIssuer, startSnippet } from './support/servers.js';
 
 const source = new URL('./fixtures/readme-examples.ts', import.meta.url);
 // Next to the fixture, so that `mcp-auth` and `express` resolve as they do for the tests.
@@ -20,7 +18,7 @@ let iss;
 let endpoint;
 let child;
 let base;
-const output = [];
+let output;
 
 before(async () => {
   endpoint = await startIntrospection({ clientId: 'notes-api', clientSecret: 'from-the-env' });
@@ -29,9 +27,7 @@ before(async () => {
     serves: ['oidc-inserted'],
     metadata: { introspection_endpoint: endpoint.url },
   });
-  const probe = http.createServer();
-  const port = Number(new URL(await listen(probe)).port);
-  await close(probe);
+  const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   const text = readFileSync(source, 'utf8');
   assert.ok(text.includes("'https://auth.example.com/tenant'") && text.includes('listen(3000)'));
@@ -42,23 +38,11 @@ before(async () => {
     { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }
   );
   writeFileSync(compiled, outputText);
-  child = spawn(process.execPath, [compiled.pathname], {
-    env: { ...process.env, NOTES_API_SECRET: 'from-the-env' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout.on('data', (d) => output.push(String(d)));
-  child.stderr.on('data', (d) => output.push(String(d)));
-  for (;;) {
-    if (child.exitCode !== null) {
-      throw new Error(`the example exited: ${output.join('')}`);
-    }
-    try {
-      await fetch(`${base}/notes`);
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  ({ child, output } = await startSnippet(
+    compiled.pathname,
+    { NOTES_API_SECRET: 'from-the-env' },
+    `${base}/notes`
+  ));
 });
 
 after(async () => {

@@ -1,4 +1,5 @@
 // Real servers on 127.0.0.1 for the tests: a test issuer and Express apps.
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
@@ -115,4 +116,37 @@ export const startIssuer = async ({
     mint,
     close: () => close(server),
   };
+};
+
+/** A port nobody listens on yet. */
+export const freePort = async () => {
+  const s = http.createServer();
+  const url = await listen(s);
+  await close(s);
+  return Number(new URL(url).port);
+};
+
+/**
+ * Runs a documentation snippet as a child process and waits until `probeUrl` answers.
+ * `output` collects what it prints.
+ */
+export const startSnippet = async (path, env, probeUrl) => {
+  const output = [];
+  const child = spawn(process.execPath, [path], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.on('data', (d) => output.push(String(d)));
+  child.stderr.on('data', (d) => output.push(String(d)));
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`the snippet exited: ${output.join('')}`);
+    }
+    try {
+      await fetch(probeUrl);
+      return { child, output };
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 };
