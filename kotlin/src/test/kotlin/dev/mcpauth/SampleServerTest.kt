@@ -2,6 +2,7 @@ package dev.mcpauth
 
 import dev.mcpauth.sample.whoami
 import kotlinx.serialization.json.Json
+import kotlinx.serialization.json.JsonObject
 import kotlinx.serialization.json.jsonArray
 import kotlinx.serialization.json.jsonObject
 import kotlinx.serialization.json.jsonPrimitive
@@ -22,6 +23,17 @@ class SampleServerTest {
         val headers = mutableMapOf("Accept" to "application/json, text/event-stream", "Content-Type" to "application/json")
         token?.let { headers["Authorization"] = "Bearer $it" }
         return Http.send(url, "POST", headers, """{"jsonrpc":"2.0","id":1,"method":"$method","params":$params}""")
+    }
+
+    /** The JSON object a tool call answered with (its first text content). */
+    private fun toolResult(reply: Response): JsonObject {
+        val text =
+            reply.json.jsonObject["result"]!!
+                .jsonObject["content"]!!
+                .jsonArray[0]
+                .jsonObject["text"]!!
+                .jsonPrimitive.content
+        return Json.parseToJsonElement(text).jsonObject
     }
 
     @Test
@@ -47,13 +59,7 @@ class SampleServerTest {
                 assertEquals(200, init.status, init.body)
                 val called = rpc(mcp, token, "tools/call", """{"name":"whoami","arguments":{}}""")
                 assertEquals(200, called.status, called.body)
-                val text =
-                    called.json.jsonObject["result"]!!
-                        .jsonObject["content"]!!
-                        .jsonArray[0]
-                        .jsonObject["text"]!!
-                        .jsonPrimitive.content
-                val me = Json.parseToJsonElement(text).jsonObject
+                val me = toolResult(called)
                 assertEquals("alice", me["subject"]!!.jsonPrimitive.content)
                 assertEquals("client-1", me["clientId"]!!.jsonPrimitive.content)
                 assertEquals(listOf("read:todos"), me["scopes"].strings())
@@ -80,13 +86,7 @@ class SampleServerTest {
                 val writer = Tokens.accessToken(issuer.issuer, resource, "alice", "read:todos create:todos")
                 val added = rpc(mcp, writer, "tools/call", add)
                 assertEquals(200, added.status, added.body)
-                val text =
-                    added.json.jsonObject["result"]!!
-                        .jsonObject["content"]!!
-                        .jsonArray[0]
-                        .jsonObject["text"]!!
-                        .jsonPrimitive.content
-                val todo = Json.parseToJsonElement(text).jsonObject
+                val todo = toolResult(added)
                 assertEquals("milk", todo["content"]!!.jsonPrimitive.content)
                 assertEquals("alice", todo["ownerId"]!!.jsonPrimitive.content)
             }
