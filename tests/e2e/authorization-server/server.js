@@ -53,6 +53,8 @@ function buildProvider() {
   provider = new Provider(issuer, providerConfiguration({
     keys, resourceScopes, cookieKeys, algFor: (resource) => resourceAlgs.get(resource) ?? opts.alg,
   }));
+  // oidc-provider answers its own failures with 500 server_error and says nothing; say why here.
+  provider.on('server_error', (ctx, err) => console.error(`server_error at ${ctx.path}:`, err));
   providerHandler = provider.callback();
 }
 

@@ -5,6 +5,8 @@ import { errors } from 'oidc-provider';
 // built in this process (see server.js), so a key rotation loses no state.
 import { createMemoryAdapter } from 'oidc-provider/lib/adapters/memory_adapter.js';
 
+import { SIGNING_ALGS } from './keys.js';
+
 export const sharedAdapter = createMemoryAdapter();
 
 export const USERS = {
@@ -80,6 +82,9 @@ export function isLocalResource(resource) {
  * @param {string[]} o.cookieKeys
  */
 export function providerConfiguration({ keys, resourceScopes, algFor, cookieKeys }) {
+  // The kids of this provider's own keystore, fixed now: a rotation changes the key ring at once,
+  // and a token request still running on this instance must not pick a kid it does not hold.
+  const signingKids = Object.fromEntries(SIGNING_ALGS.map((alg) => [alg, keys.kidFor(alg)]));
   return {
     adapter: sharedAdapter,
     clients: CLIENTS,
@@ -152,7 +157,7 @@ export function providerConfiguration({ keys, resourceScopes, algFor, cookieKeys
           const alg = algFor(resource);
           const info = { audience: resource, scope: resourceScopes.join(' ') };
           if (alg === 'opaque') return { ...info, accessTokenFormat: 'opaque' };
-          return { ...info, accessTokenFormat: 'jwt', jwt: { sign: { alg, kid: keys.kidFor(alg) } } };
+          return { ...info, accessTokenFormat: 'jwt', jwt: { sign: { alg, kid: signingKids[alg] } } };
         },
       },
     },
