@@ -1,10 +1,13 @@
 //! The bearer side of the wire: reading `Authorization`, the issuer/audience/scope policy, and
 //! the status, JSON body and `WWW-Authenticate` challenge every failure is answered with.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use crate::error::{codes, Error, ErrorKind, Flavor, Result};
 use crate::jwt::AuthInfo;
+use crate::scopes::ScopeHierarchy;
 
 /// Largest `Authorization` value looked at; anything longer is not a sane bearer token.
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
@@ -60,11 +63,32 @@ pub struct Policy {
     pub resource_metadata: Option<String>,
     pub show_error_details: bool,
     pub flavor: Flavor,
+    /// Broader scopes that imply narrower ones, for every scope check of this route.
+    pub scope_hierarchy: Option<Arc<ScopeHierarchy>>,
 }
 
 impl Policy {
     /// Issuer, then audience, then every required scope, as upstream orders them.
     pub fn check(&self, info: &AuthInfo) -> Result<()> {
+        self.check_identity(info)?;
+        self.check_scopes(info)
+    }
+
+    /// The route's required scopes, through the scope hierarchy.
+    pub fn check_scopes(&self, info: &AuthInfo) -> Result<()> {
+        let missing = crate::scopes::missing(
+            self.scope_hierarchy.as_deref(),
+            &info.scopes,
+            &self.required_scopes,
+        );
+        if !missing.is_empty() {
+            return Err(Error::bearer(codes::MISSING_REQUIRED_SCOPES).with_missing_scopes(missing));
+        }
+        Ok(())
+    }
+
+    /// Issuer and audience: whether the token was issued for this route at all.
+    pub fn check_identity(&self, info: &AuthInfo) -> Result<()> {
         if let Some(trusted) = &self.issuers {
             let t: Vec<&str> = trusted.iter().map(String::as_str).collect();
             crate::verifier::check_trusted_issuer(&t, &info.issuer)?;
@@ -79,15 +103,6 @@ impl Policy {
                         .unwrap_or(Value::Null),
                 ));
             }
-        }
-        let missing: Vec<String> = self
-            .required_scopes
-            .iter()
-            .filter(|s| !info.scopes.contains(s))
-            .cloned()
-            .collect();
-        if !missing.is_empty() {
-            return Err(Error::bearer(codes::MISSING_REQUIRED_SCOPES).with_missing_scopes(missing));
         }
         Ok(())
     }
@@ -192,8 +207,28 @@ pub fn format_challenge(params: &[(&str, String)]) -> String {
     format!("Bearer {}", parts.join(", "))
 }
 
+/// A request that per-operation rules could not classify: a JSON-RPC error, no challenge.
+fn respond_request_error(err: &Error, policy: &Policy) -> AuthResponse {
+    let (status, rpc) = crate::operations::status_and_rpc_code(err.code());
+    let mut e = Map::new();
+    e.insert("code".into(), Value::from(rpc));
+    e.insert("message".into(), Value::String(err.message(policy.flavor)));
+    let mut m = Map::new();
+    m.insert("jsonrpc".into(), Value::String("2.0".into()));
+    m.insert("id".into(), Value::Null);
+    m.insert("error".into(), Value::Object(e));
+    AuthResponse {
+        status,
+        body: Value::Object(m),
+        www_authenticate: None,
+    }
+}
+
 /// Status, body and challenge for `err` under `policy`.
 pub fn respond(err: &Error, policy: &Policy) -> AuthResponse {
+    if err.kind() == ErrorKind::Request {
+        return respond_request_error(err, policy);
+    }
     if !err.is_auth_failure() {
         let mut m = Map::new();
         m.insert("error".into(), Value::String("server_error".into()));
@@ -223,8 +258,12 @@ pub fn respond(err: &Error, policy: &Policy) -> AuthResponse {
             description_value(&err.message(policy.flavor)),
         ));
     }
-    if !policy.required_scopes.is_empty() {
-        params.push(("scope", policy.required_scopes.join(" ")));
+    let scopes = match &err.details().challenge_scopes {
+        Some(s) if insufficient => s,
+        _ => &policy.required_scopes,
+    };
+    if !scopes.is_empty() {
+        params.push(("scope", scopes.join(" ")));
     }
     if let Some(url) = &policy.resource_metadata {
         params.push(("resource_metadata", url.clone()));

@@ -19,6 +19,9 @@ pub enum ErrorKind {
     BearerAuth,
     /// `MCPAuthTokenVerificationException` / `MCPAuthTokenVerificationError`
     TokenVerification,
+    /// A request to an MCP endpoint that cannot be classified for per-operation rules
+    /// (answered 400/413/415 with a JSON-RPC error body; never raised to users' code).
+    Request,
 }
 
 impl ErrorKind {
@@ -28,6 +31,7 @@ impl ErrorKind {
             ErrorKind::Config => "config",
             ErrorKind::BearerAuth => "bearer_auth",
             ErrorKind::TokenVerification => "token_verification",
+            ErrorKind::Request => "request",
         }
     }
 
@@ -37,6 +41,7 @@ impl ErrorKind {
             "config" => ErrorKind::Config,
             "bearer_auth" => ErrorKind::BearerAuth,
             "token_verification" => ErrorKind::TokenVerification,
+            "request" => ErrorKind::Request,
             _ => return None,
         })
     }
@@ -133,7 +138,7 @@ pub fn description(kind: ErrorKind, code: &str, flavor: Flavor) -> &'static str 
                 Flavor::Node => "An error occurred while verifying the token.",
             },
         },
-        ErrorKind::Config => "",
+        ErrorKind::Config | ErrorKind::Request => "",
     }
 }
 
@@ -146,6 +151,9 @@ pub struct Details {
     pub missing_scopes: Option<Vec<String>>,
     pub expected: Option<Value>,
     pub actual: Option<Value>,
+    /// Every scope the request needs, for the `scope` of a 403 challenge when per-operation
+    /// rules decided it (the route's required scopes otherwise). Not part of error bodies.
+    pub challenge_scopes: Option<Vec<String>>,
 }
 
 impl Details {
@@ -196,6 +204,7 @@ impl Details {
                 }),
             expected: get("expected"),
             actual: get("actual"),
+            challenge_scopes: None,
         }
     }
 }
@@ -270,6 +279,10 @@ impl Error {
         self.0.details.missing_scopes = Some(scopes);
         self
     }
+    pub fn with_challenge_scopes(mut self, scopes: Vec<String>) -> Self {
+        self.0.details.challenge_scopes = Some(scopes);
+        self
+    }
     pub fn with_details(mut self, details: Details) -> Self {
         self.0.details = details;
         self
@@ -342,6 +355,7 @@ mod tests {
             missing_scopes: Some(vec!["a".into(), "b".into()]),
             expected: Some(Value::String("e".into())),
             actual: Some(Value::from(vec!["x"])),
+            challenge_scopes: None,
         };
         assert_eq!(Details::from_json(&d.to_json()), d);
         let js = serde_json::json!({ "missingScopes": ["a"], "uri": null, "expected": null });

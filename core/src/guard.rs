@@ -26,6 +26,10 @@ pub(crate) fn sync<T>(f: impl FnOnce() -> Poll<Result<T>>) -> Poll<Result<T>> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Poll::Ready(Err(internal(p))))
 }
 
+pub(crate) fn call<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(internal(p)))
+}
+
 pub(crate) async fn future<T>(f: impl Future<Output = Result<T>>) -> Result<T> {
     AssertUnwindSafe(f)
         .catch_unwind()

@@ -8,6 +8,8 @@
 //! - [`introspection`]: RFC 7662 introspection for opaque access tokens.
 //! - [`bearer`], [`authenticator`]: the `Authorization` header, the issuer/audience/scope policy
 //!   and the 401/403 answers with RFC 6750 challenges.
+//! - [`operations`], [`scopes`]: per-operation rules: what an MCP request asks to do (tools,
+//!   resources, prompts, methods), the scope hierarchy, and the one 403 challenge for a shortfall.
 //! - [`runtime`]: the process-wide tokio runtime, HTTP client and caches (fork-safe).
 
 pub mod authenticator;
@@ -20,8 +22,10 @@ pub mod jwks;
 pub mod jwt;
 pub mod keys;
 pub mod metadata;
+pub mod operations;
 pub mod resource;
 pub mod runtime;
+pub mod scopes;
 pub mod verifier;
 
 pub use authenticator::{Authenticator, Mode};
@@ -32,5 +36,7 @@ pub use introspection::{ClientAuthMethod, IntrospectionOptions, IntrospectionVer
 pub use jwks::{JwksOptions, KeySource};
 pub use jwt::{Audience, AuthInfo, ClaimRules, JwtOptions};
 pub use keys::{Alg, Key, KeySet};
+pub use operations::{McpRequest, Operation, OperationConfig, OperationRules, OperationRulesConfig};
+pub use scopes::ScopeHierarchy;
 pub use metadata::{AuthServerType, AuthorizationServerMetadata, FetchOptions, ServerConfig};
 pub use verifier::{AuthServer, JwtVerifier, TokenVerifier, VerifierOptions, Verify};

@@ -60,6 +60,7 @@ async fn tokens() {
             resource_metadata: Some(doc["resource_metadata"].as_str().unwrap().to_string()),
             show_error_details: case["show_error_details"].as_bool().unwrap(),
             flavor: Flavor::Python,
+            scope_hierarchy: None,
         };
         let auth = Authenticator::new(Arc::new(verifier), policy);
         if let Some(f) = compare(name, &auth, case, &case["expect"]).await {
@@ -168,6 +169,7 @@ async fn introspection() {
                 resource_metadata: Some(doc["resource_metadata"].as_str().unwrap().to_string()),
                 show_error_details: case["show_error_details"].as_bool().unwrap(),
                 flavor,
+                scope_hierarchy: None,
             };
             let auth = Authenticator::with_introspection(Arc::new(verifier), policy);
             let expect = match flavor {
@@ -265,6 +267,7 @@ fn custom_verifiers() {
                 resource_metadata: Some(doc["resource_metadata"].as_str().unwrap().to_string()),
                 show_error_details: case["show_error_details"].as_bool().unwrap_or(false),
                 flavor,
+                scope_hierarchy: None,
             };
             let outcome = if let Some(spec) = case.get("raise") {
                 Err(error_from_spec(spec))
@@ -459,4 +462,109 @@ async fn checker() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[tokio::test]
+async fn operations() {
+    use base64::Engine;
+    use mcp_auth_core::{McpRequest, OperationConfig};
+
+    let doc = load_vector("operations.json");
+    let server = TestServer::start();
+    server.set("/vectors/jwks", Reply::json(&doc["jwks"]));
+    let mut md = doc["metadata"].clone();
+    md["jwks_uri"] = json!(server.url("/vectors/jwks"));
+    let config = Arc::new(ServerConfig {
+        metadata: metadata::AuthorizationServerMetadata::from_json(md).unwrap(),
+        server_type: AuthServerType::Oidc,
+    });
+    let mut failures = vec![];
+    for case in doc["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let verifier = TokenVerifier::new(
+            vec![AuthServer::Resolved(config.clone())],
+            VerifierOptions::default(),
+        );
+        let policy = Policy {
+            audience: Some(doc["resource"].as_str().unwrap().to_string()),
+            required_scopes: strs(&case["required_scopes"]),
+            resource_metadata: Some(doc["resource_metadata"].as_str().unwrap().to_string()),
+            ..Policy::default()
+        };
+        let rules = OperationConfig::from_json(&case["rules"]).unwrap();
+        let auth = Authenticator::new(Arc::new(verifier), policy).with_operation_config(rules);
+        let header = case["token"]
+            .as_str()
+            .map(|t| format!("Bearer {}", doc["tokens"][t].as_str().unwrap()));
+        let r = &case["request"];
+        let h = |k: &str| r["headers"][k].as_str();
+        let body: Option<Vec<u8>> = match (r["body"].as_str(), r["body_base64"].as_str()) {
+            (Some(s), _) => Some(s.as_bytes().to_vec()),
+            (_, Some(b)) => Some(
+                base64::engine::general_purpose::STANDARD
+                    .decode(b)
+                    .unwrap(),
+            ),
+            _ => None,
+        };
+        let method = r["method"].as_str().unwrap();
+        let length = body.as_ref().map(|b| b.len().to_string());
+        // What a host reads: nothing unless asked, at most what it was asked for.
+        let limit = auth.body_limit(method, length.as_deref());
+        let read = match (limit, &body) {
+            (Some(n), Some(b)) => Some(&b[..b.len().min(n)]),
+            _ => None,
+        };
+        let req = McpRequest {
+            method,
+            content_type: h("content-type"),
+            content_length: length.as_deref(),
+            protocol_version: h("mcp-protocol-version"),
+            mcp_method: h("mcp-method"),
+            mcp_name: h("mcp-name"),
+            body: read,
+        };
+        let expect = &case["expect"];
+        let got = match auth.authenticate_request(header.as_deref(), &req).await {
+            Ok((_, ops)) => json!({"status": 200, "operations": ops}),
+            Err(e) => {
+                let resp = auth.respond(&e);
+                let mut g = json!({"status": resp.status});
+                if let Some(code) = resp.body.get("jsonrpc").and(resp.body["error"].get("code")) {
+                    g["jsonrpc_code"] = code.clone();
+                } else {
+                    g["body"] = resp.body.clone();
+                    g["www_authenticate"] = json!(resp.www_authenticate);
+                }
+                g["why"] = json!(e.to_string());
+                g
+            }
+        };
+        // The synchronous path must give the same answer once keys are cached.
+        let now = match auth.authenticate_request_now(header.as_deref(), &req) {
+            std::task::Poll::Ready(Ok((_, ops))) => json!({"status": 200, "operations": ops}),
+            std::task::Poll::Ready(Err(e)) => json!({"status": auth.respond(&e).status}),
+            std::task::Poll::Pending => json!({"status": "pending"}),
+        };
+        let mut cmp = got.clone();
+        cmp.as_object_mut().unwrap().remove("why");
+        if &cmp != expect || now["status"] != got["status"] {
+            failures.push(format!(
+                "{name}:\n  expected {expect}\n  got      {got}\n  now      {now}"
+            ));
+        }
+    }
+    for case in doc["config_errors"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        match OperationConfig::from_json(&case["rules"]) {
+            Err(e) if e.code() == case["code"] && e.kind() == ErrorKind::Config => {}
+            other => failures.push(format!("{name}: expected {}, got {other:?}", case["code"])),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import pathlib
+import sys
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
@@ -724,15 +725,256 @@ checker_doc = {
 
 
 
+# --- operations.json: per-operation rules (tools, resources, prompts, methods, scope hierarchy) ---
+
+OP_TOKENS = {
+    "read": token(payload=claims(scope="read")),
+    "todos": token(payload=claims(scope="read create:todos")),
+    "todos_all": token(payload=claims(scope="read create:todos delete:todos")),
+    "admin": token(payload=claims(scope="read notes:admin")),
+    "none": token(payload=claims(scope=None)),
+}
+OP_RULES = {
+    "tool_scopes": {"add-todo": ["create:todos"], "delete-todo": ["delete:todos"], "notiz-löschen": ["delete:todos"]},
+    "resource_scopes": {"notes://{id}": ["notes:read"], "config://app": ["config:read"]},
+    "prompt_scopes": {"summarize": ["prompts:use"]},
+    "method_scopes": {"resources/list": ["notes:read"]},
+}
+OP_HIERARCHY = {"notes:admin": ["notes:write"], "notes:write": ["notes:read"]}
+JSON_CT = "application/json"
+
+
+def rpc(method, params=None, id=1):
+    m = {"jsonrpc": "2.0", "id": id, "method": method}
+    if id is None:
+        del m["id"]
+    if params is not None:
+        m["params"] = params
+    return m
+
+
+def call(tool, **args):
+    return rpc("tools/call", {"name": tool, "arguments": args})
+
+
+def req(body, method="POST", content_type=JSON_CT, headers=None, raw=False):
+    h = {} if content_type is None else {"content-type": content_type}
+    h.update(headers or {})
+    r = {"method": method, "headers": h}
+    if isinstance(body, bytes):
+        r["body_base64"] = base64.b64encode(body).decode()
+    elif body is not None:
+        r["body"] = body if raw else json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return r
+
+
+def allowed(*ops):
+    return {"status": 200, "operations": [{"method": m, **({"name": n} if n is not None else {})} for m, n in ops]}
+
+
+def insufficient(scope, missing):
+    return {
+        "status": 403,
+        "body": {"error": "missing_required_scopes", "error_description": D["missing_required_scopes"], "missing_scopes": missing},
+        "www_authenticate": challenge("insufficient_scope", D["missing_required_scopes"], scope),
+    }
+
+
+def refused(status, code):
+    return {"status": status, "jsonrpc_code": code}
+
+
+def op(name, tok, request, expect, rules=OP_RULES, required_scopes=("read",), hierarchy=None):
+    c = {"name": name, "token": tok, "required_scopes": list(required_scopes), "rules": dict(rules), "request": request, "expect": expect}
+    if hierarchy:
+        c["rules"]["scope_hierarchy"] = hierarchy
+    return c
+
+
+B64_NAME = lambda s: "=?base64?" + base64.b64encode(s.encode()).decode() + "?="
+PARSE, INVALID, MISMATCH = -32700, -32600, -32020
+
+operation_cases = [
+    # Tools
+    op("tool without a rule: the endpoint rule", "read", req(call("whoami")), allowed(("tools/call", "whoami"))),
+    op("tool with a rule, scope missing: one challenge with every scope", "read", req(call("add-todo", title="x")),
+       insufficient("read create:todos", ["create:todos"])),
+    op("tool with a rule, scope held", "todos", req(call("add-todo", title="x")), allowed(("tools/call", "add-todo"))),
+    op("endpoint and tool scopes both missing", "none", req(call("add-todo", title="x")),
+       insufficient("read create:todos", ["read", "create:todos"])),
+    op("tool names are case-sensitive, as the SDKs route them", "read", req(call("Add-Todo")), allowed(("tools/call", "Add-Todo"))),
+    op("no credentials: 401 before the body is looked at", None, req(b"\xff not json"),
+       {"status": 401, "body": {"error": "missing_auth_header", "error_description": D["missing_auth_header"]},
+        "www_authenticate": challenge(scope="read")}),
+    # Batches
+    op("batch: the second message needs a scope", "read", req([call("whoami"), call("add-todo", title="x")]),
+       insufficient("read create:todos", ["create:todos"])),
+    op("batch: the union of every message's scopes", "todos", req([call("add-todo"), call("delete-todo", id=1)]),
+       insufficient("read create:todos delete:todos", ["delete:todos"])),
+    op("batch: all held", "todos_all", req([call("add-todo"), call("delete-todo", id=1)]),
+       allowed(("tools/call", "add-todo"), ("tools/call", "delete-todo"))),
+    op("batch with a notification", "todos", req([rpc("notifications/initialized", id=None), call("add-todo")]),
+       allowed(("notifications/initialized", None), ("tools/call", "add-todo"))),
+    op("a notification needs only the endpoint rule", "read", req(rpc("notifications/initialized", id=None)),
+       allowed(("notifications/initialized", None))),
+    op("a response needs only the endpoint rule", "read", req({"jsonrpc": "2.0", "id": 7, "result": {}}), allowed()),
+    op("an empty batch", "read", req([]), refused(400, INVALID)),
+    op("a batch of non-objects", "read", req([1]), refused(400, INVALID)),
+    # Resources
+    op("resource template matches", "read", req(rpc("resources/read", {"uri": "notes://42"})),
+       insufficient("read notes:read", ["notes:read"])),
+    op("resource template does not match deeper paths", "read", req(rpc("resources/read", {"uri": "notes://42/x"})),
+       allowed(("resources/read", "notes://42/x"))),
+    op("resource by exact URI", "read", req(rpc("resources/read", {"uri": "config://app"})),
+       insufficient("read config:read", ["config:read"])),
+    op("resource exact URI is exact", "read", req(rpc("resources/read", {"uri": "config://app2"})),
+       allowed(("resources/read", "config://app2"))),
+    # Prompts and methods
+    op("prompt with a rule", "read", req(rpc("prompts/get", {"name": "summarize"})), insufficient("read prompts:use", ["prompts:use"])),
+    op("prompt without a rule", "read", req(rpc("prompts/get", {"name": "other"})), allowed(("prompts/get", "other"))),
+    op("method rule", "read", req(rpc("resources/list")), insufficient("read notes:read", ["notes:read"])),
+    op("method without a rule", "read", req(rpc("tools/list")), allowed(("tools/list", None))),
+    # Scope hierarchy
+    op("hierarchy: notes:admin implies notes:read through notes:write", "admin", req(rpc("resources/read", {"uri": "notes://42"})),
+       allowed(("resources/read", "notes://42")), hierarchy=OP_HIERARCHY),
+    op("hierarchy: without it, notes:admin is just another scope", "admin", req(rpc("resources/read", {"uri": "notes://42"})),
+       insufficient("read notes:read", ["notes:read"])),
+    op("hierarchy applies to the endpoint's scopes too", "admin", req(call("whoami")), allowed(("tools/call", "whoami")),
+       required_scopes=("notes:write",), hierarchy=OP_HIERARCHY),
+    op("hierarchy alone: the body is not inspected", "admin", req(b"\xff not json"), allowed(), rules={},
+       required_scopes=("notes:read",), hierarchy=OP_HIERARCHY),
+    op("hierarchy alone: endpoint shortfall", "read", req(call("whoami")),
+       insufficient("notes:read", ["notes:read"]), rules={}, required_scopes=("notes:read",), hierarchy=OP_HIERARCHY),
+    # Other HTTP methods
+    op("GET (SSE) needs only the endpoint rule", "read", req(None, method="GET", content_type=None), allowed()),
+    op("GET below the endpoint rule", "none", req(None, method="GET", content_type=None), insufficient("read", ["read"])),
+    op("DELETE needs only the endpoint rule", "read", req(None, method="DELETE", content_type=None), allowed()),
+    # Bodies two parsers could read differently
+    op("duplicate params.name", "read",
+       req('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","name":"add-todo"}}', raw=True),
+       refused(400, PARSE)),
+    op("duplicate method", "read",
+       req('{"jsonrpc":"2.0","id":1,"method":"tools/list","method":"tools/call","params":{"name":"add-todo"}}', raw=True),
+       refused(400, PARSE)),
+    op("duplicate key spelled with an escape", "read",
+       req('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","n\\u0061me":"add-todo"}}', raw=True),
+       refused(400, PARSE)),
+    op("duplicate key deep inside arguments", "read",
+       req('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":{"a":{"b":1,"b":2}}}}', raw=True),
+       refused(400, PARSE)),
+    op("unquoted key (lenient JSON)", "read",
+       req('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{name:"add-todo"}}', raw=True), refused(400, PARSE)),
+    op("single-quoted string (lenient JSON)", "read",
+       req("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":'add-todo'}}", raw=True), refused(400, PARSE)),
+    op("trailing comma (lenient JSON)", "read",
+       req('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add-todo",}}', raw=True), refused(400, PARSE)),
+    op("comment (lenient JSON)", "read",
+       req('{"jsonrpc":"2.0","id":1,/* x */"method":"tools/call","params":{"name":"add-todo"}}', raw=True), refused(400, PARSE)),
+    op("trailing data after the message", "read", req(json.dumps(call("whoami")) + " " + json.dumps(call("add-todo")), raw=True),
+       refused(400, PARSE)),
+    op("UTF-8 labelled charset=UTF-16", "read", req(call("add-todo"), content_type="application/json; charset=UTF-16"),
+       refused(400, PARSE)),
+    op("UTF-8 labelled charset=utf-8 is fine", "todos", req(call("add-todo"), content_type='application/json; charset="UTF-8"'),
+       allowed(("tools/call", "add-todo"))),
+    op("UTF-16 bytes", "read", req(json.dumps(call("add-todo")).encode("utf-16-le")), refused(400, PARSE)),
+    op("invalid UTF-8", "read", req(b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add-todo\xff"}}'),
+       refused(400, PARSE)),
+    op("byte-order mark", "read", req(b"\xef\xbb\xbf" + json.dumps(call("add-todo")).encode()), refused(400, PARSE)),
+    op("lone surrogate escape", "read", req('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add-todo\\ud800"}}', raw=True),
+       refused(400, PARSE)),
+    op("number out of range", "read", req('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":{"n":1e400}}}', raw=True),
+       refused(400, PARSE)),
+    op("NaN", "read", req('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":{"n":NaN}}}', raw=True),
+       refused(400, PARSE)),
+    op("nesting too deep", "read", req('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":{"a":'
+                                        + "[" * 70 + "]" * 70 + "}}}", raw=True), refused(400, PARSE)),
+    op("empty body", "read", req("", raw=True), refused(400, PARSE)),
+    # JSON that is not a classifiable JSON-RPC message
+    op("a string", "read", req("hello"), refused(400, INVALID)),
+    op("tools/call without params.name", "read", req(rpc("tools/call", {"arguments": {}})), refused(400, INVALID)),
+    op("tools/call without params", "read", req(rpc("tools/call")), refused(400, INVALID)),
+    op("tools/call with a numeric name", "read", req(rpc("tools/call", {"name": 5})), refused(400, INVALID)),
+    op("resources/read without a string uri", "read", req(rpc("resources/read", {"uri": ["notes://42"]})), refused(400, INVALID)),
+    op("method is not a string", "read", req({"jsonrpc": "2.0", "id": 1, "method": ["tools/call"]}), refused(400, INVALID)),
+    op("jsonrpc missing", "read", req({"id": 1, "method": "tools/call", "params": {"name": "add-todo"}}), refused(400, INVALID)),
+    op("id null", "read", req({"jsonrpc": "2.0", "id": None, "method": "tools/call", "params": {"name": "add-todo"}}), refused(400, INVALID)),
+    op("id fractional", "read", req({"jsonrpc": "2.0", "id": 1.5, "method": "tools/call", "params": {"name": "add-todo"}}), refused(400, INVALID)),
+    op("params is an array", "read", req({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": ["add-todo"]}), refused(400, INVALID)),
+    op("neither request nor response", "read", req({"jsonrpc": "2.0", "id": 1}), refused(400, INVALID)),
+    # Media type and size
+    op("text/plain", "read", req(call("add-todo"), content_type="text/plain"), refused(415, INVALID)),
+    op("no Content-Type", "read", req(call("add-todo"), content_type=None), refused(415, INVALID)),
+    op("larger than the inspection limit", "read", req(call("whoami", text="x" * 100)), refused(413, INVALID),
+       rules={**OP_RULES, "max_body_bytes": 100}),
+    op("within the inspection limit", "read", req(call("whoami")), allowed(("tools/call", "whoami")),
+       rules={**OP_RULES, "max_body_bytes": 100}),
+    # Mcp-Method / Mcp-Name (SEP-2243)
+    op("Mcp-Method and Mcp-Name agree", "todos", req(call("add-todo"), headers={"mcp-method": "tools/call", "mcp-name": "add-todo"}),
+       allowed(("tools/call", "add-todo"))),
+    op("Mcp-Name agrees, scope missing", "read", req(call("add-todo"), headers={"mcp-method": "tools/call", "mcp-name": "add-todo"}),
+       insufficient("read create:todos", ["create:todos"])),
+    op("Mcp-Method differs from the body", "read", req(call("add-todo"), headers={"mcp-method": "tools/list"}), refused(400, MISMATCH)),
+    op("Mcp-Name differs from the body: the body decides, the mismatch is refused", "todos",
+       req(call("add-todo"), headers={"mcp-method": "tools/call", "mcp-name": "whoami"}), refused(400, MISMATCH)),
+    op("Mcp-Name base64 form agrees", "read",
+       req(call("notiz-löschen"), headers={"mcp-method": "tools/call", "mcp-name": B64_NAME("notiz-löschen")}),
+       insufficient("read delete:todos", ["delete:todos"])),
+    op("Mcp-Name base64 form differs", "read",
+       req(call("add-todo"), headers={"mcp-name": B64_NAME("whoami")}), refused(400, MISMATCH)),
+    op("Mcp-Name base64 form is not base64", "read",
+       req(call("add-todo"), headers={"mcp-name": "=?base64?%%%?="}), refused(400, MISMATCH)),
+    op("Mcp-Name for a resource URI", "read",
+       req(rpc("resources/read", {"uri": "notes://42"}), headers={"mcp-method": "resources/read", "mcp-name": "notes://42"}),
+       insufficient("read notes:read", ["notes:read"])),
+    op("Mcp-Name on a method that names nothing", "read", req(rpc("tools/list"), headers={"mcp-name": "add-todo"}), refused(400, MISMATCH)),
+    op("Mcp-Method on a batch with another method in it", "todos",
+       req([call("whoami"), rpc("tools/list", id=2)], headers={"mcp-method": "tools/call"}), refused(400, MISMATCH)),
+    op("Mcp-Method on a response", "read", req({"jsonrpc": "2.0", "id": 7, "result": {}}, headers={"mcp-method": "tools/call"}),
+       refused(400, MISMATCH)),
+    op("older protocol version: the body still decides", "read",
+       req(call("add-todo"), headers={"mcp-protocol-version": "2025-06-18"}), insufficient("read create:todos", ["create:todos"])),
+]
+
+operation_config_errors = [
+    {"name": "a cycle in the scope hierarchy", "rules": {"scope_hierarchy": {"a": ["b"], "b": ["a"]}}, "code": "invalid_scope_config"},
+    {"name": "a scope that implies itself", "rules": {"scope_hierarchy": {"a": ["a"]}}, "code": "invalid_scope_config"},
+    {"name": "a template operator", "rules": {"resource_scopes": {"file:///{+path}": ["files:read"]}}, "code": "invalid_operation_rules"},
+    {"name": "an unclosed template expression", "rules": {"resource_scopes": {"notes://{id": ["notes:read"]}}, "code": "invalid_operation_rules"},
+    {"name": "an empty tool name", "rules": {"tool_scopes": {"": ["x"]}}, "code": "invalid_operation_rules"},
+    {"name": "a scope with a space", "rules": {"tool_scopes": {"add-todo": ["create todos"]}}, "code": "invalid_operation_rules"},
+    {"name": "an empty scope", "rules": {"prompt_scopes": {"summarize": [""]}}, "code": "invalid_operation_rules"},
+    {"name": "a zero inspection limit", "rules": {"tool_scopes": {"add-todo": ["x"]}, "max_body_bytes": 0}, "code": "invalid_operation_rules"},
+]
+
+operations_doc = {
+    "description": "Per-operation rules on a protected MCP endpoint ('jwt' mode). See README.md.",
+    "issuer": ISS,
+    "resource": RESOURCE,
+    "resource_metadata": PRM_URL,
+    "metadata": tokens_doc["metadata"],
+    "jwks": JWKS,
+    "tokens": OP_TOKENS,
+    "cases": operation_cases,
+    "config_errors": operation_config_errors,
+}
+
+
 def write(name, doc):
     (HERE / name).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
 
-write("tokens.json", tokens_doc)
-write("custom_verifiers.json", custom_doc)
-write("introspection.json", introspection_doc)
-write("well_known_urls.json", well_known_doc)
-write("resource_metadata.json", resource_doc)
-write("server_metadata_validation.json", validation_doc)
-write("checker.json", checker_doc)
+DOCS = {
+    "tokens.json": tokens_doc,
+    "custom_verifiers.json": custom_doc,
+    "introspection.json": introspection_doc,
+    "well_known_urls.json": well_known_doc,
+    "resource_metadata.json": resource_doc,
+    "server_metadata_validation.json": validation_doc,
+    "checker.json": checker_doc,
+    "operations.json": operations_doc,
+}
+# `gen.py operations.json` writes only that file: EC signatures are randomised, so rewriting
+# the others would change their tokens for nothing.
+for name in sys.argv[1:] or DOCS:
+    write(name, DOCS[name])
 print("wrote", len(token_cases), "token cases,", len(custom_cases), "custom-verifier cases")
