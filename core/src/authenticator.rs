@@ -89,11 +89,7 @@ impl Authenticator {
     /// After verification: the endpoint's scopes, or, with per-operation rules, the endpoint's
     /// and the operations' scopes together.
     fn decide(&self, info: &AuthInfo, req: &McpRequest<'_>) -> Result<Vec<Operation>> {
-        self.policy.check_identity(info)?;
-        match &self.operations {
-            None => self.policy.check_scopes(info).map(|_| vec![]),
-            Some(rules) => rules.authorize(&self.policy, info, req),
-        }
+        crate::operations::decide(&self.policy, self.operations.as_deref(), info, req)
     }
 
     /// The whole check of one HTTP request without I/O; `Pending` when metadata or keys must

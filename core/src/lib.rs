@@ -36,7 +36,9 @@ pub use introspection::{ClientAuthMethod, IntrospectionOptions, IntrospectionVer
 pub use jwks::{JwksOptions, KeySource};
 pub use jwt::{Audience, AuthInfo, ClaimRules, JwtOptions};
 pub use keys::{Alg, Key, KeySet};
-pub use operations::{McpRequest, Operation, OperationConfig, OperationRules, OperationRulesConfig};
-pub use scopes::ScopeHierarchy;
 pub use metadata::{AuthServerType, AuthorizationServerMetadata, FetchOptions, ServerConfig};
+pub use operations::{
+    McpRequest, Operation, OperationConfig, OperationRules, OperationRulesConfig,
+};
+pub use scopes::ScopeHierarchy;
 pub use verifier::{AuthServer, JwtVerifier, TokenVerifier, VerifierOptions, Verify};

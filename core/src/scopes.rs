@@ -137,7 +137,11 @@ mod tests {
         assert!(h.satisfies(&s(&["notes:admin"]), "notes:read"));
         assert!(!h.satisfies(&s(&["notes:read"]), "notes:write"));
         assert_eq!(
-            missing(Some(&h), &s(&["notes:write"]), &s(&["notes:read", "notes:admin"])),
+            missing(
+                Some(&h),
+                &s(&["notes:write"]),
+                &s(&["notes:read", "notes:admin"])
+            ),
             s(&["notes:admin"])
         );
         let e = ScopeHierarchy::new([("a", vec!["b"]), ("b", vec!["c"]), ("c", vec!["a"])])

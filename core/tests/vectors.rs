@@ -500,11 +500,7 @@ async fn operations() {
         let h = |k: &str| r["headers"][k].as_str();
         let body: Option<Vec<u8>> = match (r["body"].as_str(), r["body_base64"].as_str()) {
             (Some(s), _) => Some(s.as_bytes().to_vec()),
-            (_, Some(b)) => Some(
-                base64::engine::general_purpose::STANDARD
-                    .decode(b)
-                    .unwrap(),
-            ),
+            (_, Some(b)) => Some(base64::engine::general_purpose::STANDARD.decode(b).unwrap()),
             _ => None,
         };
         let method = r["method"].as_str().unwrap();

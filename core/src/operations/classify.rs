@@ -96,7 +96,9 @@ fn decode_header_value(v: &str) -> Result<String> {
             .decode(b64)
             .ok()
             .and_then(|b| String::from_utf8(b).ok())
-            .ok_or_else(|| mismatch("Header mismatch: Mcp-Name is not valid base64 of UTF-8 text.")),
+            .ok_or_else(|| {
+                mismatch("Header mismatch: Mcp-Name is not valid base64 of UTF-8 text.")
+            }),
     }
 }
 
@@ -118,7 +120,9 @@ fn message(m: &Value) -> Result<Option<Operation>> {
     }
     if let Some(id) = m.get("id") {
         if !is_request_id(id) {
-            return Err(invalid("Invalid Request: `id` must be a string or an integer."));
+            return Err(invalid(
+                "Invalid Request: `id` must be a string or an integer.",
+            ));
         }
     }
     let Some(method) = m.get("method") else {
@@ -168,7 +172,10 @@ pub fn classify(req: &McpRequest<'_>, limit: usize) -> Result<Vec<Operation>> {
             format!("Request body too large: at most {limit} bytes are accepted."),
         )
     };
-    if let Some(n) = req.content_length.and_then(|v| v.trim().parse::<u64>().ok()) {
+    if let Some(n) = req
+        .content_length
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
         if n > limit as u64 {
             return Err(too_large());
         }

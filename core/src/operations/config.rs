@@ -62,7 +62,12 @@ fn scope_map(v: &Value, member: &str) -> Result<Vec<(String, Vec<String>)>> {
 impl OperationConfig {
     pub fn from_json(v: &Value) -> Result<Self> {
         let obj = match v {
-            Value::Null => return Ok(OperationConfig { rules: None, hierarchy: None }),
+            Value::Null => {
+                return Ok(OperationConfig {
+                    rules: None,
+                    hierarchy: None,
+                })
+            }
             Value::Object(o) => o,
             _ => return Err(config("per-operation rules must be an object.")),
         };

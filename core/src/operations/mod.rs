@@ -14,7 +14,9 @@ mod template;
 
 pub use classify::{classify, McpRequest, Operation};
 pub use config::OperationConfig;
-pub use rules::{OperationRules, OperationRulesConfig, DEFAULT_MAX_BODY_BYTES, INVALID_OPERATION_RULES};
+pub use rules::{
+    decide, OperationRules, OperationRulesConfig, DEFAULT_MAX_BODY_BYTES, INVALID_OPERATION_RULES,
+};
 pub use template::UriPattern;
 
 /// Request-error codes (`ErrorKind::Request`): answered with a JSON-RPC error body, no challenge.

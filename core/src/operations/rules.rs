@@ -196,3 +196,19 @@ impl OperationRules {
         Ok(ops)
     }
 }
+
+/// The decision after verification, for the built-in modes and for users' own verifiers alike:
+/// issuer and audience, then the endpoint's scopes or, with rules, the endpoint's and the
+/// operations' scopes together.
+pub fn decide(
+    policy: &Policy,
+    rules: Option<&OperationRules>,
+    info: &AuthInfo,
+    req: &McpRequest<'_>,
+) -> Result<Vec<Operation>> {
+    policy.check_identity(info)?;
+    match rules {
+        None => policy.check_scopes(info).map(|_| vec![]),
+        Some(r) => r.authorize(policy, info, req),
+    }
+}

@@ -21,10 +21,7 @@ pub struct UriPattern {
 impl UriPattern {
     pub fn parse(template: &str) -> Result<Self> {
         let bad = |why: &str| {
-            super::rules::config(format!(
-                "resource rule `{}`: {why}",
-                super::shown(template)
-            ))
+            super::rules::config(format!("resource rule `{}`: {why}", super::shown(template)))
         };
         if template.is_empty() {
             return Err(bad("the URI or template is empty"));
@@ -48,7 +45,9 @@ impl UriPattern {
                         parts.push(Part::Literal(rest[..i].to_string()));
                     }
                     let after = &rest[i + 1..];
-                    let end = after.find('}').ok_or_else(|| bad("a `{` without its `}`"))?;
+                    let end = after
+                        .find('}')
+                        .ok_or_else(|| bad("a `{` without its `}`"))?;
                     let name = &after[..end];
                     let simple = !name.is_empty()
                         && name
@@ -78,7 +77,9 @@ impl UriPattern {
 fn match_parts(parts: &[Part], s: &str) -> bool {
     match parts.split_first() {
         None => s.is_empty(),
-        Some((Part::Literal(l), rest)) => s.strip_prefix(l.as_str()).is_some_and(|t| match_parts(rest, t)),
+        Some((Part::Literal(l), rest)) => s
+            .strip_prefix(l.as_str())
+            .is_some_and(|t| match_parts(rest, t)),
         Some((Part::Var, rest)) => {
             // One or more non-`/` characters, then the rest; try each split (templates are short).
             let span = s.find('/').unwrap_or(s.len());
@@ -106,7 +107,16 @@ mod tests {
         let p = UriPattern::parse("config://app").unwrap();
         assert!(p.matches("config://app"));
         assert!(!p.matches("config://app2"));
-        for bad in ["", "x://{", "x://}", "x://{+a}", "x://{a,b}", "x://{?q}", "x://{a}{b}", "x://{}"] {
+        for bad in [
+            "",
+            "x://{",
+            "x://}",
+            "x://{+a}",
+            "x://{a,b}",
+            "x://{?q}",
+            "x://{a}{b}",
+            "x://{}",
+        ] {
             assert!(UriPattern::parse(bad).is_err(), "{bad}");
         }
     }
