@@ -4,13 +4,16 @@ import type { RequestHandler, Router } from 'express';
 import { MCPAuthAuthServerError, MCPAuthConfigError } from './errors.js';
 import { attachAuth, sendFailure, trustedIssuers } from './handlers/bearer-response.js';
 import {
-  bearerAuthOptionNames,
   handleBearerAuth,
   type BearerAuthConfig,
-  type RequestOutcome,
   type ValidateIssuerFunction,
 } from './handlers/handle-bearer-auth.js';
-import { nativeOperations, refuseUnknownOptions } from './handlers/operations.js';
+import {
+  bearerAuthOptionNames,
+  nativeOperations,
+  refuseUnknownOptions,
+  type RequestOutcome,
+} from './handlers/operations.js';
 import {
   closeIfCut,
   contentLength,

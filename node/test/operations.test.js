@@ -3,7 +3,6 @@
 // through must reach the handler with the very same bytes, read from the stream, in
 // `req.rawBody` and as `req.body`.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
@@ -11,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import express from 'express';
 import { MCPAuth, MCPAuthConfigError, createVerifyJwt } from 'mcp-auth';
 
+import { echo, send, sha256 } from './support/requests.js';
 import { close, listen, serve } from './support/servers.js';
 
 const vectorsDir =
@@ -22,8 +22,6 @@ const camel = (o) =>
     Object.entries(o).map(([k, x]) => [k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase()), x])
   );
 
-const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
-
 /** The body bytes a vector sends (`undefined`: no body). */
 const bodyOf = (r) =>
   r.body_base64 !== undefined
@@ -31,47 +29,6 @@ const bodyOf = (r) =>
     : r.body !== undefined
       ? Buffer.from(r.body, 'utf8')
       : undefined;
-
-/** Sends exactly the vector's request over node:http (no header or body rewriting). */
-export const send = (url, { method, headers, body }) =>
-  new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({
-          status: res.statusCode,
-          headers: res.headers,
-          text,
-          json: (() => {
-            try {
-              return JSON.parse(text);
-            } catch {
-              return undefined;
-            }
-          })(),
-        });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-
-/** What the handler got: the bytes it read from the stream, `req.rawBody` and `req.body`. */
-export const echo = async (req, res) => {
-  const chunks = [];
-  for await (const chunk of req) {
-    chunks.push(chunk);
-  }
-  const streamed = Buffer.concat(chunks);
-  res.json({
-    streamed: { length: streamed.length, sha256: sha256(streamed) },
-    rawBody: req.rawBody ? { length: req.rawBody.length, sha256: sha256(req.rawBody) } : null,
-    body: req.body ?? null,
-    subject: req.auth?.subject ?? null,
-  });
-};
 
 // The 'jwt' mode decides in one native call; a custom verifier (here createVerifyJwt) has its
 // AuthInfo decided by the same core function afterwards. Both must give the vectors' answers.

@@ -15,9 +15,11 @@ import {
   type IssuerValidator,
 } from './bearer-response.js';
 import {
+  bearerAuthOptionNames,
   nativeOperations,
   refuseUnknownOptions,
   type OperationScopesConfig,
+  type RequestOutcome,
 } from './operations.js';
 import {
   closeIfCut,
@@ -75,23 +77,6 @@ export type BearerAuthConfig = {
   /** Where failures are reported (why a token was rejected; never the token). */
   logger?: Logger;
 } & OperationScopesConfig;
-
-/** The options `handleBearerAuth` reads besides the per-operation ones. */
-export const bearerAuthOptionNames = [
-  'verifyAccessToken',
-  'issuer',
-  'audience',
-  'requiredScopes',
-  'resource',
-  'showErrorDetails',
-  'logger',
-] as const;
-
-/** Core's answer for a request checked with per-operation rules. */
-export type RequestOutcome =
-  | { pending: true; ok?: undefined }
-  | { ok: true; authInfo: AuthInfo; operations: unknown[]; pending?: undefined }
-  | (Failure & { pending?: undefined });
 
 /**
  * An Express handler that authenticates requests with a bearer token: reads the

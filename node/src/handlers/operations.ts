@@ -4,7 +4,11 @@
  * checks every value. Only the option names are converted: tool names, URI templates and
  * scopes pass unchanged.
  */
+import { type AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+
 import { MCPAuthConfigError } from '../errors.js';
+
+import { type Failure } from './bearer-response.js';
 
 /** Scopes per tool, resource, prompt and JSON-RPC method, on top of `requiredScopes`. */
 export type OperationScopesConfig = {
@@ -77,3 +81,20 @@ export const nativeOperations = (config: OperationScopesConfig): unknown => {
     .map((key) => [names[key], config[key]]);
   return entries.length > 0 ? Object.fromEntries(entries) : undefined;
 };
+
+/** The options `handleBearerAuth` reads besides the per-operation ones. */
+export const bearerAuthOptionNames = [
+  'verifyAccessToken',
+  'issuer',
+  'audience',
+  'requiredScopes',
+  'resource',
+  'showErrorDetails',
+  'logger',
+] as const;
+
+/** Core's answer for a request checked with per-operation rules. */
+export type RequestOutcome =
+  | { pending: true; ok?: undefined }
+  | { ok: true; authInfo: AuthInfo; operations: unknown[]; pending?: undefined }
+  | (Failure & { pending?: undefined });
