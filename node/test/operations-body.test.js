@@ -4,6 +4,7 @@
 // and followed by express.json().
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 
 import express from 'express';
@@ -19,7 +20,10 @@ const call = (name, id = 1) => ({
   method: 'tools/call',
   params: { name, arguments: {} },
 });
-const bytes = (value) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
+const bytes = (value) =>
+  Buffer.isBuffer(value)
+    ? value
+    : Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
 
 describe('per-operation rules: the body, wherever it was read', () => {
   let iss;
@@ -28,6 +32,7 @@ describe('per-operation rules: the body, wherever it was read', () => {
   let writer;
   /** What each handler received, by route. */
   const reached = [];
+  const logs = [];
 
   before(async () => {
     iss = await startIssuer();
@@ -93,6 +98,11 @@ describe('per-operation rules: the body, wherever it was read', () => {
     );
     e.post('/then-json', protect(), express.json(), record('then-json'));
     e.post('/small', protect({ maxBodyBytes: 64 }), record('small'));
+    e.post(
+      '/logged',
+      protect({ logger: { debug: (m, meta) => logs.push({ m, meta }) } }),
+      record('logged')
+    );
     // body-parser's own refusals, without Express printing their stacks.
     e.use((err, _req, res, _next) => {
       res.status(err.status ?? 500).json({ error: 'refused by body-parser' });
@@ -276,6 +286,27 @@ describe('per-operation rules: the body, wherever it was read', () => {
     });
     jsonRpcError(res, 413, -32600);
     assert.equal(res.headers.connection, 'close');
+  });
+
+  test('a compressed body is not inflated: refused as unreadable', async () => {
+    const res = await post('first', gzipSync(bytes(call('whoami'))), {
+      headers: { 'content-encoding': 'gzip' },
+    });
+    jsonRpcError(res, 400, -32700);
+  });
+
+  test('a refusal is logged with its code and reason, never the token or the body', async () => {
+    const body =
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":{"pin":"4711-secret","pin":"0"}}}';
+    jsonRpcError(await post('logged', body), 400, -32700);
+    assert.equal(logs.length, 1);
+    assert.equal(logs[0].meta.code, 'mcp_parse_error');
+    assert.equal(logs[0].meta.kind, 'request');
+    assert.equal(logs[0].meta.status, 400);
+    assert.match(logs[0].meta.reason, /^Parse error/);
+    const logged = JSON.stringify(logs);
+    assert.ok(!logged.includes('4711-secret'));
+    assert.ok(!logged.includes(reader));
   });
 
   test('unknown or misspelt options are refused when the route is built', () => {
