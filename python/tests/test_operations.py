@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import socket
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -350,3 +351,23 @@ async def test_replay_then_pass_through(jwks_url: str) -> None:
     got.clear()
     sent, taken = await run_asgi(cls(inner), [messages[0], {"type": "http.disconnect"}])
     assert got == [] and sent == [] and taken == 2
+
+
+def test_refusals_are_logged_without_token_or_body(jwks_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    mcp_auth = vector_auth(jwks_url)
+    mw = protect(mcp_auth, "jwt", jwks_url, None, tool_scopes={"add-todo": ["create:todos"]})
+    app = Starlette(routes=[Mount("/", app=echo_app(mcp_auth), middleware=[Middleware(mw)])])
+    secret = "hunter2-secret-argument"
+    bodies = [
+        b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add-todo","arguments":{"p":"'
+        + secret.encode()
+        + b'","p":1}}}',
+        json.dumps(call("add-todo", p=secret)).encode(),
+    ]
+    caplog.set_level(logging.INFO, logger="mcpauth")
+    with Server(app) as server, httpx.Client(base_url=server.url) as client:
+        assert client.post("/", headers=token("read"), content=bodies[0]).status_code == 400
+        assert client.post("/", headers=token("read"), content=bodies[1]).status_code == 403
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name == "mcpauth")
+    assert "mcp_parse_error" in logged and "missing_required_scopes" in logged
+    assert secret not in logged and V["tokens"]["read"] not in logged

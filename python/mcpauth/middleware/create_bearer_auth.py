@@ -222,6 +222,8 @@ def _log_failure(f: Any) -> None:
         logger.error("Bearer auth failed with a server error: %s", f.reason)
     elif f.code == "missing_auth_header":
         logger.info("Bearer auth: request without credentials (%s).", f.status)
+    elif f.kind == "request":
+        logger.warning("Bearer auth refused an MCP request it cannot classify (%s): %s", f.status, f.reason)
     else:
         logger.warning("Bearer auth rejected the request (%s): %s", f.status, f.reason)
 
