@@ -97,6 +97,16 @@ describe('per-operation rules: the body, wherever it was read', () => {
       record('after-drain')
     );
     e.post('/then-json', protect(), express.json(), record('then-json'));
+    e.post('/stream', protect(), async (req, res) => {
+      const chunks = [];
+      for await (const chunk of req) {
+        chunks.push(chunk);
+      }
+      res.json({
+        streamed: Buffer.concat(chunks).toString('base64'),
+        raw: req.rawBody.toString('base64'),
+      });
+    });
     e.post('/small', protect({ maxBodyBytes: 64 }), record('small'));
     e.post(
       '/logged',
@@ -240,6 +250,45 @@ describe('per-operation rules: the body, wherever it was read', () => {
     const res = await post('then-json', body);
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(res.json.body, call('whoami'));
+  });
+
+  test('a body sent in many pieces reaches the handler whole, from the stream and rawBody', async () => {
+    const message = {
+      ...call('add-todo'),
+      params: { name: 'add-todo', arguments: { content: 'ü'.repeat(60_000) } },
+    };
+    const body = bytes(message);
+    const res = await new Promise((resolve, reject) => {
+      const req = http.request(`${app.url}/stream`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${writer}` },
+      });
+      req.on('response', (r) => {
+        const chunks = [];
+        r.on('data', (c) => chunks.push(c));
+        r.on('end', () =>
+          resolve({ status: r.statusCode, json: JSON.parse(Buffer.concat(chunks)) })
+        );
+      });
+      req.on('error', reject);
+      // Pieces that split multi-byte characters, each sent on its own turn of the event loop.
+      const pieces = [];
+      for (let i = 0; i < body.length; i += 7001) {
+        pieces.push(body.subarray(i, i + 7001));
+      }
+      const next = () => {
+        const piece = pieces.shift();
+        if (piece) {
+          req.write(piece, () => setImmediate(next));
+        } else {
+          req.end();
+        }
+      };
+      next();
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.json.streamed, body.toString('base64'));
+    assert.equal(res.json.raw, body.toString('base64'));
   });
 
   test('without credentials: 401 whatever the body', async () => {
