@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from support import IntrospectionEndpoint, Server
 
-from mcpauth import MCPAuth
+from mcpauth import MCPAuth, _core
 from mcpauth.config import (
     AuthorizationServerMetadata,
     AuthServerConfig,
@@ -371,3 +371,17 @@ def test_refusals_are_logged_without_token_or_body(jwks_url: str, caplog: pytest
     logged = "\n".join(r.getMessage() for r in caplog.records if r.name == "mcpauth")
     assert "mcp_parse_error" in logged and "missing_required_scopes" in logged
     assert secret not in logged and V["tokens"]["read"] not in logged
+
+
+def test_native_configuration_shapes() -> None:
+    # The native policy takes the core's one shape, as a dict or as a JSON string.
+    assert _core.Policy(operations='{"tool_scopes": {"a": ["b"]}}').has_rules()
+    assert _core.Policy(operations={"tool_scopes": {"a": ["b"]}}).has_rules()
+    assert not _core.Policy(operations={"scope_hierarchy": {"a": ["b"]}}).has_rules()
+    assert not _core.Policy().has_rules() and _core.Policy().body_limit("POST", None) is None
+    p = _core.Policy(operations={"tool_scopes": {"a": ["b"]}, "max_body_bytes": 10})
+    assert (p.body_limit("POST", None), p.body_limit("POST", "11"), p.body_limit("GET", None)) == (11, 0, None)
+    for bad in ['{"tool_scopes": ', {"toolScopes": {"a": ["b"]}}, "[]"]:
+        with pytest.raises(_core.CoreError) as err:
+            _core.Policy(operations=bad)
+        assert err.value.args[:2] == ("config", "invalid_operation_rules")

@@ -158,10 +158,11 @@ def _has_token(header: Optional[bytes]) -> bool:
 
 
 async def _read_body(receive: Receive, limit: int) -> Optional[Tuple[bytes, bool]]:
-    """Up to `limit` bytes of the body and whether more follows; None when the client left.
+    """The body, or its first messages once they hold `limit` bytes, and whether more follows;
+    None when the client left.
 
-    Reading stops as soon as `limit` bytes are in: the core asks for one byte more than it
-    accepts, so a larger body is refused without being read to its end."""
+    The core asks for one byte more than it accepts, so a larger body is refused after the
+    message that crosses the limit, never read to its end."""
     chunks: List[bytes] = []
     size = 0
     more = limit > 0
