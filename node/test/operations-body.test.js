@@ -291,6 +291,28 @@ describe('per-operation rules: the body, wherever it was read', () => {
     assert.equal(res.json.raw, body.toString('base64'));
   });
 
+  test('a client that goes away mid-body reaches no handler, and the server keeps serving', async () => {
+    const before = reached.length;
+    await new Promise((resolve) => {
+      const req = http.request(`${app.url}/first`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': '1000',
+          authorization: `Bearer ${writer}`,
+        },
+      });
+      req.on('error', () => resolve());
+      req.write('{"jsonrpc":"2.0","id":1,', () => {
+        req.destroy();
+        resolve();
+      });
+    });
+    const res = await post('first', call('add-todo'), { token: writer });
+    assert.equal(res.status, 200);
+    assert.equal(reached.length, before + 1);
+  });
+
   test('without credentials: 401 whatever the body', async () => {
     const res = await send(`${app.url}/first`, {
       method: 'POST',

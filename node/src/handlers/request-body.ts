@@ -162,7 +162,11 @@ const readBounded = (req: Request, limit: number): Promise<DecisionBody | undefi
       }
     }
     function onGone() {
-      if (!done && !req.complete) {
+      if (!done && req.complete) {
+        // Everything arrived before the failure: what is buffered is the whole body.
+        onReadable();
+      }
+      if (!done) {
         finish(undefined);
       }
     }
