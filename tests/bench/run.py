@@ -231,10 +231,16 @@ class Bench:
         return out
 
     def http(self, lang):
+        """Ours and upstream behind their bearer middleware, and the controls without auth: the
+        same app on plain Starlette (`plain`), on plain Express answering at once (`plain-sync`)
+        or after one thread-pool hop (`plain-hop`)."""
         log(f"{lang} middleware under load")
-        pkgs = ["ours", "upstream"] + (["plain-sync", "plain-hop"] if lang == "node" else [])
-        result = self.load_runs(lang, {pkg: (pkg, "resolved") for pkg in pkgs}, "jwks",
-                                token=self.fix["tokens"]["RS256"])
+        apps = {"ours": ("ours", "resolved"), "upstream": ("upstream", "resolved")}
+        if lang == "py":
+            apps["plain"] = ("ours", "plain")
+        else:
+            apps.update({"plain-sync": ("plain-sync", "resolved"), "plain-hop": ("plain-hop", "resolved")})
+        result = self.load_runs(lang, apps, "jwks", token=self.fix["tokens"]["RS256"])
         self.results[f"{lang}_http"] = result
         return result["median"]
 
@@ -404,6 +410,10 @@ def summarize(r):
         s["py_middleware_p99_vs_upstream"] = ratio(ph["upstream"]["p99_ms"], ph["ours"]["p99_ms"])
         s["py_middleware_cpu_vs_upstream"] = ratio(ph["upstream"]["cpu_us_per_request"],
                                                    ph["ours"]["cpu_us_per_request"])
+        if "plain" in ph:
+            s["py_middleware_vs_plain"] = ratio(ph["ours"]["rps"], ph["plain"]["rps"])
+            s["py_middleware_cpu_vs_plain"] = ratio(ph["plain"]["cpu_us_per_request"],
+                                                    ph["ours"]["cpu_us_per_request"])
     nv = r.get("node_verify", {}).get("ops_per_s", {})
     if nv:
         s["node_verify_vs_jose"] = ratio(nv["ours_url"]["RS256"], nv["jose"]["RS256"])
@@ -419,6 +429,9 @@ def summarize(r):
         s["node_middleware_cpu_vs_upstream"] = ratio(nh["upstream"]["cpu_us_per_request"],
                                                      nh["ours"]["cpu_us_per_request"])
         if "plain-sync" in nh:
+            s["node_middleware_vs_plain"] = ratio(nh["ours"]["rps"], nh["plain-sync"]["rps"])
+            s["node_middleware_cpu_vs_plain"] = ratio(nh["plain-sync"]["cpu_us_per_request"],
+                                                      nh["ours"]["cpu_us_per_request"])
             s["node_control_plain_sync_vs_hop"] = ratio(nh["plain-sync"]["rps"], nh["plain-hop"]["rps"])
     if ph or nh:
         ours = [x["ours"]["jwks_calls_per_10k"] for x in (ph, nh) if x]
@@ -439,6 +452,15 @@ def summarize(r):
             s[f"{lang}_operations_vs_endpoint"] = ratio(po["median"]["operations"]["rps"],
                                                         po["median"]["endpoint"]["rps"])
             s[f"{lang}_operations_rss_growth_mb"] = po["rss"]["growth_mb"]
+    # Time ratios (lower is better): one verification through the package's verify function
+    # against the bare signature check of the core floor (same algorithm and key size).
+    bare = {alg: c.get("bare_ns") for alg, c in core.get("algorithms", {}).items()}
+    for lang, part, contender in (("py", "py_verify", "ours_jwt"), ("node", "node_verify", "ours_url")):
+        ops = r.get(part, {}).get("ops_per_s", {}).get(contender)
+        for alg in ALGS:
+            if ops and ops.get(alg) and bare.get(alg):
+                suffix = "" if alg == "RS256" else "_" + alg.lower()
+                s[f"{lang}_verify_vs_bare{suffix}"] = round(1e9 / ops[alg] / bare[alg], 3)
     mem = r.get("memory")
     if mem:
         for name, m in mem.items():
@@ -527,7 +549,8 @@ def table(r, s):
                          f"{fmt(c['burst100_wall_ms'], 1):>11}{fmt(c['burst100_p50_ms'], 1):>8}"
                          f"{fmt(c['burst100_max_ms'], 1):>8}  {f['metadata']}/{f['jwks']}"
                          f" ({c['burst100_ok']}/100 ok)")
-    lines += ["", "Summary (target/bench/summary.json; _vs_ = ours / theirs, higher is better)"]
+    lines += ["", "Summary (target/bench/summary.json; _vs_ = ours / theirs, higher is better, except _vs_bare:"
+              " verification time / bare signature time, lower is better)"]
     lines += [f"  {k:<40} {v}" for k, v in s.items()]
     return "\n".join(lines)
 

@@ -4,7 +4,10 @@ GET /mcp answers {"sub": ...} from the auth info the bearer middleware set. One 
 (httptools, asyncio loop), no access log.
 
 Usage: app.py FIXTURES_JSON AS_PORT PORT
-              [resolved|discovery|introspection|introspection-cached|endpoint|operations]
+              [resolved|discovery|introspection|introspection-cached|endpoint|operations|plain]
+
+`plain` is the control without any auth: the same route and answer, no middleware (what the
+bearer middleware costs is the difference).
 
 The introspection modes check every token at the bench authorization server (RFC 7662): with this
 repository's package through its 'introspection' mode (optionally caching answers); with upstream
@@ -92,11 +95,16 @@ def upstream_introspection(endpoint):
     return verify
 
 
-if MODE in ("endpoint", "operations"):
-    routes = [Route("/mcp", post_whoami, methods=["POST"])]
+async def plain_whoami(request):
+    return JSONResponse({"sub": "user-1"})
+
+
+if MODE == "plain":
+    app = Starlette(routes=[Route("/mcp", plain_whoami)])
+elif MODE in ("endpoint", "operations"):
+    app = Starlette(routes=[Route("/mcp", post_whoami, methods=["POST"])], middleware=[Middleware(bearer_auth())])
 else:
-    routes = [Route("/mcp", whoami)]
-app = Starlette(routes=routes, middleware=[Middleware(bearer_auth())])
+    app = Starlette(routes=[Route("/mcp", whoami)], middleware=[Middleware(bearer_auth())])
 
 if __name__ == "__main__":
     uvicorn.run(app, host="127.0.0.1", port=PORT, log_level="warning", access_log=False, http="httptools",
