@@ -1,5 +1,4 @@
-import { type AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { RequestHandler, Router } from 'express';
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 
 import { MCPAuthAuthServerError, MCPAuthConfigError } from './errors.js';
 import { attachAuth, sendFailure, trustedIssuers } from './handlers/bearer-response.js';
@@ -12,7 +11,6 @@ import {
   bearerAuthOptionNames,
   nativeOperations,
   refuseUnknownOptions,
-  type RequestOutcome,
 } from './handlers/operations.js';
 import {
   closeIfCut,
@@ -29,6 +27,7 @@ import {
   errorFromNative,
   type NativeErrorShape,
 } from './native-errors.js';
+import { authInfoOf, type NativeFailure, type NativeOutcome } from './native-outcome.js';
 import { createDelegatedRouter } from './routers/create-delegated-router.js';
 import { createResourceMetadataRouter } from './routers/create-resource-metadata-router.js';
 import { type AuthServerConfig, getIssuer } from './types/auth-server.js';
@@ -369,16 +368,6 @@ export class MCPAuth {
             operations,
           })
     );
-    type Outcome =
-      | { pending: true; ok?: undefined }
-      | { ok: true; authInfo: AuthInfo; pending?: undefined }
-      | {
-          pending?: undefined;
-          ok: false;
-          error: NativeErrorShape;
-          response: { status: number; body: unknown; wwwAuthenticate?: string };
-        };
-
     if (operations !== undefined) {
       return async function bearerAuthHandler(req, res, next) {
         const header = req.headers.authorization;
@@ -391,39 +380,44 @@ export class MCPAuth {
           return;
         }
         const request = mcpRequest(req, body?.bytes);
-        let outcome = authenticator.authenticateRequestNow(header, request) as RequestOutcome;
-        if (outcome.pending) {
+        let outcome = authenticator.authenticateRequestNow(header, request) as NativeOutcome;
+        if (typeof outcome !== 'string' && outcome.pending) {
           outcome = (await awaitNative(
             authenticator.authenticateRequest(header, request)
-          )) as RequestOutcome;
+          )) as NativeOutcome;
         }
-        if (outcome.ok === false) {
+        const authInfo = authInfoOf(outcome);
+        if (!authInfo) {
           closeIfCut(res, body);
-          sendFailure(res, outcome, logger, req);
+          sendFailure(res, outcome as NativeFailure, logger, req);
           return;
         }
-        if (outcome.ok) {
-          keepBody(req, body);
-          attachAuth(req, outcome.authInfo, logger);
-        }
+        keepBody(req, body);
+        attachAuth(req, authInfo, logger);
         next();
       };
     }
 
-    return async function bearerAuthHandler(req, res, next) {
-      const header = req.headers.authorization;
-      let outcome = authenticator.authenticateNow(header) as Outcome;
-      if (outcome.pending) {
-        outcome = (await awaitNative(authenticator.authenticate(header))) as Outcome;
-      }
-      if (outcome.ok === false) {
-        sendFailure(res, outcome, logger, req);
+    const finish = (outcome: NativeOutcome, req: Request, res: Response, next: NextFunction) => {
+      const authInfo = authInfoOf(outcome);
+      if (!authInfo) {
+        sendFailure(res, outcome as NativeFailure, logger, req);
         return;
       }
-      if (outcome.ok) {
-        attachAuth(req, outcome.authInfo, logger);
-      }
+      attachAuth(req, authInfo, logger);
       next();
+    };
+    // Not an async function: with the keys cached the answer is ready now, and a returned
+    // promise would cost every request a promise, a reaction and a microtask in Express.
+    return function bearerAuthHandler(req, res, next) {
+      const header = req.headers.authorization;
+      const outcome = authenticator.authenticateNow(header) as NativeOutcome;
+      if (typeof outcome !== 'string' && outcome.pending) {
+        return awaitNative(authenticator.authenticate(header)).then((later) => {
+          finish(later as NativeOutcome, req, res, next);
+        });
+      }
+      finish(outcome, req, res, next);
     };
   }
 

@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 
 use crate::convert::{
     auth_info_from_js, auth_servers, introspection_options, jwks_options, jwt_options, outcome,
-    policy, request_outcome, response_js, verifier_options,
+    policy, request_outcome, response_js, verifier_options, Outcome,
 };
 use crate::errors::{error_json, from_json, to_napi};
 use crate::on_core_runtime;
@@ -143,14 +143,16 @@ impl NativeAuthenticator {
         limit_js(self.inner.body_limit(&method, content_length.as_deref()))
     }
 
-    /// Token, policy and per-operation rules for one request, without I/O:
-    /// `{ ok: true, authInfo, operations }`, `{ ok: false, error, response }` or `{ pending: true }`.
-    #[napi]
+    /// Token, policy and per-operation rules for one request, without I/O: on success the JSON
+    /// text of the AuthInfo and the operations (`convert::auth_info_text`, or
+    /// `{ ok: true, authInfo, operations }`), else `{ ok: false, error, response }` or
+    /// `{ pending: true }`.
+    #[napi(ts_return_type = "string | object")]
     pub fn authenticate_request_now(
         &self,
         header: Option<String>,
         request: McpRequestInput,
-    ) -> Value {
+    ) -> Outcome {
         let a = &self.inner;
         request_outcome(
             a.authenticate_request_now(header.as_deref(), &request.as_core()),
@@ -159,12 +161,12 @@ impl NativeAuthenticator {
     }
 
     /// [`Self::authenticate_request_now`], fetching what is missing.
-    #[napi]
+    #[napi(ts_return_type = "Promise<string | object>")]
     pub async fn authenticate_request(
         &self,
         header: Option<String>,
         request: McpRequestInput,
-    ) -> napi::Result<Value> {
+    ) -> napi::Result<Outcome> {
         let a = self.inner.clone();
         let request = OwnedRequest::from_input(request);
         on_core_runtime(async move {
@@ -176,10 +178,13 @@ impl NativeAuthenticator {
         .await
     }
 
-    #[napi]
-    pub fn authenticate_now(&self, header: Option<String>) -> Value {
+    /// Token and policy without I/O: on success the JSON text of the AuthInfo
+    /// (`convert::auth_info_text`, or `{ ok: true, authInfo }`), else `{ ok: false, error,
+    /// response }` or `{ pending: true }`.
+    #[napi(ts_return_type = "string | object")]
+    pub fn authenticate_now(&self, header: Option<String>) -> Outcome {
         let a = &self.inner;
-        outcome(a.authenticate_now(header.as_deref()), |e| {
+        outcome(a.authenticate_now(header.as_deref()), true, |e| {
             Some(a.respond(e))
         })
     }
@@ -191,12 +196,12 @@ impl NativeAuthenticator {
         response_js(&self.inner.respond(&from_json(&error)))
     }
 
-    #[napi]
-    pub async fn authenticate(&self, header: Option<String>) -> napi::Result<Value> {
+    #[napi(ts_return_type = "Promise<string | object>")]
+    pub async fn authenticate(&self, header: Option<String>) -> napi::Result<Outcome> {
         let a = self.inner.clone();
         on_core_runtime(async move {
             let r = a.authenticate(header.as_deref()).await;
-            outcome(Poll::Ready(r), |e| Some(a.respond(e)))
+            outcome(Poll::Ready(r), true, |e| Some(a.respond(e)))
         })
         .await
     }
@@ -236,15 +241,20 @@ impl NativePolicy {
     }
 
     /// The decision after a verifier accepted the token (`operations::decide`: issuer and
-    /// audience, then the endpoint's and the operations' scopes):
-    /// `{ ok: true, authInfo, operations }` or `{ ok: false, error, response }`.
+    /// audience, then the endpoint's and the operations' scopes): `null` when the request may
+    /// pass (the caller keeps the AuthInfo it has), else `{ ok: false, error, response }`.
     #[napi(catch_unwind)]
-    pub fn decide(&self, auth_info: Value, request: McpRequestInput) -> Value {
+    pub fn decide(&self, auth_info: Value, request: McpRequestInput) -> Option<Value> {
         let info = auth_info_from_js(&auth_info);
-        let r = decide(&self.inner, self.rules.as_ref(), &info, &request.as_core());
-        request_outcome(Poll::Ready(r.map(|ops| (info, ops))), |e| {
-            self.inner.respond(e)
-        })
+        decide(&self.inner, self.rules.as_ref(), &info, &request.as_core())
+            .err()
+            .map(|e| {
+                json!({
+                    "ok": false,
+                    "error": error_json(&e),
+                    "response": response_js(&self.inner.respond(&e)),
+                })
+            })
     }
 
     /// `{ ok: true, token }` or `{ ok: false, error, response }`.
@@ -318,15 +328,21 @@ impl NativeJwtVerifier {
         })
     }
 
-    #[napi]
-    pub fn verify_now(&self, token: String) -> Value {
-        outcome(self.inner.verify_now(&token), |_| None)
+    /// On success the JSON text of the AuthInfo without its token, which the caller holds
+    /// (`convert::auth_info_text`, or `{ ok: true, authInfo }`); else `{ ok: false, error }` or
+    /// `{ pending: true }`.
+    #[napi(ts_return_type = "string | object")]
+    pub fn verify_now(&self, token: String) -> Outcome {
+        outcome(self.inner.verify_now(&token), false, |_| None)
     }
 
-    #[napi]
-    pub async fn verify(&self, token: String) -> napi::Result<Value> {
+    #[napi(ts_return_type = "Promise<string | object>")]
+    pub async fn verify(&self, token: String) -> napi::Result<Outcome> {
         let v = self.inner.clone();
-        on_core_runtime(async move { outcome(Poll::Ready(v.verify(&token).await), |_| None) }).await
+        on_core_runtime(
+            async move { outcome(Poll::Ready(v.verify(&token).await), false, |_| None) },
+        )
+        .await
     }
 }
 

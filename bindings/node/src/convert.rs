@@ -11,6 +11,7 @@ use mcp_auth_core::{
     FetchOptions, IntrospectionOptions, JwksOptions, JwtOptions, Operation, Policy,
     VerifierOptions,
 };
+use napi::Either;
 use serde_json::{json, Map, Value};
 
 use crate::errors::{error_json, invalid_arg, to_napi, FLAVOR};
@@ -337,23 +338,95 @@ pub fn response_js(r: &AuthResponse) -> Value {
     })
 }
 
-/// `{ ok: true, authInfo }`, `{ ok: false, error, response? }` or `{ pending: true }`.
+/// What a verification call hands to JavaScript: a success as one JSON text (see
+/// [`auth_info_text`]), anything else as an object.
+pub type Outcome = Either<String, Value>;
+
+/// Largest integer napi hands over as a number; beyond it, napi makes a BigInt.
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// Deeper claims than this keep napi's own conversion (and its depth limit).
+const MAX_TEXT_DEPTH: u32 = 100;
+
+/// Whether `JSON.parse` of `v`'s JSON text gives JavaScript exactly what napi's conversion of
+/// `v` gives: not for integers napi turns into BigInts, nor for `__proto__` keys (napi sets them
+/// through the prototype setter, `JSON.parse` makes an own property), nor for very deep values.
+fn same_through_text(v: &Value, depth: u32) -> bool {
+    match v {
+        Value::Number(n) => {
+            n.is_f64()
+                || n.as_i64()
+                    .is_some_and(|i| i.unsigned_abs() <= MAX_SAFE_INTEGER)
+        }
+        Value::Array(a) => {
+            depth < MAX_TEXT_DEPTH && a.iter().all(|x| same_through_text(x, depth + 1))
+        }
+        Value::Object(m) => {
+            depth < MAX_TEXT_DEPTH
+                && m.iter()
+                    .all(|(k, x)| k != "__proto__" && same_through_text(x, depth + 1))
+        }
+        _ => true,
+    }
+}
+
+/// A verified `AuthInfo` as the JSON text of `[token, issuer, clientId, scopes, subject,
+/// audience, expiresAt, claims, operations?]` (`null` for what is absent; `token` too when the
+/// caller holds it already), which `native-outcome.ts` turns into the SDK's `AuthInfo` with
+/// one `JSON.parse`. Setting each property from Rust costs a V8 runtime call per property,
+/// several times the price of the parse. `None` when the claims would not come out the same
+/// (see [`same_through_text`]).
+pub fn auth_info_text(a: &AuthInfo, with_token: bool, ops: Option<&[Operation]>) -> Option<String> {
+    if a.claims.contains_key("__proto__")
+        || !a.claims.values().all(|v| same_through_text(v, 1))
+        || a.expires_at
+            .is_some_and(|e| e.unsigned_abs() > MAX_SAFE_INTEGER)
+    {
+        return None;
+    }
+    let token = with_token.then_some(a.token.as_str());
+    let client_id = a.client_id.as_deref().unwrap_or_default();
+    let (iss, scopes, sub, aud, exp, claims) = (
+        &a.issuer,
+        &a.scopes,
+        &a.subject,
+        &a.audience,
+        a.expires_at,
+        &a.claims,
+    );
+    match ops {
+        None => serde_json::to_string(&(token, iss, client_id, scopes, sub, aud, exp, claims)),
+        Some(ops) => {
+            serde_json::to_string(&(token, iss, client_id, scopes, sub, aud, exp, claims, ops))
+        }
+    }
+    .ok()
+}
+
+fn failure(e: &Error, response: Option<AuthResponse>) -> Value {
+    let mut m = Map::new();
+    m.insert("ok".into(), json!(false));
+    m.insert("error".into(), error_json(e));
+    if let Some(resp) = response {
+        m.insert("response".into(), response_js(&resp));
+    }
+    Value::Object(m)
+}
+
+/// A success as [`auth_info_text`] (or `{ ok: true, authInfo }` when the claims need napi's
+/// conversion), `{ ok: false, error, response? }` or `{ pending: true }`.
 pub fn outcome(
     r: Poll<Result<AuthInfo, Error>>,
+    with_token: bool,
     respond: impl Fn(&Error) -> Option<AuthResponse>,
-) -> Value {
+) -> Outcome {
     match r {
-        Poll::Pending => json!({ "pending": true }),
-        Poll::Ready(Ok(info)) => json!({ "ok": true, "authInfo": auth_info_js(&info) }),
-        Poll::Ready(Err(e)) => {
-            let mut m = Map::new();
-            m.insert("ok".into(), json!(false));
-            m.insert("error".into(), error_json(&e));
-            if let Some(resp) = respond(&e) {
-                m.insert("response".into(), response_js(&resp));
-            }
-            Value::Object(m)
-        }
+        Poll::Pending => Either::B(json!({ "pending": true })),
+        Poll::Ready(Ok(info)) => match auth_info_text(&info, with_token, None) {
+            Some(text) => Either::A(text),
+            None => Either::B(json!({ "ok": true, "authInfo": auth_info_js(&info) })),
+        },
+        Poll::Ready(Err(e)) => Either::B(failure(&e, respond(&e))),
     }
 }
 
@@ -362,14 +435,17 @@ pub fn outcome(
 pub fn request_outcome(
     r: Poll<Result<(AuthInfo, Vec<Operation>), Error>>,
     respond: impl Fn(&Error) -> AuthResponse,
-) -> Value {
+) -> Outcome {
     match r {
-        Poll::Ready(Ok((info, ops))) => json!({
-            "ok": true,
-            "authInfo": auth_info_js(&info),
-            "operations": ops,
-        }),
-        Poll::Ready(Err(e)) => outcome(Poll::Ready(Err(e)), |e| Some(respond(e))),
-        Poll::Pending => json!({ "pending": true }),
+        Poll::Ready(Ok((info, ops))) => match auth_info_text(&info, true, Some(&ops)) {
+            Some(text) => Either::A(text),
+            None => Either::B(json!({
+                "ok": true,
+                "authInfo": auth_info_js(&info),
+                "operations": ops,
+            })),
+        },
+        Poll::Ready(Err(e)) => Either::B(failure(&e, Some(respond(&e)))),
+        Poll::Pending => Either::B(json!({ "pending": true })),
     }
 }

@@ -19,7 +19,6 @@ import {
   nativeOperations,
   refuseUnknownOptions,
   type OperationScopesConfig,
-  type RequestOutcome,
 } from './operations.js';
 import {
   closeIfCut,
@@ -143,8 +142,8 @@ export const handleBearerAuth = (config: BearerAuthConfig): RequestHandler => {
     if (limit !== null && !body) {
       return undefined;
     }
-    const decided = policy.decide(authInfo, mcpRequest(req, body?.bytes)) as RequestOutcome;
-    return decided.ok ? { ok: true, authInfo, body } : { ...(decided as Failure), body };
+    const failure = policy.decide(authInfo, mcpRequest(req, body?.bytes)) as Failure | null;
+    return failure === null ? { ok: true, authInfo, body } : { ...failure, body };
   };
 
   const authenticate = async (

@@ -4,11 +4,7 @@
  * checks every value. Only the option names are converted: tool names, URI templates and
  * scopes pass unchanged.
  */
-import { type AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-
 import { MCPAuthConfigError } from '../errors.js';
-
-import { type Failure } from './bearer-response.js';
 
 /** Scopes per tool, resource, prompt and JSON-RPC method, on top of `requiredScopes`. */
 export type OperationScopesConfig = {
@@ -92,9 +88,3 @@ export const bearerAuthOptionNames = [
   'showErrorDetails',
   'logger',
 ] as const;
-
-/** Core's answer for a request checked with per-operation rules. */
-export type RequestOutcome =
-  | { pending: true; ok?: undefined }
-  | { ok: true; authInfo: AuthInfo; operations: unknown[]; pending?: undefined }
-  | (Failure & { pending?: undefined });

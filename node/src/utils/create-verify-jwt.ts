@@ -5,17 +5,18 @@ import { type AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { MCPAuthTokenVerificationError } from '../errors.js';
 import * as native from '../native.js';
 import { type JWK, type JWTVerifyGetKey, type JWTVerifyOptions } from '../types/jose.js';
-import { callNative, errorFromNative, type NativeErrorShape } from '../native-errors.js';
+import { callNative, errorFromNative } from '../native-errors.js';
+import {
+  authInfoOf,
+  authInfoFromText,
+  type NativeFailure,
+  type NativeOutcome,
+} from '../native-outcome.js';
 
 export type MaybePromise<T> = T | Promise<T>;
 
 /** Verifies a token and returns who it belongs to; may be sync or async. */
 export type VerifyAccessTokenFunction = (token: string) => MaybePromise<AuthInfo>;
-
-type NativeOutcome =
-  | { pending: true; ok?: undefined }
-  | { ok: true; authInfo: AuthInfo; pending?: undefined }
-  | { ok: false; error: NativeErrorShape; pending?: undefined };
 
 type NativeVerifier = InstanceType<typeof native.NativeJwtVerifier>;
 
@@ -80,20 +81,24 @@ export const nativeJwtOptions = (options: JWTVerifyOptions = {}) => ({
   maxTokenAge: seconds(options.maxTokenAge),
 });
 
-const settle = (outcome: NativeOutcome): AuthInfo => {
-  if (outcome.ok) {
-    return outcome.authInfo;
+const settle = (outcome: NativeOutcome, token: string): AuthInfo => {
+  const info = authInfoOf(outcome, token);
+  if (info) {
+    return info;
   }
-  throw errorFromNative((outcome as { error: NativeErrorShape }).error);
+  throw errorFromNative((outcome as NativeFailure).error);
 };
 
 /** Verifies with a native verifier: synchronously when keys are at hand. */
 const verifyWith = (verifier: NativeVerifier, token: string): MaybePromise<AuthInfo> => {
   const now = verifier.verifyNow(token) as NativeOutcome;
-  if (!now.pending) {
-    return settle(now);
+  if (typeof now === 'string') {
+    return authInfoFromText(now, token);
   }
-  return (verifier.verify(token) as Promise<NativeOutcome>).then(settle);
+  if (!now.pending) {
+    return settle(now, token);
+  }
+  return (verifier.verify(token) as Promise<NativeOutcome>).then((later) => settle(later, token));
 };
 
 type CryptoKey = webcrypto.CryptoKey;
