@@ -105,7 +105,7 @@ sdk_auth_var = _sdk_auth_var()
 def publish(scope: Any, key: str, info: AuthInfo, resource: Optional[str]) -> Any:
     """Puts the AuthInfo where the app looks for it; returns the user for the SDK's variable."""
     scope[key] = info
-    scope["auth"] = AuthCredentials(list(info.scopes))
+    scope["auth"] = AuthCredentials(info.scopes)  # which copies the list itself
     user = scope["user"] = MCPAuthUser(info, resource)
     return user
 

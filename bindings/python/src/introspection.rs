@@ -9,6 +9,7 @@ use mcp_auth_core::introspection::{
 use mcp_auth_core::{JwtOptions, VerifierOptions};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyString;
 
 use crate::errors::{IntoPyResult, FLAVOR};
 use crate::verify::{auth_servers, verify_blocking, verify_now, verify_spawn, ServerSpec};
@@ -90,8 +91,12 @@ impl IntrospectionVerifier {
     }
 
     /// The AuthInfo dict, or `None` when the endpoint must be asked.
-    fn verify_now(&self, py: Python<'_>, token: String) -> PyResult<Option<Py<PyAny>>> {
-        verify_now(py, &self.inner, token)
+    fn verify_now(
+        &self,
+        py: Python<'_>,
+        token: &Bound<'_, PyString>,
+    ) -> PyResult<Option<Py<PyAny>>> {
+        verify_now(py, &*self.inner, token)
     }
 
     fn verify_blocking(&self, py: Python<'_>, token: String) -> PyResult<Py<PyAny>> {

@@ -1,5 +1,6 @@
 //! PyO3 binding: `mcpauth._core`. Conversions only; behaviour lives in `mcp-auth-core`.
 
+mod auth_info;
 mod bridge;
 mod convert;
 mod errors;

@@ -1,5 +1,6 @@
 //! Token verification and the per-route policy as Python classes.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::task::Poll;
 
@@ -14,8 +15,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 use serde_json::Value;
 
+use crate::auth_info::{auth_info_to_py, auth_info_to_py_owned};
 use crate::bridge::{block_on, spawn_py};
-use crate::convert::{from_py, object_from_py, to_py};
+use crate::convert::{from_py, object_from_py};
 use crate::errors::{from_parts, IntoPyResult, FLAVOR};
 use crate::introspection::IntrospectionVerifier;
 use crate::metadata::parse_type;
@@ -44,11 +46,6 @@ fn jwt_options(
         require_at_jwt,
         ..JwtOptions::default()
     })
-}
-
-fn info_to_py(py: Python<'_>, info: AuthInfo) -> PyResult<Py<PyAny>> {
-    let v = serde_json::to_value(&info).map_err(|e| PyValueError::new_err(e.to_string()))?;
-    Ok(to_py(py, &v)?.unbind())
 }
 
 /// An AuthInfo handed back by a custom verifier (as a dict), for the policy check.
@@ -87,7 +84,8 @@ fn info_from_py(obj: &Bound<'_, PyAny>) -> PyResult<AuthInfo> {
     })
 }
 
-fn header_str(header: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+/// The header as text, borrowed from the Python object whenever it can be (no copy per request).
+fn header_str<'a>(header: Option<&'a Bound<'_, PyAny>>) -> PyResult<Option<Cow<'a, str>>> {
     let Some(h) = header else { return Ok(None) };
     if h.is_none() {
         return Ok(None);
@@ -95,25 +93,26 @@ fn header_str(header: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
     if let Ok(b) = h.cast::<PyBytes>() {
         // Header bytes are latin-1 on the wire; a non-ASCII byte can never be in a token68,
         // so a lossy decode only ever turns a bad header into another bad header.
-        return Ok(Some(String::from_utf8_lossy(b.as_bytes()).into_owned()));
+        return Ok(Some(String::from_utf8_lossy(b.as_bytes())));
     }
     if let Ok(s) = h.cast::<PyString>() {
-        return Ok(Some(s.to_str()?.to_string()));
+        return Ok(Some(Cow::Borrowed(s.to_str()?)));
     }
     Err(PyTypeError::new_err(
         "the Authorization header must be bytes, str or None",
     ))
 }
 
-/// The AuthInfo dict, or `None` when metadata or keys must be fetched first (GIL released).
+/// The AuthInfo model, or `None` when metadata or keys must be fetched first (GIL released).
+/// The token is read in place and, in the AuthInfo, is the very string passed in.
 pub fn verify_now<V: Verify>(
     py: Python<'_>,
-    v: &Arc<V>,
-    token: String,
+    v: &V,
+    token: &Bound<'_, PyString>,
 ) -> PyResult<Option<Py<PyAny>>> {
-    let v = v.clone();
-    match py.detach(move || v.verify_now(&token)) {
-        Poll::Ready(r) => info_to_py(py, r.py()?).map(Some),
+    let text = token.to_str()?;
+    match py.detach(|| v.verify_now(text)) {
+        Poll::Ready(r) => auth_info_to_py(py, r.py()?, Some(token)).map(Some),
         Poll::Pending => Ok(None),
     }
 }
@@ -125,12 +124,16 @@ pub fn verify_blocking<V: Verify>(
 ) -> PyResult<Py<PyAny>> {
     let v = v.clone();
     let info = block_on(py, async move { v.verify(&token).await })?;
-    info_to_py(py, info)
+    auth_info_to_py(py, info, None)
 }
 
 pub fn verify_spawn<V: Verify>(v: &Arc<V>, token: String, done: Py<PyAny>) {
     let v = v.clone();
-    spawn_py(async move { v.verify(&token).await }, done, info_to_py);
+    spawn_py(
+        async move { v.verify(&token).await },
+        done,
+        auth_info_to_py_owned,
+    );
 }
 
 /// The answer to a request that failed authentication: status, JSON body, challenge.
@@ -232,9 +235,13 @@ impl TokenVerifier {
         self.inner.check_issuer(issuer).py()
     }
 
-    /// The AuthInfo dict, or `None` when metadata or keys must be fetched first.
-    fn verify_now(&self, py: Python<'_>, token: String) -> PyResult<Option<Py<PyAny>>> {
-        verify_now(py, &self.inner, token)
+    /// The AuthInfo model, or `None` when metadata or keys must be fetched first.
+    fn verify_now(
+        &self,
+        py: Python<'_>,
+        token: &Bound<'_, PyString>,
+    ) -> PyResult<Option<Py<PyAny>>> {
+        verify_now(py, &*self.inner, token)
     }
 
     fn verify_blocking(&self, py: Python<'_>, token: String) -> PyResult<Py<PyAny>> {
@@ -285,8 +292,12 @@ impl JwtVerifier {
         })
     }
 
-    fn verify_now(&self, py: Python<'_>, token: String) -> PyResult<Option<Py<PyAny>>> {
-        verify_now(py, &self.inner, token)
+    fn verify_now(
+        &self,
+        py: Python<'_>,
+        token: &Bound<'_, PyString>,
+    ) -> PyResult<Option<Py<PyAny>>> {
+        verify_now(py, &*self.inner, token)
     }
 
     fn verify_blocking(&self, py: Python<'_>, token: String) -> PyResult<Py<PyAny>> {
@@ -409,7 +420,7 @@ enum Outcome {
 
 fn outcome_to_py(py: Python<'_>, o: Outcome) -> PyResult<Py<PyAny>> {
     match o {
-        Outcome::Info(i) => info_to_py(py, i),
+        Outcome::Info(i) => auth_info_to_py(py, i, None),
         Outcome::Failed(r, e) => Ok(Py::new(py, Failure::new(py, r, &e))?.into_any()),
     }
 }
@@ -466,7 +477,7 @@ impl Authenticator {
         let body = body.map(|b| b.as_bytes());
         let a = &self.inner;
         match py.detach(|| a.authenticate_request_now(h.as_deref(), &request.request(body))) {
-            Poll::Ready(Ok((info, _))) => info_to_py(py, info),
+            Poll::Ready(Ok((info, _))) => auth_info_to_py(py, info, None),
             Poll::Ready(Err(e)) => {
                 Ok(Py::new(py, Failure::new(py, self.inner.respond(&e), &e))?.into_any())
             }
@@ -482,7 +493,7 @@ impl Authenticator {
         body: Option<&Bound<'_, PyBytes>>,
         done: Py<PyAny>,
     ) -> PyResult<()> {
-        let h = header_str(header)?;
+        let h = header_str(header)?.map(Cow::into_owned);
         let body: Option<Vec<u8>> = body.map(|b| b.as_bytes().to_vec());
         let a = self.inner.clone();
         spawn_py(
@@ -508,9 +519,9 @@ impl Authenticator {
         header: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let h = header_str(header)?;
-        let a = self.inner.clone();
-        match py.detach(move || a.authenticate_now(h.as_deref())) {
-            Poll::Ready(Ok(info)) => info_to_py(py, info),
+        let a = &self.inner;
+        match py.detach(|| a.authenticate_now(h.as_deref())) {
+            Poll::Ready(Ok(info)) => auth_info_to_py(py, info, None),
             Poll::Ready(Err(e)) => {
                 Ok(Py::new(py, Failure::new(py, self.inner.respond(&e), &e))?.into_any())
             }
@@ -524,7 +535,7 @@ impl Authenticator {
         header: Option<&Bound<'_, PyAny>>,
         done: Py<PyAny>,
     ) -> PyResult<()> {
-        let h = header_str(header)?;
+        let h = header_str(header)?.map(Cow::into_owned);
         let a = self.inner.clone();
         spawn_py(
             async move {

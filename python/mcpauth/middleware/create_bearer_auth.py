@@ -29,7 +29,7 @@ from .. import _bridge, _core
 from .._context import new_scope_key, publish, sdk_auth_var
 from .._errors import from_core, to_core
 from ..exceptions import MCPAuthConfigException, MCPAuthException
-from ..types import AuthInfo, VerifyAccessTokenFunction, _auth_info_from_core
+from ..types import AuthInfo, VerifyAccessTokenFunction
 
 logger = logging.getLogger("mcpauth")
 
@@ -118,11 +118,13 @@ def _handle_error(error: Exception, show_error_details: bool = False, resource: 
 
 
 def _authorization(scope: Scope) -> Optional[bytes]:
-    values = [v for k, v in scope.get("headers", ()) if k.lower() == b"authorization"]
-    if not values:
-        return None
-    # Several Authorization fields make one malformed value, as RFC 9110 §5.3 combines them.
-    return values[0] if len(values) == 1 else b", ".join(values)
+    found: Optional[bytes] = None
+    for k, v in scope.get("headers", ()):
+        # The length first: most headers are told apart without lowering their names.
+        if len(k) == 13 and k.lower() == b"authorization":
+            # Several Authorization fields make one malformed value, as RFC 9110 §5.3 combines them.
+            found = v if found is None else found + b", " + v
+    return found
 
 
 # The request headers the core classifies a body with, by their place in the request tuple.
@@ -265,9 +267,14 @@ def create_bearer_auth(
     # Each returns the AuthInfo (dict or model) or the Failure to answer with, and the
     # `receive` to hand the app; None as the outcome when the client left meanwhile.
     authenticate: Callable[[Scope, Receive], Awaitable[Tuple[Any, Receive]]]
+    # The native authenticator when a request is decided from its header alone (no
+    # per-operation rules): the middleware then calls it directly, without a coroutine.
+    header_only: Any = None
     if native_verifier is not None:
         authenticator = _core.Authenticator(native_verifier, _policy(config, native_verifier.issuers()))
         per_operation = authenticator.has_rules()
+        if not per_operation:
+            header_only = authenticator
 
         async def authenticate(scope: Scope, receive: Receive) -> Tuple[Any, Receive]:
             header = _authorization(scope)
@@ -329,14 +336,20 @@ def create_bearer_auth(
             if scope["type"] not in ("http", "websocket"):
                 await self.app(scope, receive, send)
                 return
-            result, receive = await authenticate(scope, receive)
-            if result is None:  # the client left while its body was being read
-                return
+            if header_only is not None:
+                header = _authorization(scope)
+                result = header_only.authenticate_now(header)
+                if result is None:  # keys or metadata to fetch first
+                    result = await _bridge.run(header_only.authenticate_spawn, header)
+            else:
+                result, receive = await authenticate(scope, receive)
+                if result is None:  # the client left while its body was being read
+                    return
             if isinstance(result, _core.Failure):
                 _log_failure(result)
                 await _send_failure(scope, send, result)
                 return
-            info = result if isinstance(result, AuthInfo) else _auth_info_from_core(result)
+            info = result  # an AuthInfo model: built by the native authenticator, or checked to be one
             user = publish(scope, key, info, resource)
             reset = context_var.set(info)
             sdk_reset = sdk_auth_var.set(user) if sdk_auth_var is not None else None

@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Optional, Union
 
 from .. import _bridge, _core
 from .._errors import from_core
-from ..types import AuthInfo, _auth_info_from_core
+from ..types import AuthInfo
 
 DEFAULT_ALGORITHMS = ["RS256", "PS256", "ES256", "ES384", "ES512"]
 
@@ -62,22 +62,23 @@ class JwtVerify:
         self._native = native
 
     def __call__(self, token: str) -> AuthInfo:
+        # The native verifier hands back the AuthInfo model itself.
         try:
-            data = self._native.verify_now(token)
-            if data is None:
-                data = self._native.verify_blocking(token)
+            info = self._native.verify_now(token)
+            if info is None:
+                info = self._native.verify_blocking(token)
         except _core.CoreError as e:
             raise from_core(e) from None
-        return _auth_info_from_core(data)
+        return info
 
     async def averify(self, token: str) -> AuthInfo:
         try:
-            data = self._native.verify_now(token)
+            info = self._native.verify_now(token)
         except _core.CoreError as e:
             raise from_core(e) from None
-        if data is None:
-            data = await _bridge.run(self._native.verify_spawn, token)
-        return _auth_info_from_core(data)
+        if info is None:
+            info = await _bridge.run(self._native.verify_spawn, token)
+        return info
 
 
 def create_verify_jwt(
