@@ -89,7 +89,7 @@ impl Policy {
 
     /// Issuer and audience: whether the token was issued for this route at all.
     pub fn check_identity(&self, info: &AuthInfo) -> Result<()> {
-        if let Some(trusted) = &self.issuers {
+        if let Some(trusted) = self.issuers.as_ref().filter(|t| !t.contains(&info.issuer)) {
             let t: Vec<&str> = trusted.iter().map(String::as_str).collect();
             crate::verifier::check_trusted_issuer(&t, &info.issuer)?;
         }

@@ -7,6 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Serialize;
+use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
 use crate::error::{codes, Error, Result};
@@ -179,12 +180,19 @@ fn parse_object(bytes: &[u8], what: &str) -> Result<Map<String, Value>> {
             f.write_str("a JSON object")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
-            let mut m = Map::new();
+            // Room for a typical header or access token's claims, so the map is not regrown
+            // while parsing; one hash lookup per key decides both "new" and "where".
+            let mut m = Map::with_capacity(12);
             while let Some((k, v)) = a.next_entry::<String, Value>()? {
-                if m.contains_key(&k) {
-                    return Err(serde::de::Error::custom(format!("duplicate key `{k}`")));
+                match m.entry(k) {
+                    Entry::Vacant(e) => {
+                        e.insert(v);
+                    }
+                    Entry::Occupied(e) => {
+                        let k = e.key();
+                        return Err(serde::de::Error::custom(format!("duplicate key `{k}`")));
+                    }
                 }
-                m.insert(k, v);
             }
             Ok(m)
         }

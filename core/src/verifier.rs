@@ -119,11 +119,12 @@ impl TokenVerifier {
     }
 
     fn server(&self, issuer: &str) -> Result<&AuthServer> {
+        // Found without building the list of issuers, which only the error needs.
+        if let Some(s) = self.servers.iter().find(|s| s.issuer() == issuer) {
+            return Ok(s);
+        }
         self.check_issuer(issuer)?;
-        self.servers
-            .iter()
-            .find(|s| s.issuer() == issuer)
-            .ok_or_else(|| Error::bearer(codes::INVALID_ISSUER))
+        Err(Error::bearer(codes::INVALID_ISSUER))
     }
 
     fn jwks_uri<'m>(&self, issuer: &str, config: &'m ServerConfig) -> Result<&'m str> {
