@@ -394,13 +394,21 @@ pub fn auth_info_text(a: &AuthInfo, with_token: bool, ops: Option<&[Operation]>)
         a.expires_at,
         &a.claims,
     );
+    // Sized for a typical access token, so the text is not regrown while it is written.
+    let mut text = Vec::with_capacity(256 + if with_token { a.token.len() } else { 0 });
     match ops {
-        None => serde_json::to_string(&(token, iss, client_id, scopes, sub, aud, exp, claims)),
-        Some(ops) => {
-            serde_json::to_string(&(token, iss, client_id, scopes, sub, aud, exp, claims, ops))
-        }
+        None => serde_json::to_writer(
+            &mut text,
+            &(token, iss, client_id, scopes, sub, aud, exp, claims),
+        ),
+        Some(ops) => serde_json::to_writer(
+            &mut text,
+            &(token, iss, client_id, scopes, sub, aud, exp, claims, ops),
+        ),
     }
-    .ok()
+    .ok()?;
+    // serde_json writes UTF-8 only.
+    String::from_utf8(text).ok()
 }
 
 fn failure(e: &Error, response: Option<AuthResponse>) -> Value {
