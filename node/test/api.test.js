@@ -1,7 +1,7 @@
 // The documented API surface: exports, error classes, MCPAuth configuration rules, legacy mode,
 // metadata fetching and validation, createVerifyJwt's key inputs, handleBearerAuth.
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, createSecretKey } from 'node:crypto';
+import { generateKeyPairSync, createHmac, createSecretKey } from 'node:crypto';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
@@ -518,6 +518,55 @@ describe('createVerifyJwt', () => {
     assert.deepEqual(info.scopes, ['a', 'b']);
     assert.equal((await createVerifyJwt(() => secret)(hs)).subject, 'h');
     assert.equal((await createVerifyJwt(createSecretKey(secret))(hs)).subject, 'h');
+  });
+
+  test('claims reach the AuthInfo exactly as the token carries them', async () => {
+    const secret = new TextEncoder().encode('a-very-long-shared-secret-for-hs256-tests!');
+    const b64 = (text) => Buffer.from(text).toString('base64url');
+    const sign = (payload) => {
+      const input = `${b64('{"alg":"HS256"}')}.${b64(payload)}`;
+      return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+    };
+    const verify = createVerifyJwt(secret);
+    const payload =
+      '{"iss":"https://i.example.com","sub":"s","2":"index-like","n":-1.5e-7,"z":-0,' +
+      '"safe":9007199254740991,"deep":{"a":[1,"x",null,true,{"b":[]}]},"t":"\\u00e9\\ud83d\\ude00\\n\\""}';
+    const token = sign(payload);
+    const info = await verify(token);
+    assert.deepEqual(Object.keys(info), ['token', 'issuer', 'clientId', 'scopes', 'subject', 'claims']);
+    assert.equal(info.token, token);
+    assert.equal(info.clientId, '');
+    assert.deepEqual(info.scopes, []);
+    assert.deepEqual(info.claims, JSON.parse(payload));
+    assert.deepEqual(Object.keys(info.claims), Object.keys(JSON.parse(payload)));
+    // Integers past 2^53 arrive as BigInts, as napi has always handed them over.
+    const big = await verify(sign('{"iss":"https://i.example.com","sub":"s","big":9007199254740993}'));
+    assert.equal(big.claims.big, 9007199254740993n);
+    // A `__proto__` claim never reaches Object.prototype.
+    await verify(sign('{"iss":"https://i.example.com","sub":"s","__proto__":{"polluted":true}}'));
+    assert.equal({}.polluted, undefined);
+    // 'jwt' mode through bearerAuth builds the same AuthInfo as createVerifyJwt.
+    const app = express();
+    const mcpAuth = new MCPAuth({
+      server: { issuer: iss.issuer, type: 'oidc' },
+      logger: { warn: () => {} },
+    });
+    app.get('/', mcpAuth.bearerAuth('jwt'), (req, res) => {
+      res.json({ keys: Object.keys(req.auth), auth: req.auth });
+    });
+    const s = await serve(app);
+    try {
+      const minted = await iss.mint({ aud: ['a', 'b'], client_id: 'c', scope: 'x y' });
+      const expected = await createVerifyJwt(iss.jwksUri)(minted);
+      const res = await fetch(`${s.url}/`, { headers: { authorization: `Bearer ${minted}` } });
+      const body = await res.json();
+      assert.deepEqual(body.keys, Object.keys(expected));
+      assert.deepEqual(body.auth, JSON.parse(JSON.stringify(expected)));
+      assert.deepEqual(expected.audience, ['a', 'b']);
+      assert.deepEqual(expected.scopes, ['x', 'y']);
+    } finally {
+      await s.close();
+    }
   });
 
   test('rejections are MCPAuthTokenVerificationError with invalid_token', async () => {

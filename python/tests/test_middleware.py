@@ -252,6 +252,29 @@ def test_create_verify_jwt_standalone(issuer: Issuer) -> None:
         create_verify_jwt(b"-----BEGIN PUBLIC KEY-----\nMIIB...\n-----END PUBLIC KEY-----\n")
 
 
+def test_auth_info_is_the_model_model_construct_builds(issuer: Issuer) -> None:
+    """The native verifiers build AuthInfo themselves; it must be what pydantic would build."""
+    token = issuer.token(aud=["x", "y"], client_id="c", big=2**70, f=-1.5e-7, nested={"a": [1, None, True]})
+    info = create_verify_jwt(issuer.jwks_uri)(token)
+    fields = {name: getattr(info, name) for name in AuthInfo.model_fields}
+    built = AuthInfo.model_construct(**fields)
+    assert type(info) is AuthInfo
+    assert list(vars(info)) == list(vars(built)) == list(AuthInfo.model_fields)
+    assert info == built and info.model_dump() == built.model_dump()
+    assert info.model_fields_set == built.model_fields_set
+    assert (info.__pydantic_extra__, info.__pydantic_private__) == (None, None)
+    assert info.token is token  # the string passed in, not a copy
+    assert info.claims["big"] == 2**70 and info.claims["nested"] == {"a": [1, None, True]}
+    assert AuthInfo.model_validate(info.model_dump()) == info
+    # Instances are independent: changing one leaves the next untouched.
+    info.scopes.append("extra")
+    info.model_fields_set.discard("token")
+    again = create_verify_jwt(issuer.jwks_uri)(token)
+    assert again.scopes == ["read", "write"] and "token" in again.model_fields_set
+    info.subject = "changed"
+    assert again.subject == "user-1"
+
+
 async def test_asgi_level_reset_logging_and_propagation(issuer: Issuer, caplog: pytest.LogCaptureFixture) -> None:
     mcp_auth = make_auth(issuer)
     cls = mcp_auth.bearer_auth_middleware("jwt", resource=RESOURCE, audience=RESOURCE)
