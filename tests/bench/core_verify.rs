@@ -5,6 +5,10 @@
 //! target/bench/core.json.
 //!
 //! Run with `make bench` (or `cargo bench -p mcp-auth-core --bench core_verify`).
+//!
+//! `core_verify --bare-ops FIXTURES AS_PORT bare SECONDS` instead prints, as one JSON line, the
+//! bare signature checks per second (wall clock, and `<alg>_cpu` per second of CPU time), so
+//! run.py can interleave the bare check with the packages' verify functions round by round.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -80,9 +84,9 @@ fn operations_row(endpoint_only: &Authenticator) -> Value {
     let rules: serde_json::Map<String, Value> = (0..20)
         .map(|i| (format!("tool-{i}"), json!(["read"])))
         .collect();
-    let with_rules = endpoint_only
-        .clone()
-        .with_operation_config(OperationConfig::from_json(&json!({ "tool_scopes": rules })).unwrap());
+    let with_rules = endpoint_only.clone().with_operation_config(
+        OperationConfig::from_json(&json!({ "tool_scopes": rules })).unwrap(),
+    );
     let pem = std::fs::read(root().join("tests/vectors/keys/rsa1.pem")).unwrap();
     let mut h = Header::new(jsonwebtoken::Algorithm::RS256);
     h.kid = Some("rsa-1".into());
@@ -132,6 +136,35 @@ fn operations_row(endpoint_only: &Authenticator) -> Value {
            "rules_vs_endpoint": ns[1] / ns[0]})
 }
 
+/// CPU time of this thread, in seconds.
+fn thread_cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |ns| ns / 1e9)
+}
+
+/// Calls of `f` per wall-clock second and per CPU second over `seconds`, after a warm-up.
+fn ops_per_second(f: &mut dyn FnMut(), seconds: f64) -> (f64, f64) {
+    let warm = Instant::now();
+    while warm.elapsed().as_secs_f64() < (seconds / 3.0).min(0.3) {
+        f();
+    }
+    let (start, cpu) = (Instant::now(), thread_cpu_seconds());
+    let mut n = 0u64;
+    loop {
+        for _ in 0..50 {
+            f();
+        }
+        n += 50;
+        let took = start.elapsed().as_secs_f64();
+        if took >= seconds {
+            let used = (thread_cpu_seconds() - cpu).max(1e-9);
+            return (n as f64 / took, n as f64 / used);
+        }
+    }
+}
+
 struct Case {
     alg: &'static str,
     pem: &'static str,
@@ -139,6 +172,13 @@ struct Case {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    // `--bare-ops FIXTURES AS_PORT CONTENDER SECONDS`, the arguments run.py gives every contender.
+    let bare_ops_seconds: Option<f64> = args
+        .iter()
+        .position(|a| a == "--bare-ops")
+        .map(|i| args.get(i + 4).and_then(|s| s.parse().ok()).unwrap_or(0.6));
+    let mut bare_ops = serde_json::Map::new();
     let vectors: Value = serde_json::from_str(
         &std::fs::read_to_string(root().join("tests/vectors/tokens.json")).unwrap(),
     )
@@ -189,10 +229,12 @@ fn main() {
         },
     ];
     let mut results = serde_json::Map::new();
-    println!(
-        "{:<8} {:>12} {:>12} {:>12} {:>12} {:>12} {:>10}",
-        "alg", "ours ns/op", "static keys", "decode only", "jwt-crate", "bare sig", "ours/bare"
-    );
+    if bare_ops_seconds.is_none() {
+        println!(
+            "{:<8} {:>12} {:>12} {:>12} {:>12} {:>12} {:>10}",
+            "alg", "ours ns/op", "static keys", "decode only", "jwt-crate", "bare sig", "ours/bare"
+        );
+    }
     for c in &cases {
         let pem = std::fs::read(root().join("tests/vectors/keys").join(c.pem)).unwrap();
         let (alg, key) = match c.alg {
@@ -247,6 +289,19 @@ fn main() {
         assert!(parsed
             .verify_sig(signing_input.as_bytes(), &sig_bytes)
             .is_ok());
+        if let Some(seconds) = bare_ops_seconds {
+            let mut bare_f = || {
+                black_box(
+                    parsed
+                        .verify_sig(black_box(signing_input.as_bytes()), &sig_bytes)
+                        .is_ok(),
+                );
+            };
+            let (wall, cpu) = ops_per_second(&mut bare_f, seconds);
+            bare_ops.insert(c.alg.into(), json!(wall));
+            bare_ops.insert(format!("{}_cpu", c.alg), json!(cpu));
+            continue;
+        }
         let dk = jsonwebtoken::DecodingKey::from_jwk(&serde_json::from_value(jwk.clone()).unwrap())
             .unwrap();
 
@@ -310,6 +365,10 @@ fn main() {
             json!({"ours_ns": ours, "jsonwebtoken_verify_ns": crate_ns, "bare_ns": bare, "overhead": ours / bare,
                    "static_keys_ns": static_ns, "decode_ns": decode_ns}),
         );
+    }
+    if bare_ops_seconds.is_some() {
+        println!("{}", Value::Object(bare_ops));
+        return;
     }
     let operations = operations_row(&auth);
     let rs = results["RS256"]["overhead"].clone();

@@ -136,17 +136,40 @@ class Bench:
         self.results[name] = {"ops_per_s": med, "samples": samples, "unsupported": errors}
         return med
 
+    def core_bench_binary(self):
+        """The core floor's benchmark executable (built by `make bench-core`), for its bare
+        signature check as one more contender of the verify rounds; None without cargo."""
+        if not hasattr(self, "_core_bin"):
+            self._core_bin = None
+            try:
+                out = subprocess.run(["cargo", "bench", "-p", "mcp-auth-core", "--bench", "core_verify", "--locked",
+                                      "--no-run", "--message-format=json"], capture_output=True, text=True, cwd=ROOT,
+                                     check=True).stdout
+                for line in out.splitlines():
+                    msg = json.loads(line)
+                    if msg.get("reason") == "compiler-artifact" and msg.get("executable") and \
+                            msg["target"]["name"] == "core_verify":
+                        self._core_bin = msg["executable"]
+            except (OSError, subprocess.CalledProcessError, ValueError) as e:
+                log(f"  no bare signature contender: {e}")
+        return [self._core_bin, "--bare-ops"] if self._core_bin else None
+
+    def with_bare(self, contenders):
+        bare = self.core_bench_binary()
+        return {**contenders, "bare": bare} if bare else contenders
+
     def py_verify(self):
         log("python verify")
         ours, up = [self.a.py_ours, "py/verify.py"], [self.a.py_upstream, "py/verify.py"]
-        return self.verify_rounds("py_verify", {"ours_jwt": ours, "ours_key": ours, "upstream_jwt": up,
-                                                "upstream_key": up, "pyjwt": ours})
+        return self.verify_rounds("py_verify", self.with_bare({"ours_jwt": ours, "ours_key": ours,
+                                                               "upstream_jwt": up, "upstream_key": up,
+                                                               "pyjwt": ours}))
 
     def node_verify(self):
         log("node verify")
         n = [self.node, "node/verify.mjs"]
-        return self.verify_rounds("node_verify", {c: n for c in ("ours_url", "ours_jwks", "ours_remote",
-                                                                 "upstream_remote", "jose")})
+        return self.verify_rounds("node_verify", self.with_bare({c: n for c in ("ours_url", "ours_jwks", "ours_remote",
+                                                                                "upstream_remote", "jose")}))
 
     # -- protected apps under load -------------------------------------------------------------
     def app_cmd(self, lang, pkg, port, mode="resolved"):
@@ -453,13 +476,21 @@ def summarize(r):
                                                         po["median"]["endpoint"]["rps"])
             s[f"{lang}_operations_rss_growth_mb"] = po["rss"]["growth_mb"]
     # Time ratios (lower is better): one verification through the package's verify function
-    # against the bare signature check of the core floor (same algorithm and key size).
+    # against the bare signature check of the core floor (same algorithm and key size), taken
+    # in the same rounds (the `bare` contender: the core bench's bare check, wall clock and CPU
+    # time), or else against core.json's bare_ns.
     bare = {alg: c.get("bare_ns") for alg, c in core.get("algorithms", {}).items()}
     for lang, part, contender in (("py", "py_verify", "ours_jwt"), ("node", "node_verify", "ours_url")):
-        ops = r.get(part, {}).get("ops_per_s", {}).get(contender)
+        per = r.get(part, {}).get("ops_per_s", {})
+        ops, same_rounds = per.get(contender), per.get("bare")
         for alg in ALGS:
-            if ops and ops.get(alg) and bare.get(alg):
-                suffix = "" if alg == "RS256" else "_" + alg.lower()
+            suffix = "" if alg == "RS256" else "_" + alg.lower()
+            if not (ops and ops.get(alg)):
+                continue
+            if same_rounds and same_rounds.get(alg):
+                s[f"{lang}_verify_vs_bare{suffix}"] = ratio(same_rounds[alg], ops[alg])
+                s[f"{lang}_verify_cpu_vs_bare{suffix}"] = ratio(same_rounds[alg + "_cpu"], ops[alg + "_cpu"])
+            elif bare.get(alg):
                 s[f"{lang}_verify_vs_bare{suffix}"] = round(1e9 / ops[alg] / bare[alg], 3)
     mem = r.get("memory")
     if mem:
