@@ -1,4 +1,4 @@
-// Whoami: an MCP server (Kotlin MCP SDK, stateless streamable HTTP) on Ktor, protected by mcp-auth.
+// Whoami: an MCP server (Kotlin MCP SDK, streamable HTTP) on Ktor, protected by mcp-auth.
 // `whoami` tells the caller who they are; `add-todo` needs the `create:todos` scope and
 // `delete-todo` the `delete:todos` scope (step-up).
 //
@@ -9,6 +9,7 @@
 //   PORT                     port to listen on, on 127.0.0.1 (default 3001)
 //   MCP_RESOURCE_IDENTIFIER  this server's resource identifier, the URL clients connect to
 //                            (default http://127.0.0.1:$PORT/mcp)
+//   MCP_STATEFUL             1: one MCP session per client (Mcp-Session-Id); default stateless
 package dev.mcpauth.sample
 
 import dev.mcpauth.AuthInfo
@@ -28,6 +29,7 @@ import io.ktor.server.routing.routing
 import io.modelcontextprotocol.kotlin.sdk.server.Server
 import io.modelcontextprotocol.kotlin.sdk.server.ServerOptions
 import io.modelcontextprotocol.kotlin.sdk.server.mcpStatelessStreamableHttp
+import io.modelcontextprotocol.kotlin.sdk.server.mcpStreamableHttp
 import io.modelcontextprotocol.kotlin.sdk.types.CallToolResult
 import io.modelcontextprotocol.kotlin.sdk.types.Implementation
 import io.modelcontextprotocol.kotlin.sdk.types.ServerCapabilities
@@ -110,10 +112,14 @@ fun whoamiMcpServer(
     return server
 }
 
-/** Metadata, the protected MCP endpoint and its tools, for the resource [resource]. */
+/**
+ * Metadata, the protected MCP endpoint and its tools, for the resource [resource]; [stateful]
+ * keeps one MCP session per client instead of a server per request.
+ */
 fun Application.whoami(
     issuer: String,
     resource: String,
+    stateful: Boolean = false,
 ) {
     val mcpAuth =
         McpAuth(
@@ -147,13 +153,20 @@ fun Application.whoami(
             }
         }
     }
-    // Stateless: a server per request, so every call runs with its own caller.
-    mcpStatelessStreamableHttp(path = mcpPath) { whoamiMcpServer(call.authInfo!!, todos) }
+    if (stateful) {
+        // A server per session: its tools see the caller that opened the session. The guard
+        // still checks every request of the session, with the token that request carries.
+        mcpStreamableHttp(path = mcpPath) { whoamiMcpServer(call.authInfo!!, todos) }
+    } else {
+        // Stateless: a server per request, so every call runs with its own caller.
+        mcpStatelessStreamableHttp(path = mcpPath) { whoamiMcpServer(call.authInfo!!, todos) }
+    }
 }
 
 fun main() {
     val issuer = System.getenv("MCP_AUTH_ISSUER") ?: error("Set MCP_AUTH_ISSUER to the issuer of your authorization server")
     val port = System.getenv("PORT")?.toInt() ?: 3001
     val resource = System.getenv("MCP_RESOURCE_IDENTIFIER") ?: "http://127.0.0.1:$port/mcp"
-    embeddedServer(CIO, port = port, host = "127.0.0.1") { whoami(issuer, resource) }.start(wait = true)
+    val stateful = System.getenv("MCP_STATEFUL") == "1"
+    embeddedServer(CIO, port = port, host = "127.0.0.1") { whoami(issuer, resource, stateful) }.start(wait = true)
 }
