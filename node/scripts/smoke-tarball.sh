@@ -11,24 +11,32 @@ cd "$work"
 printf '{ "name": "mcp-auth-smoke", "version": "1.0.0", "private": true, "type": "module" }\n' > package.json
 # The test tools come from the source tree's lock file versions; mcp-auth from the tarball only.
 version() { node -p "require('$here/node_modules/$1/package.json').version"; }
-# Alone first: every framework and SDK is an optional peer, so the package and each of its
-# entry points must load without any of them installed.
-npm install --no-audit --no-fund --silent "./$tarball"
-for dep in express hono fastify @modelcontextprotocol/sdk @modelcontextprotocol/server; do
-  test ! -e "node_modules/$dep" || { echo "$dep was installed with mcp-auth" >&2; exit 1; }
-done
-node --input-type=module -e "
-  const m = await import('mcp-auth');
-  await import('mcp-auth/hono');
-  await import('mcp-auth/fastify');
-  const auth = new m.MCPAuth({ protectedResources: { metadata: { resource: 'https://x.example/mcp', authorizationServers: [{ issuer: 'https://as.example' }] } } });
-  const res = await auth.fetchBearerAuth('jwt', { resource: 'https://x.example/mcp', audience: 'https://x.example/mcp' })(new Request('https://x.example/mcp'));
-  if (res.status !== 401) throw new Error('expected 401, got ' + res.status);
-  try { auth.protectedResourceMetadataRouter(); throw new Error('an Express router without Express'); }
-  catch (e) { if (e.code !== 'express_not_installed') throw e; }
-"
+# Alone, outside this tree (whose node_modules would be found up the directory chain): every
+# framework and SDK is an optional peer, so the package and each of its entry points must load
+# without any of them installed.
+bare="$(mktemp -d)"
+trap 'rm -rf "$bare"' EXIT
+(
+  cd "$bare"
+  printf '{ "name": "mcp-auth-bare", "version": "1.0.0", "private": true, "type": "module" }\n' > package.json
+  npm install --no-audit --no-fund --silent "$work/$tarball"
+  for dep in express hono fastify @modelcontextprotocol/sdk @modelcontextprotocol/server; do
+    test ! -e "node_modules/$dep" || { echo "$dep was installed with mcp-auth" >&2; exit 1; }
+  done
+  node --input-type=module -e "
+    const m = await import('mcp-auth');
+    await import('mcp-auth/hono');
+    await import('mcp-auth/fastify');
+    const auth = new m.MCPAuth({ protectedResources: { metadata: { resource: 'https://x.example/mcp', authorizationServers: [{ issuer: 'https://as.example' }] } } });
+    const res = await auth.fetchBearerAuth('jwt', { resource: 'https://x.example/mcp', audience: 'https://x.example/mcp' })(new Request('https://x.example/mcp'));
+    if (res.status !== 401) throw new Error('expected 401, got ' + res.status);
+    let refused;
+    try { auth.protectedResourceMetadataRouter(); } catch (e) { refused = e; }
+    if (refused?.code !== 'express_not_installed') throw refused ?? new Error('an Express router without Express');
+  "
+)
 echo "mcp-auth, mcp-auth/hono and mcp-auth/fastify load without any framework or MCP SDK installed"
-npm install --no-audit --no-fund --silent \
+npm install --no-audit --no-fund --silent "./$tarball" \
   "express@$(version express)" "jose@$(version jose)" "zod@$(version zod)" \
   "@modelcontextprotocol/sdk@$(version @modelcontextprotocol/sdk)" \
   "@modelcontextprotocol/server@$(version @modelcontextprotocol/server)" \
