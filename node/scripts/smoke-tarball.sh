@@ -11,15 +11,16 @@ cd "$work"
 printf '{ "name": "mcp-auth-smoke", "version": "1.0.0", "private": true, "type": "module" }\n' > package.json
 # The test tools come from the source tree's lock file versions; mcp-auth from the tarball only.
 version() { node -p "require('$here/node_modules/$1/package.json').version"; }
-# Alone, outside this tree (whose node_modules would be found up the directory chain): every
-# framework and SDK is an optional peer, so the package and each of its entry points must load
-# without any of them installed.
+# Alone, outside this tree (whose node_modules would be found up the directory chain): the
+# package and each of its entry points must load without any framework or MCP SDK installed.
+# Express stays a required peer as upstream's (npm installs it along), so Hono, Fastify and
+# web-standard users who skip it with --legacy-peer-deps are what this checks.
 bare="$(mktemp -d)"
 trap 'rm -rf "$bare"' EXIT
 (
   cd "$bare"
   printf '{ "name": "mcp-auth-bare", "version": "1.0.0", "private": true, "type": "module" }\n' > package.json
-  npm install --no-audit --no-fund --silent "$work/$tarball"
+  npm install --no-audit --no-fund --silent --legacy-peer-deps "$work/$tarball"
   for dep in express hono fastify @modelcontextprotocol/sdk @modelcontextprotocol/server; do
     test ! -e "node_modules/$dep" || { echo "$dep was installed with mcp-auth" >&2; exit 1; }
   done
