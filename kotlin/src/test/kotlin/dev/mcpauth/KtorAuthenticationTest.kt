@@ -48,9 +48,12 @@ import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
+import java.io.File
 import java.net.InetAddress
 import java.net.ServerSocket
+import java.util.concurrent.CompletableFuture
 import java.util.concurrent.CopyOnWriteArrayList
+import java.util.concurrent.TimeUnit
 import io.ktor.client.engine.cio.CIO as ClientCIO
 
 /**
@@ -344,5 +347,56 @@ class KtorAuthenticationTest {
 
         val none = assertThrows<IllegalArgumentException> { KtorServer { install(Authentication) { mcpBearer { } } }.close() }
         assertEquals("mcpBearer() needs a guard: `guard = mcpAuth.bearerAuth(resource)`.", none.message)
+    }
+
+    @Test
+    fun `the McpBearerAuth plugin runs without ktor-server-auth on the classpath`() {
+        // The sample (plugin only) in its own JVM, on the test classpath less ktor-server-auth.
+        val full = File("target/sample.classpath").readText().trim().split(File.pathSeparator)
+        val classpath = full.filterNot { File(it).name.startsWith("ktor-server-auth-jvm-") }
+        assertEquals(1, full.size - classpath.size, "ktor-server-auth is not on the test classpath: nothing to leave out")
+        LocalIssuer().use { issuer ->
+            val java =
+                ProcessHandle
+                    .current()
+                    .info()
+                    .command()
+                    .get()
+            val process =
+                ProcessBuilder(
+                    java,
+                    "-cp",
+                    (listOf("target/test-classes", "target/classes") + classpath).joinToString(File.pathSeparator),
+                    "dev.mcpauth.sample.WhoamiServerKt",
+                ).redirectErrorStream(true)
+                    .apply {
+                        environment()["MCP_AUTH_ISSUER"] = issuer.issuer
+                        environment()["PORT"] = "0"
+                        environment()["MCP_RESOURCE_IDENTIFIER"] = resource
+                    }.start()
+            try {
+                val output = StringBuilder()
+                // The port it bound, from Ktor's start-up line; the output read in full on failure.
+                val url =
+                    CompletableFuture
+                        .supplyAsync {
+                            process.inputStream.bufferedReader().lineSequence().firstNotNullOfOrNull { line ->
+                                output.appendLine(line)
+                                Regex("Responding at (http://\\S+)").find(line)?.groupValues?.get(1)
+                            }
+                        }.get(120, TimeUnit.SECONDS)
+                assertNotNull(url, output.toString())
+                val refused = rpc("$url/mcp", null)
+                assertEquals(401, refused.status, refused.body)
+                assertEquals("""Bearer resource_metadata="$prm"""", refused.header("WWW-Authenticate"))
+                val token = Tokens.accessToken(issuer.issuer, resource, "carol", "read:todos")
+                val listed = rpc("$url/mcp", "Bearer $token")
+                assertEquals(200, listed.status, listed.body)
+                assertNotNull(listed.json.jsonObject["result"], listed.body)
+            } finally {
+                process.destroy()
+                process.waitFor(30, TimeUnit.SECONDS)
+            }
+        }
     }
 }
