@@ -533,14 +533,23 @@ describe('createVerifyJwt', () => {
       '"safe":9007199254740991,"deep":{"a":[1,"x",null,true,{"b":[]}]},"t":"\\u00e9\\ud83d\\ude00\\n\\""}';
     const token = sign(payload);
     const info = await verify(token);
-    assert.deepEqual(Object.keys(info), ['token', 'issuer', 'clientId', 'scopes', 'subject', 'claims']);
+    assert.deepEqual(Object.keys(info), [
+      'token',
+      'issuer',
+      'clientId',
+      'scopes',
+      'subject',
+      'claims',
+    ]);
     assert.equal(info.token, token);
     assert.equal(info.clientId, '');
     assert.deepEqual(info.scopes, []);
     assert.deepEqual(info.claims, JSON.parse(payload));
     assert.deepEqual(Object.keys(info.claims), Object.keys(JSON.parse(payload)));
     // Integers past 2^53 arrive as BigInts, as napi has always handed them over.
-    const big = await verify(sign('{"iss":"https://i.example.com","sub":"s","big":9007199254740993}'));
+    const big = await verify(
+      sign('{"iss":"https://i.example.com","sub":"s","big":9007199254740993}')
+    );
     assert.equal(big.claims.big, 9007199254740993n);
     // A `__proto__` claim never reaches Object.prototype.
     await verify(sign('{"iss":"https://i.example.com","sub":"s","__proto__":{"polluted":true}}'));
