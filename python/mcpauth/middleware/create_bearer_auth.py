@@ -5,6 +5,11 @@ answer in one native call with the GIL released; keys and metadata that are not 
 are fetched by the core without blocking the event loop. Custom verifiers may be sync (run in
 a worker thread) or async; their AuthInfo gets the same policy checks. Only failures of the
 authentication itself are answered here: whatever the wrapped app raises propagates.
+
+With per-operation rules (`tool_scopes`, `resource_scopes`, `prompt_scopes`, `method_scopes`)
+the core decides from the JSON-RPC body of a POST which scopes it needs. The body is read here
+once, at most as many bytes as the core asks for, and the same bytes are handed on to the app;
+the core does all the reading of them. GET streams (SSE) and every response pass untouched.
 """
 
 from __future__ import annotations
@@ -12,18 +17,18 @@ from __future__ import annotations
 import inspect
 import logging
 from contextvars import ContextVar
-from typing import Any, Awaitable, Callable, List, Mapping, Optional, Union
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import urlparse
 
 import anyio.to_thread
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SkipValidation
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import _bridge, _core
 from .._context import new_scope_key, publish, sdk_auth_var
 from .._errors import from_core, to_core
-from ..exceptions import MCPAuthException
+from ..exceptions import MCPAuthConfigException, MCPAuthException
 from ..types import AuthInfo, VerifyAccessTokenFunction, _auth_info_from_core
 
 logger = logging.getLogger("mcpauth")
@@ -37,6 +42,24 @@ class BearerAuthConfig(BaseModel):
     required_scopes: Optional[List[str]] = None
     resource: Optional[str] = None
     show_error_details: bool = False
+    # Per-operation rules. Not validated here: the core checks them (and refuses what it cannot
+    # use) when the middleware is built, so every package accepts exactly the same rules.
+    tool_scopes: SkipValidation[Optional[Mapping[str, Sequence[str]]]] = None
+    resource_scopes: SkipValidation[Optional[Mapping[str, Sequence[str]]]] = None
+    prompt_scopes: SkipValidation[Optional[Mapping[str, Sequence[str]]]] = None
+    method_scopes: SkipValidation[Optional[Mapping[str, Sequence[str]]]] = None
+    scope_hierarchy: SkipValidation[Optional[Mapping[str, Sequence[str]]]] = None
+    max_body_bytes: SkipValidation[Optional[int]] = None
+
+
+OPERATION_OPTIONS = (
+    "tool_scopes",
+    "resource_scopes",
+    "prompt_scopes",
+    "method_scopes",
+    "scope_hierarchy",
+    "max_body_bytes",
+)
 
 
 def get_bearer_token_from_headers(headers: Mapping[str, str]) -> str:
@@ -56,14 +79,32 @@ def _resource_metadata(resource: Optional[str]) -> Optional[str]:
         return None
 
 
+def _plain(value: Any) -> Any:
+    """A mapping as a dict (the core reads dicts, lists and tuples); anything else as it is."""
+    if isinstance(value, Mapping) and not isinstance(value, dict):
+        return dict(value)
+    return value
+
+
+def _operations(config: BearerAuthConfig) -> Optional[Dict[str, Any]]:
+    ops = {name: _plain(getattr(config, name)) for name in OPERATION_OPTIONS if getattr(config, name) is not None}
+    return ops or None
+
+
 def _policy(config: BearerAuthConfig, issuers: Optional[List[str]]) -> Any:
-    return _core.Policy(
-        issuers,
-        config.audience,
-        list(config.required_scopes or []),
-        _resource_metadata(config.resource),
-        config.show_error_details,
-    )
+    try:
+        return _core.Policy(
+            issuers,
+            config.audience,
+            list(config.required_scopes or []),
+            _resource_metadata(config.resource),
+            config.show_error_details,
+            _operations(config),
+        )
+    except _core.CoreError as e:
+        raise from_core(e) from None
+    except TypeError as e:  # a value that is not JSON (a set, an object)
+        raise MCPAuthConfigException("invalid_operation_rules", f"per-operation rules: {e}") from None
 
 
 def _handle_error(error: Exception, show_error_details: bool = False, resource: Optional[str] = None) -> Response:
@@ -82,6 +123,85 @@ def _authorization(scope: Scope) -> Optional[bytes]:
         return None
     # Several Authorization fields make one malformed value, as RFC 9110 §5.3 combines them.
     return values[0] if len(values) == 1 else b", ".join(values)
+
+
+# The request headers the core classifies a body with, by their place in the request tuple.
+_REQUEST_HEADERS = {
+    b"content-type": 1,
+    b"content-length": 2,
+    b"mcp-protocol-version": 3,
+    b"mcp-method": 4,
+    b"mcp-name": 5,
+}
+
+_Request = Tuple[str, Optional[str], Optional[str], Optional[str], Optional[str], Optional[str]]
+
+
+def _request(scope: Scope) -> _Request:
+    """(method, content-type, content-length, mcp-protocol-version, mcp-method, mcp-name)."""
+    values: List[Optional[str]] = [scope["method"], None, None, None, None, None]
+    for k, v in scope.get("headers", ()):
+        i = _REQUEST_HEADERS.get(k.lower())
+        if i is not None:
+            # latin-1, as Starlette decodes headers, so the core sees what the MCP SDK sees.
+            s = v.decode("latin-1")
+            values[i] = s if values[i] is None else f"{values[i]}, {s}"
+    return tuple(values)  # type: ignore[return-value]
+
+
+def _has_token(header: Optional[bytes]) -> bool:
+    try:
+        _core.parse_authorization(header.decode("latin-1") if header is not None else None)
+        return True
+    except _core.CoreError:
+        return False
+
+
+async def _read_body(receive: Receive, limit: int) -> Optional[Tuple[bytes, bool]]:
+    """The body, or its first messages once they hold `limit` bytes, and whether more follows;
+    None when the client left.
+
+    The core asks for one byte more than it accepts, so a larger body is refused after the
+    message that crosses the limit, never read to its end."""
+    chunks: List[bytes] = []
+    size = 0
+    more = limit > 0
+    while more and size < limit:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        if chunk:
+            chunks.append(chunk)
+            size += len(chunk)
+        more = bool(message.get("more_body", False))
+    return b"".join(chunks), more
+
+
+def _replay(receive: Receive, body: bytes, more: bool) -> Receive:
+    """`receive` that first hands over the bytes already read, then the messages that follow
+    (the rest of a body, `http.disconnect`) as they come."""
+    pending = True
+
+    async def replayed() -> Any:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": more}
+        return await receive()
+
+    return replayed
+
+
+async def _body_for(limit: Optional[int], receive: Receive) -> Tuple[bool, Optional[bytes], Receive]:
+    """(client still there, the body the core asked for, the app's `receive`)."""
+    if limit is None:
+        return True, None, receive
+    read = await _read_body(receive, limit)
+    if read is None:
+        return False, None, receive
+    body, more = read
+    return True, body, _replay(receive, body, more)
 
 
 async def _send_failure(scope: Scope, send: Send, f: Any) -> None:
@@ -103,6 +223,8 @@ def _log_failure(f: Any) -> None:
         logger.error("Bearer auth failed with a server error: %s", f.reason)
     elif f.code == "missing_auth_header":
         logger.info("Bearer auth: request without credentials (%s).", f.status)
+    elif f.kind == "request":
+        logger.warning("Bearer auth refused an MCP request it cannot classify (%s): %s", f.status, f.reason)
     else:
         logger.warning("Bearer auth rejected the request (%s): %s", f.status, f.reason)
 
@@ -140,21 +262,40 @@ def create_bearer_auth(
     resource = config.resource
     native_verifier = getattr(verify_access_token, "_native_token_verifier", None)
 
-    authenticate: Callable[[Optional[bytes]], Awaitable[Any]]
+    # Each returns the AuthInfo (dict or model) or the Failure to answer with, and the
+    # `receive` to hand the app; None as the outcome when the client left meanwhile.
+    authenticate: Callable[[Scope, Receive], Awaitable[Tuple[Any, Receive]]]
     if native_verifier is not None:
         authenticator = _core.Authenticator(native_verifier, _policy(config, native_verifier.issuers()))
+        per_operation = authenticator.has_rules()
 
-        async def authenticate(header: Optional[bytes]) -> Any:
-            r = authenticator.authenticate_now(header)
+        async def authenticate(scope: Scope, receive: Receive) -> Tuple[Any, Receive]:
+            header = _authorization(scope)
+            if not per_operation or scope["type"] != "http":
+                r = authenticator.authenticate_now(header)
+                if r is None:
+                    r = await _bridge.run(authenticator.authenticate_spawn, header)
+                return r, receive
+            request = _request(scope)
+            limit = authenticator.body_limit(request[0], request[2])
+            if limit is not None and not _has_token(header):
+                # No credentials: answered from the header alone, before a byte of the body is read.
+                return authenticator.authenticate_request_now(header, request), receive
+            present, body, receive = await _body_for(limit, receive)
+            if not present:
+                return None, receive
+            r = authenticator.authenticate_request_now(header, request, body)
             if r is None:
-                r = await _bridge.run(authenticator.authenticate_spawn, header)
-            return r
+                r = await _bridge.run(authenticator.authenticate_request_spawn, header, request, body)
+            return r, receive
 
     else:
         issuer = config.issuer
         policy = _policy(config, [issuer] if isinstance(issuer, str) else None)
+        per_operation = policy.has_rules()
 
-        async def authenticate(header: Optional[bytes]) -> Any:
+        async def authenticate(scope: Scope, receive: Receive) -> Tuple[Any, Receive]:
+            header = _authorization(scope)
             try:
                 token = _core.parse_authorization(header.decode("latin-1") if header is not None else None)
                 info = await _call_verifier(verify_access_token, token)
@@ -165,12 +306,20 @@ def create_bearer_auth(
                 if callable(issuer):
                     issuer(info.issuer)
                 # Only what the policy looks at: claims may hold anything a verifier put there.
-                policy.check({"issuer": info.issuer, "audience": info.audience, "scopes": list(info.scopes)})
-                return info
+                seen = {"issuer": info.issuer, "audience": info.audience, "scopes": list(info.scopes)}
+                if not per_operation or scope["type"] != "http":
+                    policy.check(seen)
+                    return info, receive
+                request = _request(scope)
+                present, body, receive = await _body_for(policy.body_limit(request[0], request[2]), receive)
+                if not present:
+                    return None, receive
+                failure = policy.decide(seen, request, body)
+                return (info if failure is None else failure), receive
             except _core.CoreError as e:
-                return policy.respond(*e.args)
+                return policy.respond(*e.args), receive
             except MCPAuthException as e:
-                return policy.respond(*to_core(e))
+                return policy.respond(*to_core(e)), receive
 
     class BearerAuthMiddleware:
         def __init__(self, app: ASGIApp, *args: Any, **kwargs: Any) -> None:
@@ -180,7 +329,9 @@ def create_bearer_auth(
             if scope["type"] not in ("http", "websocket"):
                 await self.app(scope, receive, send)
                 return
-            result = await authenticate(_authorization(scope))
+            result, receive = await authenticate(scope, receive)
+            if result is None:  # the client left while its body was being read
+                return
             if isinstance(result, _core.Failure):
                 _log_failure(result)
                 await _send_failure(scope, send, result)
