@@ -1,19 +1,20 @@
 import json
+import re
 import subprocess
 import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-
-from servers import RESOURCE, Hydra, Keycloak, wait_until_up  # noqa: E402
+sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 
 from harness import SAMPLES, Cast, Process, free_port  # noqa: E402
+from servers import RESOURCE, Hydra, Keycloak, wait_until_up  # noqa: E402
 
 APPS = Path(__file__).parent / "apps"
 NODE_CHECKER = SAMPLES / "node" / "node_modules" / ".bin" / "mcp-auth"
@@ -28,9 +29,11 @@ class Verifiers:
         processes: Dict[str, Process] = {}
         for language in LANGUAGES:
             port = free_port()
-            env = {"INTEROP_APP": json.dumps(
-                {"port": port, "resource": RESOURCE, "issuer": issuer, "type": server_type, "routes": routes}
-            )}
+            env = {
+                "INTEROP_APP": json.dumps(
+                    {"port": port, "resource": RESOURCE, "issuer": issuer, "type": server_type, "routes": routes}
+                )
+            }
             if language == "python":
                 processes[language] = cast._spawn("python-verifier", [sys.executable, str(APPS / "verifier.py")], env)
             else:
@@ -88,7 +91,6 @@ class Verifiers:
         assert python.json()["error"] == node.json()["error"]
         return {"body": python.json(), "node_body": node.json(), "challenge": python.headers["www-authenticate"]}
 
-
     def load(self, route: str, tokens: List[str], requests: int, workers: int = 8) -> Counter:  # type: ignore[type-arg]
         """`requests` concurrent requests spread over both packages and `tokens`; the count of
         each (language, status), and of each (language, status, token index, error) refused."""
@@ -105,6 +107,46 @@ class Verifiers:
 
         with ThreadPoolExecutor(workers) as pool:
             return Counter(pool.map(one, range(requests)))
+
+
+def tool_call(name: str) -> Dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": {}}}
+
+
+# Per-operation rules of the step-up tests: the endpoint needs notes:read, one tool notes:write.
+MCP_ROUTE = {
+    "mode": "jwt",
+    "audience": RESOURCE,
+    "required_scopes": ["notes:read"],
+    "tool_scopes": {"write-note": ["notes:write"]},
+}
+
+
+def challenged_scope(challenge: str) -> str:
+    found = re.search(r'scope="([^"]*)"', challenge)
+    assert found, challenge
+    return found.group(1)
+
+
+def step_up(apps: Verifiers, read_only: str, login: Callable[[str], str]) -> None:
+    """A token without notes:write calls write-note: 403 naming every scope the call needs;
+    the client logs in again for exactly those scopes and the retried call passes."""
+    for language, response in apps.call("/mcp", read_only, tool_call("read-notes")).items():
+        assert response.status_code == 200, f"{language}: {response.text}"
+    refused = apps.call("/mcp", read_only, tool_call("write-note"))
+    challenges = set()
+    for language, response in refused.items():
+        assert response.status_code == 403, f"{language}: {response.text}"
+        assert response.json()["missing_scopes"] == ["notes:write"]
+        challenges.add(response.headers["www-authenticate"])
+    (challenge,) = challenges
+    assert 'error="insufficient_scope"' in challenge and 'resource_metadata="' in challenge
+    scope = challenged_scope(challenge)
+    assert scope.split() == ["notes:read", "notes:write"]
+    stepped_up = login(scope)
+    for language, response in apps.call("/mcp", stepped_up, tool_call("write-note")).items():
+        assert response.status_code == 200, f"{language}: {response.text}"
+        assert "notes:write" in response.json()["scopes"]
 
 
 def run(*args: str) -> subprocess.CompletedProcess:  # type: ignore[type-arg]

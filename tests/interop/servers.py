@@ -77,7 +77,9 @@ def wait_until_up(process: Process, url: str, seconds: float) -> None:
 
 def ok(response: httpx.Response) -> httpx.Response:
     if response.status_code >= 400:
-        raise AssertionError(f"{response.request.method} {response.request.url}: {response.status_code} {response.text}")
+        raise AssertionError(
+            f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+        )
     return response
 
 
@@ -138,8 +140,12 @@ class Keycloak:
         answer = ok(
             httpx.post(
                 f"{self.base}/realms/master/protocol/openid-connect/token",
-                data={"grant_type": "password", "client_id": "admin-cli", "username": self.ADMIN[0],
-                      "password": self.ADMIN[1]},
+                data={
+                    "grant_type": "password",
+                    "client_id": "admin-cli",
+                    "username": self.ADMIN[0],
+                    "password": self.ADMIN[1],
+                },
                 timeout=HTTP_TIMEOUT,
             )
         ).json()
@@ -149,19 +155,40 @@ class Keycloak:
         realm = self.REALM
         ok(self.admin.post("", json={"realm": realm, "enabled": True}))
         for scope in ("notes:read", "notes:write"):
-            ok(self.admin.post(f"/{realm}/client-scopes", json={
-                "name": scope, "protocol": "openid-connect",
-                "attributes": {"include.in.token.scope": "true", "display.on.consent.screen": "false"},
-            }))
+            ok(
+                self.admin.post(
+                    f"/{realm}/client-scopes",
+                    json={
+                        "name": scope,
+                        "protocol": "openid-connect",
+                        "attributes": {"include.in.token.scope": "true", "display.on.consent.screen": "false"},
+                    },
+                )
+            )
         for name, audience in (("mcp-audience", RESOURCE), ("other-audience", FOREIGN_RESOURCE)):
-            ok(self.admin.post(f"/{realm}/client-scopes", json={
-                "name": name, "protocol": "openid-connect", "attributes": {"include.in.token.scope": "false"},
-                "protocolMappers": [{
-                    "name": name, "protocol": "openid-connect", "protocolMapper": "oidc-audience-mapper",
-                    "config": {"included.custom.audience": audience, "access.token.claim": "true",
-                               "introspection.token.claim": "true", "id.token.claim": "false"},
-                }],
-            }))
+            ok(
+                self.admin.post(
+                    f"/{realm}/client-scopes",
+                    json={
+                        "name": name,
+                        "protocol": "openid-connect",
+                        "attributes": {"include.in.token.scope": "false"},
+                        "protocolMappers": [
+                            {
+                                "name": name,
+                                "protocol": "openid-connect",
+                                "protocolMapper": "oidc-audience-mapper",
+                                "config": {
+                                    "included.custom.audience": audience,
+                                    "access.token.claim": "true",
+                                    "introspection.token.claim": "true",
+                                    "id.token.claim": "false",
+                                },
+                            }
+                        ],
+                    },
+                )
+            )
         scope_ids = {s["name"]: s["id"] for s in ok(self.admin.get(f"/{realm}/client-scopes")).json()}
 
         def client(body: Dict[str, Any], default_scopes: List[str] = (), optional_scopes: List[str] = ()) -> None:
@@ -173,28 +200,61 @@ class Keycloak:
                 ok(self.admin.put(f"/{realm}/clients/{cid}/optional-client-scopes/{scope_ids[s]}"))
 
         notes = ["notes:read", "notes:write"]
-        client({"clientId": self.PUBLIC_CLIENT, "publicClient": True, "standardFlowEnabled": True,
-                "directAccessGrantsEnabled": False, "redirectUris": [REDIRECT_URI],
-                "attributes": {"pkce.code.challenge.method": "S256"}},
-               ["mcp-audience"], notes)
+        client(
+            {
+                "clientId": self.PUBLIC_CLIENT,
+                "publicClient": True,
+                "standardFlowEnabled": True,
+                "directAccessGrantsEnabled": False,
+                "redirectUris": [REDIRECT_URI],
+                "attributes": {"pkce.code.challenge.method": "S256"},
+            },
+            ["mcp-audience"],
+            notes,
+        )
 
         def service(credentials: tuple[str, str], audience: Optional[str], **attributes: str) -> None:
-            client({"clientId": credentials[0], "secret": credentials[1], "publicClient": False,
-                    "serviceAccountsEnabled": True, "standardFlowEnabled": False, "attributes": attributes},
-                   [audience] if audience else [], notes)
+            client(
+                {
+                    "clientId": credentials[0],
+                    "secret": credentials[1],
+                    "publicClient": False,
+                    "serviceAccountsEnabled": True,
+                    "standardFlowEnabled": False,
+                    "attributes": attributes,
+                },
+                [audience] if audience else [],
+                notes,
+            )
 
         service(self.SERVICE, "mcp-audience")
         service(self.FOREIGN_SERVICE, "other-audience")
         service(self.PLAIN_SERVICE, None)
         # RFC 9068 header type, so that `require_at_jwt` tells access tokens from ID tokens.
         service(self.RFC9068_SERVICE, "mcp-audience", **{"access.token.header.type.rfc9068": "true"})
-        client({"clientId": self.INTROSPECTOR[0], "secret": self.INTROSPECTOR[1], "publicClient": False,
-                "serviceAccountsEnabled": False, "standardFlowEnabled": False})
-        ok(self.admin.post(f"/{realm}/users", json={
-            "username": self.USER[0], "enabled": True, "email": "alice@example.com", "emailVerified": True,
-            "firstName": "Alice", "lastName": "Liddell",
-            "credentials": [{"type": "password", "value": self.USER[1], "temporary": False}],
-        }))
+        client(
+            {
+                "clientId": self.INTROSPECTOR[0],
+                "secret": self.INTROSPECTOR[1],
+                "publicClient": False,
+                "serviceAccountsEnabled": False,
+                "standardFlowEnabled": False,
+            }
+        )
+        ok(
+            self.admin.post(
+                f"/{realm}/users",
+                json={
+                    "username": self.USER[0],
+                    "enabled": True,
+                    "email": "alice@example.com",
+                    "emailVerified": True,
+                    "firstName": "Alice",
+                    "lastName": "Liddell",
+                    "credentials": [{"type": "password", "value": self.USER[1], "temporary": False}],
+                },
+            )
+        )
 
     @property
     def token_endpoint(self) -> str:
@@ -205,31 +265,60 @@ class Keycloak:
         return f"{self.issuer}/protocol/openid-connect/token/introspect"
 
     def client_credentials(self, credentials: tuple[str, str], scope: str = "notes:read") -> Tokens:
-        answer = ok(httpx.post(self.token_endpoint, auth=credentials, timeout=HTTP_TIMEOUT,
-                               data={"grant_type": "client_credentials", "scope": scope})).json()
+        answer = ok(
+            httpx.post(
+                self.token_endpoint,
+                auth=credentials,
+                timeout=HTTP_TIMEOUT,
+                data={"grant_type": "client_credentials", "scope": scope},
+            )
+        ).json()
         return Tokens(answer["access_token"])
 
     def login(self, scope: str = "openid notes:read") -> Tokens:
         """Authorization code + PKCE for alice: the login form is filled over HTTP."""
         verifier, challenge = pkce()
-        form = ok(httpx.get(f"{self.issuer}/protocol/openid-connect/auth", timeout=HTTP_TIMEOUT, params={
-            "client_id": self.PUBLIC_CLIENT, "response_type": "code", "redirect_uri": REDIRECT_URI,
-            "scope": scope, "state": secrets.token_urlsafe(12), "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }))
+        form = ok(
+            httpx.get(
+                f"{self.issuer}/protocol/openid-connect/auth",
+                timeout=HTTP_TIMEOUT,
+                params={
+                    "client_id": self.PUBLIC_CLIENT,
+                    "response_type": "code",
+                    "redirect_uri": REDIRECT_URI,
+                    "scope": scope,
+                    "state": secrets.token_urlsafe(12),
+                    "code_challenge": challenge,
+                    "code_challenge_method": "S256",
+                },
+            )
+        )
         action = re.search(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', form.text)
         assert action, form.text[:2000]
         # Keycloak marks its cookies Secure, which an HTTP client keeps off http:// (browsers make
         # an exception for localhost): they go back by hand.
         cookies = "; ".join(c.split(";", 1)[0] for c in form.headers.get_list("set-cookie"))
-        done = httpx.post(html.unescape(action.group(1)), headers={"cookie": cookies}, timeout=HTTP_TIMEOUT,
-                          data={"username": self.USER[0], "password": self.USER[1], "credentialId": ""})
+        done = httpx.post(
+            html.unescape(action.group(1)),
+            headers={"cookie": cookies},
+            timeout=HTTP_TIMEOUT,
+            data={"username": self.USER[0], "password": self.USER[1], "credentialId": ""},
+        )
         assert done.status_code == 302, done.text[:2000]
         code = query_of(done.headers["location"])["code"]
-        answer = ok(httpx.post(self.token_endpoint, timeout=HTTP_TIMEOUT, data={
-            "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
-            "client_id": self.PUBLIC_CLIENT, "code_verifier": verifier,
-        })).json()
+        answer = ok(
+            httpx.post(
+                self.token_endpoint,
+                timeout=HTTP_TIMEOUT,
+                data={
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": REDIRECT_URI,
+                    "client_id": self.PUBLIC_CLIENT,
+                    "code_verifier": verifier,
+                },
+            )
+        ).json()
         return Tokens(answer["access_token"], answer["refresh_token"], answer["id_token"])
 
     def user_id(self) -> str:
@@ -245,13 +334,25 @@ class Keycloak:
         verifying (it stays published)."""
         self._admin_login()  # the admin token lives 60 s
         realm_id = ok(self.admin.get(f"/{self.REALM}")).json()["id"]
-        priority = 100 + len(ok(self.admin.get(f"/{self.REALM}/components",
-                                               params={"type": "org.keycloak.keys.KeyProvider"})).json()) * 100
-        ok(self.admin.post(f"/{self.REALM}/components", json={
-            "name": f"rsa-rotated-{priority}", "providerId": "rsa-generated",
-            "providerType": "org.keycloak.keys.KeyProvider", "parentId": realm_id,
-            "config": {"priority": [str(priority)], "algorithm": ["RS256"]},
-        }))
+        priority = (
+            100
+            + len(
+                ok(self.admin.get(f"/{self.REALM}/components", params={"type": "org.keycloak.keys.KeyProvider"})).json()
+            )
+            * 100
+        )
+        ok(
+            self.admin.post(
+                f"/{self.REALM}/components",
+                json={
+                    "name": f"rsa-rotated-{priority}",
+                    "providerId": "rsa-generated",
+                    "providerType": "org.keycloak.keys.KeyProvider",
+                    "parentId": realm_id,
+                    "config": {"priority": [str(priority)], "algorithm": ["RS256"]},
+                },
+            )
+        )
 
 
 class Hydra:
@@ -271,20 +372,29 @@ class Hydra:
         self.issuer = f"http://127.0.0.1:{self.port}"
         self.admin_url = f"http://127.0.0.1:{admin_port}"
         config = cast.logs / "hydra.json"
-        config.write_text(json.dumps({
-            "dsn": "memory",
-            "serve": {"public": {"host": "127.0.0.1", "port": self.port},
-                      "admin": {"host": "127.0.0.1", "port": admin_port}},
-            "urls": {"self": {"issuer": self.issuer},
-                     "login": "http://127.0.0.1:9/login", "consent": "http://127.0.0.1:9/consent"},
-            "secrets": {"system": [secrets.token_hex(32)]},
-            "strategies": {"access_token": "opaque"},
-            # Registration for MCP clients (RFC 7591); Hydra advertises it only with the URL set.
-            "oidc": {"dynamic_client_registration": {"enabled": True}},
-            "webfinger": {"oidc_discovery": {"client_registration_url": f"{self.issuer}/oauth2/register"}},
-            "oauth2": {"pkce": {"enforced_for_public_clients": True}},
-            "log": {"level": "warn"},
-        }))
+        config.write_text(
+            json.dumps(
+                {
+                    "dsn": "memory",
+                    "serve": {
+                        "public": {"host": "127.0.0.1", "port": self.port},
+                        "admin": {"host": "127.0.0.1", "port": admin_port},
+                    },
+                    "urls": {
+                        "self": {"issuer": self.issuer},
+                        "login": "http://127.0.0.1:9/login",
+                        "consent": "http://127.0.0.1:9/consent",
+                    },
+                    "secrets": {"system": [secrets.token_hex(32)]},
+                    "strategies": {"access_token": "opaque"},
+                    # Registration for MCP clients (RFC 7591); Hydra advertises it only with the URL set.
+                    "oidc": {"dynamic_client_registration": {"enabled": True}},
+                    "webfinger": {"oidc_discovery": {"client_registration_url": f"{self.issuer}/oauth2/register"}},
+                    "oauth2": {"pkce": {"enforced_for_public_clients": True}},
+                    "log": {"level": "warn"},
+                }
+            )
+        )
         self.process = cast._spawn("hydra", [str(HYDRA_BIN), "serve", "all", "--dev", "--config", str(config)])
         wait_until_up(self.process, f"{self.issuer}/.well-known/openid-configuration", HYDRA_STARTUP_SECONDS)
         wait_until_up(self.process, f"{self.admin_url}/health/ready", HYDRA_STARTUP_SECONDS)
@@ -294,64 +404,117 @@ class Hydra:
         # Hydra has no RFC 8707 `resource` parameter: clients ask for `audience`, from the list
         # each client is allowed.
         for (client_id, secret), strategy in ((self.SERVICE, "jwt"), (self.OPAQUE_SERVICE, "opaque")):
-            ok(self.admin.post("/clients", json={
-                "client_id": client_id, "client_secret": secret, "grant_types": ["client_credentials"],
-                "scope": scope, "audience": audience, "access_token_strategy": strategy,
-                "token_endpoint_auth_method": "client_secret_basic",
-            }))
+            ok(
+                self.admin.post(
+                    "/clients",
+                    json={
+                        "client_id": client_id,
+                        "client_secret": secret,
+                        "grant_types": ["client_credentials"],
+                        "scope": scope,
+                        "audience": audience,
+                        "access_token_strategy": strategy,
+                        "token_endpoint_auth_method": "client_secret_basic",
+                    },
+                )
+            )
         for client_id, strategy in ((self.PUBLIC_CLIENT, "jwt"), (self.PUBLIC_CLIENT + "-opaque", "opaque")):
-            ok(self.admin.post("/clients", json={
-                "client_id": client_id, "token_endpoint_auth_method": "none",
-                "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"],
-                "redirect_uris": [REDIRECT_URI], "scope": scope, "audience": audience,
-                "access_token_strategy": strategy,
-            }))
+            ok(
+                self.admin.post(
+                    "/clients",
+                    json={
+                        "client_id": client_id,
+                        "token_endpoint_auth_method": "none",
+                        "grant_types": ["authorization_code", "refresh_token"],
+                        "response_types": ["code"],
+                        "redirect_uris": [REDIRECT_URI],
+                        "scope": scope,
+                        "audience": audience,
+                        "access_token_strategy": strategy,
+                    },
+                )
+            )
 
     @property
     def introspection_endpoint(self) -> str:
         return f"{self.admin_url}/admin/oauth2/introspect"
 
-    def client_credentials(self, credentials: tuple[str, str] = SERVICE, audience: Optional[str] = RESOURCE,
-                           scope: str = "notes:read") -> Tokens:
+    def client_credentials(
+        self, credentials: tuple[str, str] = SERVICE, audience: Optional[str] = RESOURCE, scope: str = "notes:read"
+    ) -> Tokens:
         data = {"grant_type": "client_credentials", "scope": scope}
         if audience:
             data["audience"] = audience
-        answer = ok(httpx.post(f"{self.issuer}/oauth2/token", auth=credentials, data=data,
-                               timeout=HTTP_TIMEOUT)).json()
+        answer = ok(httpx.post(f"{self.issuer}/oauth2/token", auth=credentials, data=data, timeout=HTTP_TIMEOUT)).json()
         return Tokens(answer["access_token"])
 
-    def login(self, scope: str = "openid offline_access notes:read", audience: str = RESOURCE,
-              opaque: bool = False, session: Optional[Dict[str, Any]] = None) -> Tokens:
+    def login(
+        self,
+        scope: str = "openid offline_access notes:read",
+        audience: str = RESOURCE,
+        opaque: bool = False,
+        session: Optional[Dict[str, Any]] = None,
+    ) -> Tokens:
         """Authorization code + PKCE; the test accepts the login and consent challenges."""
         client_id = self.PUBLIC_CLIENT + ("-opaque" if opaque else "")
         verifier, challenge = pkce()
         browser = httpx.Client(timeout=HTTP_TIMEOUT)  # keeps Hydra's CSRF cookies between the steps
-        step = browser.get(f"{self.issuer}/oauth2/auth", params={
-            "client_id": client_id, "response_type": "code", "redirect_uri": REDIRECT_URI, "scope": scope,
-            "state": secrets.token_urlsafe(12), "code_challenge": challenge, "code_challenge_method": "S256",
-            "audience": audience,
-        })
+        step = browser.get(
+            f"{self.issuer}/oauth2/auth",
+            params={
+                "client_id": client_id,
+                "response_type": "code",
+                "redirect_uri": REDIRECT_URI,
+                "scope": scope,
+                "state": secrets.token_urlsafe(12),
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+                "audience": audience,
+            },
+        )
         login = query_of(step.headers["location"])["login_challenge"]
-        accepted = ok(self.admin.put("/oauth2/auth/requests/login/accept", params={"login_challenge": login},
-                                     json={"subject": self.SUBJECT})).json()
+        accepted = ok(
+            self.admin.put(
+                "/oauth2/auth/requests/login/accept", params={"login_challenge": login}, json={"subject": self.SUBJECT}
+            )
+        ).json()
         step = browser.get(accepted["redirect_to"])
         consent = query_of(step.headers["location"])["consent_challenge"]
         asked = ok(self.admin.get("/oauth2/auth/requests/consent", params={"consent_challenge": consent})).json()
-        accepted = ok(self.admin.put("/oauth2/auth/requests/consent/accept", params={"consent_challenge": consent},
-                                     json={"grant_scope": asked["requested_scope"],
-                                           "grant_access_token_audience": asked["requested_access_token_audience"],
-                                           "session": session or {}})).json()
+        accepted = ok(
+            self.admin.put(
+                "/oauth2/auth/requests/consent/accept",
+                params={"consent_challenge": consent},
+                json={
+                    "grant_scope": asked["requested_scope"],
+                    "grant_access_token_audience": asked["requested_access_token_audience"],
+                    "session": session or {},
+                },
+            )
+        ).json()
         step = browser.get(accepted["redirect_to"])
         code = query_of(step.headers["location"])["code"]
-        answer = ok(httpx.post(f"{self.issuer}/oauth2/token", timeout=HTTP_TIMEOUT, data={
-            "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
-            "client_id": client_id, "code_verifier": verifier,
-        })).json()
+        answer = ok(
+            httpx.post(
+                f"{self.issuer}/oauth2/token",
+                timeout=HTTP_TIMEOUT,
+                data={
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": REDIRECT_URI,
+                    "client_id": client_id,
+                    "code_verifier": verifier,
+                },
+            )
+        ).json()
         return Tokens(answer["access_token"], answer.get("refresh_token"), answer.get("id_token"))
 
     def revoke(self, token: str, client_id: str) -> None:
-        ok(httpx.post(f"{self.issuer}/oauth2/revoke", data={"token": token, "client_id": client_id},
-                      timeout=HTTP_TIMEOUT))
+        ok(
+            httpx.post(
+                f"{self.issuer}/oauth2/revoke", data={"token": token, "client_id": client_id}, timeout=HTTP_TIMEOUT
+            )
+        )
 
     def rotate_key(self) -> str:
         """A new key in the access-token key set: Hydra signs with it at once and keeps

@@ -12,18 +12,19 @@ from __future__ import annotations
 import sys
 
 import pytest
-from conftest import NODE_CHECKER, Verifiers, node_discovery, run
-from servers import FOREIGN_RESOURCE, RESOURCE, Hydra, claims_of, header_of
-
-from harness import Cast
 from mcpauth.config import AuthServerType
 from mcpauth.utils import fetch_server_config
+
+from conftest import MCP_ROUTE, NODE_CHECKER, Verifiers, node_discovery, run, step_up
+from harness import Cast
+from servers import FOREIGN_RESOURCE, RESOURCE, Hydra, claims_of, header_of
 
 
 def routes(hydra: Hydra) -> dict:
     return {
         "/jwt": {"mode": "jwt", "audience": RESOURCE},
         "/jwt/write": {"mode": "jwt", "audience": RESOURCE, "required_scopes": ["notes:write"]},
+        "/mcp": MCP_ROUTE,
         "/introspection": {
             "mode": "introspection",
             "audience": RESOURCE,
@@ -99,6 +100,13 @@ def test_missing_scope_is_403_with_the_scope_to_ask_for(hydra: Hydra, apps: Veri
     assert refused["body"]["missing_scopes"] == ["notes:write"]
     assert 'scope="notes:write"' in refused["challenge"]
     apps.auth_info("/jwt/write", hydra.client_credentials(scope="notes:read notes:write").access_token)
+
+
+def test_step_up_for_a_tool(hydra: Hydra, apps: Verifiers) -> None:
+    # The consent app grants what the client asked for: the step-up is a new authorization.
+    step_up(
+        apps, hydra.login("openid notes:read").access_token, lambda scope: hydra.login(f"openid {scope}").access_token
+    )
 
 
 def test_audience_is_what_the_client_asked_for(hydra: Hydra, apps: Verifiers) -> None:

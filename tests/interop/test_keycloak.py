@@ -11,17 +11,18 @@ from __future__ import annotations
 import sys
 
 import pytest
-from conftest import NODE_CHECKER, Verifiers, node_discovery, run
-from servers import FOREIGN_RESOURCE, RESOURCE, Keycloak, claims_of, header_of
-
-from harness import Cast
 from mcpauth.config import AuthServerType
 from mcpauth.utils import fetch_server_config
+
+from conftest import MCP_ROUTE, NODE_CHECKER, Verifiers, node_discovery, run, step_up
+from harness import Cast
+from servers import FOREIGN_RESOURCE, RESOURCE, Keycloak, claims_of, header_of
 
 ROUTES = {
     "/jwt": {"mode": "jwt", "audience": RESOURCE},
     "/jwt/write": {"mode": "jwt", "audience": RESOURCE, "required_scopes": ["notes:write"]},
     "/jwt/at": {"mode": "jwt", "audience": RESOURCE, "require_at_jwt": True},
+    "/mcp": MCP_ROUTE,
     "/introspection": {
         "mode": "introspection",
         "audience": RESOURCE,
@@ -103,6 +104,15 @@ def test_missing_scope_is_403_with_the_scope_to_ask_for(keycloak: Keycloak, apps
     assert 'error="insufficient_scope"' in refused["challenge"] and 'scope="notes:write"' in refused["challenge"]
     both = keycloak.client_credentials(Keycloak.SERVICE, "notes:read notes:write").access_token
     assert "notes:write" in apps.auth_info("/jwt/write", both)["python"]["scopes"]
+
+
+def test_step_up_for_a_tool(keycloak: Keycloak, apps: Verifiers) -> None:
+    # Keycloak grants optional client scopes the client asks for: the step-up is a new login.
+    step_up(
+        apps,
+        keycloak.login("openid notes:read").access_token,
+        lambda scope: keycloak.login(f"openid {scope}").access_token,
+    )
 
 
 def test_audience_needs_the_mapper(keycloak: Keycloak, apps: Verifiers) -> None:

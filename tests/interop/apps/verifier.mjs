@@ -22,6 +22,7 @@ const protect = (route) => {
     resource,
     audience: route.audience ?? undefined,
     requiredScopes: route.required_scopes ?? undefined,
+    toolScopes: route.tool_scopes ?? undefined,
     // The tests read why a token was refused.
     showErrorDetails: true,
   };

@@ -4,6 +4,7 @@ the request carried. Configured by the JSON in INTEROP_APP (see ../conftest.py):
     {"port": 0, "resource": "...", "issuer": "...", "type": "oidc" | null,
      "routes": {"/jwt": {"mode": "jwt" | "introspection", "audience": "..." | null,
                          "required_scopes": [...] | null, "require_at_jwt": false,
+                         "tool_scopes": {"tool": [...]} | null,
                          "introspection": {"client_id": ..., "client_secret": ..., "endpoint": ...}}}}
 
 The authorization server is discovered on first use (`type` null: untyped discovery).
@@ -13,15 +14,14 @@ import json
 import os
 
 import uvicorn
+from mcpauth import MCPAuth
+from mcpauth.config import AuthServerDiscoveryConfig, AuthServerType, IntrospectionConfig
+from mcpauth.types import ResourceServerConfig, ResourceServerMetadata
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-
-from mcpauth import MCPAuth
-from mcpauth.config import AuthServerDiscoveryConfig, AuthServerType, IntrospectionConfig
-from mcpauth.types import ResourceServerConfig, ResourceServerMetadata
 
 config = json.loads(os.environ["INTEROP_APP"])
 resource = config["resource"]
@@ -52,6 +52,7 @@ def protect(route: dict) -> Middleware:
             required_scopes=route.get("required_scopes"),
             require_at_jwt=route.get("require_at_jwt", False),
             introspection=IntrospectionConfig(**introspection) if introspection else None,
+            tool_scopes=route.get("tool_scopes"),
             # The tests read why a token was refused.
             show_error_details=True,
         )
