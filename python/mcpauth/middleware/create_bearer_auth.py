@@ -17,7 +17,7 @@ from __future__ import annotations
 import inspect
 import logging
 from contextvars import ContextVar
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import urlparse
 
 import anyio.to_thread
@@ -242,6 +242,113 @@ async def _call_verifier(verify: Any, token: str) -> Any:
     return result
 
 
+class _Gate:
+    """One route's authentication: the Authorization header (and, with per-operation rules, the
+    request's JSON-RPC body) to the caller's AuthInfo or the `_core.Failure` to answer with.
+
+    The bearer middleware and the framework adapters (the MCP SDK's `TokenVerifier`, FastMCP's
+    `AuthProvider`, the FastAPI dependency) all decide through one of these, so every door of
+    an app answers alike."""
+
+    def __init__(self, verify_access_token: VerifyAccessTokenFunction, config: BearerAuthConfig):
+        if not callable(verify_access_token):
+            raise TypeError(
+                "`verify_access_token` must be a function that takes a token and returns an `AuthInfo` object."
+            )
+        if isinstance(config.issuer, str):
+            parsed = urlparse(config.issuer)
+            if not parsed.scheme or not parsed.netloc:
+                raise TypeError("`issuer` must be a valid URL.")
+        elif not callable(config.issuer):
+            raise TypeError("`issuer` must be either a string or a callable.")
+        self._verify = verify_access_token
+        self._issuer = config.issuer
+        native = getattr(verify_access_token, "_native_token_verifier", None)
+        self._authenticator: Any = None
+        self._policy: Any = None
+        if native is not None:
+            self._authenticator = _core.Authenticator(native, _policy(config, native.issuers()))
+            self.per_operation: bool = self._authenticator.has_rules()
+        else:
+            issuer = config.issuer
+            self._policy = _policy(config, [issuer] if isinstance(issuer, str) else None)
+            self.per_operation = self._policy.has_rules()
+
+    async def header(self, header: Union[bytes, str, None]) -> Union[AuthInfo, Any]:
+        """The AuthInfo or Failure for a request judged by its Authorization header alone."""
+        a = self._authenticator
+        if a is not None:
+            r = a.authenticate_now(header)
+            if r is None:
+                r = await _bridge.run(a.authenticate_spawn, header)
+            return _outcome(r)
+        try:
+            info = await self._custom_info(header)
+            self._policy.check(_seen(info))
+            return info
+        except _core.CoreError as e:
+            return self._policy.respond(*e.args)
+        except MCPAuthException as e:
+            return self._policy.respond(*to_core(e))
+
+    async def request(self, scope: Scope, receive: Receive) -> Tuple[Any, Receive]:
+        """The AuthInfo or Failure for an ASGI request, and the `receive` to hand the app;
+        None as the outcome when the client left while its body was being read."""
+        header = _authorization(scope)
+        if not self.per_operation or scope["type"] != "http":
+            return await self.header(header), receive
+        request = _request(scope)
+        a = self._authenticator
+        if a is not None:
+            limit = a.body_limit(request[0], request[2])
+            if limit is not None and not _has_token(header):
+                # No credentials: answered from the header alone, before a byte of the body is read.
+                return _outcome(a.authenticate_request_now(header, request)), receive
+            present, body, receive = await _body_for(limit, receive)
+            if not present:
+                return None, receive
+            r = a.authenticate_request_now(header, request, body)
+            if r is None:
+                r = await _bridge.run(a.authenticate_request_spawn, header, request, body)
+            return _outcome(r), receive
+        policy = self._policy
+        try:
+            info = await self._custom_info(header)
+            present, body, receive = await _body_for(policy.body_limit(request[0], request[2]), receive)
+            if not present:
+                return None, receive
+            failure = policy.decide(_seen(info), request, body)
+            return (info if failure is None else failure), receive
+        except _core.CoreError as e:
+            return policy.respond(*e.args), receive
+        except MCPAuthException as e:
+            return policy.respond(*to_core(e)), receive
+
+    async def _custom_info(self, header: Union[bytes, str, None]) -> AuthInfo:
+        """A custom verifier's AuthInfo, issuer checked; raises for a refused token."""
+        if isinstance(header, bytes):
+            header = header.decode("latin-1")
+        token = _core.parse_authorization(header)
+        info = await _call_verifier(self._verify, token)
+        if isinstance(info, dict):
+            info = AuthInfo(**info)
+        if not isinstance(info, AuthInfo):
+            raise TypeError(f"the verifier returned {type(info).__name__}, not an AuthInfo")
+        if callable(self._issuer):
+            self._issuer(info.issuer)
+        return info
+
+
+def _outcome(r: Any) -> Any:
+    """The core's answer as the gate gives it: a Failure, or the AuthInfo of its dict."""
+    return r if isinstance(r, _core.Failure) else _auth_info_from_core(r)
+
+
+def _seen(info: AuthInfo) -> Dict[str, Any]:
+    # Only what the policy looks at: claims may hold anything a verifier put there.
+    return {"issuer": info.issuer, "audience": info.audience, "scopes": list(info.scopes)}
+
+
 def create_bearer_auth(
     verify_access_token: VerifyAccessTokenFunction,
     config: BearerAuthConfig,
@@ -249,77 +356,9 @@ def create_bearer_auth(
     scope_key: Optional[str] = None,
 ) -> type:
     """A pure ASGI middleware class (use as `Middleware(cls)`) protecting the wrapped app."""
-    if not callable(verify_access_token):
-        raise TypeError("`verify_access_token` must be a function that takes a token and returns an `AuthInfo` object.")
-    if isinstance(config.issuer, str):
-        parsed = urlparse(config.issuer)
-        if not parsed.scheme or not parsed.netloc:
-            raise TypeError("`issuer` must be a valid URL.")
-    elif not callable(config.issuer):
-        raise TypeError("`issuer` must be either a string or a callable.")
-
+    gate = _Gate(verify_access_token, config)
     key = scope_key or new_scope_key()
     resource = config.resource
-    native_verifier = getattr(verify_access_token, "_native_token_verifier", None)
-
-    # Each returns the AuthInfo (dict or model) or the Failure to answer with, and the
-    # `receive` to hand the app; None as the outcome when the client left meanwhile.
-    authenticate: Callable[[Scope, Receive], Awaitable[Tuple[Any, Receive]]]
-    if native_verifier is not None:
-        authenticator = _core.Authenticator(native_verifier, _policy(config, native_verifier.issuers()))
-        per_operation = authenticator.has_rules()
-
-        async def authenticate(scope: Scope, receive: Receive) -> Tuple[Any, Receive]:
-            header = _authorization(scope)
-            if not per_operation or scope["type"] != "http":
-                r = authenticator.authenticate_now(header)
-                if r is None:
-                    r = await _bridge.run(authenticator.authenticate_spawn, header)
-                return r, receive
-            request = _request(scope)
-            limit = authenticator.body_limit(request[0], request[2])
-            if limit is not None and not _has_token(header):
-                # No credentials: answered from the header alone, before a byte of the body is read.
-                return authenticator.authenticate_request_now(header, request), receive
-            present, body, receive = await _body_for(limit, receive)
-            if not present:
-                return None, receive
-            r = authenticator.authenticate_request_now(header, request, body)
-            if r is None:
-                r = await _bridge.run(authenticator.authenticate_request_spawn, header, request, body)
-            return r, receive
-
-    else:
-        issuer = config.issuer
-        policy = _policy(config, [issuer] if isinstance(issuer, str) else None)
-        per_operation = policy.has_rules()
-
-        async def authenticate(scope: Scope, receive: Receive) -> Tuple[Any, Receive]:
-            header = _authorization(scope)
-            try:
-                token = _core.parse_authorization(header.decode("latin-1") if header is not None else None)
-                info = await _call_verifier(verify_access_token, token)
-                if isinstance(info, dict):
-                    info = AuthInfo(**info)
-                if not isinstance(info, AuthInfo):
-                    raise TypeError(f"the verifier returned {type(info).__name__}, not an AuthInfo")
-                if callable(issuer):
-                    issuer(info.issuer)
-                # Only what the policy looks at: claims may hold anything a verifier put there.
-                seen = {"issuer": info.issuer, "audience": info.audience, "scopes": list(info.scopes)}
-                if not per_operation or scope["type"] != "http":
-                    policy.check(seen)
-                    return info, receive
-                request = _request(scope)
-                present, body, receive = await _body_for(policy.body_limit(request[0], request[2]), receive)
-                if not present:
-                    return None, receive
-                failure = policy.decide(seen, request, body)
-                return (info if failure is None else failure), receive
-            except _core.CoreError as e:
-                return policy.respond(*e.args), receive
-            except MCPAuthException as e:
-                return policy.respond(*to_core(e)), receive
 
     class BearerAuthMiddleware:
         def __init__(self, app: ASGIApp, *args: Any, **kwargs: Any) -> None:
@@ -329,14 +368,13 @@ def create_bearer_auth(
             if scope["type"] not in ("http", "websocket"):
                 await self.app(scope, receive, send)
                 return
-            result, receive = await authenticate(scope, receive)
-            if result is None:  # the client left while its body was being read
+            info, receive = await gate.request(scope, receive)
+            if info is None:  # the client left while its body was being read
                 return
-            if isinstance(result, _core.Failure):
-                _log_failure(result)
-                await _send_failure(scope, send, result)
+            if isinstance(info, _core.Failure):
+                _log_failure(info)
+                await _send_failure(scope, send, info)
                 return
-            info = result if isinstance(result, AuthInfo) else _auth_info_from_core(result)
             user = publish(scope, key, info, resource)
             reset = context_var.set(info)
             sdk_reset = sdk_auth_var.set(user) if sdk_auth_var is not None else None
