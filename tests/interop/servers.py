@@ -16,7 +16,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional, Sequence
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -154,7 +154,8 @@ class Keycloak:
     def _configure(self) -> None:
         realm = self.REALM
         ok(self.admin.post("", json={"realm": realm, "enabled": True}))
-        for scope in ("notes:read", "notes:write"):
+        # create:todos is the scope the Kotlin sample's add-todo tool needs.
+        for scope in ("notes:read", "notes:write", "create:todos"):
             ok(
                 self.admin.post(
                     f"/{realm}/client-scopes",
@@ -191,7 +192,9 @@ class Keycloak:
             )
         scope_ids = {s["name"]: s["id"] for s in ok(self.admin.get(f"/{realm}/client-scopes")).json()}
 
-        def client(body: Dict[str, Any], default_scopes: List[str] = (), optional_scopes: List[str] = ()) -> None:
+        def client(
+            body: Dict[str, Any], default_scopes: Sequence[str] = (), optional_scopes: Sequence[str] = ()
+        ) -> None:
             created = ok(self.admin.post(f"/{realm}/clients", json=body))
             cid = created.headers["location"].rsplit("/", 1)[1]
             for s in default_scopes:
@@ -199,7 +202,7 @@ class Keycloak:
             for s in optional_scopes:
                 ok(self.admin.put(f"/{realm}/clients/{cid}/optional-client-scopes/{scope_ids[s]}"))
 
-        notes = ["notes:read", "notes:write"]
+        scopes = ["notes:read", "notes:write", "create:todos"]
         client(
             {
                 "clientId": self.PUBLIC_CLIENT,
@@ -210,7 +213,7 @@ class Keycloak:
                 "attributes": {"pkce.code.challenge.method": "S256"},
             },
             ["mcp-audience"],
-            notes,
+            scopes,
         )
 
         def service(credentials: tuple[str, str], audience: Optional[str], **attributes: str) -> None:
@@ -224,7 +227,7 @@ class Keycloak:
                     "attributes": attributes,
                 },
                 [audience] if audience else [],
-                notes,
+                scopes,
             )
 
         service(self.SERVICE, "mcp-audience")
@@ -400,7 +403,7 @@ class Hydra:
         wait_until_up(self.process, f"{self.admin_url}/health/ready", HYDRA_STARTUP_SECONDS)
         self.admin = httpx.Client(base_url=f"{self.admin_url}/admin", timeout=HTTP_TIMEOUT)
         audience = [RESOURCE, FOREIGN_RESOURCE]
-        scope = "openid offline_access notes:read notes:write"
+        scope = "openid offline_access notes:read notes:write create:todos"
         # Hydra has no RFC 8707 `resource` parameter: clients ask for `audience`, from the list
         # each client is allowed.
         for (client_id, secret), strategy in ((self.SERVICE, "jwt"), (self.OPAQUE_SERVICE, "opaque")):

@@ -1,6 +1,7 @@
 """The Kotlin package against Keycloak and Ory Hydra: the Kotlin sample MCP server (kotlin/sample,
 Kotlin MCP SDK on Ktor) with this suite's resource identifier verifies their JWT access tokens,
-and its `whoami` tool sees the caller; other MCP servers' tokens and ID tokens are refused.
+and its `whoami` tool sees the caller; other MCP servers' tokens and ID tokens are refused; its
+`add-todo` tool (`toolScopes`: create:todos) answers 403 until the user logs in for that scope.
 
 `make test-kotlin` builds the sample (Maven) and runs this file with MCP_AUTH_KOTLIN=1."""
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 import httpx
 import pytest
@@ -40,12 +41,32 @@ def kotlin_sample(cast: Cast, issuer: str) -> str:
     return url
 
 
-def whoami(url: str, token: Optional[str]) -> httpx.Response:
+def call(url: str, token: Optional[str], tool: str, arguments: Optional[Dict[str, Any]] = None) -> httpx.Response:
     headers = {"accept": "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18"}
     if token is not None:
         headers["authorization"] = f"Bearer {token}"
-    message = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}}
+    message = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": tool, "arguments": arguments or {}},
+    }
     return httpx.post(url, json=message, headers=headers, timeout=30)
+
+
+def whoami(url: str, token: Optional[str]) -> httpx.Response:
+    return call(url, token, "whoami")
+
+
+def step_up(url: str, login: Callable[[str], str]) -> None:
+    """add-todo with a token lacking create:todos: 403 naming it; a login for it passes."""
+    refused = call(url, login("notes:read"), "add-todo", {"content": "milk"})
+    assert refused.status_code == 403, refused.text
+    challenge = refused.headers["www-authenticate"]
+    assert challenge.startswith('Bearer error="insufficient_scope"') and 'scope="create:todos"' in challenge
+    added = call(url, login("notes:read create:todos"), "add-todo", {"content": "milk"})
+    assert added.status_code == 200, added.text
+    assert json.loads(added.json()["result"]["content"][0]["text"])["content"] == "milk"
 
 
 def me(response: httpx.Response) -> Dict[str, Any]:
@@ -73,6 +94,7 @@ def test_keycloak_tokens(cast: Cast, keycloak: Keycloak) -> None:
     )
     assert refused_with(whoami(url, tokens.id_token)) == "invalid_audience"
     assert refused_with(whoami(url, tokens.refresh_token)) == "invalid_token"
+    step_up(url, lambda scope: keycloak.login(f"openid {scope}").access_token)
 
 
 def test_hydra_tokens(cast: Cast, hydra: Hydra) -> None:
@@ -91,3 +113,4 @@ def test_hydra_tokens(cast: Cast, hydra: Hydra) -> None:
     assert refused_with(whoami(url, foreign)) == "invalid_audience"
     assert refused_with(whoami(url, tokens.id_token)) == "invalid_audience"
     assert refused_with(whoami(url, tokens.refresh_token)) == "invalid_token"
+    step_up(url, lambda scope: hydra.login(f"openid {scope}").access_token)
