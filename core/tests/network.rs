@@ -364,7 +364,10 @@ async fn hmac_tokens_fetch_nothing_so_a_rotation_right_after_is_picked_up() {
     let claims = json!({"iss": issuer, "sub": "u", "typ": "Refresh", "exp": 4102444800u64});
     let refresh = encode(&h, &claims, &EncodingKey::from_secret(b"realm secret")).unwrap();
     for _ in 0..3 {
-        assert_eq!(v.verify(&refresh).await.unwrap_err().code(), "invalid_token");
+        assert_eq!(
+            v.verify(&refresh).await.unwrap_err().code(),
+            "invalid_token"
+        );
     }
     assert_eq!(s.hits("/hmac/jwks"), 1);
     // So no cooldown was started: the next genuine kid is fetched at once.

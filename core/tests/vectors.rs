@@ -38,10 +38,13 @@ async fn token_vectors(file: &str) {
     server.set("/vectors/jwks", Reply::json(&doc["jwks"]));
     let mut md = doc["metadata"].clone();
     md["jwks_uri"] = json!(server.url("/vectors/jwks"));
-    let more = doc["second_issuer"]
-        .as_str()
-        .into_iter()
-        .chain(doc["more_issuers"].as_array().into_iter().flatten().map(|i| i.as_str().unwrap()));
+    let more = doc["second_issuer"].as_str().into_iter().chain(
+        doc["more_issuers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|i| i.as_str().unwrap()),
+    );
     let servers: Vec<AuthServer> = std::iter::once(doc["issuer"].as_str().unwrap())
         .chain(more)
         .map(|issuer| {

@@ -38,7 +38,9 @@ class ProviderVectorsTest : JwtVectors("providers.json")
  * server, keys served by a real HTTP server. Cases share one key-set cache and run in order.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-abstract class JwtVectors(file: String) {
+abstract class JwtVectors(
+    file: String,
+) {
     private val vectors = Vectors.load(file)
     private val cases = vectors["cases"] as JsonArray
     private val jwks = JsonServer()
