@@ -19,7 +19,11 @@ from .exceptions import AuthServerExceptionCode, MCPAuthAuthServerException
 from .middleware.create_bearer_auth import BearerAuthConfig
 from .types import AuthInfo, ResourceServerConfig, VerifyAccessTokenFunction
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the adapters' frameworks are optional
+    from mcp.server.auth.settings import AuthSettings
+
+    from .fastapi import BearerAuth
+    from .fastmcp import MCPAuthProvider
     from .sdk import MCPAuthTokenVerifier
 
 logger = logging.getLogger("mcpauth")
@@ -185,7 +189,7 @@ class MCPAuth:
         issuer: Optional[str] = None,
         validate_token_resource: bool = True,
         **settings: Any,
-    ) -> Any:
+    ) -> "AuthSettings":
         """The MCP SDK's `AuthSettings` matching `token_verifier(resource=...)`: `issuer_url`
         is the resource's authorization server (`issuer` picks one when it has several, as
         the SDK's metadata names only one), `resource_server_url` the resource identifier,
@@ -225,7 +229,7 @@ class MCPAuth:
         leeway: float = 60,
         require_at_jwt: bool = False,
         introspection: Optional[Union[IntrospectionConfig, Dict[str, Any]]] = None,
-    ) -> Any:
+    ) -> "MCPAuthProvider":
         """A PrefectHQ FastMCP auth provider (`pip install "mcpauth[fastmcp]"`):
         `FastMCP("name", auth=mcp_auth.fastmcp_auth(resource=...))` serves this resource's
         protected resource metadata and verifies tokens through the core, as
@@ -261,7 +265,7 @@ class MCPAuth:
         leeway: float = 60,
         require_at_jwt: bool = False,
         introspection: Optional[Union[IntrospectionConfig, Dict[str, Any]]] = None,
-    ) -> Any:
+    ) -> "BearerAuth":
         """A FastAPI dependency: `auth: AuthInfo = Depends(mcp_auth.require(resource=..., required_scopes=[...]))`.
 
         It decides as `bearer_auth_middleware` does and gives the AuthInfo; a refused request

@@ -10,6 +10,7 @@ inside a stateful MCP session whose task outlives the request that created it), 
 from __future__ import annotations
 
 import itertools
+import sys
 from contextvars import ContextVar
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -45,6 +46,10 @@ def access_token(info: AuthInfo, resource: Optional[str], key: Optional[str] = N
     It remembers the AuthInfo and the `MCPAuth` it came from, so `mcp_auth.auth_info` finds
     the caller wherever the SDK's own auth put the token (`scope["user"]`, `get_access_token()`).
     """
+    if base is None:
+        # In a FastMCP app, FastMCP's own AccessToken: its `get_access_token()` rebuilds any
+        # other kind, and FastMCP 3 loses the subject doing so.
+        base = getattr(sys.modules.get("fastmcp.server.auth.auth"), "AccessToken", None)
     if base is None:
         from mcp.server.auth.provider import AccessToken
 

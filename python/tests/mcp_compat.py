@@ -66,7 +66,9 @@ async def session(url: str, holder: TokenHolder, transport: str) -> AsyncIterato
 
 
 def is_error(result: Any) -> bool:
-    return bool(getattr(result, "is_error", None) or getattr(result, "isError", None))
+    # mcp 2.x names it `is_error`; reading the 1.x name there warns.
+    flag = getattr(result, "is_error", None)
+    return bool(getattr(result, "isError", None) if flag is None else flag)
 
 
 def text(result: Any) -> str:

@@ -270,3 +270,50 @@ def test_settings_for_resources_with_several_issuers(issuer: Issuer, fresh_issue
     for i in (issuer, fresh_issuer):
         token = asyncio.run(verifier.verify_token(i.token(aud=resource)))
         assert token is not None and (token.claims or {})["iss"] == i.url
+
+
+def test_opaque_tokens_through_introspection(caplog: pytest.LogCaptureFixture) -> None:
+    import time
+
+    from support import IntrospectionEndpoint
+
+    from mcpauth.config import IntrospectionConfig
+
+    resource, issuer = "https://notes.example.com/mcp", "https://issuer.example.com"
+    endpoint = IntrospectionEndpoint("mcp-server", "s3cret")
+    exp = int(time.time()) + 600
+    endpoint.answers = {
+        "opaque-1": (200, {"active": True, "sub": "carol", "scope": "read", "aud": resource, "exp": exp}),
+        "opaque-2": (200, {"active": False}),
+    }
+    server = AuthServerConfig(
+        type=AuthServerType.OAUTH,
+        metadata=AuthorizationServerMetadata(
+            issuer=issuer,
+            authorization_endpoint=f"{issuer}/authorize",
+            token_endpoint=f"{issuer}/token",
+            introspection_endpoint=endpoint.url,
+            response_types_supported=["code"],
+            code_challenge_methods_supported=["S256"],
+        ),
+    )
+    verifier = protect(resource, server).token_verifier(
+        "introspection",
+        resource=resource,
+        audience=resource,
+        introspection=IntrospectionConfig(client_id="mcp-server", client_secret="s3cret"),
+    )
+    try:
+        token = asyncio.run(verifier.verify_token("opaque-1"))
+        inactive = asyncio.run(verifier.verify_token("opaque-2"))
+        endpoint.status = 503
+        with caplog.at_level(logging.ERROR, logger="mcpauth"):
+            unavailable = asyncio.run(verifier.verify_token("opaque-3"))
+    finally:
+        endpoint.stop()
+    assert token is not None
+    assert (token.subject, token.scopes, token.expires_at, token.resource) == ("carol", ["read"], exp, resource)
+    assert (token.claims or {})["iss"] == issuer  # the answer had none: the issuer asked
+    assert inactive is None and unavailable is None
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and "Failed to introspect the token" in errors[0], errors
