@@ -8,11 +8,12 @@ export CARGO_TERM_COLOR ?= never
 all: test
 
 ## make demo: a local authorization server, both sample MCP servers and real MCP clients (mk/e2e.mk)
-## make test: every test suite (Rust core + vectors, Python package, Node package, end to end)
-test: test-rust test-python test-node test-e2e test-kotlin
+## make test: every test suite (Rust core + vectors, Python package, Node package, end to end,
+## Kotlin, interoperability with Keycloak and Ory Hydra)
+test: test-rust test-python test-node test-e2e test-kotlin test-interop
 
 ## make lint: formatters and linters of every language
-lint: lint-rust lint-python lint-node lint-e2e lint-kotlin
+lint: lint-rust lint-python lint-node lint-e2e lint-kotlin lint-interop
 
 test-rust:
 	cargo test --workspace --locked
@@ -41,3 +42,4 @@ include mk/node.mk
 include mk/e2e.mk
 include mk/bench.mk
 include mk/kotlin.mk
+include mk/interop.mk

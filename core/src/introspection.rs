@@ -337,6 +337,7 @@ impl IntrospectionVerifier {
                 )));
             }
         }
+        jwt::check_token_use(&claims)?;
         let issuer = match jwt::string_claim(&claims, "iss")? {
             Some(iss) => {
                 if !self.servers.is_empty() {

@@ -363,6 +363,18 @@ pub(crate) fn string_claim(claims: &Map<String, Value>, name: &str) -> Result<Op
     }
 }
 
+/// `token_use` says what a token is for (Amazon Cognito JWTs: `access` or `id`; Ory Hydra
+/// introspection answers: `access_token` or `refresh_token`). ID and refresh tokens are signed by
+/// the same keys and may name the same audience, so only this claim tells them apart.
+pub(crate) fn check_token_use(claims: &Map<String, Value>) -> Result<()> {
+    match string_claim(claims, "token_use")?.as_deref() {
+        None | Some("access" | "access_token") => Ok(()),
+        Some(other) => Err(invalid(format!(
+            "The token is a `{other}` token (`token_use`), not an access token."
+        ))),
+    }
+}
+
 fn scope_claim(claims: &Map<String, Value>, name: &str) -> Result<Option<Vec<String>>> {
     match claims.get(name) {
         None | Some(Value::Null) => Ok(None),
@@ -454,6 +466,7 @@ pub fn auth_info(token: &str, claims: Map<String, Value>, opts: &JwtOptions) -> 
             ))
         }
     };
+    check_token_use(&claims)?;
     let audience = audience_claim(&claims)?;
     let client_id = match string_claim(&claims, "client_id")? {
         Some(c) => Some(c),

@@ -229,6 +229,16 @@ impl KeySource {
         d: &Decoded<'_>,
         opts: &JwksOptions,
     ) -> Result<Option<Arc<KeySet>>> {
+        // A published JWK Set only ever yields public keys, so an HMAC token cannot verify
+        // against it. Refused here it fetches nothing, and so cannot start the unknown-kid
+        // cooldown that would hold back a genuine key rotation (Keycloak's refresh tokens are
+        // HS512 JWTs naming the realm secret's kid, and clients do send them as access tokens).
+        if d.alg.is_hmac() {
+            return Err(jwt::invalid(format!(
+                "`{}` tokens cannot be verified with the public keys of a JWK Set.",
+                d.alg.as_str()
+            )));
+        }
         let g = crate::runtime::globals();
         Ok(match g.jwks.lookup(uri, d.alg, d.kid.as_deref(), opts)? {
             Lookup::Keys(k) => Some(k),

@@ -353,6 +353,30 @@ async fn back_to_back_rotations_are_picked_up_at_once() {
 }
 
 #[tokio::test]
+async fn hmac_tokens_fetch_nothing_so_a_rotation_right_after_is_picked_up() {
+    let s = TestServer::start();
+    let issuer = serve_issuer(&s, "hmac", &["rsa-1"]);
+    let v = verifier(&issuer, Duration::from_secs(30));
+    v.verify(&mint(&issuer, "rsa-1")).await.unwrap();
+    // Shaped like a Keycloak refresh token: HS512 with the kid of the realm's secret.
+    let mut h = Header::new(jsonwebtoken::Algorithm::HS512);
+    h.kid = Some("realm-hmac-key".into());
+    let claims = json!({"iss": issuer, "sub": "u", "typ": "Refresh", "exp": 4102444800u64});
+    let refresh = encode(&h, &claims, &EncodingKey::from_secret(b"realm secret")).unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            v.verify(&refresh).await.unwrap_err().code(),
+            "invalid_token"
+        );
+    }
+    assert_eq!(s.hits("/hmac/jwks"), 1);
+    // So no cooldown was started: the next genuine kid is fetched at once.
+    serve_issuer(&s, "hmac", &["rsa-1", "rsa-2"]);
+    v.verify(&mint(&issuer, "rsa-2")).await.unwrap();
+    assert_eq!(s.hits("/hmac/jwks"), 2);
+}
+
+#[tokio::test]
 async fn unknown_kid_flood_respects_the_cooldown() {
     let s = TestServer::start();
     let issuer = serve_issuer(&s, "flood", &["rsa-1"]);

@@ -22,28 +22,45 @@ fn strs(v: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn tokens() {
-    let doc = load_vector("tokens.json");
+    token_vectors("tokens.json").await;
+}
+
+#[tokio::test]
+async fn providers() {
+    token_vectors("providers.json").await;
+}
+
+/// A file of `tokens.json`'s format: every trusted server (`issuer`, `second_issuer`,
+/// `more_issuers`) has `metadata` with its own issuer and the one key set.
+async fn token_vectors(file: &str) {
+    let doc = load_vector(file);
     let server = TestServer::start();
     server.set("/vectors/jwks", Reply::json(&doc["jwks"]));
     let mut md = doc["metadata"].clone();
     md["jwks_uri"] = json!(server.url("/vectors/jwks"));
-    let mut md2 = md.clone();
-    md2["issuer"] = doc["second_issuer"].clone();
-    let config = |md: Value| {
-        Arc::new(ServerConfig {
-            metadata: metadata::AuthorizationServerMetadata::from_json(md).unwrap(),
-            server_type: AuthServerType::Oidc,
+    let more = doc["second_issuer"].as_str().into_iter().chain(
+        doc["more_issuers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|i| i.as_str().unwrap()),
+    );
+    let servers: Vec<AuthServer> = std::iter::once(doc["issuer"].as_str().unwrap())
+        .chain(more)
+        .map(|issuer| {
+            let mut md = md.clone();
+            md["issuer"] = json!(issuer);
+            AuthServer::Resolved(Arc::new(ServerConfig {
+                metadata: metadata::AuthorizationServerMetadata::from_json(md).unwrap(),
+                server_type: AuthServerType::Oidc,
+            }))
         })
-    };
-    let (config, second) = (config(md), config(md2));
+        .collect();
     let mut failures = vec![];
     for case in doc["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let verifier = TokenVerifier::new(
-            vec![
-                AuthServer::Resolved(config.clone()),
-                AuthServer::Resolved(second.clone()),
-            ],
+            servers.clone(),
             VerifierOptions {
                 jwt: JwtOptions {
                     leeway: case["leeway"].as_f64().unwrap(),

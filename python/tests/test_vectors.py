@@ -51,13 +51,15 @@ def whoami_app(mcp_auth: MCPAuth) -> Starlette:
     return Starlette(routes=[Route("/", whoami)])
 
 
-def test_tokens() -> None:
-    v = load("tokens.json")
+@pytest.mark.parametrize("name", ["tokens.json", "providers.json"])
+def test_tokens(name: str) -> None:
+    v = load(name)
     jwks_server = Server(Starlette(routes=[Route("/jwks", lambda r: JSONResponse(v["jwks"]))])).start()
     try:
         metadata = dict(v["metadata"], jwks_uri=f"{jwks_server.url}/jwks")
-        # A second trusted authorization server, when the file has one, shares the key set.
-        issuers_metadata = [metadata] + ([dict(metadata, issuer=v["second_issuer"])] if "second_issuer" in v else [])
+        # Further trusted authorization servers, when the file names them, share the key set.
+        more = ([v["second_issuer"]] if "second_issuer" in v else []) + v.get("more_issuers", [])
+        issuers_metadata = [metadata] + [dict(metadata, issuer=issuer) for issuer in more]
         mcp_auth = MCPAuth(
             protected_resources=ResourceServerConfig(
                 metadata=ResourceServerMetadata(

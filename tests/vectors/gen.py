@@ -504,6 +504,21 @@ introspection_cases = [
     icase("wrong client secret", active(), failed(), failed_node(), client_secret="not-the-secret"),
     icase("wrong client secret, client_secret_post", active(), failed(), failed_node(),
           auth_method="client_secret_post", client_secret="not-the-secret"),
+    # Answers shaped like the live servers' (tests/interop): Ory Hydra answers a refresh token
+    # as active with `token_type: Bearer` and only `token_use` tells it apart; Keycloak names the
+    # kind in `token_type` (and `typ`).
+    icase("Hydra: access token", active(scope="openid notes:read", aud=[RESOURCE], nbf=IAT,
+                                        token_use="access_token", ext={"tenant": "acme"}),
+          ok({**info(scopes=["openid", "notes:read"], audience=[RESOURCE]),
+              "claims": {"ext": {"tenant": "acme"}, "token_use": "access_token"}})),
+    icase("Hydra: refresh token (token_type Bearer, token_use refresh_token)",
+          active(scope="openid notes:read", aud=[RESOURCE], token_use="refresh_token"), INVALID),
+    icase("Keycloak: access token", active(typ="Bearer", azp="client-1", username="ada", aud=[RESOURCE, "account"],
+                                           realm_access={"roles": ["default-roles-mcp"]}),
+          ok({**info(audience=[RESOURCE, "account"]), "claims": {"realm_access": {"roles": ["default-roles-mcp"]},
+                                                                  "typ": "Bearer"}})),
+    icase("Keycloak: refresh token (token_type Refresh)", active(token_type="Refresh", typ="Refresh"), INVALID),
+    icase("Keycloak: ID token (token_type ID)", active(token_type="ID", typ="ID"), INVALID),
 ]
 
 introspection_doc = {
@@ -959,6 +974,190 @@ operations_doc = {
 }
 
 
+# --- hosted providers' token shapes (providers.json) -------------------------------------------
+#
+# Each shape follows the provider's public token reference (the page is named above each group);
+# identifiers are made up, keys are the vector keys. Every case carries the configuration a user
+# of that provider needs (`audience`, `required_scopes`, `require_at_jwt`).
+
+ENTRA_TENANT = "aaaabbbb-0000-cccc-1111-dddd2222eeee"
+ENTRA_OTHER_TENANT = "ffffeeee-9999-dddd-8888-cccc7777bbbb"
+ENTRA_V2 = f"https://login.microsoftonline.com/{ENTRA_TENANT}/v2.0"
+ENTRA_V1 = f"https://sts.windows.net/{ENTRA_TENANT}/"
+ENTRA_API = "00001111-aaaa-2222-bbbb-3333cccc4444"  # the MCP server's app registration (client id)
+ENTRA_CLIENT = "11112222-bbbb-3333-cccc-4444dddd5555"  # the MCP client's app registration
+ENTRA_DAEMON = "22223333-cccc-4444-dddd-5555eeee6666"  # a client-credentials app
+AUTH0 = "https://example-tenant.us.auth0.com/"
+AUTH0_CLIENT = "K1AUPhZq8mRi0Q0pjhkfu1D7y6KjDQja"
+OKTA = "https://example.okta.com/oauth2/default"
+COGNITO = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example1"
+COGNITO_CLIENT = "1example23456789abcdefghij"
+GOOGLE = "https://accounts.google.com"
+GOOGLE_CLIENT = "1234987819200-example.apps.googleusercontent.com"
+
+
+def rs256(payload, typ="JWT", **header):
+    return bearer(token(payload=payload, header_extra={"typ": typ, **header}))
+
+
+def timed(**c):
+    return {**c, "iat": IAT, "exp": EXP}
+
+
+def pinfo(issuer, subject, client_id, scopes, audience, **claims_subset):
+    i = {"issuer": issuer, "subject": subject, "client_id": client_id, "scopes": scopes, "audience": audience}
+    if claims_subset:
+        i["claims"] = claims_subset
+    return ok(i)
+
+
+def denied(code, status=401, chal="invalid_token", scope=None, missing=None):
+    extra = {"missing_scopes": missing} if missing else None
+    return resp(status, code, D_INVALID if code == "invalid_token" else D[code], chal, scope, extra)
+
+
+# Microsoft identity platform, "Access token claims reference": v2.0 tokens have `aud` = the API's
+# client id, `azp`, `ver: "2.0"` and the issuer login.microsoftonline.com/{tid}/v2.0; v1.0 tokens
+# (the default while the API's manifest leaves accessTokenAcceptedVersion null) have `aud` = the
+# client id or the resource URI of the request (the App ID URI), `appid`, `ver: "1.0"` and the
+# issuer sts.windows.net/{tid}/, with `x5t` beside `kid`. `scp` is a space-separated string of
+# delegated scopes (user tokens only); app-only tokens carry `roles` instead.
+entra_v2_user = timed(aud=ENTRA_API, iss=ENTRA_V2, nbf=IAT, aio="opaque-aio", azp=ENTRA_CLIENT, azpacr="0",
+                      name="Ada Lovelace", oid="33334444-dddd-5555-eeee-6666ffff7777",
+                      preferred_username="ada@contoso.example", rh="opaque-rh", scp="Notes.Read Notes.Write",
+                      sid="44445555-eeee-6666-ffff-7777aaaa8888", sub="pairwise-subject-of-ada",
+                      tid=ENTRA_TENANT, uti="token-identifier", ver="2.0")
+entra_v2_app = timed(aud=ENTRA_API, iss=ENTRA_V2, nbf=IAT, azp=ENTRA_DAEMON, azpacr="1", idtyp="app",
+                     oid="55556666-ffff-7777-aaaa-8888bbbb9999", sub="55556666-ffff-7777-aaaa-8888bbbb9999",
+                     roles=["Notes.Read.All"], tid=ENTRA_TENANT, uti="token-identifier-2", ver="2.0")
+entra_v1_user = timed(aud=RESOURCE, iss=ENTRA_V1, nbf=IAT, acr="1", amr=["pwd"], appid=ENTRA_CLIENT,
+                      appidacr="0", name="Ada Lovelace", oid="33334444-dddd-5555-eeee-6666ffff7777",
+                      scp="Notes.Read", sub="pairwise-subject-of-ada-v1", tid=ENTRA_TENANT,
+                      unique_name="ada@contoso.example", upn="ada@contoso.example", ver="1.0")
+entra_other_tenant = {**entra_v2_user, "iss": f"https://login.microsoftonline.com/{ENTRA_OTHER_TENANT}/v2.0",
+                      "tid": ENTRA_OTHER_TENANT}
+
+# Auth0, "Access Token Profiles": the default profile has `aud` = [API identifier, the tenant's
+# /userinfo] when `openid` is asked for, `azp`, a `scope` string and, with RBAC's "Add
+# Permissions in the Access Token", a `permissions` list; machine-to-machine tokens have `sub` =
+# "<client id>@clients" and `gty: "client-credentials"`. The RFC 9068 profile has header
+# `typ: at+jwt`, `client_id` and `jti`. The issuer ends with "/". ID tokens have `aud` = client id.
+auth0_user = timed(iss=AUTH0, sub="auth0|6553da60a54af58e29493993", aud=[RESOURCE, AUTH0 + "userinfo"],
+                   azp=AUTH0_CLIENT, scope="openid profile notes:read", permissions=["notes:read", "notes:write"])
+auth0_m2m = timed(iss=AUTH0, sub=AUTH0_CLIENT + "@clients", aud=RESOURCE, azp=AUTH0_CLIENT, scope="notes:read",
+                  gty="client-credentials")
+auth0_rfc9068 = timed(iss=AUTH0, sub="auth0|6553da60a54af58e29493993", aud=[RESOURCE, AUTH0 + "userinfo"],
+                      client_id=AUTH0_CLIENT, jti="73WakrfVbNJBaAmhQtEeDv", scope="openid profile notes:read")
+auth0_id = timed(iss=AUTH0, sub="auth0|6553da60a54af58e29493993", aud=AUTH0_CLIENT, name="Ada Lovelace",
+                 nickname="ada", email="ada@example.com", email_verified=True, nonce="n-0S6_WzA2Mj", sid="sid-1")
+
+# Okta, "Access token" of a custom authorization server (the org authorization server's tokens
+# are for Okta's own APIs): `ver: 1`, `jti: "AT...."`, `aud` = the authorization server's
+# audience setting (api://default for the default server), `cid` (client id), `uid` (user id), `scp`
+# as a list, `sub` = the user's login or, for client credentials, the client id.
+okta_user = timed(ver=1, jti="AT.MNAoEQ_jbKqoinrQo1D0XKjMX28U5d7ZszBceot7-Ts", iss=OKTA, aud=RESOURCE,
+                  cid="0oa1example", uid="00u1example", scp=["openid", "notes:read"], auth_time=IAT,
+                  sub="ada@example.com")
+okta_default_audience = {**okta_user, "aud": "api://default"}
+okta_service = timed(ver=1, jti="AT.a7Gj7QVcNvr8pLq5sXk2bYq9RkE8oAa3o4TBfu1dZXM", iss=OKTA, aud=RESOURCE,
+                     cid="0oa2service", scp=["notes:read"], sub="0oa2service")
+
+# Amazon Cognito, "Understanding the access token" / "the ID token": access tokens have no `aud`,
+# `client_id`, `token_use: "access"`, `scope` (custom scopes are "<resource server id>/<name>"),
+# `cognito:groups`, `username`, `version: 2`; ID tokens have `aud` = client id and `token_use: "id"`,
+# and both are signed by keys of the same user pool JWKS.
+COGNITO_SCOPE = RESOURCE + "/notes.read"
+cognito_access = timed(sub="aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", **{"cognito:groups": ["admins"]}, iss=COGNITO,
+                       version=2, client_id=COGNITO_CLIENT, origin_jti="bbbbbbbb-cccc-dddd-eeee-ffffffffffff",
+                       event_id="cccccccc-dddd-eeee-ffff-aaaaaaaaaaaa", token_use="access",
+                       scope="openid " + COGNITO_SCOPE, auth_time=IAT, jti="dddddddd-eeee-ffff-aaaa-bbbbbbbbbbbb",
+                       username="ada")
+cognito_other_app = {**cognito_access, "client_id": "9otherclient87654321zyxwvu",
+                     "scope": "https://reports.example.com/api/reports.read",
+                     "jti": "eeeeeeee-ffff-aaaa-bbbb-cccccccccccc"}
+cognito_id = timed(sub="aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", **{"cognito:groups": ["admins"],
+                   "cognito:username": "ada"}, email_verified=True, iss=COGNITO, aud=COGNITO_CLIENT,
+                   origin_jti="bbbbbbbb-cccc-dddd-eeee-ffffffffffff", event_id="cccccccc-dddd-eeee-ffff-aaaaaaaaaaaa",
+                   token_use="id", auth_time=IAT, jti="ffffffff-aaaa-bbbb-cccc-dddddddddddd", email="ada@example.com")
+
+# Google, "Authenticate with a backend server" / OpenID Connect: Google issues ID tokens
+# (`aud` = `azp` = the OAuth client id) and opaque access tokens for Google's own APIs, no JWT
+# access tokens for other resources; an ID token is not an access token.
+google_id = timed(iss=GOOGLE, azp=GOOGLE_CLIENT, aud=GOOGLE_CLIENT, sub="110169484474386276334",
+                  at_hash="HK6E_P6Dh8Y93mRNtsDB1Q", hd="example.com", email="ada@example.com",
+                  email_verified=True, nonce="0394852-3190485-2490358")
+
+provider_cases = [
+    case("Entra ID v2: delegated token, audience = the API's client id", rs256(entra_v2_user),
+         pinfo(ENTRA_V2, "pairwise-subject-of-ada", ENTRA_CLIENT, ["Notes.Read", "Notes.Write"], ENTRA_API,
+               tid=ENTRA_TENANT, ver="2.0", oid="33334444-dddd-5555-eeee-6666ffff7777"),
+         audience=ENTRA_API, required_scopes=["Notes.Read"]),
+    case("Entra ID v2: aud is the client id, not the resource URL", rs256(entra_v2_user),
+         denied("invalid_audience"), audience=RESOURCE),
+    case("Entra ID v2: app-only token, roles and no scp", rs256(entra_v2_app),
+         pinfo(ENTRA_V2, "55556666-ffff-7777-aaaa-8888bbbb9999", ENTRA_DAEMON, [], ENTRA_API,
+               roles=["Notes.Read.All"], idtyp="app"), audience=ENTRA_API),
+    case("Entra ID v2: app roles are not scopes", rs256(entra_v2_app),
+         denied("missing_required_scopes", 403, "insufficient_scope", "Notes.Read", ["Notes.Read"]),
+         audience=ENTRA_API, required_scopes=["Notes.Read"]),
+    case("Entra ID v1: sts.windows.net issuer, aud = App ID URI, appid", rs256(entra_v1_user, x5t="rsa-1"),
+         pinfo(ENTRA_V1, "pairwise-subject-of-ada-v1", None, ["Notes.Read"], RESOURCE,
+               appid=ENTRA_CLIENT, ver="1.0"), required_scopes=["Notes.Read"]),
+    case("Entra ID: a token of another tenant", rs256(entra_other_tenant), denied("invalid_issuer"),
+         audience=ENTRA_API),
+    case("Auth0: default profile, aud list with /userinfo, azp, permissions", rs256(auth0_user),
+         pinfo(AUTH0, "auth0|6553da60a54af58e29493993", AUTH0_CLIENT, ["openid", "profile", "notes:read"],
+               [RESOURCE, AUTH0 + "userinfo"], permissions=["notes:read", "notes:write"]),
+         required_scopes=["notes:read"]),
+    case("Auth0: RBAC permissions are not scopes", rs256(auth0_user),
+         denied("missing_required_scopes", 403, "insufficient_scope", "notes:write", ["notes:write"]),
+         required_scopes=["notes:write"]),
+    case("Auth0: machine-to-machine token", rs256(auth0_m2m),
+         pinfo(AUTH0, AUTH0_CLIENT + "@clients", AUTH0_CLIENT, ["notes:read"], RESOURCE, gty="client-credentials"),
+         required_scopes=["notes:read"]),
+    case("Auth0: RFC 9068 profile (typ at+jwt, client_id)", rs256(auth0_rfc9068, typ="at+jwt"),
+         pinfo(AUTH0, "auth0|6553da60a54af58e29493993", AUTH0_CLIENT, ["openid", "profile", "notes:read"],
+               [RESOURCE, AUTH0 + "userinfo"]), require_at_jwt=True),
+    case("Auth0: an ID token is refused", rs256(auth0_id), denied("invalid_audience")),
+    case("Okta: custom authorization server, audience set to the resource", rs256(okta_user),
+         pinfo(OKTA, "ada@example.com", None, ["openid", "notes:read"], RESOURCE,
+               cid="0oa1example", uid="00u1example", ver=1), required_scopes=["notes:read"]),
+    case("Okta: the default audience api://default is not the resource", rs256(okta_default_audience),
+         denied("invalid_audience")),
+    case("Okta: client-credentials token", rs256(okta_service),
+         pinfo(OKTA, "0oa2service", None, ["notes:read"], RESOURCE, cid="0oa2service"),
+         required_scopes=["notes:read"]),
+    case("Cognito: access token, audience check off, resource-server scope required", rs256(cognito_access),
+         pinfo(COGNITO, "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", COGNITO_CLIENT, ["openid", COGNITO_SCOPE], None,
+               **{"cognito:groups": ["admins"], "token_use": "access", "username": "ada"}),
+         audience=None, required_scopes=[COGNITO_SCOPE]),
+    case("Cognito: access tokens have no aud", rs256(cognito_access), denied("invalid_audience")),
+    case("Cognito: an ID token is refused by token_use", rs256(cognito_id), fail_token(), audience=None),
+    case("Cognito: another app client's token lacks the resource-server scope", rs256(cognito_other_app),
+         denied("missing_required_scopes", 403, "insufficient_scope", COGNITO_SCOPE, [COGNITO_SCOPE]),
+         audience=None, required_scopes=[COGNITO_SCOPE]),
+    # What the audience opt-out costs: without a scope that only this resource server grants,
+    # any app client's access token of the pool is accepted.
+    case("Cognito: audience off and no scope required accepts any app client", rs256(cognito_other_app),
+         pinfo(COGNITO, "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "9otherclient87654321zyxwvu",
+               ["https://reports.example.com/api/reports.read"], None), audience=None),
+    case("Google: an ID token is refused by audience", rs256(google_id), denied("invalid_audience")),
+    case("Google: an ID token is refused when at+jwt is required", rs256(google_id), fail_token(), audience=None,
+         require_at_jwt=True),
+]
+
+providers_doc = {
+    "description": "Token shapes of hosted authorization servers through the 'jwt' mode. See README.md.",
+    "issuer": ENTRA_V2,
+    "more_issuers": [ENTRA_V1, AUTH0, OKTA, COGNITO, GOOGLE],
+    "resource": RESOURCE,
+    "resource_metadata": PRM_URL,
+    "metadata": {**tokens_doc["metadata"], "issuer": ENTRA_V2},
+    "jwks": JWKS,
+    "cases": provider_cases,
+}
+
+
 def write(name, doc):
     (HERE / name).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
@@ -972,6 +1171,7 @@ DOCS = {
     "server_metadata_validation.json": validation_doc,
     "checker.json": checker_doc,
     "operations.json": operations_doc,
+    "providers.json": providers_doc,
 }
 # `gen.py operations.json` writes only that file: EC signatures are randomised, so rewriting
 # the others would change their tokens for nothing.

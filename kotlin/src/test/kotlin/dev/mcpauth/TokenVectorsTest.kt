@@ -27,13 +27,21 @@ import org.junit.jupiter.api.TestFactory
 import org.junit.jupiter.api.TestInstance
 import kotlin.time.Duration.Companion.milliseconds
 
+/** tests/vectors/tokens.json; see [JwtVectors]. */
+class TokenVectorsTest : JwtVectors("tokens.json")
+
+/** tests/vectors/providers.json (hosted providers' token shapes); see [JwtVectors]. */
+class ProviderVectorsTest : JwtVectors("providers.json")
+
 /**
- * tests/vectors/tokens.json through the public API: JWT mode on a real Ktor server, keys served
- * by a real HTTP server. Cases share one key-set cache and run in order.
+ * A vector file of the tokens.json format through the public API: JWT mode on a real Ktor
+ * server, keys served by a real HTTP server. Cases share one key-set cache and run in order.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class TokenVectorsTest {
-    private val vectors = Vectors.load("tokens.json")
+abstract class JwtVectors(
+    file: String,
+) {
+    private val vectors = Vectors.load(file)
     private val cases = vectors["cases"] as JsonArray
     private val jwks = JsonServer()
     private val resource = vectors["resource"]!!.jsonPrimitive.content
@@ -43,7 +51,8 @@ class TokenVectorsTest {
             jwks.serve("/jwks.json", vectors["jwks"].toString())
             val metadata = vectors["metadata"]!!.jsonObject.toMutableMap()
             metadata["jwks_uri"] = JsonPrimitive("${jwks.url}/jwks.json")
-            val issuers = listOfNotNull(vectors["issuer"], vectors["second_issuer"]).map { it.jsonPrimitive.content }
+            val more = (vectors["more_issuers"] as JsonArray?).orEmpty()
+            val issuers = (listOfNotNull(vectors["issuer"], vectors["second_issuer"]) + more).map { it.jsonPrimitive.content }
             val servers =
                 issuers.map { issuer ->
                     val m = JsonObject(metadata + ("issuer" to JsonPrimitive(issuer)))
