@@ -80,9 +80,9 @@ fn operations_row(endpoint_only: &Authenticator) -> Value {
     let rules: serde_json::Map<String, Value> = (0..20)
         .map(|i| (format!("tool-{i}"), json!(["read"])))
         .collect();
-    let with_rules = endpoint_only
-        .clone()
-        .with_operation_config(OperationConfig::from_json(&json!({ "tool_scopes": rules })).unwrap());
+    let with_rules = endpoint_only.clone().with_operation_config(
+        OperationConfig::from_json(&json!({ "tool_scopes": rules })).unwrap(),
+    );
     let pem = std::fs::read(root().join("tests/vectors/keys/rsa1.pem")).unwrap();
     let mut h = Header::new(jsonwebtoken::Algorithm::RS256);
     h.kid = Some("rsa-1".into());
