@@ -3,7 +3,7 @@ export CARGO_BUILD_TARGET ?= x86_64-unknown-linux-gnu
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all test lint fmt test-rust lint-rust fuzz
+.PHONY: all test lint fmt test-rust lint-rust fuzz redis-server
 
 all: test
 
@@ -14,8 +14,14 @@ test: test-rust test-python test-node test-e2e test-kotlin
 ## make lint: formatters and linters of every language
 lint: lint-rust lint-python lint-node lint-e2e lint-kotlin
 
-test-rust:
+test-rust: redis-server
 	cargo test --workspace --locked
+
+## redis-server: the Debian package the DPoP replay-store tests start on a free port (they start
+## and stop their own server; no system service is used). Installs it when it is missing.
+SUDO ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+redis-server:
+	command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server; }
 
 lint-rust:
 	cargo fmt --all -- --check

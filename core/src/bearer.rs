@@ -512,6 +512,75 @@ mod tests {
     }
 
     #[test]
+    fn both_schemes_read_alike() {
+        let c = parse_credentials(Some("DPoP abc")).unwrap();
+        assert_eq!((c.scheme, c.token), (Scheme::DPoP, "abc"));
+        let c = parse_credentials(Some(" bearer\t abc== ")).unwrap();
+        assert_eq!((c.scheme, c.token), (Scheme::Bearer, "abc=="));
+        assert_eq!(
+            parse_credentials(Some("dpop ")).unwrap_err().code(),
+            "missing_bearer_token"
+        );
+        for bad in ["DPoPabc", "Basic abc", "DPoP a b", "DPoP a\"b"] {
+            assert_eq!(
+                parse_credentials(Some(bad)).unwrap_err().code(),
+                "invalid_auth_header_format",
+                "{bad}"
+            );
+        }
+        // The bearer-only parser still refuses DPoP.
+        assert_eq!(
+            parse_authorization(Some("DPoP abc")).unwrap_err().code(),
+            "invalid_auth_header_format"
+        );
+        assert_eq!(scheme_of(Some("  DPoP x")), Some(Scheme::DPoP));
+        assert_eq!(scheme_of(Some("Basic x")), None);
+        assert_eq!(scheme_of(None), None);
+    }
+
+    #[test]
+    fn a_401_offers_every_scheme_and_a_403_only_the_one_used() {
+        let p = Policy {
+            resource_metadata: Some("https://a/prm".into()),
+            ..Policy::default()
+        };
+        let both = |used| Challenges {
+            used,
+            bearer: true,
+            dpop_algs: Some("ES256"),
+        };
+        let r = respond_with(
+            &Error::bearer(codes::INVALID_DPOP_PROOF),
+            &p,
+            &both(Some(Scheme::DPoP)),
+        );
+        assert_eq!(r.status, 401);
+        assert_eq!(
+            r.challenges,
+            [
+                r#"DPoP algs="ES256", error="invalid_dpop_proof", error_description="The DPoP proof is missing or invalid.", resource_metadata="https://a/prm""#,
+                r#"Bearer resource_metadata="https://a/prm""#
+            ]
+        );
+        assert_eq!(r.www_authenticate.unwrap(), r.challenges.join(", "));
+        let r = respond_with(
+            &Error::bearer(codes::MISSING_REQUIRED_SCOPES),
+            &p,
+            &both(Some(Scheme::Bearer)),
+        );
+        assert_eq!(r.status, 403);
+        assert_eq!(r.challenges.len(), 1);
+        assert!(r.challenges[0].starts_with("Bearer error=\"insufficient_scope\""));
+        // The bearer-only answer is the one `respond` always gave.
+        let e = Error::bearer(codes::INVALID_TOKEN);
+        assert_eq!(respond_with(&e, &p, &Challenges::BEARER), p.respond(&e));
+        assert_eq!(
+            p.respond(&e).challenges,
+            vec![p.respond(&e).www_authenticate.unwrap()]
+        );
+    }
+
+    #[test]
     fn challenge_values_are_always_valid_quoted_strings() {
         let c = format_challenge(&[
             (
