@@ -265,7 +265,7 @@ impl Authenticator {
     }
 
     fn accepted(&self, info: AuthInfo, req: &McpRequest<'_>, now: f64) -> Result<Accepted> {
-        let operations = crate::guard::call(|| self.decide(&info, req))?;
+        let operations = self.decide(&info, req)?;
         let headers = self
             .dpop
             .as_deref()

@@ -8,6 +8,19 @@ import {
   type BearerAuthConfig,
   type ValidateIssuerFunction,
 } from './handlers/handle-bearer-auth.js';
+import {
+  bearerAuthOptionNames,
+  nativeOperations,
+  refuseUnknownOptions,
+  type RequestOutcome,
+} from './handlers/operations.js';
+import {
+  closeIfCut,
+  contentLength,
+  decisionBody,
+  keepBody,
+  mcpRequest,
+} from './handlers/request-body.js';
 import { defaultLogger, type Logger } from './logger.js';
 import * as native from './native.js';
 import {
@@ -289,6 +302,13 @@ export class MCPAuth {
     modeOrVerify: VerifyAccessTokenFunction | VerifyAccessTokenMode | 'introspection',
     config: HandlerConfig & VerifyJwtConfig & Partial<VerifyIntrospectionConfig> = {}
   ): RequestHandler {
+    refuseUnknownOptions('bearerAuth', config, [
+      ...bearerAuthOptionNames,
+      'jwtVerify',
+      'remoteJwkSet',
+      'remoteJwtSet',
+      'introspection',
+    ]);
     const { jwtVerify, remoteJwkSet, remoteJwtSet, introspection, ...handlerConfig } = config;
     const introspecting = modeOrVerify === 'introspection';
     if (introspecting && (jwtVerify || remoteJwkSet || remoteJwtSet)) {
@@ -329,6 +349,7 @@ export class MCPAuth {
       showErrorDetails,
     };
     const nativeServers = servers.map((server) => nativeServer(server));
+    const operations = nativeOperations(handlerConfig);
     const authenticator = callNative(() =>
       introspecting
         ? new native.NativeAuthenticator({
@@ -336,6 +357,7 @@ export class MCPAuth {
             servers: nativeServers,
             introspection: nativeIntrospectionOptions(introspection),
             policy,
+            operations,
           })
         : new native.NativeAuthenticator({
             servers: nativeServers,
@@ -344,6 +366,7 @@ export class MCPAuth {
               jwks: remoteJwkSet ?? remoteJwtSet,
             },
             policy,
+            operations,
           })
     );
     type Outcome =
@@ -355,6 +378,37 @@ export class MCPAuth {
           error: NativeErrorShape;
           response: { status: number; body: unknown; wwwAuthenticate?: string };
         };
+
+    if (operations !== undefined) {
+      return async function bearerAuthHandler(req, res, next) {
+        const header = req.headers.authorization;
+        // Without credentials the answer is 401 whatever the body says: it is not read.
+        const limit =
+          header === undefined ? null : authenticator.bodyLimit(req.method, contentLength(req));
+        const body = limit === null ? undefined : await decisionBody(req, limit);
+        if (limit !== null && !body) {
+          // The client went away while sending the body.
+          return;
+        }
+        const request = mcpRequest(req, body?.bytes);
+        let outcome = authenticator.authenticateRequestNow(header, request) as RequestOutcome;
+        if (outcome.pending) {
+          outcome = (await awaitNative(
+            authenticator.authenticateRequest(header, request)
+          )) as RequestOutcome;
+        }
+        if (outcome.ok === false) {
+          closeIfCut(res, body);
+          sendFailure(res, outcome, logger, req);
+          return;
+        }
+        if (outcome.ok) {
+          keepBody(req, body);
+          attachAuth(req, outcome.authInfo, logger);
+        }
+        next();
+      };
+    }
 
     return async function bearerAuthHandler(req, res, next) {
       const header = req.headers.authorization;

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import warnings
 from contextvars import ContextVar
-from typing import Any, Dict, List, Literal, Optional, Union
+from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Union
 
 from starlette.routing import Route, Router
 
@@ -94,6 +94,13 @@ class MCPAuth:
         resource: Optional[str] = None,
         require_at_jwt: bool = False,
         introspection: Optional[Union[IntrospectionConfig, Dict[str, Any]]] = None,
+        *,
+        tool_scopes: Optional[Mapping[str, Sequence[str]]] = None,
+        resource_scopes: Optional[Mapping[str, Sequence[str]]] = None,
+        prompt_scopes: Optional[Mapping[str, Sequence[str]]] = None,
+        method_scopes: Optional[Mapping[str, Sequence[str]]] = None,
+        scope_hierarchy: Optional[Mapping[str, Sequence[str]]] = None,
+        max_body_bytes: Optional[int] = None,
     ) -> type:
         """A pure ASGI middleware class for `Middleware(...)` that requires a valid bearer token.
 
@@ -102,6 +109,15 @@ class MCPAuth:
         authorization server about each token (RFC 7662) as configured by `introspection=`;
         a callable (sync or async) verifies tokens itself. Either way the middleware checks
         issuer, audience and scopes.
+
+        Scopes per operation, on top of `required_scopes`: `tool_scopes` (tool name -> scopes,
+        for `tools/call`), `resource_scopes` (URI or RFC 6570 level-1 template such as
+        `notes://{id}` -> scopes, for `resources/read`), `prompt_scopes` (prompt name -> scopes,
+        for `prompts/get`) and `method_scopes` (JSON-RPC method -> scopes). A request that lacks
+        one is answered 403 `insufficient_scope` naming every scope it needs, before the MCP
+        handler runs. `scope_hierarchy` maps a scope to the scopes it implies (for every scope
+        check of this route). `max_body_bytes` (default 4 MiB) bounds the JSON-RPC body that is
+        inspected; larger POSTs get 413. Invalid rules raise `MCPAuthConfigException` here.
         """
         if isinstance(self._handler, ResourceServerHandler) and not resource:
             raise _invalid(
@@ -148,6 +164,12 @@ class MCPAuth:
                 required_scopes=required_scopes,
                 show_error_details=show_error_details,
                 resource=resource,
+                tool_scopes=tool_scopes,
+                resource_scopes=resource_scopes,
+                prompt_scopes=prompt_scopes,
+                method_scopes=method_scopes,
+                scope_hierarchy=scope_hierarchy,
+                max_body_bytes=max_body_bytes,
             ),
             context_var=self._context_var,
             scope_key=self._scope_key,

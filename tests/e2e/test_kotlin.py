@@ -113,7 +113,7 @@ def test_metadata_is_public_with_cors(kotlin: Tuple[str, str]) -> None:
     assert res.headers["access-control-allow-origin"] == "*"
     assert res.json() == {
         "resource": url,
-        "scopes_supported": ["read:todos", "create:todos"],
+        "scopes_supported": ["read:todos", "create:todos", "delete:todos"],
         "authorization_servers": [issuer],
     }
     preflight = httpx.options(prm_url(url), headers={"origin": "http://example.test"})

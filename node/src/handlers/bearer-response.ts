@@ -25,8 +25,9 @@ export const sendFailure = (
   req: Request
 ) => {
   const { status, body, wwwAuthenticate } = failure.response;
-  const { kind, code, details } = failure.error;
-  const meta = { status, kind, code, cause: details?.cause, path: req.path };
+  const { kind, code, message, details } = failure.error;
+  // Core's reason, never the token or the body (a name it quotes is cut and cleaned).
+  const meta = { status, kind, code, reason: message, cause: details?.cause, path: req.path };
   if (status >= 500) {
     (logger ?? defaultLogger).error?.(`Bearer auth failed on the server side: ${code}`, meta);
   } else {

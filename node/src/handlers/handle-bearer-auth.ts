@@ -3,7 +3,7 @@ import type { Request, RequestHandler, Response } from 'express';
 
 import { type Logger } from '../logger.js';
 import * as native from '../native.js';
-import { errorToNative } from '../native-errors.js';
+import { callNative, errorToNative } from '../native-errors.js';
 import { type VerifyAccessTokenFunction } from '../utils/create-verify-jwt.js';
 import { createResourceMetadataEndpoint } from '../utils/create-resource-metadata-endpoint.js';
 
@@ -14,6 +14,21 @@ import {
   type Failure,
   type IssuerValidator,
 } from './bearer-response.js';
+import {
+  bearerAuthOptionNames,
+  nativeOperations,
+  refuseUnknownOptions,
+  type OperationScopesConfig,
+  type RequestOutcome,
+} from './operations.js';
+import {
+  closeIfCut,
+  contentLength,
+  decisionBody,
+  keepBody,
+  mcpRequest,
+  type DecisionBody,
+} from './request-body.js';
 
 declare module '@modelcontextprotocol/sdk/server/auth/types.js' {
   interface AuthInfo {
@@ -61,13 +76,18 @@ export type BearerAuthConfig = {
   showErrorDetails?: boolean;
   /** Where failures are reported (why a token was rejected; never the token). */
   logger?: Logger;
-};
+} & OperationScopesConfig;
 
 /**
  * An Express handler that authenticates requests with a bearer token: reads the
  * `Authorization` header, verifies the token with `verifyAccessToken`, checks issuer, audience
  * and scopes, then sets `req.auth`. Failures are answered with 401/403 (RFC 6750 challenge) or
  * 500 (server-side problems); errors thrown by later handlers are not touched.
+ *
+ * With per-operation rules (`toolScopes`, ...), a POST body is read (after the token was
+ * verified, at most `maxBodyBytes`) and the scopes of the operations it asks for are checked
+ * too; a body that cannot be classified is answered 400/413/415 with a JSON-RPC error. See
+ * `request-body.ts` for what the handlers behind receive.
  */
 export const handleBearerAuth = (config: BearerAuthConfig): RequestHandler => {
   const {
@@ -92,20 +112,46 @@ export const handleBearerAuth = (config: BearerAuthConfig): RequestHandler => {
   if (typeof issuer === 'string' && !URL.canParse(issuer)) {
     throw new TypeError('`issuer` must be a valid URL.');
   }
+  refuseUnknownOptions('handleBearerAuth', config, bearerAuthOptionNames);
   const issuers =
     typeof issuer === 'string' ? [issuer] : (issuer as IssuerValidator)[trustedIssuers];
   const customIssuerCheck = typeof issuer === 'function' && !issuers ? issuer : undefined;
-  const policy = new native.NativePolicy({
-    issuers,
-    audience,
-    requiredScopes,
-    resourceMetadata: resource ? createResourceMetadataEndpoint(resource).href : undefined,
-    showErrorDetails,
-  });
+  const operations = nativeOperations(config);
+  const policy = callNative(
+    () =>
+      new native.NativePolicy(
+        {
+          issuers,
+          audience,
+          requiredScopes,
+          resourceMetadata: resource ? createResourceMetadataEndpoint(resource).href : undefined,
+          showErrorDetails,
+        },
+        operations
+      )
+  );
+
+  /** After the verifier: the operations' scopes too, from the body read now. */
+  const decide = async (
+    req: Request,
+    authInfo: AuthInfo
+  ): Promise<
+    (({ ok: true; authInfo: AuthInfo } | Failure) & { body?: DecisionBody }) | undefined
+  > => {
+    const limit = policy.bodyLimit(req.method, contentLength(req));
+    const body = limit === null ? undefined : await decisionBody(req, limit);
+    if (limit !== null && !body) {
+      return undefined;
+    }
+    const decided = policy.decide(authInfo, mcpRequest(req, body?.bytes)) as RequestOutcome;
+    return decided.ok ? { ok: true, authInfo, body } : { ...(decided as Failure), body };
+  };
 
   const authenticate = async (
     req: Request
-  ): Promise<{ ok: true; authInfo: AuthInfo } | Failure> => {
+  ): Promise<
+    (({ ok: true; authInfo: AuthInfo } | Failure) & { body?: DecisionBody }) | undefined
+  > => {
     const parsed = policy.parseHeader(req.headers.authorization) as
       { ok: true; token: string } | Failure;
     if (!parsed.ok) {
@@ -114,6 +160,9 @@ export const handleBearerAuth = (config: BearerAuthConfig): RequestHandler => {
     try {
       const authInfo = await verifyAccessToken(parsed.token);
       customIssuerCheck?.(authInfo.issuer);
+      if (operations !== undefined) {
+        return await decide(req, authInfo);
+      }
       return (policy.check(authInfo) as Failure | null) ?? { ok: true, authInfo };
     } catch (error: unknown) {
       const shape = errorToNative(error);
@@ -126,10 +175,16 @@ export const handleBearerAuth = (config: BearerAuthConfig): RequestHandler => {
 
   return async function bearerAuthHandler(req, res, next) {
     const result = await authenticate(req);
+    if (!result) {
+      // The client went away while sending the body.
+      return;
+    }
     if (!result.ok) {
+      closeIfCut(res, result.body);
       sendFailure(res, result, logger, req);
       return;
     }
+    keepBody(req, result.body);
     attachAuth(req, result.authInfo, logger);
     next();
   };
