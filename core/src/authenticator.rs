@@ -8,8 +8,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::bearer::{
     parse_authorization, parse_credentials, scheme_of, AuthResponse, Credentials, Policy, Scheme,
 };
-use crate::dpop::{Dpop, DpopMode, DpopOptions, VerifiedProof};
-use crate::error::{codes, Error, Result};
+use crate::dpop::{Dpop, DpopMode, DpopOptions};
+use crate::error::{Error, Result};
 use crate::introspection::IntrospectionVerifier;
 use crate::jwt::AuthInfo;
 use crate::operations::{McpRequest, Operation, OperationRules};
@@ -87,11 +87,6 @@ fn clock() -> f64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0)
-}
-
-fn replayed() -> Error {
-    Error::bearer(codes::INVALID_DPOP_PROOF)
-        .with_cause("The DPoP proof was used before (its `jti` was seen within its window).")
 }
 
 #[derive(Debug, Clone)]
@@ -247,23 +242,6 @@ impl Authenticator {
         }
     }
 
-    /// After the token: its binding, and the proof when the request is in the DPoP scheme.
-    fn confirm(
-        &self,
-        creds: &Credentials<'_>,
-        info: &AuthInfo,
-        auth: &RequestAuth<'_>,
-        req: &McpRequest<'_>,
-        now: f64,
-    ) -> Result<Option<VerifiedProof>> {
-        match self.dpop.as_deref() {
-            Some(d) => {
-                crate::guard::call(|| d.confirm(creds, info, auth.dpop, req.method, auth.path, now))
-            }
-            None => crate::dpop::check_bearer_token(info).map(|_| None),
-        }
-    }
-
     fn accepted(&self, info: AuthInfo, req: &McpRequest<'_>, now: f64) -> Result<Accepted> {
         let operations = self.decide(&info, req)?;
         let headers = self
@@ -288,27 +266,29 @@ impl Authenticator {
             Ok(c) => c,
             Err(e) => return Poll::Ready(Err(e)),
         };
+        if self
+            .dpop
+            .as_deref()
+            .is_some_and(|d| d.needs_network(creds.scheme))
+        {
+            return Poll::Pending;
+        }
         let info = match self.mode.verify_now(creds.token) {
             Poll::Ready(Ok(info)) => info,
             Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
             Poll::Pending => return Poll::Pending,
         };
-        let proof = match self.confirm(&creds, &info, auth, req, now) {
-            Ok(p) => p,
-            Err(e) => return Poll::Ready(Err(e)),
+        let confirmed = match self.dpop.as_deref() {
+            Some(d) => crate::guard::sync(|| {
+                d.check_now(&creds, &info, auth.dpop, req.method, auth.path, now)
+            }),
+            None => Poll::Ready(crate::dpop::check_bearer_token(&info)),
         };
-        if let (Some(p), Some(d)) = (&proof, self.dpop.as_deref()) {
-            if let Some(store) = d.replay_store() {
-                let key = crate::dpop::replay::replay_key(&p.jkt, &p.jti);
-                match store.record_now(&key, d.replay_until(p), now) {
-                    Poll::Ready(Ok(true)) => {}
-                    Poll::Ready(Ok(false)) => return Poll::Ready(Err(replayed())),
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => return Poll::Pending,
-                }
-            }
+        match confirmed {
+            Poll::Ready(Ok(())) => Poll::Ready(self.accepted(info, req, now)),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
         }
-        Poll::Ready(self.accepted(info, req, now))
     }
 
     async fn check(
@@ -319,16 +299,12 @@ impl Authenticator {
     ) -> Result<Accepted> {
         let creds = self.credentials(auth.authorization)?;
         let info = self.mode.verify(creds.token).await?;
-        let proof = self.confirm(&creds, &info, auth, req, now)?;
-        if let (Some(p), Some(d)) = (&proof, self.dpop.as_deref()) {
-            if let Some(store) = d.replay_store() {
-                let key = crate::dpop::replay::replay_key(&p.jkt, &p.jti);
-                let fresh =
-                    crate::guard::future(store.record(&key, d.replay_until(p), now)).await?;
-                if !fresh {
-                    return Err(replayed());
-                }
+        match self.dpop.as_deref() {
+            Some(d) => {
+                crate::guard::future(d.check(&creds, &info, auth.dpop, req.method, auth.path, now))
+                    .await?
             }
+            None => crate::dpop::check_bearer_token(&info)?,
         }
         self.accepted(info, req, now)
     }

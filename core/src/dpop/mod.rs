@@ -23,6 +23,7 @@ pub mod redis;
 pub mod replay;
 pub mod thumbprint;
 
+use std::task::Poll;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -445,6 +446,72 @@ impl Dpop {
         proof.iat + self.iat_window + self.leeway
     }
 
+    /// Whether a request in `scheme` needs the network to be decided (a DPoP request on a
+    /// route whose replay store is Redis): the synchronous entry points say `Pending` at once
+    /// rather than check the proof twice.
+    pub fn needs_network(&self, scheme: Scheme) -> bool {
+        scheme == Scheme::DPoP && matches!(self.replay, Some(ReplayStore::Redis(_)))
+    }
+
+    /// The whole DPoP check once the token is verified, for hosts that verify tokens with
+    /// their own code as for the built-in modes: [`Self::confirm`], then the proof's `jti` into
+    /// the replay store. `Pending` when the store is Redis (then await [`Self::check`]).
+    pub fn check_now(
+        &self,
+        creds: &Credentials<'_>,
+        info: &AuthInfo,
+        dpop_values: &[&str],
+        method: &str,
+        path: &str,
+        now: f64,
+    ) -> Poll<Result<()>> {
+        if self.needs_network(creds.scheme) {
+            return Poll::Pending;
+        }
+        let proof = match self.confirm(creds, info, dpop_values, method, path, now) {
+            Ok(Some(p)) => p,
+            Ok(None) => return Poll::Ready(Ok(())),
+            Err(e) => return Poll::Ready(Err(e)),
+        };
+        match &self.replay {
+            Some(store) => store
+                .record_now(
+                    &replay::replay_key(&proof.jkt, &proof.jti),
+                    self.replay_until(&proof),
+                    now,
+                )
+                .map(|r| r.and_then(fresh)),
+            None => Poll::Ready(Ok(())),
+        }
+    }
+
+    /// [`Self::check_now`], asking the Redis store when there is one.
+    pub async fn check(
+        &self,
+        creds: &Credentials<'_>,
+        info: &AuthInfo,
+        dpop_values: &[&str],
+        method: &str,
+        path: &str,
+        now: f64,
+    ) -> Result<()> {
+        let Some(proof) = self.confirm(creds, info, dpop_values, method, path, now)? else {
+            return Ok(());
+        };
+        match &self.replay {
+            Some(store) => fresh(
+                store
+                    .record(
+                        &replay::replay_key(&proof.jkt, &proof.jti),
+                        self.replay_until(&proof),
+                        now,
+                    )
+                    .await?,
+            ),
+            None => Ok(()),
+        }
+    }
+
     /// The challenges of this route for a request in `used`.
     pub fn challenges(&self, used: Option<Scheme>) -> Challenges<'_> {
         match self.mode {
@@ -515,6 +582,15 @@ impl Dpop {
         }
         m
     }
+}
+
+/// A proof seen before within its window is refused.
+fn fresh(first_use: bool) -> Result<()> {
+    if first_use {
+        return Ok(());
+    }
+    Err(Error::bearer(codes::INVALID_DPOP_PROOF)
+        .with_cause("The DPoP proof was used before (its `jti` was seen within its window)."))
 }
 
 /// The token's `cnf.jkt`, `None` when the token is not DPoP-bound. A `cnf` that is not an
