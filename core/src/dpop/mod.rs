@@ -7,10 +7,10 @@
 //!
 //! - [`proof`]: one proof against the request (RFC 9449 §4.3).
 //! - [`thumbprint`]: RFC 7638 thumbprints.
-//! - [`htu`](self): the request URL the proof must name, built from the configured resource
+//! - `htu`: the request URL the proof must name, built from the configured resource
 //!   identifier's origin and the request path (never from `Host`).
 //! - [`replay`], [`redis`]: proofs seen within their window, in process or in Redis.
-//! - [`nonce`](self): stateless server nonces (RFC 9449 §8), AEAD-sealed timestamps.
+//! - `nonce`: stateless server nonces (RFC 9449 §8), AEAD-sealed timestamps.
 //!
 //! A route is in one of three [`DpopMode`]s. In every one of them a token that carries
 //! `cnf.jkt` is refused when it comes as a bearer token or without a valid proof (RFC 9449

@@ -134,8 +134,8 @@ impl Dpop {
             Some(Value::String(a)) => a.as_str(),
             _ => return Err(invalid("The DPoP proof has no `alg`.")),
         };
+        // The allow-list never holds `none` or an HMAC algorithm: `Dpop::new` refuses them.
         let alg = Alg::parse(alg_name)
-            .filter(|a| !a.is_hmac())
             .filter(|a| self.algorithms.contains(a))
             .ok_or_else(|| {
                 invalid(format!(
