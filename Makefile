@@ -32,7 +32,7 @@ fmt:
 
 ## make fuzz: every cargo-fuzz target of core/fuzz for FUZZ_SECONDS each (needs a nightly toolchain)
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := authorization_header jwt_verify jwks_parse server_metadata resource_urls challenge
+FUZZ_TARGETS := authorization_header jwt_verify jwks_parse server_metadata resource_urls challenge dpop_proof
 fuzz:
 	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.2 --locked
 	for t in $(FUZZ_TARGETS); do \
