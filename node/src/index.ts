@@ -31,4 +31,7 @@ export {
   type IntrospectionConfig,
   type IntrospectionAuthMethod,
   type VerifyIntrospectionConfig,
+  type TokenVerifierConfig,
+  type FetchBearerAuth,
 } from './mcp-auth.js';
+export { type McpTokenVerifier, type TokenVerifierSdk } from './handlers/token-verifier.js';

@@ -196,7 +196,7 @@ class Bench:
                 wait_port(ports[name], procs[name])
                 self.wrk(ports[name], token, 1, script)  # warm-up: first fetches, JIT, caches
                 self.quiesce(procs[name].pid, counter)
-            rss_start = rss_mb(procs[rss].pid) if rss else None
+            rss_start = {n: rss_mb(procs[n].pid) for n in names} if rss else None
             for r in range(self.a.http_rounds):
                 for name in names[r % len(names):] + names[:r % len(names)]:
                     pid = procs[name].pid
@@ -210,7 +210,7 @@ class Bench:
                     res["server_busy"] = res["cpu_us_per_request"] * res["rps"] / 1e6
                     runs[name].append(res)
                 log(f"  {lang} {counter} load round {r + 1}/{self.a.http_rounds} done")
-            rss_end = rss_mb(procs[rss].pid) if rss else None
+            rss_end = {n: rss_mb(procs[n].pid) for n in names} if rss else None
         finally:
             for p in procs.values():
                 stop(p)
@@ -226,8 +226,9 @@ class Bench:
                              "requests": reqs}
         out = {"median": summary, "runs": runs}
         if rss:
-            out["rss"] = {"app": rss, "start_mb": rss_start, "end_mb": rss_end,
-                          "growth_mb": round(rss_end - rss_start, 1), "requests": summary[rss]["requests"]}
+            out["rss"] = {n: {"start_mb": rss_start[n], "end_mb": rss_end[n],
+                              "growth_mb": round(rss_end[n] - rss_start[n], 1),
+                              "requests": summary[n]["requests"]} for n in names}
         return out
 
     def http(self, lang):
@@ -253,11 +254,11 @@ class Bench:
     # -- per-operation rules: the body classified and decided in core -------------------------
     def operations(self, lang):
         """The same POST of a ~1 KiB tools/call to an app guarded by the endpoint rule only and to
-        one with 20 per-tool rules (operations.lua); RSS of the rules app before and after."""
+        one with 20 per-tool rules (operations.lua); RSS of both before and after."""
         log(f"{lang} per-operation rules under load")
         os.environ["BENCH_TOKEN"] = self.fix["tokens"]["RS256"]
         apps = {"endpoint": ("ours", "endpoint"), "operations": ("ours", "operations")}
-        result = self.load_runs(lang, apps, "jwks", script=HERE / "operations.lua", rss="operations")
+        result = self.load_runs(lang, apps, "jwks", script=HERE / "operations.lua", rss=True)
         self.results[f"{lang}_operations"] = result
         return result["median"]
 
@@ -440,7 +441,8 @@ def summarize(r):
         if po:
             s[f"{lang}_operations_vs_endpoint"] = ratio(po["median"]["operations"]["rps"],
                                                         po["median"]["endpoint"]["rps"])
-            s[f"{lang}_operations_rss_growth_mb"] = po["rss"]["growth_mb"]
+            s[f"{lang}_operations_rss_growth_mb"] = po["rss"]["operations"]["growth_mb"]
+            s[f"{lang}_endpoint_rss_growth_mb"] = po["rss"]["endpoint"]["growth_mb"]
     mem = r.get("memory")
     if mem:
         for name, m in mem.items():
@@ -510,9 +512,9 @@ def table(r, s):
             for name, x in po["median"].items():
                 lines.append(f"  {name:<12}{fmt(x['rps']):>9}{fmt(x['p50_ms'], 2):>10}{fmt(x['p99_ms'], 2):>10}"
                              f"{fmt(x['cpu_us_per_request']):>11}{x['non_2xx']:>9}")
-            m = po["rss"]
-            lines.append(f"  RSS of the rules app: {m['start_mb']:.1f} -> {m['end_mb']:.1f} MB over "
-                         f"{m['requests']:,} requests")
+            for name, m in po["rss"].items():
+                lines.append(f"  RSS of {name}: {m['start_mb']:.1f} -> {m['end_mb']:.1f} MB over "
+                             f"{m['requests']:,} requests")
     mem = r.get("memory")
     if mem:
         lines += ["", "Memory (RSS MB)"]

@@ -1,34 +1,11 @@
 import { type AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { Request, RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
 
 import { type Logger } from '../logger.js';
-import * as native from '../native.js';
-import { callNative, errorToNative } from '../native-errors.js';
 import { type VerifyAccessTokenFunction } from '../utils/create-verify-jwt.js';
-import { createResourceMetadataEndpoint } from '../utils/create-resource-metadata-endpoint.js';
 
-import {
-  attachAuth,
-  sendFailure,
-  trustedIssuers,
-  type Failure,
-  type IssuerValidator,
-} from './bearer-response.js';
-import {
-  bearerAuthOptionNames,
-  nativeOperations,
-  refuseUnknownOptions,
-  type OperationScopesConfig,
-  type RequestOutcome,
-} from './operations.js';
-import {
-  closeIfCut,
-  contentLength,
-  decisionBody,
-  keepBody,
-  mcpRequest,
-  type DecisionBody,
-} from './request-body.js';
+import { checkedPolicyGate, expressBearerAuth } from './express.js';
+import { type OperationScopesConfig } from './operations.js';
 
 declare module '@modelcontextprotocol/sdk/server/auth/types.js' {
   interface AuthInfo {
@@ -89,103 +66,5 @@ export type BearerAuthConfig = {
  * too; a body that cannot be classified is answered 400/413/415 with a JSON-RPC error. See
  * `request-body.ts` for what the handlers behind receive.
  */
-export const handleBearerAuth = (config: BearerAuthConfig): RequestHandler => {
-  const {
-    verifyAccessToken,
-    issuer,
-    audience,
-    requiredScopes,
-    resource,
-    showErrorDetails,
-    logger,
-  } = config;
-  if (typeof verifyAccessToken !== 'function') {
-    throw new TypeError(
-      '`verifyAccessToken` must be a function that takes a token and returns an `AuthInfo` object.'
-    );
-  }
-  if (typeof issuer !== 'string' && typeof issuer !== 'function') {
-    throw new TypeError(
-      '`issuer` must be either a string or a function that validates the token issuer.'
-    );
-  }
-  if (typeof issuer === 'string' && !URL.canParse(issuer)) {
-    throw new TypeError('`issuer` must be a valid URL.');
-  }
-  refuseUnknownOptions('handleBearerAuth', config, bearerAuthOptionNames);
-  const issuers =
-    typeof issuer === 'string' ? [issuer] : (issuer as IssuerValidator)[trustedIssuers];
-  const customIssuerCheck = typeof issuer === 'function' && !issuers ? issuer : undefined;
-  const operations = nativeOperations(config);
-  const policy = callNative(
-    () =>
-      new native.NativePolicy(
-        {
-          issuers,
-          audience,
-          requiredScopes,
-          resourceMetadata: resource ? createResourceMetadataEndpoint(resource).href : undefined,
-          showErrorDetails,
-        },
-        operations
-      )
-  );
-
-  /** After the verifier: the operations' scopes too, from the body read now. */
-  const decide = async (
-    req: Request,
-    authInfo: AuthInfo
-  ): Promise<
-    (({ ok: true; authInfo: AuthInfo } | Failure) & { body?: DecisionBody }) | undefined
-  > => {
-    const limit = policy.bodyLimit(req.method, contentLength(req));
-    const body = limit === null ? undefined : await decisionBody(req, limit);
-    if (limit !== null && !body) {
-      return undefined;
-    }
-    const decided = policy.decide(authInfo, mcpRequest(req, body?.bytes)) as RequestOutcome;
-    return decided.ok ? { ok: true, authInfo, body } : { ...(decided as Failure), body };
-  };
-
-  const authenticate = async (
-    req: Request
-  ): Promise<
-    (({ ok: true; authInfo: AuthInfo } | Failure) & { body?: DecisionBody }) | undefined
-  > => {
-    const parsed = policy.parseHeader(req.headers.authorization) as
-      { ok: true; token: string } | Failure;
-    if (!parsed.ok) {
-      return parsed;
-    }
-    try {
-      const authInfo = await verifyAccessToken(parsed.token);
-      customIssuerCheck?.(authInfo.issuer);
-      if (operations !== undefined) {
-        return await decide(req, authInfo);
-      }
-      return (policy.check(authInfo) as Failure | null) ?? { ok: true, authInfo };
-    } catch (error: unknown) {
-      const shape = errorToNative(error);
-      if (!shape) {
-        throw error;
-      }
-      return { ok: false, error: shape, response: policy.respond(shape) } as Failure;
-    }
-  };
-
-  return async function bearerAuthHandler(req, res, next) {
-    const result = await authenticate(req);
-    if (!result) {
-      // The client went away while sending the body.
-      return;
-    }
-    if (!result.ok) {
-      closeIfCut(res, result.body);
-      sendFailure(res, result, logger, req);
-      return;
-    }
-    keepBody(req, result.body);
-    attachAuth(req, result.authInfo, logger);
-    next();
-  };
-};
+export const handleBearerAuth = (config: BearerAuthConfig): RequestHandler =>
+  expressBearerAuth(checkedPolicyGate('handleBearerAuth', config));

@@ -24,6 +24,8 @@
  *   `reviver` made), or a consumed body with nothing left of it, is refused as a parse error:
  *   what cannot be checked is not let through.
  */
+import type { IncomingMessage } from 'node:http';
+
 import type { Request, Response } from 'express';
 
 import type { McpRequestInput } from '../../native/index.js';
@@ -40,22 +42,29 @@ export type DecisionBody = {
 };
 
 /** All fields of a header as sent, several joined with `", "` (Node keeps only the first of some). */
-const header = (req: Request, name: string): string | undefined =>
+const header = (req: IncomingMessage, name: string): string | undefined =>
   req.headersDistinct?.[name]?.join(', ') ??
   (req.headers[name] === undefined ? undefined : [req.headers[name]].flat().join(', '));
 
-export const contentLength = (req: Request) => header(req, 'content-length');
-
-/** The request as core reads it; `body` only when `bodyLimit` asked for it. */
-export const mcpRequest = (req: Request, body?: Buffer): McpRequestInput => ({
-  method: req.method,
-  contentType: header(req, 'content-type'),
-  contentLength: contentLength(req),
-  protocolVersion: header(req, 'mcp-protocol-version'),
-  mcpMethod: header(req, 'mcp-method'),
-  mcpName: header(req, 'mcp-name'),
-  body,
+/**
+ * The request as core reads it, from any framework's header lookup (`get` answers every field
+ * of a header as sent, joined with `", "`); the body is added when `bodyLimit` asks for it.
+ */
+export const mcpRequestInput = (
+  method: string,
+  get: (name: string) => string | undefined | null
+): Omit<McpRequestInput, 'body'> => ({
+  method,
+  contentType: get('content-type') ?? undefined,
+  contentLength: get('content-length') ?? undefined,
+  protocolVersion: get('mcp-protocol-version') ?? undefined,
+  mcpMethod: get('mcp-method') ?? undefined,
+  mcpName: get('mcp-name') ?? undefined,
 });
+
+/** An Express (or plain `node:http`) request as core reads it. */
+export const mcpRequest = (req: IncomingMessage): Omit<McpRequestInput, 'body'> =>
+  mcpRequestInput(req.method ?? 'GET', (name) => header(req, name));
 
 const asBuffer = (value: Uint8Array) =>
   Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);

@@ -23,6 +23,7 @@ import express from 'express';
 
 const [pkg, fixturesPath, asPort, port, mode = 'resolved'] = process.argv.slice(2);
 const fix = JSON.parse(readFileSync(fixturesPath, 'utf8'));
+const toolScopes = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`tool-${i}`, ['read']]));
 // Exit cleanly on a signal, so that --cpu-prof profiles get written.
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(0));
 
@@ -79,8 +80,6 @@ async function protectedApp() {
   }
   app.listen(Number(port), '127.0.0.1');
 }
-
-const toolScopes = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`tool-${i}`, ['read']]));
 
 function bearerAuth(mcpAuth) {
   const route = { resource: fix.audience, audience: fix.audience };
