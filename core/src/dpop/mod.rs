@@ -241,7 +241,12 @@ impl DpopOptions {
                         .ok_or_else(|| config("`replay_fail_open` must be true or false."))?
                 }
                 "replay_key_prefix" => o.replay_key_prefix = string("a string")?,
-                _ => unreachable!("members are checked above"),
+                other => {
+                    return Err(config(format!(
+                        "unknown DPoP option `{}`.",
+                        crate::operations::shown(other)
+                    )))
+                }
             }
         }
         Ok(o)
