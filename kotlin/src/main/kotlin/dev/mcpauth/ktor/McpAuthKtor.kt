@@ -36,7 +36,10 @@ import kotlinx.io.readByteArray
 /** Where a protected route keeps the caller's [AuthInfo]. */
 val AuthInfoKey: AttributeKey<AuthInfo> = AttributeKey("mcp-auth.AuthInfo")
 
-/** The caller of a request that passed a [McpBearerAuth] guard; `null` on unprotected routes. */
+/**
+ * The caller of a request that passed a [McpBearerAuth] guard or the [mcpBearer] authentication
+ * provider; `null` on unprotected routes.
+ */
 val ApplicationCall.authInfo: AuthInfo? get() = attributes.getOrNull(AuthInfoKey)
 
 private val OperationsKey: AttributeKey<List<McpOperation>> = AttributeKey("mcp-auth.Operations")
@@ -127,6 +130,22 @@ private object ReplayBody : Hook<(ApplicationCall) -> ByteArray?> {
 private fun ApplicationCall.header(name: String): String? = request.headers.getAll(name)?.joinToString(", ")
 
 /**
+ * The request as a guard reads it (the plugin and the [mcpBearer] provider alike); [body] as
+ * [BearerAuth.bodyLimit] asked, `null` when it asked for none.
+ */
+internal fun ApplicationCall.mcpHttpRequest(body: ByteArray?): McpHttpRequest =
+    McpHttpRequest(
+        method = request.httpMethod.value,
+        authorization = request.headers[HttpHeaders.Authorization],
+        contentType = header(HttpHeaders.ContentType),
+        contentLength = header(HttpHeaders.ContentLength),
+        protocolVersion = header("MCP-Protocol-Version"),
+        mcpMethod = header("Mcp-Method"),
+        mcpName = header("Mcp-Name"),
+        body = body,
+    )
+
+/**
  * The body a guard asked for, read once: at most [limit] bytes (core answers 413 when they
  * reach it), through the receive pipeline, so core sees what the handler would.
  */
@@ -164,19 +183,8 @@ val McpBearerAuth =
         on(ReplayBody) { call -> call.attributes.getOrNull(BodyKey) }
         on(BeforeHandlers) { call ->
             val guard = guardOf(call)
-            val method = call.request.httpMethod.value
-            val contentLength = call.header(HttpHeaders.ContentLength)
-            val request =
-                McpHttpRequest(
-                    method = method,
-                    authorization = call.request.headers[HttpHeaders.Authorization],
-                    contentType = call.header(HttpHeaders.ContentType),
-                    contentLength = contentLength,
-                    protocolVersion = call.header("MCP-Protocol-Version"),
-                    mcpMethod = call.header("Mcp-Method"),
-                    mcpName = call.header("Mcp-Name"),
-                    body = guard.bodyLimit(method, contentLength)?.let { call.bodyFor(it) },
-                )
+            val limit = guard.bodyLimit(call.request.httpMethod.value, call.header(HttpHeaders.ContentLength))
+            val request = call.mcpHttpRequest(limit?.let { call.bodyFor(it) })
             when (val result = guard.authenticate(request)) {
                 is AuthResult.Authenticated -> {
                     call.attributes.put(AuthInfoKey, result.authInfo)
