@@ -78,6 +78,17 @@ pub mod codes {
     pub const INVALID_AUDIENCE: &str = "invalid_audience";
     pub const MISSING_REQUIRED_SCOPES: &str = "missing_required_scopes";
     pub const INVALID_TOKEN: &str = "invalid_token";
+    /// RFC 9449 §7.1: the `DPoP` proof is missing, malformed or does not fit the request.
+    pub const INVALID_DPOP_PROOF: &str = "invalid_dpop_proof";
+    /// RFC 9449 §8-9: the proof must carry the nonce of the `DPoP-Nonce` header sent with it.
+    pub const USE_DPOP_NONCE: &str = "use_dpop_nonce";
+    /// A bearer token on a route that accepts only DPoP-bound tokens.
+    pub const DPOP_REQUIRED: &str = "dpop_required";
+
+    /// The DPoP replay store could not be asked (answered 503, the request is refused).
+    pub const DPOP_REPLAY_STORE_UNAVAILABLE: &str = "dpop_replay_store_unavailable";
+    /// The in-process DPoP replay store holds its maximum of live entries (answered 503).
+    pub const DPOP_REPLAY_STORE_FULL: &str = "dpop_replay_store_full";
 
     pub const TOKEN_VERIFICATION_FAILED: &str = "token_verification_failed";
 
@@ -120,6 +131,13 @@ pub fn description(kind: ErrorKind, code: &str, flavor: Flavor) -> &'static str 
                 "The token does not contain the necessary scopes for this request."
             }
             INVALID_TOKEN => "The provided token is not valid or has expired.",
+            INVALID_DPOP_PROOF => "The DPoP proof is missing or invalid.",
+            USE_DPOP_NONCE => {
+                "The DPoP proof must carry the nonce the server provided in the `DPoP-Nonce` header."
+            }
+            DPOP_REQUIRED => {
+                "This resource requires a DPoP-bound access token sent with the `DPoP` scheme and a DPoP proof."
+            }
             _ => match flavor {
                 Flavor::Python => "An exception occurred with the Bearer auth.",
                 Flavor::Node => "An error occurred with the Bearer auth.",

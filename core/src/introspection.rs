@@ -155,6 +155,10 @@ impl IntrospectionVerifier {
         &self.options
     }
 
+    pub fn verifier_options(&self) -> &VerifierOptions {
+        &self.verifier
+    }
+
     pub fn issuers(&self) -> Vec<&str> {
         self.servers.iter().map(AuthServer::issuer).collect()
     }

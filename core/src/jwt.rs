@@ -166,6 +166,14 @@ pub struct AuthInfo {
     pub claims: Map<String, Value>,
 }
 
+impl AuthInfo {
+    /// The token's DPoP key binding (`cnf.jkt`, RFC 9449 §6): the RFC 7638 thumbprint of the
+    /// key whose proofs the token needs. Set on every token a DPoP route accepted with a proof.
+    pub fn jkt(&self) -> Option<&str> {
+        self.claims.get("cnf")?.get("jkt")?.as_str()
+    }
+}
+
 pub(crate) fn invalid(cause: impl Into<String>) -> Error {
     Error::token(codes::INVALID_TOKEN).with_cause(cause.into())
 }

@@ -1158,6 +1158,406 @@ providers_doc = {
 }
 
 
+# --- dpop.json: DPoP (RFC 9449) at the resource server ----------------------------------------
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF  # noqa: E402
+
+DPOP_NOW = 1767225600  # 2026-01-01T00:00:00Z: every case pins "now" for the DPoP checks
+HTU = RESOURCE
+DPOP_ALGS = "ES256 ES384 ES512 EdDSA PS256 PS384 PS512 RS256 RS384 RS512"
+NONCE_SECRET = "vector nonce secret: at least 32 bytes, test only"
+client_a, client_b = load("dpop-ec256.pem"), load("dpop-ec256-other.pem")
+client_384, client_ed, client_rsa = load("dpop-ec384.pem"), load("dpop-ed25519.pem"), load("dpop-rsa2048.pem")
+
+
+def public_jwk(key):
+    """The client's public key as a proof header carries it (no kid)."""
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        crv, size = {256: ("P-256", 32), 384: ("P-384", 48), 521: ("P-521", 66)}[key.curve.key_size]
+        j = ec_jwk(key, None, crv, size)
+    elif isinstance(key, ed25519.Ed25519PrivateKey):
+        j = ed_jwk(key, None)
+    else:
+        j = rsa_jwk(key, None)
+    del j["kid"]
+    return j
+
+
+def thumbprint(jwk):
+    """RFC 7638 §3: SHA-256 over the required members, sorted, no whitespace."""
+    required = {"EC": ["crv", "kty", "x", "y"], "RSA": ["e", "kty", "n"], "OKP": ["crv", "kty", "x"]}[jwk["kty"]]
+    canonical = json.dumps({k: jwk[k] for k in required}, separators=(",", ":"), sort_keys=True)
+    return b64(hashlib.sha256(canonical.encode()).digest())
+
+
+def jkt(key):
+    return thumbprint(public_jwk(key))
+
+
+def bound_token(key=client_a, bind=True, **over):
+    c = claims(**over)
+    if bind is True:
+        c["cnf"] = {"jkt": jkt(key)}
+    elif bind is not False:
+        c["cnf"] = bind
+    return token(payload=c)
+
+
+def ath(t):
+    return b64(hashlib.sha256(t.encode()).digest())
+
+
+_jti = [0]
+
+
+def proof(tok, key=client_a, alg="ES256", sign_alg=None, sign_key=None, htm="POST", htu=HTU, iat=DPOP_NOW,
+          header=None, payload=None, raw_header=None, raw_payload=None):
+    """A DPoP proof for `tok`; `header`/`payload` entries override (None removes)."""
+    _jti[0] += 1
+    h = {"typ": "dpop+jwt", "alg": alg, "jwk": public_jwk(key)}
+    for k, v in (header or {}).items():
+        h.pop(k, None) if v is None else h.__setitem__(k, v)
+    c = {"jti": "proof-%03d" % _jti[0], "htm": htm, "htu": htu, "iat": iat, "ath": ath(tok)}
+    for k, v in (payload or {}).items():
+        c.pop(k, None) if v is None else c.__setitem__(k, v)
+    hb = b64((raw_header or json.dumps(h, separators=(",", ":"))).encode())
+    pb = b64((raw_payload or json.dumps(c, separators=(",", ":"))).encode())
+    msg = f"{hb}.{pb}".encode()
+    sig = b"" if alg == "none" else sign(sign_alg or alg, sign_key or key, msg)
+    return f"{hb}.{pb}.{b64(sig)}"
+
+
+def nonce_for(ts, secret=NONCE_SECRET, iv=b"\x07" * 12):
+    """The nonce format of README.md (`dpop.json`), written here from that description."""
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"mcp-auth dpop nonce", info=b"aes-256-gcm").derive(secret.encode())
+    sealed = AESGCM(key).encrypt(iv, ts.to_bytes(8, "big"), b"mcp-auth dpop nonce\x01")
+    return b64(b"\x01" + iv + sealed)
+
+
+def dpop_challenge(error=None, description=None, scope=None, algs=DPOP_ALGS, prm=PRM_URL):
+    parts = [f'algs="{algs}"']
+    if error:
+        parts += [f'error="{error}"', f'error_description="{description}"']
+    if scope:
+        parts.append(f'scope="{scope}"')
+    if prm:
+        parts.append(f'resource_metadata="{prm}"')
+    return "DPoP " + ", ".join(parts)
+
+
+D_PROOF = "The DPoP proof is missing or invalid."
+D_NONCE = "The DPoP proof must carry the nonce the server provided in the `DPoP-Nonce` header."
+D_REQUIRED = "This resource requires a DPoP-bound access token sent with the `DPoP` scheme and a DPoP proof."
+D_NOT_BOUND = "The access token is not DPoP-bound; send it with the `Bearer` scheme."
+D_BINDING = "Invalid DPoP key binding: the proof is signed with another key than the token is bound to."
+D_BOUND_AS_BEARER = "The access token is DPoP-bound; send it with the `DPoP` scheme and a DPoP proof."
+
+
+def accepted(key=client_a, nonce=False, **over):
+    i = info(**over)
+    i["jkt"] = jkt(key) if key is not None else None
+    return {"status": 200, "auth_info": i, "dpop_nonce": nonce}
+
+
+def refused_with(code, description, challenges, status=401, nonce=False, cause=None, missing=None):
+    body = {"error": code, "error_description": description}
+    if cause is not None:
+        body["cause"] = cause
+    if missing is not None:
+        body["missing_scopes"] = missing
+    return {"status": status, "body": body, "www_authenticate": challenges, "dpop_nonce": nonce}
+
+
+def bad_proof(cause=None, algs=DPOP_ALGS, nonce=False):
+    """401 invalid_dpop_proof for a DPoP request on an `allowed` route."""
+    return refused_with("invalid_dpop_proof", D_PROOF,
+                        [dpop_challenge("invalid_dpop_proof", D_PROOF, algs=algs), challenge()],
+                        nonce=nonce, cause=None if cause is None else {"cause": cause})
+
+
+def bad_token_dpop(description, cause=None):
+    return refused_with("invalid_token", description,
+                        [dpop_challenge("invalid_token", description), challenge()],
+                        cause=None if cause is None else {"cause": cause})
+
+
+def use_nonce():
+    return refused_with("use_dpop_nonce", D_NONCE, [dpop_challenge("use_dpop_nonce", D_NONCE), challenge()], nonce=True)
+
+
+def dpop(t):
+    return "DPoP " + t
+
+
+def dcase(name, authorization, proofs, expect, mode="allowed", options=None, method="POST", path="/mcp",
+          now=DPOP_NOW, leeway=0, required_scopes=None, show_error_details=False, send_twice=False,
+          introspection=None):
+    settings = None if mode is None else {"mode": mode, **(options or {})}
+    c = {"name": name, "now": now, "leeway": leeway, "dpop": settings, "required_scopes": required_scopes,
+         "show_error_details": show_error_details,
+         "request": {"method": method, "path": path, "authorization": authorization, "dpop": list(proofs)},
+         "expect": expect}
+    if send_twice:
+        c["send_twice"] = True
+    if introspection is not None:
+        c["introspection"] = introspection
+    return c
+
+
+T = bound_token()
+T_B = bound_token(client_b)
+T_ED, T_384, T_RSA = bound_token(client_ed), bound_token(client_384), bound_token(client_rsa)
+T_UNBOUND = token()
+T_EXPIRED = bound_token(exp=PAST, iat=PAST - 60)
+T_READ = bound_token(scope="read")
+OPAQUE_BOUND, OPAQUE_BOUND_2 = "opaque-dpop-bound-token-1", "opaque-dpop-bound-token-2"
+INTROSPECTED = {"active": True, "iss": ISS, "sub": "user-1", "aud": RESOURCE, "client_id": "client-1",
+                "scope": "read write", "exp": EXP, "cnf": {"jkt": jkt(client_a)}}
+DUP_HEADER = '{"typ":"dpop+jwt","alg":"ES256","typ":"dpop+jwt","jwk":%s}' % json.dumps(public_jwk(client_a), separators=(",", ":"))
+_ja = public_jwk(client_a)
+DUP_JWK = ('{"typ":"dpop+jwt","alg":"ES256","jwk":{"kty":"EC","crv":"P-256","x":"%s","x":"%s","y":"%s"}}'
+           % (_ja["x"], _ja["x"], _ja["y"]))
+DUP_PAYLOAD = ('{"jti":"dup-1","htm":"POST","htm":"POST","htu":"%s","iat":%d,"ath":"%s"}' % (HTU, DPOP_NOW, ath(T)))
+_private_a = client_a.private_numbers().private_value
+BIG = "x" * (9 * 1024)
+ONLY_ES256 = {"algorithms": ["ES256"]}
+NONCES = {"nonce_secret": NONCE_SECRET, "nonce_window": 300}
+
+dpop_cases = [
+    # Accepted
+    dcase("ES256 proof with a bound token", dpop(T), [proof(T)], accepted()),
+    dcase("scheme in lower case, several spaces", "dpop   " + T, [proof(T)], accepted()),
+    dcase("EdDSA proof", dpop(T_ED), [proof(T_ED, client_ed, "EdDSA")], accepted(client_ed)),
+    dcase("ES384 proof", dpop(T_384), [proof(T_384, client_384, "ES384")], accepted(client_384)),
+    dcase("RS256 proof (RSA 2048)", dpop(T_RSA), [proof(T_RSA, client_rsa, "RS256")], accepted(client_rsa)),
+    dcase("PS256 proof", dpop(T_RSA), [proof(T_RSA, client_rsa, "PS256")], accepted(client_rsa)),
+    dcase("typ with the application/ prefix", dpop(T), [proof(T, header={"typ": "application/dpop+jwt"})], accepted()),
+    dcase("htu with upper-case scheme and host and the default port", dpop(T),
+          [proof(T, htu="HTTPS://MCP.Example.COM:443/mcp")], accepted()),
+    dcase("htu with a query and a fragment", dpop(T), [proof(T, htu=HTU + "?x=1#top")], accepted()),
+    dcase("request path with a query", dpop(T), [proof(T)], accepted(), path="/mcp?session=1"),
+    dcase("htu with a percent-encoded unreserved character", dpop(T), [proof(T, htu="https://mcp.example.com/%6dcp")], accepted()),
+    dcase("iat 299 s ago", dpop(T), [proof(T, iat=DPOP_NOW - 299)], accepted()),
+    dcase("iat 299 s ahead", dpop(T), [proof(T, iat=DPOP_NOW + 299)], accepted()),
+    dcase("iat 350 s ago, within the verifier's 60 s leeway", dpop(T), [proof(T, iat=DPOP_NOW - 350)], accepted(), leeway=60),
+    dcase("configured window of 60 s, iat 59 s ago", dpop(T), [proof(T, iat=DPOP_NOW - 59)], accepted(), options={"iat_window": 60}),
+    dcase("unbound bearer token on an allowed route", bearer(T_UNBOUND), [], accepted(None)),
+    dcase("unbound bearer token with a DPoP header: the proof is not looked at", bearer(T_UNBOUND), ["not a proof"], accepted(None)),
+    dcase("unbound bearer token on an off route", bearer(T_UNBOUND), [], accepted(None), mode="off"),
+    dcase("unbound bearer token without DPoP settings", bearer(T_UNBOUND), [], accepted(None), mode=None),
+    dcase("DPoP on a required route", dpop(T), [proof(T)], accepted(), mode="required"),
+    dcase("GET with htm GET", dpop(T), [proof(T, htm="GET")], accepted(), method="GET"),
+    dcase("introspection answer with cnf.jkt, DPoP", dpop(OPAQUE_BOUND), [proof(OPAQUE_BOUND)], accepted(),
+          introspection=INTROSPECTED),
+    dcase("nonces on: a valid nonce", dpop(T), [proof(T, payload={"nonce": nonce_for(DPOP_NOW - 10)})],
+          accepted(nonce=True), options=NONCES),
+    dcase("nonces on: a bearer request gets a nonce too", bearer(T_UNBOUND), [], accepted(None, nonce=True), options=NONCES),
+
+    # RFC 9449 §4.3 step 1: exactly one DPoP header
+    dcase("DPoP scheme without a DPoP header", dpop(T), [], bad_proof("The request has no `DPoP` header."),
+          show_error_details=True),
+    dcase("two DPoP headers", dpop(T), [proof(T), proof(T)], bad_proof("The request has more than one `DPoP` header."),
+          show_error_details=True),
+    dcase("two proofs joined into one value", dpop(T), [proof(T) + ", " + proof(T)],
+          bad_proof("The request has more than one `DPoP` header."), show_error_details=True),
+    dcase("a proof joined with an empty second header", dpop(T), [proof(T) + ", "],
+          bad_proof("The request has more than one `DPoP` header."), show_error_details=True),
+    dcase("proof larger than 8 KiB", dpop(T), [proof(T, payload={"pad": BIG})],
+          bad_proof("The DPoP proof is larger than 8192 bytes."), show_error_details=True),
+    # step 2: a well-formed JWS
+    dcase("proof is not a JWS", dpop(T), ["abc"], bad_proof()),
+    dcase("proof with two parts", dpop(T), [".".join(proof(T).split(".")[:2])], bad_proof()),
+    dcase("proof header is not base64url", dpop(T), ["***." + proof(T).split(".", 1)[1]], bad_proof()),
+    dcase("proof header is not an object", dpop(T), [proof(T, raw_header="[1]")], bad_proof()),
+    dcase("duplicate key in the proof header", dpop(T), [proof(T, raw_header=DUP_HEADER)], bad_proof()),
+    dcase("duplicate key in the proof's jwk", dpop(T), [proof(T, raw_header=DUP_JWK)], bad_proof()),
+    dcase("duplicate key in the proof payload", dpop(T), [proof(T, raw_payload=DUP_PAYLOAD)], bad_proof()),
+    dcase("unknown crit header", dpop(T), [proof(T, header={"crit": ["exp2"], "exp2": 1})], bad_proof()),
+    # step 4: typ
+    dcase("typ missing", dpop(T), [proof(T, header={"typ": None})],
+          bad_proof("The DPoP proof's `typ` is not `dpop+jwt`."), show_error_details=True),
+    dcase("typ JWT", dpop(T), [proof(T, header={"typ": "JWT"})], bad_proof()),
+    dcase("typ at+jwt", dpop(T), [proof(T, header={"typ": "at+jwt"})], bad_proof()),
+    # step 5: alg
+    dcase("alg none", dpop(T), [proof(T, alg="none")],
+          bad_proof("The DPoP proof's algorithm `none` is not allowed (allowed: %s)." % DPOP_ALGS),
+          show_error_details=True),
+    dcase("alg HS256 with a symmetric jwk", dpop(T),
+          [proof(T, alg="HS256", sign_key=b"secret", header={"jwk": {"kty": "oct", "k": b64(b"secret")}})], bad_proof()),
+    dcase("alg HS256 with the proof key's public jwk", dpop(T), [proof(T, alg="HS256", sign_key=b"secret")],
+          bad_proof("The DPoP proof's algorithm `HS256` is not allowed (allowed: %s)." % DPOP_ALGS),
+          show_error_details=True),
+    dcase("ES384 proof on an ES256-only route", dpop(T_384), [proof(T_384, client_384, "ES384")],
+          bad_proof("The DPoP proof's algorithm `ES384` is not allowed (allowed: ES256).", algs="ES256"),
+          options=ONLY_ES256, show_error_details=True),
+    # steps 6, 7: the jwk and the signature
+    dcase("no jwk", dpop(T), [proof(T, header={"jwk": None})], bad_proof()),
+    dcase("jwk is a string", dpop(T), [proof(T, header={"jwk": "key"})], bad_proof()),
+    dcase("jwk holding the private key", dpop(T), [proof(T, header={"jwk": {**public_jwk(client_a), "d": int_b64(_private_a, 32)}})],
+          bad_proof("The DPoP proof's `jwk` holds private key material (`d`)."), show_error_details=True),
+    dcase("ES384 header, P-256 jwk, signed as ES256", dpop(T), [proof(T, alg="ES384", sign_alg="ES256")],
+          bad_proof("The DPoP proof's `jwk` does not fit the algorithm `ES384`."), show_error_details=True),
+    dcase("RS256 header with an EC jwk", dpop(T), [proof(T, alg="RS256", sign_key=client_rsa)], bad_proof()),
+    dcase("signed by another key than the jwk", dpop(T), [proof(T, sign_key=client_b)],
+          bad_proof("The DPoP proof's signature does not verify with its `jwk`."), show_error_details=True),
+    dcase("tampered payload", dpop(T), [proof(T).split(".")[0] + "." + proof(T, htm="GET").split(".")[1] + "." + proof(T).split(".")[2]],
+          bad_proof()),
+    # step 3 (claims present) and the claims themselves
+    dcase("jti missing", dpop(T), [proof(T, payload={"jti": None})], bad_proof("The DPoP proof has no `jti` claim."),
+          show_error_details=True),
+    dcase("jti empty", dpop(T), [proof(T, payload={"jti": ""})], bad_proof()),
+    dcase("jti a number", dpop(T), [proof(T, payload={"jti": 7})], bad_proof()),
+    dcase("jti longer than 256 bytes", dpop(T), [proof(T, payload={"jti": "j" * 257})],
+          bad_proof("The DPoP proof's `jti` is longer than 256 bytes."), show_error_details=True),
+    # step 8: htm
+    dcase("htm missing", dpop(T), [proof(T, payload={"htm": None})], bad_proof()),
+    dcase("htm GET on a POST", dpop(T), [proof(T, htm="GET")],
+          bad_proof("The DPoP proof's `htm` is not the request's method `POST`."), show_error_details=True),
+    dcase("htm in lower case", dpop(T), [proof(T, htm="post")], bad_proof()),
+    # step 9: htu
+    dcase("htu missing", dpop(T), [proof(T, payload={"htu": None})], bad_proof()),
+    dcase("htu names another path", dpop(T), [proof(T, htu="https://mcp.example.com/other")],
+          bad_proof("The DPoP proof does not fit the request: the proof's `htu` is not the request's URL (https://mcp.example.com/mcp)."),
+          show_error_details=True),
+    dcase("htu with a trailing slash", dpop(T), [proof(T, htu=HTU + "/")], bad_proof()),
+    dcase("htu over http", dpop(T), [proof(T, htu="http://mcp.example.com/mcp")], bad_proof()),
+    dcase("htu on another port", dpop(T), [proof(T, htu="https://mcp.example.com:8443/mcp")], bad_proof()),
+    dcase("htu naming the proxy's upstream (Host) instead of the resource", dpop(T),
+          [proof(T, htu="http://127.0.0.1:8000/mcp")], bad_proof()),
+    dcase("htu for another request path", dpop(T), [proof(T)], bad_proof(), path="/mcp/other"),
+    dcase("htu not a URL", dpop(T), [proof(T, htu="/mcp")], bad_proof()),
+    # step 11: iat
+    dcase("iat missing", dpop(T), [proof(T, payload={"iat": None})], bad_proof()),
+    dcase("iat a string", dpop(T), [proof(T, payload={"iat": str(DPOP_NOW)})], bad_proof()),
+    dcase("iat 301 s ago", dpop(T), [proof(T, iat=DPOP_NOW - 301)],
+          bad_proof("The DPoP proof is too old (`iat` more than 300 s ago)."), show_error_details=True),
+    dcase("iat 301 s ahead", dpop(T), [proof(T, iat=DPOP_NOW + 301)], bad_proof()),
+    dcase("iat 420 s ago, beyond window and leeway", dpop(T), [proof(T, iat=DPOP_NOW - 420)], bad_proof(), leeway=60),
+    dcase("configured window of 60 s, iat 61 s ago", dpop(T), [proof(T, iat=DPOP_NOW - 61)], bad_proof(), options={"iat_window": 60}),
+    # step 12: ath and the token's key binding
+    dcase("ath missing", dpop(T), [proof(T, payload={"ath": None})], bad_proof()),
+    dcase("ath of another token", dpop(T), [proof(T, payload={"ath": ath(T_B)})],
+          bad_proof("The DPoP proof's `ath` is not the hash of the access token sent with it."), show_error_details=True),
+    dcase("token bound to another key", dpop(T_B), [proof(T_B)],
+          bad_token_dpop(D_BINDING, "The token's `cnf.jkt` is not the thumbprint of the proof's `jwk`."), show_error_details=True),
+    dcase("token not bound, DPoP scheme", dpop(T_UNBOUND), [proof(T_UNBOUND)], bad_token_dpop(D_NOT_BOUND)),
+    dcase("cnf is not an object", dpop(bound_token(bind="jkt")), [proof(bound_token(bind="jkt"))],
+          bad_token_dpop(D["invalid_token"])),
+    dcase("expired bound token", dpop(T_EXPIRED), [proof(T_EXPIRED)], bad_token_dpop(D_INVALID)),
+    # RFC 9449 §7.2: a bound token is never a bearer token
+    dcase("bound token as Bearer on an allowed route", bearer(T), [proof(T)],
+          refused_with("invalid_token", D_BOUND_AS_BEARER, [challenge("invalid_token", D_BOUND_AS_BEARER), dpop_challenge()])),
+    dcase("bound token as Bearer on an off route", bearer(T), [],
+          refused_with("invalid_token", D_BOUND_AS_BEARER, [challenge("invalid_token", D_BOUND_AS_BEARER)]), mode="off"),
+    dcase("bound token as Bearer without DPoP settings", bearer(T), [],
+          refused_with("invalid_token", D_BOUND_AS_BEARER, [challenge("invalid_token", D_BOUND_AS_BEARER)]), mode=None),
+    dcase("bound token as Bearer on a required route", bearer(T), [],
+          refused_with("dpop_required", D_REQUIRED, [dpop_challenge()]), mode="required"),
+    dcase("introspection answer with cnf.jkt, as Bearer", bearer(OPAQUE_BOUND_2), [],
+          refused_with("invalid_token", D_BOUND_AS_BEARER, [challenge("invalid_token", D_BOUND_AS_BEARER), dpop_challenge()]),
+          introspection=INTROSPECTED),
+    # §11.1: replay
+    dcase("the same proof twice", dpop(T), [proof(T)],
+          bad_proof("The DPoP proof was used before (its `jti` was seen within its window)."), send_twice=True,
+          show_error_details=True),
+    # §8, §9: nonces
+    dcase("nonces on: a proof without a nonce", dpop(T), [proof(T)], use_nonce(), options=NONCES),
+    dcase("nonces on: a nonce older than its window", dpop(T), [proof(T, payload={"nonce": nonce_for(DPOP_NOW - 301)})],
+          use_nonce(), options=NONCES),
+    dcase("nonces on: a nonce from the future", dpop(T), [proof(T, payload={"nonce": nonce_for(DPOP_NOW + 30)})],
+          use_nonce(), options=NONCES),
+    dcase("nonces on: a nonce sealed under another secret", dpop(T),
+          [proof(T, payload={"nonce": nonce_for(DPOP_NOW, secret="another secret of at least thirty-two bytes")})],
+          use_nonce(), options=NONCES),
+    dcase("nonces on: a nonce that is not one", dpop(T), [proof(T, payload={"nonce": "abc"})], use_nonce(), options=NONCES),
+    dcase("nonces on: a valid nonce in a proof with a bad signature", dpop(T),
+          [proof(T, sign_key=client_b, payload={"nonce": nonce_for(DPOP_NOW)})], bad_proof(nonce=True), options=NONCES),
+    # Modes and challenges
+    dcase("no credentials on an allowed route", None, [],
+          refused_with("missing_auth_header", D["missing_auth_header"], [challenge(), dpop_challenge()])),
+    dcase("no credentials on an allowed route, scopes known", None, [],
+          refused_with("missing_auth_header", D["missing_auth_header"],
+                       [challenge(scope="read"), dpop_challenge(scope="read")]), required_scopes=["read"]),
+    dcase("no credentials on a required route", None, [],
+          refused_with("missing_auth_header", D["missing_auth_header"], [dpop_challenge()]), mode="required"),
+    dcase("no credentials on an off route", None, [],
+          refused_with("missing_auth_header", D["missing_auth_header"], [challenge()]), mode="off"),
+    dcase("unbound bearer token on a required route", bearer(T_UNBOUND), [],
+          refused_with("dpop_required", D_REQUIRED, [dpop_challenge()]), mode="required"),
+    dcase("DPoP scheme on an off route", dpop(T), [proof(T)],
+          refused_with("invalid_auth_header_format", D["invalid_auth_header_format"],
+                       [challenge("invalid_request", D_CHALLENGE_FORMAT)]), mode="off"),
+    dcase("DPoP scheme with two tokens", "DPoP abc def", [proof(T)],
+          refused_with("invalid_auth_header_format", D["invalid_auth_header_format"],
+                       [dpop_challenge("invalid_request", D_CHALLENGE_FORMAT), challenge()])),
+    dcase("Basic scheme on a required route", "Basic dXNlcjpwYXNz", [],
+          refused_with("invalid_auth_header_format", D["invalid_auth_header_format"],
+                       [dpop_challenge("invalid_request", D_CHALLENGE_FORMAT)]), mode="required"),
+    dcase("insufficient scope with DPoP: one DPoP challenge", dpop(T_READ), [proof(T_READ)],
+          refused_with("missing_required_scopes", D["missing_required_scopes"],
+                       [dpop_challenge("insufficient_scope", D["missing_required_scopes"], "read write admin")], status=403,
+                       missing=["write", "admin"]),
+          required_scopes=["read", "write", "admin"]),
+    dcase("insufficient scope with Bearer: one Bearer challenge", bearer(token(payload=claims(scope="read"))), [],
+          refused_with("missing_required_scopes", D["missing_required_scopes"],
+                       [challenge("insufficient_scope", D["missing_required_scopes"], "read write admin")], status=403,
+                       missing=["write", "admin"]),
+          required_scopes=["read", "write", "admin"]),
+    dcase("an ES256-only route advertises ES256", None, [],
+          refused_with("missing_auth_header", D["missing_auth_header"], [challenge(), dpop_challenge(algs="ES256")]),
+          options=ONLY_ES256),
+]
+
+dpop_metadata_cases = [
+    {"name": "allowed", "dpop": {"mode": "allowed"},
+     "expected": {"resource": RESOURCE, "scopes_supported": ["read"],
+                  "dpop_signing_alg_values_supported": DPOP_ALGS.split(), "dpop_bound_access_tokens_required": False,
+                  "authorization_servers": [ISS]}},
+    {"name": "required, ES256 and EdDSA", "dpop": {"mode": "required", "algorithms": ["ES256", "EdDSA"]},
+     "expected": {"resource": RESOURCE, "scopes_supported": ["read"],
+                  "dpop_signing_alg_values_supported": ["ES256", "EdDSA"], "dpop_bound_access_tokens_required": True,
+                  "authorization_servers": [ISS]}},
+    {"name": "off", "dpop": {"mode": "off"},
+     "expected": {"resource": RESOURCE, "scopes_supported": ["read"], "authorization_servers": [ISS]}},
+]
+
+dpop_config_errors = [
+    {"name": "an unknown algorithm", "dpop": {"algorithms": ["XS256"]}},
+    {"name": "alg none", "dpop": {"algorithms": ["none"]}},
+    {"name": "an HMAC algorithm", "dpop": {"algorithms": ["HS256"]}},
+    {"name": "an algorithm in the wrong case", "dpop": {"algorithms": ["es256"]}},
+    {"name": "no algorithm", "dpop": {"algorithms": []}},
+    {"name": "a zero window", "dpop": {"iat_window": 0}},
+    {"name": "a negative window", "dpop": {"iat_window": -300}},
+    {"name": "a window over an hour", "dpop": {"iat_window": 86400}},
+    {"name": "a negative leeway", "dpop": {"leeway": -1}},
+    {"name": "a nonce secret under 32 bytes", "dpop": {"nonce_secret": "too short"}},
+    {"name": "a zero nonce window", "dpop": {"nonce_secret": NONCE_SECRET, "nonce_window": 0}},
+    {"name": "a replay store URL that is not Redis", "dpop": {"replay_store": "http://127.0.0.1:6379"}},
+    {"name": "a replay store that is neither memory nor a URL", "dpop": {"replay_store": "disk"}},
+    {"name": "a zero replay store size", "dpop": {"replay_max_entries": 0}},
+    {"name": "a zero replay timeout", "dpop": {"replay_timeout_ms": 0}},
+    {"name": "an unknown mode", "dpop": {"mode": "sometimes"}},
+    {"name": "an unknown option", "dpop": {"window": 300}},
+    {"name": "a resource that is not a URL", "dpop": {"resource": "mcp.example.com/mcp"}},
+]
+
+dpop_doc = {
+    "description": "DPoP (RFC 9449) on a protected route ('jwt' and 'introspection' modes). See README.md.",
+    "issuer": ISS,
+    "resource": RESOURCE,
+    "resource_metadata": PRM_URL,
+    "metadata": tokens_doc["metadata"],
+    "jwks": JWKS,
+    "nonce_secret": NONCE_SECRET,
+    "introspection": {"client_id": "rs", "client_secret": "rs-secret"},
+    "cases": dpop_cases,
+    "metadata_cases": dpop_metadata_cases,
+    "config_errors": dpop_config_errors,
+}
+
+
 def write(name, doc):
     (HERE / name).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
@@ -1172,6 +1572,7 @@ DOCS = {
     "checker.json": checker_doc,
     "operations.json": operations_doc,
     "providers.json": providers_doc,
+    "dpop.json": dpop_doc,
 }
 # `gen.py operations.json` writes only that file: EC signatures are randomised, so rewriting
 # the others would change their tokens for nothing.
