@@ -12,8 +12,10 @@
 //!   resources, prompts, methods), the scope hierarchy, and the one 403 challenge for a shortfall.
 //! - [`runtime`]: the process-wide tokio runtime, HTTP client and caches (fork-safe).
 
+pub mod audience;
 pub mod authenticator;
 pub mod bearer;
+pub mod duration;
 pub mod error;
 mod guard;
 pub mod http;
@@ -22,12 +24,14 @@ pub mod jwks;
 pub mod jwt;
 pub mod keys;
 pub mod metadata;
+pub mod notice;
 pub mod operations;
 pub mod resource;
 pub mod runtime;
 pub mod scopes;
 pub mod verifier;
 
+pub use audience::{route_audience, RouteAudience, RouteMode};
 pub use authenticator::{Authenticator, Mode};
 pub use bearer::{parse_authorization, AuthResponse, Policy};
 pub use error::{codes, Details, Error, ErrorKind, Flavor, Result};
