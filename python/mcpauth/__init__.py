@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import warnings
 from contextvars import ContextVar
-from typing import Any, Dict, List, Literal, Optional, Union
+from typing import Any, Dict, List, Literal, Optional, Set, Union
 
 from starlette.routing import Route, Router
 
+from . import _core
 from ._context import current_auth_info, new_scope_key
+from ._errors import from_core
 from .auth.authorization_server_handler import AuthorizationServerHandler, AuthServerModeConfig
 from .auth.mcp_auth_handler import MCPAuthHandler
 from .auth.resource_server_handler import ResourceServerHandler, ResourceServerModeConfig
@@ -27,6 +29,12 @@ def _invalid(description: str) -> MCPAuthAuthServerException:
     return MCPAuthAuthServerException(
         AuthServerExceptionCode.INVALID_SERVER_CONFIG, cause={"error_description": description}
     )
+
+
+def clear_caches() -> None:
+    """Forgets the key sets and discovered metadata cached by this process, so the next
+    verification fetches them again (tests; processes that reconfigure tenants)."""
+    _core.clear_caches()
 
 
 class MCPAuth:
@@ -47,7 +55,7 @@ class MCPAuth:
         # Each instance gets its own variable, so two MCPAuth never see each other's users.
         self._context_var: ContextVar[Optional[AuthInfo]] = context_var or ContextVar(_context_var_name, default=None)
         self._scope_key = new_scope_key()
-        self._warned_no_audience: set = set()  # type: ignore[type-arg]
+        self._warned_audience: Set[str] = set()
         self._handler: MCPAuthHandler
         if server:
             self._handler = AuthorizationServerHandler(AuthServerModeConfig(server))
@@ -94,6 +102,7 @@ class MCPAuth:
         resource: Optional[str] = None,
         require_at_jwt: bool = False,
         introspection: Optional[Union[IntrospectionConfig, Dict[str, Any]]] = None,
+        accept_any_audience: bool = False,
     ) -> type:
         """A pure ASGI middleware class for `Middleware(...)` that requires a valid bearer token.
 
@@ -102,6 +111,10 @@ class MCPAuth:
         authorization server about each token (RFC 7662) as configured by `introspection=`;
         a callable (sync or async) verifies tokens itself. Either way the middleware checks
         issuer, audience and scopes.
+
+        In resource mode the token's `aud` must name `resource` unless another `audience` is
+        given (RFC 8707; compared with scheme and host case-insensitive and one trailing `/`
+        ignored); `accept_any_audience=True` turns the check off, which is logged.
         """
         if isinstance(self._handler, ResourceServerHandler) and not resource:
             raise _invalid(
@@ -131,31 +144,35 @@ class MCPAuth:
             verify = mode_or_verify
         else:
             raise ValueError("mode_or_verify must be 'jwt' or a callable function that verifies tokens.")
-        if not audience and (resource or "") not in self._warned_no_audience:
-            self._warned_no_audience.add(resource or "")
-            logger.warning(
-                "Bearer auth for %s has no `audience`: tokens issued for other resources are accepted. "
-                "Pass audience=<resource identifier> (RFC 8707).",
-                f"resource `{resource}`" if resource else "this server",
+        try:
+            expected, from_resource, warning = _core.route_audience(
+                isinstance(self._handler, ResourceServerHandler), resource, audience, accept_any_audience
             )
+        except _core.CoreError as e:
+            raise from_core(e) from None
+        if warning and warning not in self._warned_audience:
+            self._warned_audience.add(warning)
+            logger.warning(warning)
         from .middleware.create_bearer_auth import create_bearer_auth
 
         return create_bearer_auth(
             verify,
             config=BearerAuthConfig(
                 issuer=token_verifier.validate_jwt_issuer,
-                audience=audience,
+                audience=expected,
                 required_scopes=required_scopes,
                 show_error_details=show_error_details,
                 resource=resource,
             ),
             context_var=self._context_var,
             scope_key=self._scope_key,
+            audience_from_resource=from_resource,
         )
 
 
 __all__ = [
     "MCPAuth",
+    "clear_caches",
     "AuthorizationServerHandler",
     "AuthServerModeConfig",
     "MCPAuthHandler",

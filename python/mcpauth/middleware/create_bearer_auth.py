@@ -23,8 +23,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .. import _bridge, _core
 from .._context import new_scope_key, publish, sdk_auth_var
 from .._errors import from_core, to_core
-from ..exceptions import MCPAuthException
+from ..exceptions import BearerAuthExceptionCode, MCPAuthException
 from ..types import AuthInfo, VerifyAccessTokenFunction, _auth_info_from_core
+from ..utils._create_verify_jwt import JwtVerify, log_notices
 
 logger = logging.getLogger("mcpauth")
 
@@ -56,13 +57,14 @@ def _resource_metadata(resource: Optional[str]) -> Optional[str]:
         return None
 
 
-def _policy(config: BearerAuthConfig, issuers: Optional[List[str]]) -> Any:
+def _policy(config: BearerAuthConfig, issuers: Optional[List[str]], audience_from_resource: bool = False) -> Any:
     return _core.Policy(
         issuers,
         config.audience,
         list(config.required_scopes or []),
         _resource_metadata(config.resource),
         config.show_error_details,
+        audience_from_resource,
     )
 
 
@@ -108,9 +110,9 @@ def _log_failure(f: Any) -> None:
 
 
 async def _call_verifier(verify: Any, token: str) -> Any:
-    averify = getattr(verify, "averify", None)
-    if averify is not None:
-        return await averify(token)
+    # By type, not by attribute: a `unittest.mock.Mock` has every attribute.
+    if isinstance(verify, JwtVerify):
+        return await verify.averify(token)
     if inspect.iscoroutinefunction(verify) or inspect.iscoroutinefunction(type(verify).__call__):
         return await verify(token)
     # A sync verifier may block (a userinfo call, say): keep it off the event loop.
@@ -125,8 +127,13 @@ def create_bearer_auth(
     config: BearerAuthConfig,
     context_var: "ContextVar[Optional[AuthInfo]]",
     scope_key: Optional[str] = None,
+    audience_from_resource: bool = False,
 ) -> type:
-    """A pure ASGI middleware class (use as `Middleware(cls)`) protecting the wrapped app."""
+    """A pure ASGI middleware class (use as `Middleware(cls)`) protecting the wrapped app.
+
+    `audience_from_resource`: `config.audience` is the resource identifier, taken because no
+    audience was configured; refusals then say which audience was expected.
+    """
     if not callable(verify_access_token):
         raise TypeError("`verify_access_token` must be a function that takes a token and returns an `AuthInfo` object.")
     if isinstance(config.issuer, str):
@@ -138,11 +145,14 @@ def create_bearer_auth(
 
     key = scope_key or new_scope_key()
     resource = config.resource
-    native_verifier = getattr(verify_access_token, "_native_token_verifier", None)
+    from ..auth.token_verifier import _JwtModeVerify
 
     authenticate: Callable[[Optional[bytes]], Awaitable[Any]]
-    if native_verifier is not None:
-        authenticator = _core.Authenticator(native_verifier, _policy(config, native_verifier.issuers()))
+    if isinstance(verify_access_token, _JwtModeVerify):
+        native_verifier = verify_access_token._native_token_verifier
+        authenticator = _core.Authenticator(
+            native_verifier, _policy(config, native_verifier.issuers(), audience_from_resource)
+        )
 
         async def authenticate(header: Optional[bytes]) -> Any:
             r = authenticator.authenticate_now(header)
@@ -152,7 +162,7 @@ def create_bearer_auth(
 
     else:
         issuer = config.issuer
-        policy = _policy(config, [issuer] if isinstance(issuer, str) else None)
+        policy = _policy(config, [issuer] if isinstance(issuer, str) else None, audience_from_resource)
 
         async def authenticate(header: Optional[bytes]) -> Any:
             try:
@@ -181,6 +191,7 @@ def create_bearer_auth(
                 await self.app(scope, receive, send)
                 return
             result = await authenticate(_authorization(scope))
+            log_notices()
             if isinstance(result, _core.Failure):
                 _log_failure(result)
                 await _send_failure(scope, send, result)
@@ -202,4 +213,10 @@ def create_bearer_auth(
     return BearerAuthMiddleware
 
 
-__all__ = ["BearerAuthConfig", "get_bearer_token_from_headers", "create_bearer_auth", "_handle_error"]
+__all__ = [
+    "BearerAuthConfig",
+    "BearerAuthExceptionCode",
+    "get_bearer_token_from_headers",
+    "create_bearer_auth",
+    "_handle_error",
+]
