@@ -18,6 +18,7 @@ export {
   type VerifyJwtKeyInput,
 } from './utils/create-verify-jwt.js';
 export { type Logger } from './logger.js';
+export { clearCaches } from './utils/clear-caches.js';
 export type { JWK, JWTVerifyGetKey, JWTVerifyOptions } from './types/jose.js';
 export { type ResourceServerConfig } from './types/resource-server.js';
 export {
@@ -30,4 +31,5 @@ export {
   type IntrospectionConfig,
   type IntrospectionAuthMethod,
   type VerifyIntrospectionConfig,
+  type AudienceConfig,
 } from './mcp-auth.js';

@@ -9,6 +9,7 @@ import { createResourceMetadataEndpoint } from '../utils/create-resource-metadat
 
 import {
   attachAuth,
+  audienceFromResource,
   sendFailure,
   trustedIssuers,
   type Failure,
@@ -98,6 +99,8 @@ export const handleBearerAuth = (config: BearerAuthConfig): RequestHandler => {
   const policy = new native.NativePolicy({
     issuers,
     audience,
+    audienceFromResource:
+      (config as { [audienceFromResource]?: boolean })[audienceFromResource] === true,
     requiredScopes,
     resourceMetadata: resource ? createResourceMetadataEndpoint(resource).href : undefined,
     showErrorDetails,
