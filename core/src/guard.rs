@@ -4,7 +4,6 @@
 use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::OnceLock;
 use std::task::Poll;
 
 use futures::FutureExt;
@@ -43,7 +42,7 @@ pub(crate) async fn future<T>(f: impl Future<Output = Result<T>>) -> Result<T> {
 /// be made to panic from its environment.
 #[cfg(any(debug_assertions, feature = "test-hooks"))]
 pub(crate) fn test_hook(token: &str) {
-    static TRIGGER: OnceLock<Option<String>> = OnceLock::new();
+    static TRIGGER: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     let trigger = TRIGGER.get_or_init(|| {
         std::env::var("MCP_AUTH_TEST_PANIC")
             .ok()

@@ -115,6 +115,8 @@ pub struct AuthPolicy {
     pub require_at_jwt: bool,
     /// Accepted signing algorithms (`RS256`, `ES256`, ...); `None`: every asymmetric one.
     pub algorithms: Option<Vec<String>>,
+    /// Accept tokens for any audience (otherwise `audience`, or else the resource identifier).
+    pub accept_any_audience: bool,
 }
 
 impl AuthPolicy {
@@ -139,17 +141,34 @@ impl AuthPolicy {
         })
     }
 
+    /// The audience rule of a route of `resource` (resource-server mode).
+    pub(crate) fn route_audience(
+        &self,
+        resource: &str,
+    ) -> Result<mcp_auth_core::RouteAudience, McpAuthError> {
+        Ok(mcp_auth_core::route_audience(
+            mcp_auth_core::RouteMode::Resource,
+            Some(resource),
+            self.audience.as_deref(),
+            self.accept_any_audience,
+        )?)
+    }
+
     // Field by field, so that options core may add later keep their defaults.
     #[allow(clippy::field_reassign_with_default)]
-    pub(crate) fn core_policy(&self, issuers: Vec<String>, resource_metadata: String) -> Policy {
+    pub(crate) fn core_policy(
+        &self,
+        resource: &str,
+        issuers: Vec<String>,
+        resource_metadata: String,
+    ) -> Result<Policy, McpAuthError> {
         let mut p = Policy::default();
         p.issuers = Some(issuers);
-        p.audience = self.audience.clone();
         p.required_scopes = self.required_scopes.clone();
         p.resource_metadata = Some(resource_metadata);
         p.show_error_details = self.show_error_details;
         p.flavor = crate::FLAVOR;
-        p
+        Ok(p.with_route_audience(&self.route_audience(resource)?))
     }
 }
 
@@ -319,6 +338,7 @@ mod tests {
             leeway_seconds: 0.0,
             require_at_jwt: false,
             algorithms: Some(vec!["RS256".into(), "XX999".into()]),
+            accept_any_audience: false,
         };
         assert!(matches!(
             policy.jwt_options(),

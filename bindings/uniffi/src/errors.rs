@@ -22,7 +22,8 @@ impl From<CoreKind> for ErrorKind {
     fn from(k: CoreKind) -> Self {
         match k {
             CoreKind::AuthServer => ErrorKind::AuthServer,
-            CoreKind::Config => ErrorKind::Config,
+            // A request that cannot be classified never reaches a host as an exception.
+            CoreKind::Config | CoreKind::Request => ErrorKind::Config,
             CoreKind::BearerAuth => ErrorKind::BearerAuth,
             CoreKind::TokenVerification => ErrorKind::TokenVerification,
         }
@@ -113,7 +114,7 @@ impl From<Error> for McpAuthError {
                 reason,
                 details_json,
             },
-            CoreKind::Config => McpAuthError::Config {
+            CoreKind::Config | CoreKind::Request => McpAuthError::Config {
                 code,
                 reason,
                 details_json,
