@@ -579,9 +579,10 @@ impl KeySet {
     }
 
     /// Key material configured explicitly (`create_verify_jwt` / `createVerifyJwt`): a JWK Set or
-    /// one JWK. `oct` keys are HMAC secrets held to [`Key::from_secret`]'s rules; a key with
-    /// private members is a configuration error (give its public half); other unusable keys are
-    /// skipped, as in a published set.
+    /// one JWK. `oct` keys are HMAC secrets held to [`Key::from_secret`]'s rules; a single JWK
+    /// with private members is a configuration error (give its public half), within a set such
+    /// a key is left out and a notice raised; other unusable keys are skipped, as in a published
+    /// set.
     pub fn configured(v: &Value, algorithms: Option<&[Alg]>) -> Result<KeySet> {
         let (list, standalone): (Vec<&Value>, bool) = match v.get("keys") {
             Some(Value::Array(a)) => (a.iter().collect(), false),
@@ -593,11 +594,19 @@ impl KeySet {
             let key = match Key::parse_jwk(jwk) {
                 Ok(k) => k,
                 Err(Unusable::Symmetric) => Key::from_oct_jwk(jwk, algorithms)?,
-                Err(Unusable::PrivateMaterial(member)) => {
+                Err(Unusable::PrivateMaterial(member)) if standalone => {
                     return Err(invalid_key(format!(
                         "The JWK {} holds private key material (`{member}`); configure its public half.",
                         kid_of(jwk)
                     )))
+                }
+                Err(Unusable::PrivateMaterial(member)) => {
+                    // Within a set, as in a published one: that key is left out, and said so.
+                    crate::notice::raise(format!(
+                        "The configured JWK Set's key {} holds private key material (`{member}`), so it is not used.",
+                        kid_of(jwk)
+                    ));
+                    continue;
                 }
                 Err(Unusable::Unsupported) => continue,
             };
