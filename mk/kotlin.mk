@@ -21,9 +21,10 @@ kotlin-bindings:
 	$(KT_NATIVE)/uniffi-bindgen generate --library $(KT_NATIVE)/libmcpauth_uniffi.rlib \
 		--language kotlin --no-format --out-dir $(KT_GENERATED)
 
+# The end-to-end test drives the sample with both SDK clients: the Python one needs the `mcp` SDK.
 $(KT_E2E_VENV)/.ready:
 	$(PYTHON) -m venv $(KT_E2E_VENV)
-	$(KT_E2E_VENV)/bin/pip install -q pytest==9.2.0 pytest-asyncio==1.5.0 httpx==0.28.1
+	$(KT_E2E_VENV)/bin/pip install -q pytest==9.2.0 pytest-asyncio==1.5.0 httpx==0.28.1 'mcp==1.30.0'
 	touch $@
 
 kotlin-e2e-deps: $(KT_E2E_VENV)/.ready

@@ -2,13 +2,17 @@
 #
 # The native module is built once, as a release wheel (maturin), and installed into two
 # test virtualenvs: one with the MCP SDK 1.x (FastMCP), FastAPI and Starlette 1.x, one with
-# the MCP SDK 2.x (MCPServer) and the oldest supported Starlette (0.46). Tests run from the
-# repository root so that `import mcpauth` finds the installed wheel, not the sources in python/.
+# the MCP SDK 2.x (MCPServer) and the oldest supported Starlette (0.46). FastMCP (the optional
+# `mcpauth[fastmcp]`) pins the MCP SDK, so each major version gets a virtualenv of its own that
+# runs the FastMCP tests: 3.x over mcp 1.x, 4.x over mcp 2.x. Tests run from the repository root
+# so that `import mcpauth` finds the installed wheel, not the sources in python/.
 .PHONY: test-python lint-python python-wheel python-venv
 
 PYTHON ?= python3
 PY_VENV := $(CURDIR)/.venv-python
 PY_VENV2 := $(CURDIR)/.venv-python-mcp2
+PY_VENV_FM3 := $(CURDIR)/.venv-python-fastmcp3
+PY_VENV_FM4 := $(CURDIR)/.venv-python-fastmcp4
 PY_WHEELS := $(CARGO_TARGET_DIR)/wheels/python
 PY_TEST_DEPS := pytest==9.2.0 pytest-asyncio==1.5.0 uvicorn==0.54.0 httpx==0.28.1 \
 	'pyjwt[crypto]==2.15.1' cryptography==50.0.2 pydantic==2.14.4
@@ -25,7 +29,17 @@ $(PY_VENV2)/.ready:
 	$(PY_VENV2)/bin/pip install -q 'mcp==2.3.0' starlette==0.46.2 $(PY_TEST_DEPS)
 	touch $@
 
-python-venv: $(PY_VENV)/.ready $(PY_VENV2)/.ready
+$(PY_VENV_FM3)/.ready:
+	$(PYTHON) -m venv $(PY_VENV_FM3)
+	$(PY_VENV_FM3)/bin/pip install -q fastmcp==3.4.11 'mcp==1.30.0' starlette==1.10.0 $(PY_TEST_DEPS)
+	touch $@
+
+$(PY_VENV_FM4)/.ready:
+	$(PYTHON) -m venv $(PY_VENV_FM4)
+	$(PY_VENV_FM4)/bin/pip install -q fastmcp==4.2.3 'mcp==2.3.0' starlette==1.10.0 $(PY_TEST_DEPS)
+	touch $@
+
+python-venv: $(PY_VENV)/.ready $(PY_VENV2)/.ready $(PY_VENV_FM3)/.ready $(PY_VENV_FM4)/.ready
 
 ## python-wheel: the release wheel of mcpauth (abi3, CPython 3.10+), with the core's test hooks
 ## (the suite proves a panic never crosses; a wheel for users is built without `test-hooks`)
@@ -36,9 +50,13 @@ python-wheel: $(PY_VENV)/.ready
 test-python: python-venv python-wheel
 	$(PY_VENV)/bin/pip install -q --force-reinstall --no-deps $(PY_WHEELS)/mcpauth-*.whl
 	$(PY_VENV2)/bin/pip install -q --force-reinstall --no-deps $(PY_WHEELS)/mcpauth-*.whl
+	$(PY_VENV_FM3)/bin/pip install -q --force-reinstall --no-deps $(PY_WHEELS)/mcpauth-*.whl
+	$(PY_VENV_FM4)/bin/pip install -q --force-reinstall --no-deps $(PY_WHEELS)/mcpauth-*.whl
 	$(PY_VENV)/bin/python -m mypy.stubtest mcpauth._core
 	$(PY_VENV)/bin/python -m pytest $(PY_PYTEST) -q python/tests
 	$(PY_VENV2)/bin/python -m pytest $(PY_PYTEST) -q python/tests
+	$(PY_VENV_FM3)/bin/python -m pytest $(PY_PYTEST) -q python/tests/test_fastmcp.py python/tests/test_optional.py
+	$(PY_VENV_FM4)/bin/python -m pytest $(PY_PYTEST) -q python/tests/test_fastmcp.py python/tests/test_optional.py
 
 lint-python: $(PY_VENV)/.ready
 	$(PY_VENV)/bin/ruff format --check python

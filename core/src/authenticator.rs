@@ -105,9 +105,7 @@ impl Authenticator {
             Err(e) => return Poll::Ready(Err(e)),
         };
         match self.mode.verify_now(token) {
-            Poll::Ready(Ok(info)) => {
-                Poll::Ready(crate::guard::call(|| self.decide(&info, req)).map(|ops| (info, ops)))
-            }
+            Poll::Ready(Ok(info)) => Poll::Ready(self.decide(&info, req).map(|ops| (info, ops))),
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
             Poll::Pending => Poll::Pending,
         }
@@ -121,7 +119,7 @@ impl Authenticator {
     ) -> Result<(AuthInfo, Vec<Operation>)> {
         let token = parse_authorization(header)?;
         let info = self.mode.verify(token).await?;
-        let ops = crate::guard::call(|| self.decide(&info, req))?;
+        let ops = self.decide(&info, req)?;
         Ok((info, ops))
     }
 

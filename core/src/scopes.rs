@@ -5,7 +5,7 @@
 //! standard way to discover it); it is closed transitively once, at configuration time, so the
 //! per-request check is a set lookup.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use crate::error::{Error, Result};
 
@@ -109,11 +109,11 @@ pub fn missing(
         .collect()
 }
 
-/// `a` then the scopes of `b` not already in it: stable, without duplicates.
+/// `out` then the scopes of `more` not already in it: stable, without duplicates. Scope lists
+/// are a handful of names, so a linear scan beats building a set per request.
 pub fn union_into(out: &mut Vec<String>, more: &[String]) {
-    let mut seen: BTreeSet<String> = out.iter().cloned().collect();
     for s in more {
-        if seen.insert(s.clone()) {
+        if !out.iter().any(|o| o == s) {
             out.push(s.clone());
         }
     }

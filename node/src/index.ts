@@ -2,6 +2,7 @@ export * from './types/oauth.js';
 export * from './types/auth-server.js';
 export * from './errors.js';
 export * from './handlers/handle-bearer-auth.js';
+export { type OperationScopesConfig } from './handlers/operations.js';
 export {
   fetchServerConfig,
   fetchServerConfigByWellKnownUrl,
@@ -32,4 +33,7 @@ export {
   type IntrospectionAuthMethod,
   type VerifyIntrospectionConfig,
   type AudienceConfig,
+  type TokenVerifierConfig,
+  type FetchBearerAuth,
 } from './mcp-auth.js';
+export { type McpTokenVerifier, type TokenVerifierSdk } from './handlers/token-verifier.js';

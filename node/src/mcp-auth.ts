@@ -2,18 +2,26 @@ import { type AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { RequestHandler, Router } from 'express';
 
 import { MCPAuthAuthServerError, MCPAuthConfigError } from './errors.js';
+import { audienceFromResource, trustedIssuers } from './handlers/bearer-response.js';
+import { gateFor, metadataDocuments, nativeGate, type Gate } from './handlers/gate.js';
+import { checkedPolicyGate, expressBearerAuth } from './handlers/express.js';
 import {
-  attachAuth,
-  audienceFromResource,
-  logNotices,
-  sendFailure,
-  trustedIssuers,
-} from './handlers/bearer-response.js';
-import {
-  handleBearerAuth,
   type BearerAuthConfig,
   type ValidateIssuerFunction,
 } from './handlers/handle-bearer-auth.js';
+import {
+  bearerAuthOptionNames,
+  nativeOperations,
+  operationOptionNames,
+  refuseUnknownOptions,
+  type OperationScopesConfig,
+} from './handlers/operations.js';
+import {
+  sdkTokenVerifier,
+  type McpTokenVerifier,
+  type TokenVerifierSdk,
+} from './handlers/token-verifier.js';
+import { decideWebRequest } from './handlers/web.js';
 import { defaultLogger, type Logger } from './logger.js';
 import * as native from './native.js';
 import {
@@ -24,6 +32,7 @@ import {
 } from './native-errors.js';
 import { createDelegatedRouter } from './routers/create-delegated-router.js';
 import { createResourceMetadataRouter } from './routers/create-resource-metadata-router.js';
+import { metadataAnswer, metadataDocument, type MetadataDocument } from './routers/metadata.js';
 import { type AuthServerConfig, getIssuer } from './types/auth-server.js';
 import { type CamelCaseAuthorizationServerMetadata } from './types/oauth.js';
 import { type JWTVerifyOptions } from './types/jose.js';
@@ -114,6 +123,28 @@ type HandlerConfig = Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> &
   AudienceConfig & {
     issuer?: BearerAuthConfig['issuer'];
   };
+
+/** Options of `mcpAuth.tokenVerifier(...)`: `bearerAuth`'s, less what needs the request. */
+export type TokenVerifierConfig = Omit<
+  BearerAuthConfig,
+  'verifyAccessToken' | 'issuer' | keyof OperationScopesConfig
+> &
+  Pick<OperationScopesConfig, 'scopeHierarchy'> &
+  AudienceConfig & {
+    /**
+     * The audience the token must have (exactly); default: `resource`. It is reported as
+     * `AuthInfo.resource`, which the SDK's `expectedResource` compares.
+     */
+    audience?: string;
+    /** Whose error classes to throw: `'v1'` (`@modelcontextprotocol/sdk`, default) or `'v2'`. */
+    sdk?: TokenVerifierSdk;
+  };
+
+/** What `mcpAuth.fetchBearerAuth(...)` returns: the v2 SDK's gate shape. */
+export type FetchBearerAuth = (request: Request) => Promise<AuthInfo | Response>;
+
+/** Every option a route of any adapter takes (`bearerAuth`'s). */
+type GateConfig = HandlerConfig & VerifyJwtConfig & Partial<VerifyIntrospectionConfig>;
 
 const introspectionConfigError = (message: string) =>
   new MCPAuthConfigError('invalid_introspection_config', message);
@@ -207,6 +238,7 @@ export class MCPAuth {
   private readonly logger: Logger;
   private readonly resources?: ResourceServerConfig[];
   private readonly audienceWarnings = new Set<string>();
+  private documents?: MetadataDocument[];
 
   constructor(public readonly config: MCPAuthConfig) {
     this.logger = config.logger ?? defaultLogger;
@@ -295,9 +327,7 @@ export class MCPAuth {
    */
   bearerAuth(
     mode: VerifyAccessTokenMode,
-    config?: Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> &
-      AudienceConfig &
-      VerifyJwtConfig
+    config?: Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> & AudienceConfig & VerifyJwtConfig
   ): RequestHandler;
   /**
    * Protects routes with any access tokens (opaque ones included) by asking the authorization
@@ -312,8 +342,164 @@ export class MCPAuth {
   ): RequestHandler;
   bearerAuth(
     modeOrVerify: VerifyAccessTokenFunction | VerifyAccessTokenMode | 'introspection',
-    config: HandlerConfig & VerifyJwtConfig & Partial<VerifyIntrospectionConfig> = {}
+    config: GateConfig = {}
   ): RequestHandler {
+    return expressBearerAuth(this[gateFor]('bearerAuth', modeOrVerify, config));
+  }
+
+  /**
+   * An `OAuthTokenVerifier` for the MCP TypeScript SDK's own gate,
+   * `requireBearerAuth({ verifier, requiredScopes, resourceMetadataUrl })` (v1
+   * `@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js`, or v2
+   * `@modelcontextprotocol/server` with `sdk: 'v2'`). Tokens are checked as by `bearerAuth`
+   * (JWT by default, `'introspection'`, or a custom verifier); `audience` defaults to
+   * `resource`, and the returned `AuthInfo` has `resource` (that audience, as a `URL`) and
+   * `expiresAt` (the token's `exp`). The SDK refuses a token without `exp` (401 "Token has no
+   * expiration time"). Failures are thrown as the SDK's `InvalidTokenError` (401),
+   * `InsufficientScopeError` (403) or `ServerError` (500), or v2's `OAuthError` with those
+   * codes. The SDK only hands over the token, so per-operation rules are refused here: use
+   * `bearerAuth` or `fetchBearerAuth` for them.
+   */
+  tokenVerifier(config: TokenVerifierConfig & VerifyJwtConfig): McpTokenVerifier;
+  tokenVerifier(mode: 'jwt', config: TokenVerifierConfig & VerifyJwtConfig): McpTokenVerifier;
+  tokenVerifier(
+    mode: 'introspection',
+    config: TokenVerifierConfig & VerifyIntrospectionConfig
+  ): McpTokenVerifier;
+  tokenVerifier(
+    verifyAccessToken: VerifyAccessTokenFunction,
+    config: TokenVerifierConfig
+  ): McpTokenVerifier;
+  tokenVerifier(
+    modeOrConfig:
+      | VerifyAccessTokenFunction
+      | VerifyAccessTokenMode
+      | 'introspection'
+      | (TokenVerifierConfig & VerifyJwtConfig),
+    maybeConfig?: TokenVerifierConfig & VerifyJwtConfig & Partial<VerifyIntrospectionConfig>
+  ): McpTokenVerifier {
+    const [mode, config] =
+      typeof modeOrConfig === 'object' && modeOrConfig !== null
+        ? (['jwt', modeOrConfig] as const)
+        : ([modeOrConfig, maybeConfig ?? {}] as const);
+    const { sdk = 'v1', ...rest } = config as TokenVerifierConfig & GateConfig;
+    if (sdk !== 'v1' && sdk !== 'v2') {
+      throw new MCPAuthConfigError(
+        'invalid_token_verifier_config',
+        `\`sdk\` is 'v1' (@modelcontextprotocol/sdk) or 'v2' (@modelcontextprotocol/server), not ${JSON.stringify(sdk)}.`
+      );
+    }
+    const requestRules = operationOptionNames.filter(
+      (name) => name !== 'scopeHierarchy' && rest[name] !== undefined
+    );
+    if (requestRules.length > 0) {
+      throw new MCPAuthConfigError(
+        'invalid_operation_rules',
+        `\`tokenVerifier\` sees the token only, not the request, so ${requestRules
+          .map((k) => `\`${k}\``)
+          .join(
+            ', '
+          )} cannot be checked there; use \`bearerAuth\`, \`fetchBearerAuth\` or the Hono / Fastify adapters for per-operation rules.`
+      );
+    }
+    // Core defaults the checked audience to `resource`; the SDK is told the same one.
+    const gate = this[gateFor]('tokenVerifier', mode, rest);
+    return sdkTokenVerifier(gate, sdk, rest.audience ?? rest.resource ?? '');
+  }
+
+  /**
+   * Bearer auth for web-standard requests (Node 20+, Bun, Deno, edge runtimes, Hono, Next.js
+   * route handlers, the MCP SDK v2's `handler.fetch`): resolves to the caller's `AuthInfo`, or
+   * to the `Response` to send back (the same 401/403/400/413/415/500 answers as `bearerAuth`).
+   * Takes `bearerAuth`'s modes and options, per-operation rules included; the body they need
+   * is read from a clone (at most `maxBodyBytes`), so the request stays readable as sent.
+   */
+  fetchBearerAuth(
+    verifyAccessToken: VerifyAccessTokenFunction,
+    config?: Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'>
+  ): FetchBearerAuth;
+  fetchBearerAuth(
+    mode: VerifyAccessTokenMode,
+    config?: Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> & VerifyJwtConfig
+  ): FetchBearerAuth;
+  fetchBearerAuth(
+    mode: 'introspection',
+    config: Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> & VerifyIntrospectionConfig
+  ): FetchBearerAuth;
+  fetchBearerAuth(
+    modeOrVerify: VerifyAccessTokenFunction | VerifyAccessTokenMode | 'introspection',
+    config: GateConfig = {}
+  ): FetchBearerAuth {
+    const gate = this[gateFor]('fetchBearerAuth', modeOrVerify, config);
+    return async function fetchBearerAuth(request: Request) {
+      return decideWebRequest(gate, request);
+    };
+  }
+
+  /**
+   * A whole `fetch` handler: protected-resource metadata (resource mode), then `authenticate`
+   * (from {@link MCPAuth.fetchBearerAuth}), then `handler` with the caller's `AuthInfo`.
+   *
+   * @example
+   * const authenticate = mcpAuth.fetchBearerAuth('jwt', { resource, audience: resource });
+   * Bun.serve({ fetch: mcpAuth.fetchHandler(authenticate, (request, authInfo) => mcp.fetch(request, { authInfo })) });
+   */
+  fetchHandler(
+    authenticate: FetchBearerAuth,
+    handler: (request: Request, authInfo: AuthInfo) => Response | Promise<Response>
+  ): (request: Request) => Promise<Response> {
+    const metadata = this.resources ? this : undefined;
+    return async (request: Request) => {
+      const document = metadata?.protectedResourceMetadataResponse(request);
+      if (document) {
+        return document;
+      }
+      const auth = await authenticate(request);
+      return auth instanceof Response ? auth : handler(request, auth);
+    };
+  }
+
+  /**
+   * The protected-resource metadata answer to a web-standard request for one of the
+   * documents (GET/HEAD 200, OPTIONS 204 preflight, with CORS); `undefined` for any other
+   * request (resource mode only).
+   */
+  protectedResourceMetadataResponse(request: Request): Response | undefined {
+    this.documents ??= this[metadataDocuments]();
+    const answer = metadataAnswer(
+      this.documents,
+      request.method,
+      new URL(request.url).pathname,
+      request.headers.get('access-control-request-headers')
+    );
+    if (!answer) {
+      return undefined;
+    }
+    return new Response(request.method === 'HEAD' ? null : (answer.body ?? null), {
+      status: answer.status,
+      headers: answer.headers,
+    });
+  }
+
+  /**
+   * The decision every adapter shares: `bearerAuth`'s options to core's authenticator (or a
+   * user's verifier under core's policy), checked when the route is built.
+   *
+   * @internal
+   */
+  [gateFor](
+    what: string,
+    modeOrVerify: VerifyAccessTokenFunction | VerifyAccessTokenMode | 'introspection',
+    config: GateConfig = {}
+  ): Gate {
+    refuseUnknownOptions(what, config, [
+      ...bearerAuthOptionNames,
+      'jwtVerify',
+      'remoteJwkSet',
+      'remoteJwtSet',
+      'introspection',
+      'acceptAnyAudience',
+    ]);
     const { jwtVerify, remoteJwkSet, remoteJwtSet, introspection, acceptAnyAudience, ...rest } =
       config;
     const introspecting = modeOrVerify === 'introspection';
@@ -345,7 +531,7 @@ export class MCPAuth {
     const logger = handlerConfig.logger ?? (this.config.logger ? this.logger : undefined);
 
     if (modeOrVerify !== 'jwt' && !introspecting) {
-      return handleBearerAuth({
+      return checkedPolicyGate(what, {
         verifyAccessToken: typeof modeOrVerify === 'function' ? modeOrVerify : (undefined as never),
         issuer: issuerValidator(issuers),
         logger,
@@ -364,6 +550,7 @@ export class MCPAuth {
       showErrorDetails,
     };
     const nativeServers = servers.map((server) => nativeServer(server));
+    const operations = nativeOperations(handlerConfig);
     const authenticator = callNative(() =>
       introspecting
         ? new native.NativeAuthenticator({
@@ -371,6 +558,7 @@ export class MCPAuth {
             servers: nativeServers,
             introspection: nativeIntrospectionOptions(introspection),
             policy,
+            operations,
           })
         : new native.NativeAuthenticator({
             servers: nativeServers,
@@ -379,34 +567,27 @@ export class MCPAuth {
               jwks: remoteJwkSet ?? remoteJwtSet,
             },
             policy,
+            operations,
           })
     );
-    type Outcome =
-      | { pending: true; ok?: undefined }
-      | { ok: true; authInfo: AuthInfo; pending?: undefined }
-      | {
-          pending?: undefined;
-          ok: false;
-          error: NativeErrorShape;
-          response: { status: number; body: unknown; wwwAuthenticate?: string };
-        };
+    return nativeGate(authenticator, operations !== undefined, logger);
+  }
 
-    return async function bearerAuthHandler(req, res, next) {
-      const header = req.headers.authorization;
-      let outcome = authenticator.authenticateNow(header) as Outcome;
-      if (outcome.pending) {
-        outcome = (await awaitNative(authenticator.authenticate(header))) as Outcome;
-      }
-      logNotices(logger);
-      if (outcome.ok === false) {
-        sendFailure(res, outcome, logger, req);
-        return;
-      }
-      if (outcome.ok) {
-        attachAuth(req, outcome.authInfo, logger);
-      }
-      next();
-    };
+  /**
+   * The protected-resource metadata documents this instance serves, with their paths
+   * (resource mode only).
+   *
+   * @internal
+   */
+  [metadataDocuments](): MetadataDocument[] {
+    if (!this.resources) {
+      throw invalidConfig(
+        '`protectedResourceMetadataRouter` is not available in `authorization server` mode.'
+      );
+    }
+    return this.resources.map(({ metadata }) =>
+      metadataDocument(transpileResourceMetadata(metadata))
+    );
   }
 
   private serversFor(resource: string | undefined): AuthServerConfig[] {

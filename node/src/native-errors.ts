@@ -17,7 +17,11 @@ import {
   type MCPAuthTokenVerificationErrorCode,
 } from './errors.js';
 
-export type ErrorKind = 'auth_server' | 'config' | 'bearer_auth' | 'token_verification';
+/**
+ * `request`: a body per-operation rules could not classify (answered 400/413/415 with a
+ * JSON-RPC error by the middleware, never thrown at users).
+ */
+export type ErrorKind = 'auth_server' | 'config' | 'bearer_auth' | 'token_verification' | 'request';
 
 export type NativeErrorShape = {
   kind: ErrorKind;
@@ -57,6 +61,9 @@ export const errorFromNative = (shape: NativeErrorShape): MCPAuthError => {
         Object.defineProperty(error, 'cause', { value: details.cause, writable: true });
       }
       return error;
+    }
+    case 'request': {
+      return new MCPAuthError(shape.code, shape.message ?? shape.code);
     }
     case 'auth_server': {
       error = new MCPAuthAuthServerError(

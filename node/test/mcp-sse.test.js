@@ -36,6 +36,22 @@ before(async () => {
     const transport = transports.get(req.query.sessionId);
     await transport.handlePostMessage(req, res);
   });
+  // With a per-tool rule the body is read by bearerAuth first; handlePostMessage (given no
+  // parsed body) reads it from the request stream again.
+  e.post(
+    '/ruled-messages',
+    mcpAuth.bearerAuth('jwt', { requiredScopes: ['read'], toolScopes: { whoami: ['admin'] } }),
+    async (req, res) => {
+      const transport = transports.get(req.query.sessionId);
+      await transport.handlePostMessage(req, res);
+    }
+  );
+  e.get('/ruled-sse', async (_req, res) => {
+    const transport = new SSEServerTransport('/ruled-messages', res);
+    transports.set(transport.sessionId, transport);
+    res.on('close', () => transports.delete(transport.sessionId));
+    await server.connect(transport);
+  });
   app = await serve(e);
 });
 
@@ -63,5 +79,35 @@ test("tools called over SSE receive the caller's claims", async () => {
     assert.equal(claims.iss, iss.issuer);
   } finally {
     await client.close();
+  }
+});
+
+test('a per-tool rule in front of handlePostMessage: 403 without the scope, the call with it', async () => {
+  const connect = async (scope) => {
+    const token = await iss.mint({ sub: 'grace', scope });
+    const client = new Client({ name: 'c', version: '1.0.0' });
+    const headers = { Authorization: `Bearer ${token}` };
+    await client.connect(
+      new SSEClientTransport(new URL(`${app.url}/ruled-sse`), {
+        requestInit: { headers },
+        eventSourceInit: {
+          fetch: (url, init) => fetch(url, { ...init, headers: { ...init?.headers, ...headers } }),
+        },
+      })
+    );
+    return client;
+  };
+  const reader = await connect('read');
+  try {
+    await assert.rejects(reader.callTool({ name: 'whoami', arguments: {} }), /403/);
+  } finally {
+    await reader.close();
+  }
+  const admin = await connect('read admin');
+  try {
+    const result = await admin.callTool({ name: 'whoami', arguments: {} });
+    assert.equal(JSON.parse(result.content[0].text).sub, 'grace');
+  } finally {
+    await admin.close();
   }
 });

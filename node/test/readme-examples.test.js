@@ -97,3 +97,48 @@ test('/archive introspects opaque tokens once, then serves from the cache', asyn
   const inactive = await get('/archive', 'revoked-token');
   assert.equal(inactive.status, 401);
 });
+
+test('/mcp: 403 naming every scope a tool call needs, 400 for a key twice, the call with the scope', async () => {
+  const call = (body, token) =>
+    fetch(`${base}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body,
+    });
+  const deleteNote = JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'tools/call',
+    params: { name: 'delete-note', arguments: { id: '42' } },
+  });
+  const reader = await iss.mint({ aud: resource, scope: 'notes:read' });
+  const refused = await call(deleteNote, reader);
+  assert.equal(refused.status, 403);
+  assert.equal(
+    refused.headers.get('www-authenticate'),
+    'Bearer error="insufficient_scope", error_description="The token does not contain the necessary scopes for this request.", scope="notes:read notes:write", resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/notes"'
+  );
+  assert.deepEqual(await refused.json(), {
+    error: 'missing_required_scopes',
+    error_description: 'The token does not contain the necessary scopes for this request.',
+    missing_scopes: ['notes:write'],
+  });
+
+  const twice =
+    '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","name":"delete-note"}}';
+  const ambiguous = await call(twice, reader);
+  assert.equal(ambiguous.status, 400);
+  assert.equal(ambiguous.headers.get('www-authenticate'), null);
+  const { error } = await ambiguous.json();
+  assert.equal(error.code, -32700);
+
+  const admin = await iss.mint({ aud: resource, scope: 'notes:admin' });
+  const done = await call(deleteNote, admin);
+  assert.equal(done.status, 200);
+  const { result } = await done.json();
+  assert.equal(result.content[0].text, 'user-1 deleted note 42');
+});

@@ -36,16 +36,17 @@ class TokenHolder(httpx_for_mcp.Auth):  # type: ignore[misc,name-defined]
         yield request
 
 
-def new_server(name: str = "test") -> Any:
-    return FastMCP(name) if MCP_MAJOR == 1 else MCPServer(name)
+def new_server(name: str = "test", **options: Any) -> Any:
+    """`options`: the SDK's own auth, `token_verifier=` and `auth=`."""
+    return FastMCP(name, **options) if MCP_MAJOR == 1 else MCPServer(name, **options)
 
 
-def http_app(server: Any, stateless: bool) -> Any:
+def http_app(server: Any, stateless: bool, path: str = "/") -> Any:
     if MCP_MAJOR == 1:
         server.settings.stateless_http = stateless
-        server.settings.streamable_http_path = "/"
+        server.settings.streamable_http_path = path
         return server.streamable_http_app()
-    return server.streamable_http_app(streamable_http_path="/", stateless_http=stateless)
+    return server.streamable_http_app(streamable_http_path=path, stateless_http=stateless)
 
 
 def sse_app(server: Any) -> Any:
@@ -65,7 +66,9 @@ async def session(url: str, holder: TokenHolder, transport: str) -> AsyncIterato
 
 
 def is_error(result: Any) -> bool:
-    return bool(getattr(result, "is_error", None) or getattr(result, "isError", None))
+    # mcp 2.x names it `is_error`; reading the 1.x name there warns.
+    flag = getattr(result, "is_error", None)
+    return bool(getattr(result, "isError", None) if flag is None else flag)
 
 
 def text(result: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any, Dict
 
@@ -124,3 +125,47 @@ def test_readme_more(fresh_issuer: Issuer, monkeypatch: pytest.MonkeyPatch, capf
             ns["verify"](plain_jwt)
     finally:
         endpoint.stop()
+
+
+def test_readme_operations(issuer: Issuer) -> None:
+    pytest.importorskip("mcp.server.fastmcp")
+    ns = run_snippet("readme_operations", AUTH_ISSUER=issuer.url)
+    resource_id = ns["resource_id"]
+    prm = "https://api.example.com/.well-known/oauth-protected-resource/notes"
+    headers = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+
+    def rpc(method: str, **params: Any) -> Dict[str, Any]:
+        return {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+
+    with Server(ns["app"]) as srv, httpx.Client(base_url=srv.url) as client:
+
+        def post(scope: str, body: Any, **extra: str) -> httpx.Response:
+            auth = {"authorization": f"Bearer {issuer.token(sub='ann', aud=resource_id, scope=scope)}"}
+            content = body if isinstance(body, bytes) else json.dumps(body).encode()
+            return client.post("/", headers={**headers, **auth, **extra}, content=content)
+
+        delete = rpc("tools/call", name="delete-note", arguments={"id": "1"})
+        r = post("notes:read", delete)
+        assert r.status_code == 403
+        assert r.headers["www-authenticate"] == (
+            'Bearer error="insufficient_scope", error_description="The token does not contain the necessary '
+            f'scopes for this request.", scope="notes:read notes:write", resource_metadata="{prm}"'
+        )
+        assert r.json()["missing_scopes"] == ["notes:write"]
+        assert ns["notes"] == {"1": "Buy milk"}  # the tool did not run
+        r = post("notes:admin", delete)  # implies notes:write and notes:read
+        assert r.status_code == 200 and "deleted by ann" in r.text and ns["notes"] == {}
+        assert post("notes:read", rpc("resources/read", uri="notes://1")).status_code == 200
+        assert post("notes:write", rpc("prompts/get", name="summarize", arguments={"id": "1"})).status_code == 200
+        r = post("notes:write", rpc("resources/subscribe", uri="notes://1"))
+        assert r.status_code == 403 and 'scope="notes:read notes:admin"' in r.headers["www-authenticate"]
+        # A body that cannot be classified never reaches the SDK: a JSON-RPC error, no challenge.
+        r = post("notes:admin", b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","name":"y"}}')
+        assert r.status_code == 400 and "www-authenticate" not in r.headers
+        assert r.json()["error"]["code"] == -32700 and r.json()["id"] is None
+        r = post("notes:admin", delete, **{"mcp-name": "other-tool"})
+        assert r.status_code == 400 and r.json()["error"]["code"] == -32020
+        r = post("notes:admin", delete, **{"content-type": "text/plain"})
+        assert r.status_code == 415
+        r = post("notes:admin", {"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"pad": "x" * 2_000_000}})
+        assert r.status_code == 413

@@ -82,36 +82,21 @@ function createMcpServer() {
   return server;
 }
 
-/**
- * Sends calls of the listed tools through a bearer check that requires their scopes.
- *
- * A scope error thrown inside a tool would reach the client as a tool result with HTTP 200.
- * Checked here, before the MCP handler, a missing scope becomes HTTP 403 with
- * `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."`, which MCP clients
- * answer by asking the user for a token with more scopes (step-up authorization).
- */
-function requireToolScopes(scopesByTool) {
-  const guards = Object.fromEntries(
-    Object.entries(scopesByTool).map(([tool, requiredScopes]) => [
-      tool,
-      protect({ resource, audience: resource, requiredScopes }),
-    ]),
-  );
-  return (req, res, next) => {
-    const called = [req.body].flat().filter((message) => message?.method === 'tools/call');
-    const guard = called.map((message) => guards[message.params?.name]).find(Boolean);
-    return guard ? guard(req, res, next) : next();
-  };
-}
-
 const app = express();
 // The protected resource metadata (RFC 9728), public: clients discover the issuer here.
 app.use(mcpAuth.protectedResourceMetadataRouter());
 
 const mcpPath = new URL(resource).pathname;
-app.use(mcpPath, protect({ resource, audience: resource }));
+// Every request needs a token for this resource; a `tools/call` of `create-todo` also needs
+// `create:todos`. The body is checked here, before the MCP handler: a scope error thrown inside
+// a tool would reach the client as a tool result with HTTP 200, while this answers HTTP 403 with
+// `WWW-Authenticate: Bearer error="insufficient_scope", scope="create:todos"`, which MCP clients
+// answer by asking the user for a token with more scopes (step-up authorization). A body that
+// cannot be read unambiguously (a key twice, lenient JSON, another charset) is refused with 400.
+app.use(mcpPath, protect({ resource, audience: resource, toolScopes: { 'create-todo': ['create:todos'] } }));
 
-app.post(mcpPath, express.json(), requireToolScopes({ 'create-todo': ['create:todos'] }), async (req, res) => {
+// bearerAuth has read the body: `req.body` is the parsed JSON-RPC message (no express.json()).
+app.post(mcpPath, async (req, res) => {
   // Stateless: a server and a transport per request, so every call runs with its own caller.
   const server = createMcpServer();
   const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });

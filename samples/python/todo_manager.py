@@ -19,9 +19,8 @@ sees all of them and `delete:todos` deletes any.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict
 from urllib.parse import urlparse
 
 import uvicorn
@@ -32,7 +31,6 @@ from mcpauth.types import AuthInfo, ResourceServerConfig, ResourceServerMetadata
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from todo_service import TodoService
 
@@ -63,19 +61,24 @@ INTROSPECTION = (
 )
 
 
-def protect(required_scopes: Optional[List[str]] = None) -> Any:
+# Checked before the MCP handler runs: a call of `create-todo` without `create:todos` is answered
+# HTTP 403 with `WWW-Authenticate: Bearer error="insufficient_scope", scope="create:todos"`, which
+# MCP clients answer by asking the user for a token with more scopes (step-up authorization).
+# A scope error raised inside the tool would reach the client as a tool result with HTTP 200.
+TOOL_SCOPES = {"create-todo": ["create:todos"]}
+
+
+def protect() -> Any:
     """The bearer middleware for this server's resource: JWTs, or opaque tokens by introspection."""
     if INTROSPECTION is not None:
         return mcp_auth.bearer_auth_middleware(
             "introspection",
             resource=RESOURCE_ID,
             audience=RESOURCE_ID,
-            required_scopes=required_scopes,
             introspection=INTROSPECTION,
+            tool_scopes=TOOL_SCOPES,
         )
-    return mcp_auth.bearer_auth_middleware(
-        "jwt", resource=RESOURCE_ID, audience=RESOURCE_ID, required_scopes=required_scopes
-    )
+    return mcp_auth.bearer_auth_middleware("jwt", resource=RESOURCE_ID, audience=RESOURCE_ID, tool_scopes=TOOL_SCOPES)
 
 
 # The MCP endpoint lives at the resource identifier's path, so clients connect to RESOURCE_ID itself.
@@ -109,54 +112,6 @@ def delete_todo(id: str) -> Dict[str, Any]:
     return {"message": f"Todo {id} deleted", "details": todo}
 
 
-def tools_called(body: bytes) -> List[str]:
-    """Names of the tools a JSON-RPC message (or batch) calls."""
-    try:
-        messages = json.loads(body)
-    except ValueError:
-        return []
-    messages = messages if isinstance(messages, list) else [messages]
-    return [
-        str(m.get("params", {}).get("name"))
-        for m in messages
-        if isinstance(m, dict) and m.get("method") == "tools/call" and isinstance(m.get("params"), dict)
-    ]
-
-
-def require_tool_scopes(app: ASGIApp, scopes_by_tool: Dict[str, List[str]]) -> ASGIApp:
-    """Sends calls of the listed tools through a bearer check that requires their scopes.
-
-    A scope error raised inside a tool would reach the client as a tool result with HTTP 200.
-    Checked here, before the MCP handler, a missing scope becomes HTTP 403 with
-    `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."`, which MCP clients
-    answer by asking the user for a token with more scopes (step-up authorization).
-    """
-    guarded = {tool: protect(scopes)(app) for tool, scopes in scopes_by_tool.items()}
-
-    async def guard(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
-            return await app(scope, receive, send)
-        body, more = b"", True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        target: Optional[ASGIApp] = next((guarded[t] for t in tools_called(body) if t in guarded), None)
-
-        replayed = False
-
-        async def replay() -> Any:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await (target or app)(scope, replay, send)
-
-    return guard
-
-
 @contextlib.asynccontextmanager
 async def lifespan(_app: Starlette):  # type: ignore[no-untyped-def]
     async with mcp.session_manager.run():
@@ -169,7 +124,7 @@ app = Starlette(
         *mcp_auth.resource_metadata_router().routes,
         Mount(
             "/",
-            app=require_tool_scopes(mcp.streamable_http_app(), {"create-todo": ["create:todos"]}),
+            app=mcp.streamable_http_app(),
             middleware=[Middleware(protect())],
         ),
     ],

@@ -73,6 +73,65 @@ fn time_interleaved(fs: &mut [&mut dyn FnMut()], rounds: usize) -> Vec<f64> {
         .collect()
 }
 
+/// Per-operation rules in core: the RS256 request check with 20 tool rules and a ~1 KiB
+/// `tools/call` body, against the same check without rules (the endpoint rule only).
+fn operations_row(endpoint_only: &Authenticator) -> Value {
+    use mcp_auth_core::{McpRequest, OperationConfig};
+    let rules: serde_json::Map<String, Value> = (0..20)
+        .map(|i| (format!("tool-{i}"), json!(["read"])))
+        .collect();
+    let with_rules = endpoint_only.clone().with_operation_config(
+        OperationConfig::from_json(&json!({ "tool_scopes": rules })).unwrap(),
+    );
+    let pem = std::fs::read(root().join("tests/vectors/keys/rsa1.pem")).unwrap();
+    let mut h = Header::new(jsonwebtoken::Algorithm::RS256);
+    h.kid = Some("rsa-1".into());
+    let claims = json!({"iss": ISS, "sub": "user-1", "aud": AUD, "scope": "read write",
+                        "client_id": "c", "iat": 1735689600, "exp": 4102444800u64});
+    let header = format!(
+        "Bearer {}",
+        encode(&h, &claims, &EncodingKey::from_rsa_pem(&pem).unwrap()).unwrap()
+    );
+    let body = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"tool-7","arguments":{{"note":"{}","n":7,"flag":true}}}}}}"#,
+        "x".repeat(900)
+    );
+    let length = body.len().to_string();
+    let req = McpRequest {
+        method: "POST",
+        content_type: Some("application/json"),
+        content_length: Some(&length),
+        mcp_method: Some("tools/call"),
+        mcp_name: Some("tool-7"),
+        body: Some(body.as_bytes()),
+        ..McpRequest::default()
+    };
+    assert!(matches!(
+        with_rules.authenticate_request_now(Some(&header), &req),
+        Poll::Ready(Ok((_, ref ops))) if ops.len() == 1
+    ));
+    let rules_only = with_rules.operations().unwrap().clone();
+    let mut endpoint_f = || {
+        let _ = black_box(endpoint_only.authenticate_request_now(Some(black_box(&header)), &req));
+    };
+    let mut rules_f = || {
+        let _ = black_box(with_rules.authenticate_request_now(Some(black_box(&header)), &req));
+    };
+    let mut classify_f = || {
+        let _ = black_box(rules_only.classify(black_box(&req)));
+    };
+    let ns = time_interleaved(&mut [&mut endpoint_f, &mut rules_f, &mut classify_f], 15);
+    println!(
+        "operations: endpoint only {:.0} ns, 20 tool rules {:.0} ns (x{:.3}), classify alone {:.0} ns",
+        ns[0],
+        ns[1],
+        ns[1] / ns[0],
+        ns[2]
+    );
+    json!({"endpoint_ns": ns[0], "rules_ns": ns[1], "classify_ns": ns[2], "body_bytes": body.len(),
+           "rules_vs_endpoint": ns[1] / ns[0]})
+}
+
 struct Case {
     alg: &'static str,
     pem: &'static str,
@@ -252,8 +311,9 @@ fn main() {
                    "static_keys_ns": static_ns, "decode_ns": decode_ns}),
         );
     }
+    let operations = operations_row(&auth);
     let rs = results["RS256"]["overhead"].clone();
-    let out = json!({"core_overhead_rs256": rs, "algorithms": results});
+    let out = json!({"core_overhead_rs256": rs, "algorithms": results, "operations": operations});
     let dir = std::env::var("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| root().join("target"))

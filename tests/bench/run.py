@@ -73,6 +73,13 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def rss_mb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
 def median(xs):
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else None
@@ -173,7 +180,7 @@ class Bench:
                 return
             last = now
 
-    def load_runs(self, lang, apps, counter, token=None, script=None):
+    def load_runs(self, lang, apps, counter, token=None, script=None, rss=None):
         """Starts each app (name -> (package, mode)) pinned to CPU 0, warms it up, then loads each
         once per round in rotating order. Per run: wrk's figures, the authorization server's
         `counter` calls it caused, and the server's CPU time per request."""
@@ -189,6 +196,7 @@ class Bench:
                 wait_port(ports[name], procs[name])
                 self.wrk(ports[name], token, 1, script)  # warm-up: first fetches, JIT, caches
                 self.quiesce(procs[name].pid, counter)
+            rss_start = {n: rss_mb(procs[n].pid) for n in names} if rss else None
             for r in range(self.a.http_rounds):
                 for name in names[r % len(names):] + names[:r % len(names)]:
                     pid = procs[name].pid
@@ -202,6 +210,7 @@ class Bench:
                     res["server_busy"] = res["cpu_us_per_request"] * res["rps"] / 1e6
                     runs[name].append(res)
                 log(f"  {lang} {counter} load round {r + 1}/{self.a.http_rounds} done")
+            rss_end = {n: rss_mb(procs[n].pid) for n in names} if rss else None
         finally:
             for p in procs.values():
                 stop(p)
@@ -213,8 +222,14 @@ class Bench:
                              "cpu_us_per_request": median([x["cpu_us_per_request"] for x in rs]),
                              "server_busy": median([x["server_busy"] for x in rs]),
                              "non_2xx": sum(x["non_2xx"] for x in rs),
-                             f"{counter}_calls_per_10k": round(calls * 10000 / reqs, 2) if reqs else None}
-        return {"median": summary, "runs": runs}
+                             f"{counter}_calls_per_10k": round(calls * 10000 / reqs, 2) if reqs else None,
+                             "requests": reqs}
+        out = {"median": summary, "runs": runs}
+        if rss:
+            out["rss"] = {n: {"start_mb": rss_start[n], "end_mb": rss_end[n],
+                              "growth_mb": round(rss_end[n] - rss_start[n], 1),
+                              "requests": summary[n]["requests"]} for n in names}
+        return out
 
     def http(self, lang):
         log(f"{lang} middleware under load")
@@ -234,6 +249,17 @@ class Bench:
                 "upstream": ("upstream", "introspection")}
         result = self.load_runs(lang, apps, "introspection", script=HERE / "introspection.lua")
         self.results[f"{lang}_introspection"] = result
+        return result["median"]
+
+    # -- per-operation rules: the body classified and decided in core -------------------------
+    def operations(self, lang):
+        """The same POST of a ~1 KiB tools/call to an app guarded by the endpoint rule only and to
+        one with 20 per-tool rules (operations.lua); RSS of both before and after."""
+        log(f"{lang} per-operation rules under load")
+        os.environ["BENCH_TOKEN"] = self.fix["tokens"]["RS256"]
+        apps = {"endpoint": ("ours", "endpoint"), "operations": ("ours", "operations")}
+        result = self.load_runs(lang, apps, "jwks", script=HERE / "operations.lua", rss=True)
+        self.results[f"{lang}_operations"] = result
         return result["median"]
 
     # -- cold start with a lazy discovery config -----------------------------------------------
@@ -331,6 +357,9 @@ class Bench:
             if want("introspection"):
                 self.introspection("py")
                 self.introspection("node")
+            if want("operations"):
+                self.operations("py")
+                self.operations("node")
             if want("cold"):
                 for lang, pkg in (("py", "ours"), ("node", "ours"), ("node", "upstream")):
                     self.cold(lang, pkg)
@@ -357,6 +386,9 @@ def summarize(r):
     for alg in ("ES256", "EdDSA"):
         if alg in core.get("algorithms", {}):
             s[f"core_overhead_{alg.lower()}"] = round(core["algorithms"][alg]["overhead"], 3)
+    if "operations" in core:
+        s["core_operations_vs_endpoint_time"] = round(core["operations"]["rules_vs_endpoint"], 3)
+        s["core_classify_1kib_ns"] = round(core["operations"]["classify_ns"])
     pv = r.get("py_verify", {}).get("ops_per_s", {})
     if pv:
         s["py_verify_vs_upstream"] = ratio(pv["ours_jwt"]["RS256"], pv["upstream_jwt"]["RS256"])
@@ -402,6 +434,13 @@ def summarize(r):
             s[f"{lang}_introspection_vs_upstream"] = ratio(pi["ours"]["rps"], pi["upstream"]["rps"])
             s[f"{lang}_introspection_cached_vs_uncached"] = ratio(pi["ours-cached"]["rps"], pi["ours"]["rps"])
             s[f"{lang}_introspections_per_10k_cached"] = pi["ours-cached"]["introspection_calls_per_10k"]
+    for lang in ("py", "node"):
+        po = r.get(f"{lang}_operations")
+        if po:
+            s[f"{lang}_operations_vs_endpoint"] = ratio(po["median"]["operations"]["rps"],
+                                                        po["median"]["endpoint"]["rps"])
+            s[f"{lang}_operations_rss_growth_mb"] = po["rss"]["operations"]["growth_mb"]
+            s[f"{lang}_endpoint_rss_growth_mb"] = po["rss"]["endpoint"]["growth_mb"]
     mem = r.get("memory")
     if mem:
         for name, m in mem.items():
@@ -458,6 +497,18 @@ def table(r, s):
             for name, x in pi.items():
                 lines.append(f"  {name:<12}{fmt(x['rps']):>9}{fmt(x['p50_ms'], 2):>10}{fmt(x['p99_ms'], 2):>10}"
                              f"{x['non_2xx']:>9}{fmt(x['introspection_calls_per_10k'], 1):>11}")
+    for lang, name_ in (("py", "Python"), ("node", "Node")):
+        po = r.get(f"{lang}_operations")
+        if po:
+            lines += ["", f"{name_}: POST of a 1 KiB tools/call, endpoint rule vs 20 per-tool rules "
+                      f"(wrk, {r['machine']['http_rounds']} rounds)",
+                      f"  {'':<12}{'req/s':>9}{'p50 ms':>10}{'p99 ms':>10}{'CPU us/req':>11}{'non-2xx':>9}"]
+            for name, x in po["median"].items():
+                lines.append(f"  {name:<12}{fmt(x['rps']):>9}{fmt(x['p50_ms'], 2):>10}{fmt(x['p99_ms'], 2):>10}"
+                             f"{fmt(x['cpu_us_per_request']):>11}{x['non_2xx']:>9}")
+            for name, m in po["rss"].items():
+                lines.append(f"  RSS of {name}: {m['start_mb']:.1f} -> {m['end_mb']:.1f} MB over "
+                             f"{m['requests']:,} requests")
     mem = r.get("memory")
     if mem:
         lines += ["", "Memory (RSS MB)"]
@@ -494,7 +545,7 @@ def main():
     p.add_argument("--http-seconds", type=float, default=float(os.environ.get("BENCH_HTTP_SECONDS", 5)))
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--cold-repeats", type=int, default=3)
-    p.add_argument("--only", default=os.environ.get("BENCH_ONLY"), help="comma list: verify,http,memory,introspection,cold")
+    p.add_argument("--only", default=os.environ.get("BENCH_ONLY"), help="comma list: verify,http,memory,introspection,operations,cold")
     Bench(p.parse_args()).run()
 
 

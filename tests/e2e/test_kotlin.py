@@ -1,11 +1,13 @@
 """The Kotlin sample MCP server (kotlin/sample, Kotlin MCP SDK on Ktor) with tokens from the local
-authorization server: the TypeScript SDK client discovers everything from the server URL and calls
-the protected `whoami` tool; raw requests check the metadata, the challenges and the audience.
+authorization server: the TypeScript and Python SDK clients discover everything from the server URL,
+call the protected `whoami` tool and step up on the per-tool 403 the library answers; raw requests
+check the metadata, the challenges and the audience.
 
 `make test-kotlin` builds the sample (Maven) and runs this file with MCP_AUTH_KOTLIN=1."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from typing import Dict, Iterator, Tuple
@@ -106,6 +108,24 @@ def test_step_up_for_a_tool_that_needs_a_scope(kotlin: Tuple[str, str]) -> None:
     assert (todo["content"], todo["ownerId"]) == ("milk", "bob")
 
 
+def test_python_client_steps_up_for_a_tool_that_needs_a_scope(kotlin: Tuple[str, str]) -> None:
+    import py_client
+
+    issuer, url = kotlin
+    report = asyncio.run(py_client.run(url, "alice", "read:todos", ["whoami", ("add-todo", {"content": "tea"})]))
+    http = report["http"]
+    refused = next(i for i, e in enumerate(http) if e["status"] == 403)
+    assert http[refused]["detail"] == "tools/call add-todo"
+    challenge = http[refused]["www_authenticate"]
+    assert challenge.startswith('Bearer error="insufficient_scope"')
+    assert 'scope="create:todos"' in challenge and f'resource_metadata="{prm_url(url)}"' in challenge
+    assert any(e["url"].startswith(f"{issuer}/auth?") for e in http[refused:])
+    assert any(e["url"] == f"{issuer}/token" and e["status"] == 200 for e in http[refused:])
+    me, todo = [call["result"] for call in report["calls"]]
+    assert me["subject"] == "alice"
+    assert (todo["content"], todo["ownerId"]) == ("tea", "alice")
+
+
 def test_metadata_is_public_with_cors(kotlin: Tuple[str, str]) -> None:
     issuer, url = kotlin
     res = httpx.get(prm_url(url), headers={"origin": "http://example.test"})
@@ -113,7 +133,7 @@ def test_metadata_is_public_with_cors(kotlin: Tuple[str, str]) -> None:
     assert res.headers["access-control-allow-origin"] == "*"
     assert res.json() == {
         "resource": url,
-        "scopes_supported": ["read:todos", "create:todos"],
+        "scopes_supported": ["read:todos", "create:todos", "delete:todos"],
         "authorization_servers": [issuer],
     }
     preflight = httpx.options(prm_url(url), headers={"origin": "http://example.test"})

@@ -3,13 +3,17 @@
 //!
 //! Each has a synchronous `...Now` call that answers without I/O when keys and metadata are
 //! cached (the per-request hot path) or says `pending`, and an async call that fetches.
+//!
+//! Per-operation rules arrive as core's one snake_case shape (`OperationConfig::from_json`);
+//! the request a decision needs crosses as [`McpRequestInput`].
 
 use std::sync::Arc;
 use std::task::Poll;
 
+use mcp_auth_core::operations::decide;
 use mcp_auth_core::{
     parse_authorization, Authenticator, IntrospectionVerifier, JwtVerifier, Key, KeySet, KeySource,
-    Policy, TokenVerifier,
+    McpRequest, OperationConfig, OperationRules, Policy, TokenVerifier,
 };
 use napi::bindgen_prelude::Uint8Array;
 use napi_derive::napi;
@@ -17,10 +21,85 @@ use serde_json::{json, Value};
 
 use crate::convert::{
     auth_info_from_js, auth_servers, introspection_options, jwks_options, jwt_options, outcome,
-    policy, response_js, verifier_options,
+    policy, request_outcome, response_js, verifier_options,
 };
 use crate::errors::{error_json, from_json, to_napi};
 use crate::on_core_runtime;
+
+/// One HTTP request to an MCP endpoint as per-operation rules read it: header values as sent
+/// (several fields of one header joined with `", "`), and the body bytes when `bodyLimit` asked
+/// for them.
+#[napi(object, object_to_js = false)]
+pub struct McpRequestInput {
+    pub method: String,
+    pub content_type: Option<String>,
+    pub content_length: Option<String>,
+    pub protocol_version: Option<String>,
+    pub mcp_method: Option<String>,
+    pub mcp_name: Option<String>,
+    pub body: Option<Uint8Array>,
+}
+
+/// [`McpRequestInput`] with its body copied, for decisions made on the core runtime.
+struct OwnedRequest {
+    method: String,
+    content_type: Option<String>,
+    content_length: Option<String>,
+    protocol_version: Option<String>,
+    mcp_method: Option<String>,
+    mcp_name: Option<String>,
+    body: Option<Vec<u8>>,
+}
+
+impl OwnedRequest {
+    fn from_input(r: McpRequestInput) -> Self {
+        OwnedRequest {
+            body: r.body.as_ref().map(|b| b.to_vec()),
+            method: r.method,
+            content_type: r.content_type,
+            content_length: r.content_length,
+            protocol_version: r.protocol_version,
+            mcp_method: r.mcp_method,
+            mcp_name: r.mcp_name,
+        }
+    }
+
+    fn as_core(&self) -> McpRequest<'_> {
+        McpRequest {
+            method: &self.method,
+            content_type: self.content_type.as_deref(),
+            content_length: self.content_length.as_deref(),
+            protocol_version: self.protocol_version.as_deref(),
+            mcp_method: self.mcp_method.as_deref(),
+            mcp_name: self.mcp_name.as_deref(),
+            body: self.body.as_deref(),
+        }
+    }
+}
+
+impl McpRequestInput {
+    fn as_core(&self) -> McpRequest<'_> {
+        McpRequest {
+            method: &self.method,
+            content_type: self.content_type.as_deref(),
+            content_length: self.content_length.as_deref(),
+            protocol_version: self.protocol_version.as_deref(),
+            mcp_method: self.mcp_method.as_deref(),
+            mcp_name: self.mcp_name.as_deref(),
+            body: self.body.as_deref(),
+        }
+    }
+}
+
+/// `None` = the request is decided without its body; else how many bytes to read at most.
+fn limit_js(limit: Option<usize>) -> Option<u32> {
+    limit.map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// The per-operation configuration (`OperationConfig::from_json`'s shape), `null` for none.
+fn operation_config(v: Option<&Value>) -> napi::Result<OperationConfig> {
+    OperationConfig::from_json(v.unwrap_or(&Value::Null)).map_err(to_napi)
+}
 
 /// `bearerAuth('jwt' | 'introspection', ...)`: header, token, verification and policy in one call.
 #[napi]
@@ -30,10 +109,12 @@ pub struct NativeAuthenticator {
 
 #[napi]
 impl NativeAuthenticator {
-    /// `{ servers, options, policy }` for the JWT mode; `{ mode: 'introspection', servers,
-    /// introspection, policy }` for RFC 7662 (see convert.rs for the shapes).
+    /// `{ servers, options, policy, operations? }` for the JWT mode; `{ mode: 'introspection',
+    /// servers, introspection, policy, operations? }` for RFC 7662 (see convert.rs for the
+    /// shapes; `operations` is core's snake_case per-operation configuration).
     #[napi(constructor)]
     pub fn new(config: Value) -> napi::Result<Self> {
+        let operations = operation_config(config.get("operations"))?;
         let servers = auth_servers(config.get("servers"))?;
         let mut options = verifier_options(config.get("options").unwrap_or(&Value::Null))?;
         let policy = policy(config.get("policy").unwrap_or(&Value::Null));
@@ -44,13 +125,55 @@ impl NativeAuthenticator {
                 IntrospectionVerifier::new(servers, introspection, options).map_err(to_napi)?,
             );
             return Ok(NativeAuthenticator {
-                inner: Arc::new(Authenticator::with_introspection(verifier, policy)),
+                inner: Arc::new(
+                    Authenticator::with_introspection(verifier, policy)
+                        .with_operation_config(operations),
+                ),
             });
         }
         let verifier = Arc::new(TokenVerifier::new(servers, options));
         Ok(NativeAuthenticator {
-            inner: Arc::new(Authenticator::new(verifier, policy)),
+            inner: Arc::new(Authenticator::new(verifier, policy).with_operation_config(operations)),
         })
+    }
+
+    /// `null` when the request is decided without its body, else the most bytes to read.
+    #[napi]
+    pub fn body_limit(&self, method: String, content_length: Option<String>) -> Option<u32> {
+        limit_js(self.inner.body_limit(&method, content_length.as_deref()))
+    }
+
+    /// Token, policy and per-operation rules for one request, without I/O:
+    /// `{ ok: true, authInfo, operations }`, `{ ok: false, error, response }` or `{ pending: true }`.
+    #[napi]
+    pub fn authenticate_request_now(
+        &self,
+        header: Option<String>,
+        request: McpRequestInput,
+    ) -> Value {
+        let a = &self.inner;
+        request_outcome(
+            a.authenticate_request_now(header.as_deref(), &request.as_core()),
+            |e| a.respond(e),
+        )
+    }
+
+    /// [`Self::authenticate_request_now`], fetching what is missing.
+    #[napi]
+    pub async fn authenticate_request(
+        &self,
+        header: Option<String>,
+        request: McpRequestInput,
+    ) -> napi::Result<Value> {
+        let a = self.inner.clone();
+        let request = OwnedRequest::from_input(request);
+        on_core_runtime(async move {
+            let r = a
+                .authenticate_request(header.as_deref(), &request.as_core())
+                .await;
+            request_outcome(Poll::Ready(r), |e| a.respond(e))
+        })
+        .await
     }
 
     #[napi]
@@ -79,19 +202,49 @@ impl NativeAuthenticator {
     }
 }
 
-/// The issuer/audience/scope policy and the answers, for user-supplied verifiers.
+/// The issuer/audience/scope policy, the per-operation rules and the answers, for
+/// user-supplied verifiers.
 #[napi]
 pub struct NativePolicy {
     inner: Policy,
+    rules: Option<OperationRules>,
 }
 
 #[napi]
 impl NativePolicy {
+    /// The policy (see convert.rs) and, optionally, core's snake_case per-operation
+    /// configuration; its scope hierarchy applies to every scope check of this policy.
     #[napi(constructor)]
-    pub fn new(config: Value) -> Self {
-        NativePolicy {
-            inner: policy(&config),
-        }
+    pub fn new(config: Value, operations: Option<Value>) -> napi::Result<Self> {
+        let operations = operation_config(operations.as_ref())?;
+        let mut inner = policy(&config);
+        inner.scope_hierarchy = operations.hierarchy.map(Arc::new);
+        Ok(NativePolicy {
+            inner,
+            rules: operations.rules,
+        })
+    }
+
+    /// `null` when the request is decided without its body, else the most bytes to read.
+    #[napi]
+    pub fn body_limit(&self, method: String, content_length: Option<String>) -> Option<u32> {
+        limit_js(
+            self.rules
+                .as_ref()
+                .and_then(|r| r.body_limit(&method, content_length.as_deref())),
+        )
+    }
+
+    /// The decision after a verifier accepted the token (`operations::decide`: issuer and
+    /// audience, then the endpoint's and the operations' scopes):
+    /// `{ ok: true, authInfo, operations }` or `{ ok: false, error, response }`.
+    #[napi(catch_unwind)]
+    pub fn decide(&self, auth_info: Value, request: McpRequestInput) -> Value {
+        let info = auth_info_from_js(&auth_info);
+        let r = decide(&self.inner, self.rules.as_ref(), &info, &request.as_core());
+        request_outcome(Poll::Ready(r.map(|ops| (info, ops))), |e| {
+            self.inner.respond(e)
+        })
     }
 
     /// `{ ok: true, token }` or `{ ok: false, error, response }`.

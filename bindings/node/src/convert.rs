@@ -8,7 +8,8 @@ use mcp_auth_core::introspection::INVALID_INTROSPECTION_CONFIG;
 use mcp_auth_core::metadata::finish;
 use mcp_auth_core::{
     Alg, AuthInfo, AuthResponse, AuthServer, AuthServerType, ClaimRules, ClientAuthMethod, Error,
-    FetchOptions, IntrospectionOptions, JwksOptions, JwtOptions, Policy, VerifierOptions,
+    FetchOptions, IntrospectionOptions, JwksOptions, JwtOptions, Operation, Policy,
+    VerifierOptions,
 };
 use serde_json::{json, Map, Value};
 
@@ -395,5 +396,22 @@ pub fn outcome(
             }
             Value::Object(m)
         }
+    }
+}
+
+/// [`outcome`] for a request checked with per-operation rules: a success also carries the
+/// operations core classified (`[{ method, name? }]`).
+pub fn request_outcome(
+    r: Poll<Result<(AuthInfo, Vec<Operation>), Error>>,
+    respond: impl Fn(&Error) -> AuthResponse,
+) -> Value {
+    match r {
+        Poll::Ready(Ok((info, ops))) => json!({
+            "ok": true,
+            "authInfo": auth_info_js(&info),
+            "operations": ops,
+        }),
+        Poll::Ready(Err(e)) => outcome(Poll::Ready(Err(e)), |e| Some(respond(e))),
+        Poll::Pending => json!({ "pending": true }),
     }
 }

@@ -5,6 +5,7 @@ mod convert;
 mod errors;
 mod introspection;
 mod metadata;
+mod operations;
 mod verify;
 
 use mcp_auth_core::{parse_authorization as core_parse, resource};

@@ -6,8 +6,8 @@ use std::task::Poll;
 use mcp_auth_core::{
     Alg, Audience, AuthInfo, AuthResponse, AuthServer, Authenticator as CoreAuthenticator,
     AuthorizationServerMetadata, Error, JwksOptions, JwtOptions, JwtVerifier as CoreJwtVerifier,
-    Key, KeySet, KeySource, Policy as CorePolicy, ServerConfig, TokenVerifier as CoreTokenVerifier,
-    VerifierOptions, Verify,
+    Key, KeySet, KeySource, OperationRules, Policy as CorePolicy, ServerConfig,
+    TokenVerifier as CoreTokenVerifier, VerifierOptions, Verify, INTERNAL_ERROR,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -19,6 +19,7 @@ use crate::convert::{from_py, object_from_py, to_py};
 use crate::errors::{from_parts, IntoPyResult, FLAVOR};
 use crate::introspection::IntrospectionVerifier;
 use crate::metadata::parse_type;
+use crate::operations::{operation_config, RequestParts};
 
 fn algorithms(list: Option<Vec<String>>) -> PyResult<Option<Vec<Alg>>> {
     list.map(|l| {
@@ -296,10 +297,12 @@ impl JwtVerifier {
     }
 }
 
-/// What a protected route demands and how failures are answered.
+/// What a protected route demands and how failures are answered; with `operations` (see
+/// `operations::operation_config`), also what each MCP operation demands.
 #[pyclass(frozen, module = "mcpauth._core")]
 pub struct Policy {
     inner: CorePolicy,
+    rules: Option<Arc<OperationRules>>,
 }
 
 #[pymethods]
@@ -307,16 +310,18 @@ impl Policy {
     /// `audience_from_resource`: `audience` is the resource identifier because none was
     /// configured (see `route_audience`).
     #[new]
-    #[pyo3(signature = (issuers=None, audience=None, required_scopes=None, resource_metadata=None, show_error_details=false, audience_from_resource=false))]
+    #[pyo3(signature = (issuers=None, audience=None, required_scopes=None, resource_metadata=None, show_error_details=false, operations=None, audience_from_resource=false))]
     fn new(
         issuers: Option<Vec<String>>,
         audience: Option<String>,
         required_scopes: Option<Vec<String>>,
         resource_metadata: Option<String>,
         show_error_details: bool,
+        operations: Option<&Bound<'_, PyAny>>,
         audience_from_resource: bool,
-    ) -> Self {
-        Policy {
+    ) -> PyResult<Self> {
+        let ops = operation_config(operations)?;
+        Ok(Policy {
             inner: CorePolicy {
                 issuers,
                 audience,
@@ -325,14 +330,59 @@ impl Policy {
                 resource_metadata,
                 show_error_details,
                 flavor: FLAVOR,
+                scope_hierarchy: ops.hierarchy.map(Arc::new),
                 ..CorePolicy::default()
             },
-        }
+            rules: ops.rules.map(Arc::new),
+        })
     }
 
     /// Issuer, audience and scopes of an AuthInfo dict; raises `CoreError` on a mismatch.
     fn check(&self, info: &Bound<'_, PyAny>) -> PyResult<()> {
         self.inner.check(&info_from_py(info)?).py()
+    }
+
+    /// True when per-operation rules are configured (requests are then decided by `decide`).
+    fn has_rules(&self) -> bool {
+        self.rules.is_some()
+    }
+
+    /// How many body bytes to read before `decide`; `None`: decide without the body.
+    #[pyo3(signature = (method, content_length=None))]
+    fn body_limit(&self, method: &str, content_length: Option<&str>) -> Option<usize> {
+        self.rules
+            .as_ref()
+            .and_then(|r| r.body_limit(method, content_length))
+    }
+
+    /// The decision for an AuthInfo dict a custom verifier returned: `None` to let the request
+    /// through, or the `Failure` to answer with. Runs with the GIL released.
+    #[pyo3(signature = (info, request, body=None))]
+    fn decide(
+        &self,
+        py: Python<'_>,
+        info: &Bound<'_, PyAny>,
+        request: RequestParts,
+        body: Option<&Bound<'_, PyBytes>>,
+    ) -> PyResult<Option<Failure>> {
+        let info = info_from_py(info)?;
+        let body = body.map(|b| b.as_bytes());
+        let (policy, rules) = (&self.inner, self.rules.as_deref());
+        let outcome = py.detach(|| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                mcp_auth_core::operations::decide(policy, rules, &info, &request.request(body))
+            }))
+            .unwrap_or_else(|_| {
+                Err(Error::config(
+                    INTERNAL_ERROR,
+                    "mcp-auth internal error: panic in the per-operation decision",
+                ))
+            })
+        });
+        Ok(match outcome {
+            Ok(_) => None,
+            Err(e) => Some(Failure::new(py, self.inner.respond(&e), &e)),
+        })
     }
 
     /// The answer to an error given as its parts.
@@ -370,11 +420,13 @@ fn outcome_to_py(py: Python<'_>, o: Outcome) -> PyResult<Py<PyAny>> {
 
 #[pymethods]
 impl Authenticator {
-    /// `verifier`: a `TokenVerifier` (the `jwt` mode) or an `IntrospectionVerifier`.
+    /// `verifier`: a `TokenVerifier` (the `jwt` mode) or an `IntrospectionVerifier`; the
+    /// policy's per-operation rules and scope hierarchy come along.
     #[new]
     fn new(verifier: &Bound<'_, PyAny>, policy: &Policy) -> PyResult<Self> {
+        let rules = policy.rules.clone();
         let policy = policy.inner.clone();
-        let inner = if let Ok(v) = verifier.cast::<TokenVerifier>() {
+        let mut inner = if let Ok(v) = verifier.cast::<TokenVerifier>() {
             CoreAuthenticator::new(v.get().inner.clone(), policy)
         } else if let Ok(v) = verifier.cast::<IntrospectionVerifier>() {
             CoreAuthenticator::with_introspection(v.get().inner.clone(), policy)
@@ -383,9 +435,72 @@ impl Authenticator {
                 "an Authenticator needs a TokenVerifier or an IntrospectionVerifier",
             ));
         };
+        if let Some(r) = rules {
+            inner = inner.with_operations(Arc::unwrap_or_clone(r));
+        }
         Ok(Authenticator {
             inner: Arc::new(inner),
         })
+    }
+
+    /// True when per-operation rules are configured (use `authenticate_request_now`).
+    fn has_rules(&self) -> bool {
+        self.inner.operations().is_some()
+    }
+
+    /// How many body bytes to read for `authenticate_request_now`; `None`: none at all.
+    #[pyo3(signature = (method, content_length=None))]
+    fn body_limit(&self, method: &str, content_length: Option<&str>) -> Option<usize> {
+        self.inner.body_limit(method, content_length)
+    }
+
+    /// `authenticate_now` for one HTTP request to an MCP endpoint: the token first, then the
+    /// operations of `body` (as many bytes as `body_limit` asked for). AuthInfo dict,
+    /// `Failure`, or `None` when keys or metadata must be fetched first (then call
+    /// `authenticate_request_spawn`). Runs with the GIL released.
+    #[pyo3(signature = (header, request, body=None))]
+    fn authenticate_request_now(
+        &self,
+        py: Python<'_>,
+        header: Option<&Bound<'_, PyAny>>,
+        request: RequestParts,
+        body: Option<&Bound<'_, PyBytes>>,
+    ) -> PyResult<Py<PyAny>> {
+        let h = header_str(header)?;
+        let body = body.map(|b| b.as_bytes());
+        let a = &self.inner;
+        match py.detach(|| a.authenticate_request_now(h.as_deref(), &request.request(body))) {
+            Poll::Ready(Ok((info, _))) => info_to_py(py, info),
+            Poll::Ready(Err(e)) => {
+                Ok(Py::new(py, Failure::new(py, self.inner.respond(&e), &e))?.into_any())
+            }
+            Poll::Pending => Ok(py.None()),
+        }
+    }
+
+    /// Like `authenticate_request_now`, fetching what is missing; reports to `done(ok, value)`.
+    fn authenticate_request_spawn(
+        &self,
+        header: Option<&Bound<'_, PyAny>>,
+        request: RequestParts,
+        body: Option<&Bound<'_, PyBytes>>,
+        done: Py<PyAny>,
+    ) -> PyResult<()> {
+        let h = header_str(header)?;
+        let body: Option<Vec<u8>> = body.map(|b| b.as_bytes().to_vec());
+        let a = self.inner.clone();
+        spawn_py(
+            async move {
+                let req = request.request(body.as_deref());
+                Ok(match a.authenticate_request(h.as_deref(), &req).await {
+                    Ok((i, _)) => Outcome::Info(i),
+                    Err(e) => Outcome::Failed(a.respond(&e), e),
+                })
+            },
+            done,
+            outcome_to_py,
+        );
+        Ok(())
     }
 
     /// AuthInfo dict, `Failure`, or `None` when keys or metadata must be fetched first

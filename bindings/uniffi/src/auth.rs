@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::errors::{invalid_argument, ErrorInfo, McpAuthError};
 use crate::on_core_runtime;
+use crate::operations::{McpHttpRequest, OperationDecision, RequestOutcome};
 
 /// Who is calling and with what rights.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -115,6 +116,10 @@ pub struct AuthPolicy {
     pub require_at_jwt: bool,
     /// Accepted signing algorithms (`RS256`, `ES256`, ...); `None`: every asymmetric one.
     pub algorithms: Option<Vec<String>>,
+    /// Per-operation rules as the snake_case JSON object core reads (`tool_scopes`,
+    /// `resource_scopes`, `prompt_scopes`, `method_scopes`, `scope_hierarchy`,
+    /// `max_body_bytes`); `None`: the endpoint's scopes decide every request.
+    pub operations_json: Option<String>,
     /// Accept tokens for any audience (otherwise `audience`, or else the resource identifier).
     pub accept_any_audience: bool,
 }
@@ -154,6 +159,12 @@ impl AuthPolicy {
         )?)
     }
 
+    /// The per-operation rules, checked now so that a route is refused when it is built
+    /// (`invalid_operation_rules`, `invalid_scope_config`).
+    pub(crate) fn operation_config(&self) -> Result<mcp_auth_core::OperationConfig, McpAuthError> {
+        crate::operations::operation_config(self.operations_json.as_deref())
+    }
+
     // Field by field, so that options core may add later keep their defaults.
     #[allow(clippy::field_reassign_with_default)]
     pub(crate) fn core_policy(
@@ -176,6 +187,21 @@ fn outcome(r: mcp_auth_core::Result<mcp_auth_core::AuthInfo>, policy: &Policy) -
     match r {
         Ok(info) => AuthOutcome::Authenticated { info: info.into() },
         Err(e) => AuthOutcome::Rejected {
+            rejection: rejection(&e, policy),
+        },
+    }
+}
+
+fn request_outcome(
+    r: mcp_auth_core::Result<(mcp_auth_core::AuthInfo, Vec<mcp_auth_core::Operation>)>,
+    policy: &Policy,
+) -> RequestOutcome {
+    match r {
+        Ok((info, ops)) => RequestOutcome::Authenticated {
+            info: info.into(),
+            operations: ops.into_iter().map(Into::into).collect(),
+        },
+        Err(e) => RequestOutcome::Rejected {
             rejection: rejection(&e, policy),
         },
     }
@@ -219,6 +245,53 @@ impl Authenticator {
         }
     }
 
+    /// How many body bytes to read before [`Authenticator::authenticate_request`]: at most
+    /// that many (core answers 413 for more). `None`: do not read the body (no per-operation
+    /// rules, or not a POST).
+    pub fn body_limit(&self, http_method: String, content_length: Option<String>) -> Option<u64> {
+        self.inner
+            .body_limit(&http_method, content_length.as_deref())
+            .map(|n| n as u64)
+    }
+
+    /// One HTTP request without I/O: the token first (401 without credentials whatever the
+    /// body), then, with per-operation rules, what the body asks for. `None` when metadata or
+    /// keys must be fetched first (then call [`Authenticator::authenticate_request`]).
+    pub fn authenticate_request_now(
+        &self,
+        authorization_header: Option<String>,
+        request: McpHttpRequest,
+    ) -> Option<RequestOutcome> {
+        match self
+            .inner
+            .authenticate_request_now(authorization_header.as_deref(), &request.core())
+        {
+            Poll::Pending => None,
+            Poll::Ready(r) => Some(request_outcome(r, self.inner.policy())),
+        }
+    }
+
+    /// [`Authenticator::authenticate_request_now`], fetching what is missing. Never throws:
+    /// failures, a body that cannot be classified included, are rejections.
+    pub async fn authenticate_request(
+        &self,
+        authorization_header: Option<String>,
+        request: McpHttpRequest,
+    ) -> RequestOutcome {
+        let a = self.inner.clone();
+        let r = on_core_runtime(async move {
+            Ok(
+                a.authenticate_request(authorization_header.as_deref(), &request.core())
+                    .await,
+            )
+        })
+        .await;
+        match r {
+            Ok(r) => request_outcome(r, self.inner.policy()),
+            Err(e) => request_outcome(Err(ErrorInfo::from(e).to_core()), self.inner.policy()),
+        }
+    }
+
     /// The answer to a failure found by the host after the token was accepted.
     pub fn respond(&self, error: ErrorInfo) -> AuthResponse {
         self.inner.respond(&error.to_core()).into()
@@ -229,6 +302,7 @@ impl Authenticator {
 #[derive(Debug, uniffi::Object)]
 pub struct BearerPolicy {
     pub(crate) inner: Policy,
+    pub(crate) rules: Option<mcp_auth_core::OperationRules>,
 }
 
 /// The bearer token of a header, or why the request is refused.
@@ -257,6 +331,33 @@ impl BearerPolicy {
             .check(&info.to_core())
             .err()
             .map(|e| rejection(&e, &self.inner))
+    }
+
+    /// How many body bytes to read before [`BearerPolicy::decide`]; see
+    /// [`Authenticator::body_limit`].
+    pub fn body_limit(&self, http_method: String, content_length: Option<String>) -> Option<u64> {
+        self.rules
+            .as_ref()
+            .and_then(|r| r.body_limit(&http_method, content_length.as_deref()))
+            .map(|n| n as u64)
+    }
+
+    /// Issuer, audience and scopes of a verifier's result for one HTTP request: the endpoint's
+    /// scopes or, with per-operation rules, those and the scopes of what the body asks for.
+    pub fn decide(&self, info: AuthInfo, request: McpHttpRequest) -> OperationDecision {
+        match mcp_auth_core::operations::decide(
+            &self.inner,
+            self.rules.as_ref(),
+            &info.to_core(),
+            &request.core(),
+        ) {
+            Ok(ops) => OperationDecision::Allowed {
+                operations: ops.into_iter().map(Into::into).collect(),
+            },
+            Err(e) => OperationDecision::Rejected {
+                rejection: rejection(&e, &self.inner),
+            },
+        }
     }
 
     /// The answer to a failure the verifier raised.
@@ -289,6 +390,11 @@ impl From<McpAuthError> for ErrorInfo {
                 reason,
                 details_json,
             } => (K::TokenVerification, code, reason, details_json),
+            McpAuthError::Request {
+                code,
+                reason,
+                details_json,
+            } => (K::Request, code, reason, details_json),
         };
         ErrorInfo {
             kind,
@@ -338,6 +444,7 @@ mod tests {
             leeway_seconds: 0.0,
             require_at_jwt: false,
             algorithms: Some(vec!["RS256".into(), "XX999".into()]),
+            operations_json: None,
             accept_any_audience: false,
         };
         assert!(matches!(

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::FLAVOR;
 
-/// The four families of failures; same names as the Python and Node packages' error classes.
+/// The families of failures; the first four are the Python and Node packages' error classes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum ErrorKind {
     /// The authorization server or its configuration (answered 500 `server_error`).
@@ -16,16 +16,19 @@ pub enum ErrorKind {
     BearerAuth,
     /// The token itself (401).
     TokenVerification,
+    /// A request to an MCP endpoint that per-operation rules cannot classify (400/413/415 with a
+    /// JSON-RPC error body): always a rejection to answer, never thrown.
+    Request,
 }
 
 impl From<CoreKind> for ErrorKind {
     fn from(k: CoreKind) -> Self {
         match k {
             CoreKind::AuthServer => ErrorKind::AuthServer,
-            // A request that cannot be classified never reaches a host as an exception.
-            CoreKind::Config | CoreKind::Request => ErrorKind::Config,
+            CoreKind::Config => ErrorKind::Config,
             CoreKind::BearerAuth => ErrorKind::BearerAuth,
             CoreKind::TokenVerification => ErrorKind::TokenVerification,
+            CoreKind::Request => ErrorKind::Request,
         }
     }
 }
@@ -37,6 +40,7 @@ impl From<ErrorKind> for CoreKind {
             ErrorKind::Config => CoreKind::Config,
             ErrorKind::BearerAuth => CoreKind::BearerAuth,
             ErrorKind::TokenVerification => CoreKind::TokenVerification,
+            ErrorKind::Request => CoreKind::Request,
         }
     }
 }
@@ -101,6 +105,13 @@ pub enum McpAuthError {
         reason: String,
         details_json: String,
     },
+    /// Only so that every core error has a variant: request errors reach hosts as rejections.
+    #[error("{code}: {reason}")]
+    Request {
+        code: String,
+        reason: String,
+        details_json: String,
+    },
 }
 
 impl From<Error> for McpAuthError {
@@ -114,7 +125,7 @@ impl From<Error> for McpAuthError {
                 reason,
                 details_json,
             },
-            CoreKind::Config | CoreKind::Request => McpAuthError::Config {
+            CoreKind::Config => McpAuthError::Config {
                 code,
                 reason,
                 details_json,
@@ -125,6 +136,11 @@ impl From<Error> for McpAuthError {
                 details_json,
             },
             CoreKind::TokenVerification => McpAuthError::TokenVerification {
+                code,
+                reason,
+                details_json,
+            },
+            CoreKind::Request => McpAuthError::Request {
                 code,
                 reason,
                 details_json,

@@ -4,6 +4,8 @@
 //! - [`metadata`]: authorization-server metadata (fetch, parse, validate).
 //! - [`resource_server`]: protected resources, their metadata documents, route guards.
 //! - [`auth`]: the outcome of one request's `Authorization` header (auth info or the answer).
+//! - [`operations`]: one HTTP request to an MCP endpoint for per-operation rules (headers and
+//!   body bytes in; auth info and operations, or the answer, out).
 //! - [`errors`]: core errors as typed exceptions (kind, code, message, details).
 
 uniffi::setup_scaffolding!();
@@ -11,6 +13,7 @@ uniffi::setup_scaffolding!();
 pub mod auth;
 pub mod errors;
 pub mod metadata;
+pub mod operations;
 pub mod resource_server;
 
 /// What the core asked to be logged once (warning level) since the last call.

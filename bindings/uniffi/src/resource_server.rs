@@ -271,11 +271,13 @@ impl ResourceServer {
             flavor: FLAVOR,
             ..VerifierOptions::default()
         };
+        let operations = policy.operation_config()?;
         let verifier = Arc::new(TokenVerifier::new(r.servers.clone(), options));
         let core = mcp_auth_core::Authenticator::new(
             verifier,
             policy.core_policy(&r.resource, r.issuers(), r.url.clone())?,
-        );
+        )
+        .with_operation_config(operations);
         Ok(Arc::new(Authenticator {
             inner: Arc::new(core),
         }))
@@ -295,11 +297,13 @@ impl ResourceServer {
             flavor: FLAVOR,
             ..VerifierOptions::default()
         };
+        let operations = policy.operation_config()?;
         let v = IntrospectionVerifier::new(r.servers.clone(), introspection.core()?, verifier)?;
         let core = mcp_auth_core::Authenticator::with_introspection(
             Arc::new(v),
             policy.core_policy(&r.resource, r.issuers(), r.url.clone())?,
-        );
+        )
+        .with_operation_config(operations);
         Ok(Arc::new(Authenticator {
             inner: Arc::new(core),
         }))
@@ -312,8 +316,12 @@ impl ResourceServer {
         policy: AuthPolicy,
     ) -> Result<Arc<BearerPolicy>, McpAuthError> {
         let r = self.find(&resource)?;
+        let operations = policy.operation_config()?;
+        let mut inner = policy.core_policy(&r.resource, r.issuers(), r.url.clone())?;
+        inner.scope_hierarchy = operations.hierarchy.map(Arc::new);
         Ok(Arc::new(BearerPolicy {
-            inner: policy.core_policy(&r.resource, r.issuers(), r.url.clone())?,
+            inner,
+            rules: operations.rules,
         }))
     }
 

@@ -185,7 +185,7 @@ pub fn classify(req: &McpRequest<'_>, limit: usize) -> Result<Vec<Operation>> {
         return Err(too_large());
     }
     check_content_type(req.content_type)?;
-    let value = strict_json::parse(body)
+    let value = strict_json::parse_messages(body)
         .map_err(|why| request_error(codes::PARSE_ERROR, format!("Parse error: {why}.")))?;
     let messages: Vec<&Value> = match &value {
         Value::Array(items) if items.is_empty() => {

@@ -199,16 +199,19 @@ impl OperationRules {
 
 /// The decision after verification, for the built-in modes and for users' own verifiers alike:
 /// issuer and audience, then the endpoint's scopes or, with rules, the endpoint's and the
-/// operations' scopes together.
+/// operations' scopes together. A panic inside becomes a 500 `internal_error`, as on every
+/// entry point of the core.
 pub fn decide(
     policy: &Policy,
     rules: Option<&OperationRules>,
     info: &AuthInfo,
     req: &McpRequest<'_>,
 ) -> Result<Vec<Operation>> {
-    policy.check_identity(info)?;
-    match rules {
-        None => policy.check_scopes(info).map(|_| vec![]),
-        Some(r) => r.authorize(policy, info, req),
-    }
+    crate::guard::call(|| {
+        policy.check_identity(info)?;
+        match rules {
+            None => policy.check_scopes(info).map(|_| vec![]),
+            Some(r) => r.authorize(policy, info, req),
+        }
+    })
 }

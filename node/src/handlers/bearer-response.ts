@@ -4,6 +4,8 @@ import type { Request, Response } from 'express';
 import { defaultLogger, type Logger } from '../logger.js';
 import { type NativeErrorShape } from '../native-errors.js';
 
+import { reportFailure } from './gate.js';
+
 import { type ValidateIssuerFunction } from './handle-bearer-auth.js';
 
 import * as native from '../native.js';
@@ -39,14 +41,8 @@ export const sendFailure = (
   logger: Logger | undefined,
   req: Request
 ) => {
+  reportFailure(failure, logger, req.path);
   const { status, body, wwwAuthenticate } = failure.response;
-  const { kind, code, details } = failure.error;
-  const meta = { status, kind, code, cause: details?.cause, path: req.path };
-  if (status >= 500) {
-    (logger ?? defaultLogger).error?.(`Bearer auth failed on the server side: ${code}`, meta);
-  } else {
-    logger?.debug?.(`Bearer auth rejected the request: ${code}`, meta);
-  }
   if (wwwAuthenticate) {
     res.set('WWW-Authenticate', wwwAuthenticate);
   }

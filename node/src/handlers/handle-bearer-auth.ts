@@ -1,20 +1,11 @@
 import { type AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { Request, RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
 
 import { type Logger } from '../logger.js';
-import * as native from '../native.js';
-import { errorToNative } from '../native-errors.js';
 import { type VerifyAccessTokenFunction } from '../utils/create-verify-jwt.js';
-import { createResourceMetadataEndpoint } from '../utils/create-resource-metadata-endpoint.js';
 
-import {
-  attachAuth,
-  audienceFromResource,
-  sendFailure,
-  trustedIssuers,
-  type Failure,
-  type IssuerValidator,
-} from './bearer-response.js';
+import { checkedPolicyGate, expressBearerAuth } from './express.js';
+import { type OperationScopesConfig } from './operations.js';
 
 declare module '@modelcontextprotocol/sdk/server/auth/types.js' {
   interface AuthInfo {
@@ -62,78 +53,18 @@ export type BearerAuthConfig = {
   showErrorDetails?: boolean;
   /** Where failures are reported (why a token was rejected; never the token). */
   logger?: Logger;
-};
+} & OperationScopesConfig;
 
 /**
  * An Express handler that authenticates requests with a bearer token: reads the
  * `Authorization` header, verifies the token with `verifyAccessToken`, checks issuer, audience
  * and scopes, then sets `req.auth`. Failures are answered with 401/403 (RFC 6750 challenge) or
  * 500 (server-side problems); errors thrown by later handlers are not touched.
+ *
+ * With per-operation rules (`toolScopes`, ...), a POST body is read (after the token was
+ * verified, at most `maxBodyBytes`) and the scopes of the operations it asks for are checked
+ * too; a body that cannot be classified is answered 400/413/415 with a JSON-RPC error. See
+ * `request-body.ts` for what the handlers behind receive.
  */
-export const handleBearerAuth = (config: BearerAuthConfig): RequestHandler => {
-  const {
-    verifyAccessToken,
-    issuer,
-    audience,
-    requiredScopes,
-    resource,
-    showErrorDetails,
-    logger,
-  } = config;
-  if (typeof verifyAccessToken !== 'function') {
-    throw new TypeError(
-      '`verifyAccessToken` must be a function that takes a token and returns an `AuthInfo` object.'
-    );
-  }
-  if (typeof issuer !== 'string' && typeof issuer !== 'function') {
-    throw new TypeError(
-      '`issuer` must be either a string or a function that validates the token issuer.'
-    );
-  }
-  if (typeof issuer === 'string' && !URL.canParse(issuer)) {
-    throw new TypeError('`issuer` must be a valid URL.');
-  }
-  const issuers =
-    typeof issuer === 'string' ? [issuer] : (issuer as IssuerValidator)[trustedIssuers];
-  const customIssuerCheck = typeof issuer === 'function' && !issuers ? issuer : undefined;
-  const policy = new native.NativePolicy({
-    issuers,
-    audience,
-    audienceFromResource:
-      (config as { [audienceFromResource]?: boolean })[audienceFromResource] === true,
-    requiredScopes,
-    resourceMetadata: resource ? createResourceMetadataEndpoint(resource).href : undefined,
-    showErrorDetails,
-  });
-
-  const authenticate = async (
-    req: Request
-  ): Promise<{ ok: true; authInfo: AuthInfo } | Failure> => {
-    const parsed = policy.parseHeader(req.headers.authorization) as
-      { ok: true; token: string } | Failure;
-    if (!parsed.ok) {
-      return parsed;
-    }
-    try {
-      const authInfo = await verifyAccessToken(parsed.token);
-      customIssuerCheck?.(authInfo.issuer);
-      return (policy.check(authInfo) as Failure | null) ?? { ok: true, authInfo };
-    } catch (error: unknown) {
-      const shape = errorToNative(error);
-      if (!shape) {
-        throw error;
-      }
-      return { ok: false, error: shape, response: policy.respond(shape) } as Failure;
-    }
-  };
-
-  return async function bearerAuthHandler(req, res, next) {
-    const result = await authenticate(req);
-    if (!result.ok) {
-      sendFailure(res, result, logger, req);
-      return;
-    }
-    attachAuth(req, result.authInfo, logger);
-    next();
-  };
-};
+export const handleBearerAuth = (config: BearerAuthConfig): RequestHandler =>
+  expressBearerAuth(checkedPolicyGate('handleBearerAuth', config));

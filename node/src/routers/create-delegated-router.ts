@@ -1,9 +1,11 @@
 import cors from 'cors';
-import { Router } from 'express';
+import type { Router } from 'express';
 
 import { type CamelCaseAuthorizationServerMetadata } from '../types/oauth.js';
 import { snakeCaseKeysDeep } from '../utils/case.js';
 import { serverMetadataPaths } from '../utils/fetch-server-config.js';
+
+import { expressRouter } from './express.js';
 
 /**
  * Serves the authorization server's metadata at `/.well-known/oauth-authorization-server`
@@ -17,7 +19,7 @@ export const createDelegatedRouter = (
     CamelCaseAuthorizationServerMetadata | (() => Promise<CamelCaseAuthorizationServerMetadata>)
 ): Router => {
   const getMetadata = typeof metadata === 'function' ? metadata : async () => metadata;
-  const router = Router();
+  const router = expressRouter();
   router.use(serverMetadataPaths.oauth, cors());
   router.get(serverMetadataPaths.oauth, async (_req, res) => {
     res.status(200).json(snakeCaseKeysDeep(await getMetadata()));

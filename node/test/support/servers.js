@@ -28,6 +28,17 @@ export const serve = async (app) => {
 };
 
 /**
+ * Serves a web-standard `fetch(request)` handler over real HTTP (@hono/node-server, which
+ * turns each Node request into a WHATWG `Request`); returns `{ url, close }`.
+ */
+export const serveFetch = async (fetchHandler) => {
+  const { createAdaptorServer } = await import('@hono/node-server');
+  const server = createAdaptorServer({ fetch: fetchHandler });
+  const url = await listen(server);
+  return { url, server, close: () => close(server) };
+};
+
+/**
  * A local authorization server: discovery documents (OIDC and OAuth), a JWKS and a minting
  * function. `hits` counts requests per path. The issuer is the server's base URL plus `path`;
  * `serves` picks which metadata URLs answer: `oauth` (RFC 8414, path inserted), `oidc-inserted`

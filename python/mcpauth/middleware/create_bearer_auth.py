@@ -5,6 +5,11 @@ answer in one native call with the GIL released; keys and metadata that are not 
 are fetched by the core without blocking the event loop. Custom verifiers may be sync (run in
 a worker thread) or async; their AuthInfo gets the same policy checks. Only failures of the
 authentication itself are answered here: whatever the wrapped app raises propagates.
+
+With per-operation rules (`tool_scopes`, `resource_scopes`, `prompt_scopes`, `method_scopes`)
+the core decides from the JSON-RPC body of a POST which scopes it needs. The body is read here
+once, at most as many bytes as the core asks for, and the same bytes are handed on to the app;
+the core does all the reading of them. GET streams (SSE) and every response pass untouched.
 """
 
 from __future__ import annotations
@@ -12,18 +17,18 @@ from __future__ import annotations
 import inspect
 import logging
 from contextvars import ContextVar
-from typing import Any, Awaitable, Callable, List, Mapping, Optional, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import urlparse
 
 import anyio.to_thread
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr, SkipValidation
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import _bridge, _core
 from .._context import new_scope_key, publish, sdk_auth_var
 from .._errors import from_core, to_core
-from ..exceptions import BearerAuthExceptionCode, MCPAuthException
+from ..exceptions import BearerAuthExceptionCode, MCPAuthConfigException, MCPAuthException
 from ..types import AuthInfo, VerifyAccessTokenFunction, _auth_info_from_core
 from ..utils._create_verify_jwt import JwtVerify, log_notices
 
@@ -38,6 +43,27 @@ class BearerAuthConfig(BaseModel):
     required_scopes: Optional[List[str]] = None
     resource: Optional[str] = None
     show_error_details: bool = False
+    # Per-operation rules. Not validated here: the core checks them (and refuses what it cannot
+    # use) when the middleware is built, so every package accepts exactly the same rules.
+    tool_scopes: SkipValidation[Optional[Mapping[str, Sequence[str]]]] = None
+    resource_scopes: SkipValidation[Optional[Mapping[str, Sequence[str]]]] = None
+    prompt_scopes: SkipValidation[Optional[Mapping[str, Sequence[str]]]] = None
+    method_scopes: SkipValidation[Optional[Mapping[str, Sequence[str]]]] = None
+    scope_hierarchy: SkipValidation[Optional[Mapping[str, Sequence[str]]]] = None
+    max_body_bytes: SkipValidation[Optional[int]] = None
+    # Set by MCPAuth when `audience` is the resource identifier because none was configured:
+    # refusals then say which audience was expected.
+    _audience_from_resource: bool = PrivateAttr(default=False)
+
+
+OPERATION_OPTIONS = (
+    "tool_scopes",
+    "resource_scopes",
+    "prompt_scopes",
+    "method_scopes",
+    "scope_hierarchy",
+    "max_body_bytes",
+)
 
 
 def get_bearer_token_from_headers(headers: Mapping[str, str]) -> str:
@@ -57,15 +83,33 @@ def _resource_metadata(resource: Optional[str]) -> Optional[str]:
         return None
 
 
-def _policy(config: BearerAuthConfig, issuers: Optional[List[str]], audience_from_resource: bool = False) -> Any:
-    return _core.Policy(
-        issuers,
-        config.audience,
-        list(config.required_scopes or []),
-        _resource_metadata(config.resource),
-        config.show_error_details,
-        audience_from_resource,
-    )
+def _plain(value: Any) -> Any:
+    """A mapping as a dict (the core reads dicts, lists and tuples); anything else as it is."""
+    if isinstance(value, Mapping) and not isinstance(value, dict):
+        return dict(value)
+    return value
+
+
+def _operations(config: BearerAuthConfig) -> Optional[Dict[str, Any]]:
+    ops = {name: _plain(getattr(config, name)) for name in OPERATION_OPTIONS if getattr(config, name) is not None}
+    return ops or None
+
+
+def _policy(config: BearerAuthConfig, issuers: Optional[List[str]]) -> Any:
+    try:
+        return _core.Policy(
+            issuers,
+            config.audience,
+            list(config.required_scopes or []),
+            _resource_metadata(config.resource),
+            config.show_error_details,
+            _operations(config),
+            audience_from_resource=config._audience_from_resource,
+        )
+    except _core.CoreError as e:
+        raise from_core(e) from None
+    except TypeError as e:  # a value that is not JSON (a set, an object)
+        raise MCPAuthConfigException("invalid_operation_rules", f"per-operation rules: {e}") from None
 
 
 def _handle_error(error: Exception, show_error_details: bool = False, resource: Optional[str] = None) -> Response:
@@ -84,6 +128,85 @@ def _authorization(scope: Scope) -> Optional[bytes]:
         return None
     # Several Authorization fields make one malformed value, as RFC 9110 §5.3 combines them.
     return values[0] if len(values) == 1 else b", ".join(values)
+
+
+# The request headers the core classifies a body with, by their place in the request tuple.
+_REQUEST_HEADERS = {
+    b"content-type": 1,
+    b"content-length": 2,
+    b"mcp-protocol-version": 3,
+    b"mcp-method": 4,
+    b"mcp-name": 5,
+}
+
+_Request = Tuple[str, Optional[str], Optional[str], Optional[str], Optional[str], Optional[str]]
+
+
+def _request(scope: Scope) -> _Request:
+    """(method, content-type, content-length, mcp-protocol-version, mcp-method, mcp-name)."""
+    values: List[Optional[str]] = [scope["method"], None, None, None, None, None]
+    for k, v in scope.get("headers", ()):
+        i = _REQUEST_HEADERS.get(k.lower())
+        if i is not None:
+            # latin-1, as Starlette decodes headers, so the core sees what the MCP SDK sees.
+            s = v.decode("latin-1")
+            values[i] = s if values[i] is None else f"{values[i]}, {s}"
+    return tuple(values)  # type: ignore[return-value]
+
+
+def _has_token(header: Optional[bytes]) -> bool:
+    try:
+        _core.parse_authorization(header.decode("latin-1") if header is not None else None)
+        return True
+    except _core.CoreError:
+        return False
+
+
+async def _read_body(receive: Receive, limit: int) -> Optional[Tuple[bytes, bool]]:
+    """The body, or its first messages once they hold `limit` bytes, and whether more follows;
+    None when the client left.
+
+    The core asks for one byte more than it accepts, so a larger body is refused after the
+    message that crosses the limit, never read to its end."""
+    chunks: List[bytes] = []
+    size = 0
+    more = limit > 0
+    while more and size < limit:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        if chunk:
+            chunks.append(chunk)
+            size += len(chunk)
+        more = bool(message.get("more_body", False))
+    return b"".join(chunks), more
+
+
+def _replay(receive: Receive, body: bytes, more: bool) -> Receive:
+    """`receive` that first hands over the bytes already read, then the messages that follow
+    (the rest of a body, `http.disconnect`) as they come."""
+    pending = True
+
+    async def replayed() -> Any:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": more}
+        return await receive()
+
+    return replayed
+
+
+async def _body_for(limit: Optional[int], receive: Receive) -> Tuple[bool, Optional[bytes], Receive]:
+    """(client still there, the body the core asked for, the app's `receive`)."""
+    if limit is None:
+        return True, None, receive
+    read = await _read_body(receive, limit)
+    if read is None:
+        return False, None, receive
+    body, more = read
+    return True, body, _replay(receive, body, more)
 
 
 async def _send_failure(scope: Scope, send: Send, f: Any) -> None:
@@ -105,6 +228,8 @@ def _log_failure(f: Any) -> None:
         logger.error("Bearer auth failed with a server error: %s", f.reason)
     elif f.code == "missing_auth_header":
         logger.info("Bearer auth: request without credentials (%s).", f.status)
+    elif f.kind == "request":
+        logger.warning("Bearer auth refused an MCP request it cannot classify (%s): %s", f.status, f.reason)
     else:
         logger.warning("Bearer auth rejected the request (%s): %s", f.status, f.reason)
 
@@ -122,65 +247,128 @@ async def _call_verifier(verify: Any, token: str) -> Any:
     return result
 
 
+class _Gate:
+    """One route's authentication: the Authorization header (and, with per-operation rules, the
+    request's JSON-RPC body) to the caller's AuthInfo or the `_core.Failure` to answer with.
+
+    The bearer middleware and the framework adapters (the MCP SDK's `TokenVerifier`, FastMCP's
+    `AuthProvider`, the FastAPI dependency) all decide through one of these, so every door of
+    an app answers alike."""
+
+    def __init__(self, verify_access_token: VerifyAccessTokenFunction, config: BearerAuthConfig):
+        if not callable(verify_access_token):
+            raise TypeError(
+                "`verify_access_token` must be a function that takes a token and returns an `AuthInfo` object."
+            )
+        if isinstance(config.issuer, str):
+            parsed = urlparse(config.issuer)
+            if not parsed.scheme or not parsed.netloc:
+                raise TypeError("`issuer` must be a valid URL.")
+        elif not callable(config.issuer):
+            raise TypeError("`issuer` must be either a string or a callable.")
+        self._verify = verify_access_token
+        self._issuer = config.issuer
+        from ..auth.token_verifier import _JwtModeVerify
+
+        native = (
+            verify_access_token._native_token_verifier if isinstance(verify_access_token, _JwtModeVerify) else None
+        )
+        self._authenticator: Any = None
+        self._policy: Any = None
+        if native is not None:
+            self._authenticator = _core.Authenticator(native, _policy(config, native.issuers()))
+            self.per_operation: bool = self._authenticator.has_rules()
+        else:
+            issuer = config.issuer
+            self._policy = _policy(config, [issuer] if isinstance(issuer, str) else None)
+            self.per_operation = self._policy.has_rules()
+
+    async def header(self, header: Union[bytes, str, None]) -> Union[AuthInfo, Any]:
+        """The AuthInfo or Failure for a request judged by its Authorization header alone."""
+        a = self._authenticator
+        if a is not None:
+            r = a.authenticate_now(header)
+            if r is None:
+                r = await _bridge.run(a.authenticate_spawn, header)
+            return _outcome(r)
+        try:
+            info = await self._custom_info(header)
+            self._policy.check(_seen(info))
+            return info
+        except _core.CoreError as e:
+            return self._policy.respond(*e.args)
+        except MCPAuthException as e:
+            return self._policy.respond(*to_core(e))
+
+    async def request(self, scope: Scope, receive: Receive) -> Tuple[Any, Receive]:
+        """The AuthInfo or Failure for an ASGI request, and the `receive` to hand the app;
+        None as the outcome when the client left while its body was being read."""
+        header = _authorization(scope)
+        if not self.per_operation or scope["type"] != "http":
+            return await self.header(header), receive
+        request = _request(scope)
+        a = self._authenticator
+        if a is not None:
+            limit = a.body_limit(request[0], request[2])
+            if limit is not None and not _has_token(header):
+                # No credentials: answered from the header alone, before a byte of the body is read.
+                return _outcome(a.authenticate_request_now(header, request)), receive
+            present, body, receive = await _body_for(limit, receive)
+            if not present:
+                return None, receive
+            r = a.authenticate_request_now(header, request, body)
+            if r is None:
+                r = await _bridge.run(a.authenticate_request_spawn, header, request, body)
+            return _outcome(r), receive
+        policy = self._policy
+        try:
+            info = await self._custom_info(header)
+            present, body, receive = await _body_for(policy.body_limit(request[0], request[2]), receive)
+            if not present:
+                return None, receive
+            failure = policy.decide(_seen(info), request, body)
+            return (info if failure is None else failure), receive
+        except _core.CoreError as e:
+            return policy.respond(*e.args), receive
+        except MCPAuthException as e:
+            return policy.respond(*to_core(e)), receive
+
+    async def _custom_info(self, header: Union[bytes, str, None]) -> AuthInfo:
+        """A custom verifier's AuthInfo, issuer checked; raises for a refused token."""
+        if isinstance(header, bytes):
+            header = header.decode("latin-1")
+        token = _core.parse_authorization(header)
+        info = await _call_verifier(self._verify, token)
+        if isinstance(info, dict):
+            info = AuthInfo(**info)
+        if not isinstance(info, AuthInfo):
+            raise TypeError(f"the verifier returned {type(info).__name__}, not an AuthInfo")
+        if callable(self._issuer):
+            self._issuer(info.issuer)
+        return info
+
+
+def _outcome(r: Any) -> Any:
+    """The core's answer as the gate gives it: a Failure, or the AuthInfo of its dict."""
+    log_notices()
+    return r if isinstance(r, _core.Failure) else _auth_info_from_core(r)
+
+
+def _seen(info: AuthInfo) -> Dict[str, Any]:
+    # Only what the policy looks at: claims may hold anything a verifier put there.
+    return {"issuer": info.issuer, "audience": info.audience, "scopes": list(info.scopes)}
+
+
 def create_bearer_auth(
     verify_access_token: VerifyAccessTokenFunction,
     config: BearerAuthConfig,
     context_var: "ContextVar[Optional[AuthInfo]]",
     scope_key: Optional[str] = None,
-    audience_from_resource: bool = False,
 ) -> type:
-    """A pure ASGI middleware class (use as `Middleware(cls)`) protecting the wrapped app.
-
-    `audience_from_resource`: `config.audience` is the resource identifier, taken because no
-    audience was configured; refusals then say which audience was expected.
-    """
-    if not callable(verify_access_token):
-        raise TypeError("`verify_access_token` must be a function that takes a token and returns an `AuthInfo` object.")
-    if isinstance(config.issuer, str):
-        parsed = urlparse(config.issuer)
-        if not parsed.scheme or not parsed.netloc:
-            raise TypeError("`issuer` must be a valid URL.")
-    elif not callable(config.issuer):
-        raise TypeError("`issuer` must be either a string or a callable.")
-
+    """A pure ASGI middleware class (use as `Middleware(cls)`) protecting the wrapped app."""
+    gate = _Gate(verify_access_token, config)
     key = scope_key or new_scope_key()
     resource = config.resource
-    from ..auth.token_verifier import _JwtModeVerify
-
-    authenticate: Callable[[Optional[bytes]], Awaitable[Any]]
-    if isinstance(verify_access_token, _JwtModeVerify):
-        native_verifier = verify_access_token._native_token_verifier
-        authenticator = _core.Authenticator(
-            native_verifier, _policy(config, native_verifier.issuers(), audience_from_resource)
-        )
-
-        async def authenticate(header: Optional[bytes]) -> Any:
-            r = authenticator.authenticate_now(header)
-            if r is None:
-                r = await _bridge.run(authenticator.authenticate_spawn, header)
-            return r
-
-    else:
-        issuer = config.issuer
-        policy = _policy(config, [issuer] if isinstance(issuer, str) else None, audience_from_resource)
-
-        async def authenticate(header: Optional[bytes]) -> Any:
-            try:
-                token = _core.parse_authorization(header.decode("latin-1") if header is not None else None)
-                info = await _call_verifier(verify_access_token, token)
-                if isinstance(info, dict):
-                    info = AuthInfo(**info)
-                if not isinstance(info, AuthInfo):
-                    raise TypeError(f"the verifier returned {type(info).__name__}, not an AuthInfo")
-                if callable(issuer):
-                    issuer(info.issuer)
-                # Only what the policy looks at: claims may hold anything a verifier put there.
-                policy.check({"issuer": info.issuer, "audience": info.audience, "scopes": list(info.scopes)})
-                return info
-            except _core.CoreError as e:
-                return policy.respond(*e.args)
-            except MCPAuthException as e:
-                return policy.respond(*to_core(e))
 
     class BearerAuthMiddleware:
         def __init__(self, app: ASGIApp, *args: Any, **kwargs: Any) -> None:
@@ -190,13 +378,13 @@ def create_bearer_auth(
             if scope["type"] not in ("http", "websocket"):
                 await self.app(scope, receive, send)
                 return
-            result = await authenticate(_authorization(scope))
-            log_notices()
-            if isinstance(result, _core.Failure):
-                _log_failure(result)
-                await _send_failure(scope, send, result)
+            info, receive = await gate.request(scope, receive)
+            if info is None:  # the client left while its body was being read
                 return
-            info = result if isinstance(result, AuthInfo) else _auth_info_from_core(result)
+            if isinstance(info, _core.Failure):
+                _log_failure(info)
+                await _send_failure(scope, send, info)
+                return
             user = publish(scope, key, info, resource)
             reset = context_var.set(info)
             sdk_reset = sdk_auth_var.set(user) if sdk_auth_var is not None else None

@@ -10,14 +10,20 @@
 // through bearerAuth('introspection') (optionally caching answers); upstream 0.2.0, which has no
 // such mode, through the custom verify function its users write for it (fetch per token).
 //
+// `endpoint` and `operations` serve POST /mcp (the handler answers the parsed body's method):
+// `endpoint` guards it with the endpoint rule and parses with express.json(); `operations` adds
+// 20 per-tool rules, so bearerAuth reads the body and core classifies and decides it before the
+// handler runs (express.json() then finds it parsed).
+//
 // Usage: node app.mjs ours|upstream|plain-sync|plain-hop FIXTURES_JSON AS_PORT PORT
-//        [resolved|discovery|introspection|introspection-cached]
+//        [resolved|discovery|introspection|introspection-cached|endpoint|operations]
 import { webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import express from 'express';
 
 const [pkg, fixturesPath, asPort, port, mode = 'resolved'] = process.argv.slice(2);
 const fix = JSON.parse(readFileSync(fixturesPath, 'utf8'));
+const toolScopes = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`tool-${i}`, ['read']]));
 // Exit cleanly on a signal, so that --cpu-prof profiles get written.
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(0));
 
@@ -63,14 +69,21 @@ async function protectedApp() {
   });
 
   const app = express();
-  app.get('/mcp', bearerAuth(mcpAuth), (req, res) => {
-    res.json({ sub: req.auth.subject });
-  });
+  if (mode === 'endpoint' || mode === 'operations') {
+    app.post('/mcp', bearerAuth(mcpAuth), express.json({ limit: '4mb' }), (req, res) => {
+      res.json({ sub: req.auth.subject, method: req.body.method });
+    });
+  } else {
+    app.get('/mcp', bearerAuth(mcpAuth), (req, res) => {
+      res.json({ sub: req.auth.subject });
+    });
+  }
   app.listen(Number(port), '127.0.0.1');
 }
 
 function bearerAuth(mcpAuth) {
   const route = { resource: fix.audience, audience: fix.audience };
+  if (mode === 'operations') return mcpAuth.bearerAuth('jwt', { ...route, toolScopes });
   if (!mode.startsWith('introspection')) return mcpAuth.bearerAuth('jwt', route);
   const endpoint = `http://127.0.0.1:${asPort}/introspect`;
   if (pkg === 'ours') {

@@ -3,11 +3,16 @@
 GET /mcp answers {"sub": ...} from the auth info the bearer middleware set. One uvicorn worker
 (httptools, asyncio loop), no access log.
 
-Usage: app.py FIXTURES_JSON AS_PORT PORT [resolved|discovery|introspection|introspection-cached]
+Usage: app.py FIXTURES_JSON AS_PORT PORT
+              [resolved|discovery|introspection|introspection-cached|endpoint|operations]
 
 The introspection modes check every token at the bench authorization server (RFC 7662): with this
 repository's package through its 'introspection' mode (optionally caching answers); with upstream
 0.2.0b1, which has no such mode, through the custom verify function its users write for it.
+
+`endpoint` and `operations` serve POST /mcp (the handler reads the body and answers its length):
+`endpoint` guards it with the endpoint rule only, `operations` adds 20 per-tool rules, so every
+request's body is classified and decided in core before the handler runs.
 """
 
 import json
@@ -44,7 +49,17 @@ async def whoami(request):
     return JSONResponse({"sub": mcp_auth.auth_info.subject})
 
 
+async def post_whoami(request):
+    body = await request.body()
+    return JSONResponse({"sub": mcp_auth.auth_info.subject, "n": len(body)})
+
+
+TOOL_RULES = {f"tool-{i}": ["read"] for i in range(20)}
+
+
 def bearer_auth():
+    if MODE == "operations":
+        return mcp_auth.bearer_auth_middleware("jwt", resource=AUD, audience=AUD, tool_scopes=TOOL_RULES)
     if not MODE.startswith("introspection"):
         return mcp_auth.bearer_auth_middleware("jwt", resource=AUD, audience=AUD)
     endpoint = f"http://127.0.0.1:{AS_PORT}/introspect"
@@ -77,7 +92,11 @@ def upstream_introspection(endpoint):
     return verify
 
 
-app = Starlette(routes=[Route("/mcp", whoami)], middleware=[Middleware(bearer_auth())])
+if MODE in ("endpoint", "operations"):
+    routes = [Route("/mcp", post_whoami, methods=["POST"])]
+else:
+    routes = [Route("/mcp", whoami)]
+app = Starlette(routes=routes, middleware=[Middleware(bearer_auth())])
 
 if __name__ == "__main__":
     uvicorn.run(app, host="127.0.0.1", port=PORT, log_level="warning", access_log=False, http="httptools",

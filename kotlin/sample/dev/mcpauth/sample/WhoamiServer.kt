@@ -1,5 +1,6 @@
-// Whoami: an MCP server (Kotlin MCP SDK, stateless streamable HTTP) on Ktor, protected by mcp-auth.
-// `whoami` tells the caller who they are; `add-todo` needs the `create:todos` scope (step-up).
+// Whoami: an MCP server (Kotlin MCP SDK, streamable HTTP) on Ktor, protected by mcp-auth.
+// `whoami` tells the caller who they are; `add-todo` needs the `create:todos` scope and
+// `delete-todo` the `delete:todos` scope (step-up).
 //
 //   MCP_AUTH_ISSUER=https://auth.example.com java -cp ... dev.mcpauth.sample.WhoamiServerKt
 //
@@ -8,6 +9,7 @@
 //   PORT                     port to listen on, on 127.0.0.1 (default 3001)
 //   MCP_RESOURCE_IDENTIFIER  this server's resource identifier, the URL clients connect to
 //                            (default http://127.0.0.1:$PORT/mcp)
+//   MCP_STATEFUL             1: one MCP session per client (Mcp-Session-Id); default stateless
 package dev.mcpauth.sample
 
 import dev.mcpauth.AuthInfo
@@ -17,18 +19,17 @@ import dev.mcpauth.ProtectedResource
 import dev.mcpauth.ServerType
 import dev.mcpauth.ktor.McpBearerAuth
 import dev.mcpauth.ktor.authInfo
-import dev.mcpauth.ktor.mcpToolGuards
 import dev.mcpauth.ktor.protectedResourceMetadata
 import io.ktor.server.application.Application
 import io.ktor.server.application.install
 import io.ktor.server.cio.CIO
 import io.ktor.server.engine.embeddedServer
-import io.ktor.server.plugins.doublereceive.DoubleReceive
 import io.ktor.server.routing.route
 import io.ktor.server.routing.routing
 import io.modelcontextprotocol.kotlin.sdk.server.Server
 import io.modelcontextprotocol.kotlin.sdk.server.ServerOptions
 import io.modelcontextprotocol.kotlin.sdk.server.mcpStatelessStreamableHttp
+import io.modelcontextprotocol.kotlin.sdk.server.mcpStreamableHttp
 import io.modelcontextprotocol.kotlin.sdk.types.CallToolResult
 import io.modelcontextprotocol.kotlin.sdk.types.Implementation
 import io.modelcontextprotocol.kotlin.sdk.types.ServerCapabilities
@@ -41,14 +42,35 @@ import kotlinx.serialization.json.buildJsonObject
 import kotlinx.serialization.json.jsonPrimitive
 import kotlinx.serialization.json.put
 import java.net.URI
-import java.util.concurrent.CopyOnWriteArrayList
+import java.util.concurrent.atomic.AtomicInteger
 
 private fun json(value: JsonObject) = CallToolResult(content = listOf(TextContent(value.toString())))
+
+/** The todos of one server, shared by its per-request MCP servers. */
+class Todos {
+    private val items = LinkedHashMap<String, JsonObject>()
+    private val ids = AtomicInteger()
+
+    fun add(
+        content: String,
+        ownerId: String?,
+    ): JsonObject =
+        synchronized(items) {
+            val id = "todo-${ids.incrementAndGet()}"
+            buildJsonObject {
+                put("id", id)
+                put("content", content)
+                put("ownerId", ownerId)
+            }.also { items[id] = it }
+        }
+
+    fun delete(id: String): JsonObject? = synchronized(items) { items.remove(id) }
+}
 
 /** The MCP server of one request: its tools see the caller that mcp-auth let in. */
 fun whoamiMcpServer(
     caller: AuthInfo,
-    todos: MutableList<JsonObject>,
+    todos: Todos,
 ): Server {
     val server =
         Server(
@@ -68,28 +90,36 @@ fun whoamiMcpServer(
     }
     val contentSchema = ToolSchema(properties = buildJsonObject { put("content", buildJsonObject { put("type", "string") }) })
     server.addTool(name = "add-todo", description = "Add a todo (requires create:todos).", inputSchema = contentSchema) { request ->
-        val todo =
-            buildJsonObject {
-                put("id", "todo-${todos.size + 1}")
-                put(
-                    "content",
-                    request.arguments
-                        ?.get("content")
-                        ?.jsonPrimitive
-                        ?.content ?: "",
-                )
-                put("ownerId", caller.subject)
-            }
-        todos += todo
-        json(todo)
+        json(
+            todos.add(
+                request.arguments
+                    ?.get("content")
+                    ?.jsonPrimitive
+                    ?.content ?: "",
+                caller.subject,
+            ),
+        )
+    }
+    val idSchema = ToolSchema(properties = buildJsonObject { put("id", buildJsonObject { put("type", "string") }) })
+    server.addTool(name = "delete-todo", description = "Delete a todo (requires delete:todos).", inputSchema = idSchema) { request ->
+        val id =
+            request.arguments
+                ?.get("id")
+                ?.jsonPrimitive
+                ?.content ?: ""
+        json(todos.delete(id) ?: buildJsonObject { put("error", "no todo $id") })
     }
     return server
 }
 
-/** Metadata, the protected MCP endpoint and its tools, for the resource [resource]. */
+/**
+ * Metadata, the protected MCP endpoint and its tools, for the resource [resource]; [stateful]
+ * keeps one MCP session per client instead of a server per request.
+ */
 fun Application.whoami(
     issuer: String,
     resource: String,
+    stateful: Boolean = false,
 ) {
     val mcpAuth =
         McpAuth(
@@ -97,41 +127,46 @@ fun Application.whoami(
                 resource = resource,
                 // Discovered on first use, so the server starts even while the issuer is down.
                 authorizationServers = listOf(AuthorizationServer.Discovery(issuer, ServerType.OIDC)),
-                scopesSupported = listOf("read:todos", "create:todos"),
+                scopesSupported = listOf("read:todos", "create:todos", "delete:todos"),
             ),
         )
     val mcpPath = URI(resource).path
-    val todos = CopyOnWriteArrayList<JsonObject>()
+    val todos = Todos()
     routing {
         // The protected resource metadata (RFC 9728), public: clients discover the issuer here.
         protectedResourceMetadata(mcpAuth)
         // Every request to the MCP endpoint needs a token issued for this resource; calls of
-        // `add-todo` also need `create:todos` (403 insufficient_scope -> the client steps up).
+        // `add-todo` also need `create:todos`, of `delete-todo` `delete:todos`. The guard reads
+        // the JSON-RPC body before the MCP SDK does and answers a missing scope with 403
+        // insufficient_scope (the client steps up), then hands the SDK the same bytes.
         route(mcpPath) {
-            install(DoubleReceive)
             install(McpBearerAuth) {
-                guardOf =
-                    mcpToolGuards(
-                        default = mcpAuth.bearerAuth(resource) { audience = resource },
-                        tools =
+                guard =
+                    mcpAuth.bearerAuth(resource) {
+                        audience = resource
+                        toolScopes =
                             mapOf(
-                                "add-todo" to
-                                    mcpAuth.bearerAuth(resource) {
-                                        audience = resource
-                                        requiredScopes = listOf("create:todos")
-                                    },
-                            ),
-                    )
+                                "add-todo" to listOf("create:todos"),
+                                "delete-todo" to listOf("delete:todos"),
+                            )
+                    }
             }
         }
     }
-    // Stateless: a server per request, so every call runs with its own caller.
-    mcpStatelessStreamableHttp(path = mcpPath) { whoamiMcpServer(call.authInfo!!, todos) }
+    if (stateful) {
+        // A server per session: its tools see the caller that opened the session. The guard
+        // still checks every request of the session, with the token that request carries.
+        mcpStreamableHttp(path = mcpPath) { whoamiMcpServer(call.authInfo!!, todos) }
+    } else {
+        // Stateless: a server per request, so every call runs with its own caller.
+        mcpStatelessStreamableHttp(path = mcpPath) { whoamiMcpServer(call.authInfo!!, todos) }
+    }
 }
 
 fun main() {
     val issuer = System.getenv("MCP_AUTH_ISSUER") ?: error("Set MCP_AUTH_ISSUER to the issuer of your authorization server")
     val port = System.getenv("PORT")?.toInt() ?: 3001
     val resource = System.getenv("MCP_RESOURCE_IDENTIFIER") ?: "http://127.0.0.1:$port/mcp"
-    embeddedServer(CIO, port = port, host = "127.0.0.1") { whoami(issuer, resource) }.start(wait = true)
+    val stateful = System.getenv("MCP_STATEFUL") == "1"
+    embeddedServer(CIO, port = port, host = "127.0.0.1") { whoami(issuer, resource, stateful) }.start(wait = true)
 }

@@ -12,7 +12,7 @@ import dev.mcpauth.uniffi.ErrorInfo as NativeErrorInfo
 import dev.mcpauth.uniffi.ErrorKind as NativeErrorKind
 import dev.mcpauth.uniffi.McpAuthException as NativeException
 
-/** The four families of mcp-auth failures, as in the Python and Node packages. */
+/** The families of mcp-auth failures; the first four are those of the Python and Node packages. */
 enum class ErrorKind {
     /** The authorization server or its metadata: answered 500 `server_error`. */
     AUTH_SERVER,
@@ -25,6 +25,12 @@ enum class ErrorKind {
 
     /** The token itself: 401. */
     TOKEN_VERIFICATION,
+
+    /**
+     * A request to an MCP endpoint that per-operation rules cannot classify (not JSON-RPC, not
+     * UTF-8, a key twice, too large, ...): answered 400/413/415 with a JSON-RPC error body.
+     */
+    REQUEST,
     ;
 
     internal fun toNative(): NativeErrorKind =
@@ -33,6 +39,7 @@ enum class ErrorKind {
             CONFIG -> NativeErrorKind.CONFIG
             BEARER_AUTH -> NativeErrorKind.BEARER_AUTH
             TOKEN_VERIFICATION -> NativeErrorKind.TOKEN_VERIFICATION
+            REQUEST -> NativeErrorKind.REQUEST
         }
 
     internal companion object {
@@ -42,6 +49,7 @@ enum class ErrorKind {
                 NativeErrorKind.CONFIG -> CONFIG
                 NativeErrorKind.BEARER_AUTH -> BEARER_AUTH
                 NativeErrorKind.TOKEN_VERIFICATION -> TOKEN_VERIFICATION
+                NativeErrorKind.REQUEST -> REQUEST
             }
     }
 }
@@ -117,6 +125,7 @@ sealed class McpAuthException(
                 ErrorKind.CONFIG -> ConfigException(code, message, details)
                 ErrorKind.BEARER_AUTH -> BearerAuthException(code, message, details)
                 ErrorKind.TOKEN_VERIFICATION -> TokenVerificationException(code, message, details)
+                ErrorKind.REQUEST -> RequestException(code, message, details)
             }
 
         fun of(info: NativeErrorInfo): McpAuthException =
@@ -138,6 +147,10 @@ sealed class McpAuthException(
 
                 is NativeException.TokenVerification -> {
                     of(ErrorKind.TOKEN_VERIFICATION, e.code, e.reason, ErrorDetails.parse(e.detailsJson))
+                }
+
+                is NativeException.Request -> {
+                    of(ErrorKind.REQUEST, e.code, e.reason, ErrorDetails.parse(e.detailsJson))
                 }
             }
     }
@@ -170,6 +183,18 @@ class TokenVerificationException(
     message: String? = null,
     details: ErrorDetails = ErrorDetails(),
 ) : McpAuthException(ErrorKind.TOKEN_VERIFICATION, code, message, details)
+
+/**
+ * Why a request to an MCP endpoint could not be classified (`mcp_parse_error`,
+ * `mcp_invalid_request`, `mcp_header_mismatch`, `mcp_body_too_large`,
+ * `mcp_unsupported_media_type`). Guards never throw it: it is the [AuthResult.Rejected.error]
+ * of the 400/413/415 answer they return.
+ */
+class RequestException(
+    code: String,
+    message: String? = null,
+    details: ErrorDetails = ErrorDetails(),
+) : McpAuthException(ErrorKind.REQUEST, code, message, details)
 
 /** Runs a native call, turning its failures into [McpAuthException]s. */
 internal inline fun <T> native(block: () -> T): T =

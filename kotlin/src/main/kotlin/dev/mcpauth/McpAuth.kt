@@ -1,6 +1,9 @@
 package dev.mcpauth
 
+import kotlinx.serialization.json.JsonArray
 import kotlinx.serialization.json.JsonObject
+import kotlinx.serialization.json.JsonPrimitive
+import kotlinx.serialization.json.buildJsonObject
 import java.util.logging.Logger
 import kotlin.time.Duration
 import kotlin.time.Duration.Companion.seconds
@@ -95,7 +98,17 @@ data class IntrospectionConfig(
         )
 }
 
-/** What a protected route demands and how its tokens are checked. */
+/**
+ * What a protected route demands and how its tokens are checked.
+ *
+ * Scopes per operation ([toolScopes], [resourceScopes], [promptScopes], [methodScopes]) are
+ * checked before the MCP handler runs, on top of [requiredScopes]: the guard reads the JSON-RPC
+ * body (at most [maxBodyBytes]), and a token that lacks a scope is answered 403 with
+ * `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."` naming every scope the
+ * request needs, so MCP clients can step up. A body that cannot be read the one way the MCP SDK
+ * reads it (not UTF-8, not strict JSON, a key twice, `Mcp-Name` differing from the body) is
+ * answered 400/413/415 with a JSON-RPC error, never decided by a default.
+ */
 class BearerAuthConfig {
     /**
      * The token's `aud` must contain this (RFC 8707). Default: the resource identifier (scheme and
@@ -121,6 +134,40 @@ class BearerAuthConfig {
     /** Accepted signing algorithms (`RS256`, `ES256`, `EdDSA`, ...); `null` accepts every asymmetric one. */
     var algorithms: List<String>? = null
 
+    /** Scopes a `tools/call` of each tool needs: `mapOf("add-todo" to listOf("create:todos"))`. */
+    var toolScopes: Map<String, List<String>> = emptyMap()
+
+    /**
+     * Scopes a `resources/read` needs, by URI or URI template (`notes://{id}`, simple `{var}`
+     * expressions); every matching entry counts.
+     */
+    var resourceScopes: Map<String, List<String>> = emptyMap()
+
+    /** Scopes a `prompts/get` of each prompt needs. */
+    var promptScopes: Map<String, List<String>> = emptyMap()
+
+    /** Scopes each JSON-RPC method needs (`resources/list`, `tools/list`, ...). */
+    var methodScopes: Map<String, List<String>> = emptyMap()
+
+    /** Scopes that grant others: `mapOf("todos:admin" to listOf("create:todos", "delete:todos"))`. */
+    var scopeHierarchy: Map<String, List<String>> = emptyMap()
+
+    /** The largest body read for the rules, in bytes (4 MiB when `null`); larger ones are answered 413. */
+    var maxBodyBytes: Int? = null
+
+    /** The options above in the one snake_case shape core checks (unknown names cannot occur). */
+    private fun operationsJson(): String {
+        fun scopes(m: Map<String, List<String>>) = JsonObject(m.mapValues { (_, v) -> JsonArray(v.map(::JsonPrimitive)) })
+        return buildJsonObject {
+            put("tool_scopes", scopes(toolScopes))
+            put("resource_scopes", scopes(resourceScopes))
+            put("prompt_scopes", scopes(promptScopes))
+            put("method_scopes", scopes(methodScopes))
+            put("scope_hierarchy", scopes(scopeHierarchy))
+            maxBodyBytes?.let { put("max_body_bytes", JsonPrimitive(it)) }
+        }.toString()
+    }
+
     internal fun toNative() =
         NativePolicy(
             audience,
@@ -129,6 +176,7 @@ class BearerAuthConfig {
             leeway.inWholeMilliseconds / 1000.0,
             requireAtJwt,
             algorithms,
+            operationsJson(),
             acceptAnyAudience,
         )
 }
@@ -180,7 +228,8 @@ class McpAuth(
 
     /**
      * The guard of a resource's routes for JWT access tokens, verified with the keys of the
-     * resource's authorization servers (fetched and cached).
+     * resource's authorization servers (fetched and cached). Throws [ConfigException]
+     * `invalid_operation_rules` or `invalid_scope_config` for per-operation options core refuses.
      */
     fun bearerAuth(
         resource: String,

@@ -2,11 +2,14 @@ package dev.mcpauth
 
 import dev.mcpauth.ktor.authInfo
 import dev.mcpauth.ktor.bearerAuth
+import dev.mcpauth.ktor.mcpOperations
 import dev.mcpauth.ktor.protectedResourceMetadata
 import io.ktor.http.HttpStatusCode
 import io.ktor.server.application.ApplicationCallPipeline
+import io.ktor.server.request.receive
 import io.ktor.server.response.respondText
 import io.ktor.server.routing.get
+import io.ktor.server.routing.post
 import io.ktor.server.routing.routing
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
@@ -248,5 +251,67 @@ class KtorGuardTest {
         val unknown = assertThrows<AuthServerException> { mcpAuth.bearerAuth("https://unknown.example.com") }
         assertEquals("invalid_server_config", unknown.code)
         assertTrue(Json.encodeToString(JsonObject.serializer(), unknown.details.toJson()).contains("unknown.example.com"))
+    }
+
+    @Test
+    fun `a guard with its own verifier decides per operation too, and handlers read the same bytes`() {
+        val issuer = "https://issuer.example.com"
+        val mcpAuth = McpAuth(ProtectedResource(resource, listOf(AuthorizationServer.Discovery(issuer))))
+        val scopes = mapOf("reader" to listOf("read"), "writer" to listOf("read", "create:todos"), "admin" to listOf("todos:admin"))
+        val verify: suspend (String) -> AuthInfo = { token ->
+            AuthInfo(token = token, issuer = issuer, subject = "alice", scopes = scopes.getValue(token), audience = listOf(resource))
+        }
+        val guard =
+            mcpAuth.bearerAuth(resource, verify) {
+                audience = resource
+                toolScopes = mapOf("add-todo" to listOf("create:todos"))
+                scopeHierarchy = mapOf("todos:admin" to listOf("create:todos"))
+            }
+        KtorServer {
+            routing {
+                bearerAuth(guard) {
+                    post("/mcp") {
+                        // Twice: both times the bytes the guard read.
+                        val first = call.receive<ByteArray>()
+                        val again = call.receive<ByteArray>()
+                        call.respondText("${call.mcpOperations} ${first.contentEquals(again)} ${first.decodeToString()}")
+                    }
+                }
+            }
+        }.use { server ->
+            val add = """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add-todo","arguments":{"content":"é"}}}"""
+
+            fun post(
+                token: String,
+                body: String,
+            ) = Http.send(
+                "${server.url}/mcp",
+                "POST",
+                mapOf("Authorization" to "Bearer $token", "Content-Type" to "application/json"),
+                body,
+            )
+
+            val refused = post("reader", add)
+            assertEquals(403, refused.status, refused.body)
+            val description = "The token does not contain the necessary scopes for this request."
+            assertEquals(
+                """Bearer error="insufficient_scope", error_description="$description", scope="create:todos", resource_metadata="$prm"""",
+                refused.header("WWW-Authenticate"),
+            )
+            val lenient = post("writer", add.replace("\"name\"", "name"))
+            assertEquals(400, lenient.status, lenient.body)
+            assertEquals(
+                -32700,
+                lenient.json.jsonObject["error"]!!
+                    .jsonObject["code"]!!
+                    .jsonPrimitive.content
+                    .toInt(),
+            )
+            for (token in listOf("writer", "admin")) {
+                val ok = post(token, add)
+                assertEquals(200, ok.status, ok.body)
+                assertEquals("[McpOperation(method=tools/call, name=add-todo)] true $add", ok.body)
+            }
+        }
     }
 }

@@ -4,6 +4,8 @@ import dev.mcpauth.AuthInfo
 import dev.mcpauth.AuthResult
 import dev.mcpauth.BearerAuth
 import dev.mcpauth.McpAuth
+import dev.mcpauth.McpHttpRequest
+import dev.mcpauth.McpOperation
 import io.ktor.http.ContentType
 import io.ktor.http.HttpHeaders
 import io.ktor.http.HttpStatusCode
@@ -13,6 +15,9 @@ import io.ktor.server.application.ApplicationCallPipeline
 import io.ktor.server.application.Hook
 import io.ktor.server.application.createRouteScopedPlugin
 import io.ktor.server.application.install
+import io.ktor.server.request.ApplicationReceivePipeline
+import io.ktor.server.request.httpMethod
+import io.ktor.server.request.receiveChannel
 import io.ktor.server.response.header
 import io.ktor.server.response.respond
 import io.ktor.server.response.respondText
@@ -24,12 +29,29 @@ import io.ktor.server.routing.RoutingResolveContext
 import io.ktor.server.routing.get
 import io.ktor.server.routing.options
 import io.ktor.util.AttributeKey
+import io.ktor.utils.io.ByteReadChannel
+import io.ktor.utils.io.readRemaining
+import kotlinx.io.readByteArray
 
 /** Where a protected route keeps the caller's [AuthInfo]. */
 val AuthInfoKey: AttributeKey<AuthInfo> = AttributeKey("mcp-auth.AuthInfo")
 
-/** The caller of a request that passed a [McpBearerAuth] guard; `null` on unprotected routes. */
+/**
+ * The caller of a request that passed a [McpBearerAuth] guard or the [mcpBearer] authentication
+ * provider; `null` on unprotected routes.
+ */
 val ApplicationCall.authInfo: AuthInfo? get() = attributes.getOrNull(AuthInfoKey)
+
+private val OperationsKey: AttributeKey<List<McpOperation>> = AttributeKey("mcp-auth.Operations")
+
+/**
+ * What the JSON-RPC body of a request that passed a guard with per-operation rules asks for
+ * (the tools called, resources read, ...); empty on other routes and for requests without a body.
+ */
+val ApplicationCall.mcpOperations: List<McpOperation> get() = attributes.getOrNull(OperationsKey) ?: emptyList()
+
+/** The body bytes a guard read: every later receive of the call gets exactly these. */
+private val BodyKey: AttributeKey<ByteArray> = AttributeKey("mcp-auth.Body")
 
 // Browser-based MCP clients read the metadata cross-origin, as with the Python and Node packages.
 private val corsHeaders =
@@ -72,7 +94,11 @@ class McpBearerAuthConfig {
     /** The guard, from [McpAuth.bearerAuth]. */
     var guard: BearerAuth? = null
 
-    /** Picks the guard per call instead (e.g. [mcpToolGuards]: stricter guards for some MCP tools). */
+    /**
+     * Picks the guard per call instead. Scopes per MCP tool, resource or prompt belong in the
+     * guard's options ([dev.mcpauth.BearerAuthConfig.toolScopes], ...), which read the body
+     * the one way the MCP SDK reads it.
+     */
     var guardOf: (suspend (ApplicationCall) -> BearerAuth)? = null
 }
 
@@ -88,11 +114,57 @@ private object BeforeHandlers : Hook<suspend (ApplicationCall) -> Boolean> {
     }
 }
 
+/** Hands the bytes a guard read to every receive of the call after it (the MCP SDK's included). */
+private object ReplayBody : Hook<(ApplicationCall) -> ByteArray?> {
+    override fun install(
+        pipeline: ApplicationCallPipeline,
+        handler: (ApplicationCall) -> ByteArray?,
+    ) {
+        pipeline.receivePipeline.intercept(ApplicationReceivePipeline.Before) {
+            handler(context)?.let { proceedWith(ByteReadChannel(it)) }
+        }
+    }
+}
+
+/** A header as sent; several fields of it joined with ", " (how core compares them). */
+private fun ApplicationCall.header(name: String): String? = request.headers.getAll(name)?.joinToString(", ")
+
+/**
+ * The request as a guard reads it (the plugin and the [mcpBearer] provider alike); [body] as
+ * [BearerAuth.bodyLimit] asked, `null` when it asked for none.
+ */
+internal fun ApplicationCall.mcpHttpRequest(body: ByteArray?): McpHttpRequest =
+    McpHttpRequest(
+        method = request.httpMethod.value,
+        authorization = request.headers[HttpHeaders.Authorization],
+        contentType = header(HttpHeaders.ContentType),
+        contentLength = header(HttpHeaders.ContentLength),
+        protocolVersion = header("MCP-Protocol-Version"),
+        mcpMethod = header("Mcp-Method"),
+        mcpName = header("Mcp-Name"),
+        body = body,
+    )
+
+/**
+ * The body a guard asked for, read once: at most [limit] bytes (core answers 413 when they
+ * reach it), through the receive pipeline, so core sees what the handler would.
+ */
+private suspend fun ApplicationCall.bodyFor(limit: Long): ByteArray {
+    attributes.getOrNull(BodyKey)?.let { return it }
+    val bytes = if (limit <= 0) ByteArray(0) else receiveChannel().readRemaining(limit).readByteArray()
+    attributes.put(BodyKey, bytes)
+    return bytes
+}
+
 /**
  * Protects a route and everything below it: requests without a valid token are answered
  * 401/403 (or 500 when the authorization server fails) exactly as the Python and Node packages
  * answer; the others reach the handlers with [authInfo] set. Exceptions of the handlers are
  * not touched.
+ *
+ * With per-operation rules ([dev.mcpauth.BearerAuthConfig.toolScopes], ...) the body of a POST
+ * is read here, bounded, decided on by core, and replayed byte for byte to the handlers (the MCP
+ * SDK's transport): no `DoubleReceive` needed. Streaming responses (SSE) are not touched.
  *
  * ```
  * routing {
@@ -108,10 +180,15 @@ val McpBearerAuth =
         val guardOf =
             pluginConfig.guardOf
                 ?: requireNotNull(fixed) { "McpBearerAuth needs a guard: `guard = mcpAuth.bearerAuth(resource)`." }.let { g -> { g } }
+        on(ReplayBody) { call -> call.attributes.getOrNull(BodyKey) }
         on(BeforeHandlers) { call ->
-            when (val result = guardOf(call).authenticate(call.request.headers[HttpHeaders.Authorization])) {
+            val guard = guardOf(call)
+            val limit = guard.bodyLimit(call.request.httpMethod.value, call.header(HttpHeaders.ContentLength))
+            val request = call.mcpHttpRequest(limit?.let { call.bodyFor(it) })
+            when (val result = guard.authenticate(request)) {
                 is AuthResult.Authenticated -> {
                     call.attributes.put(AuthInfoKey, result.authInfo)
+                    call.attributes.put(OperationsKey, result.operations)
                     true
                 }
 
