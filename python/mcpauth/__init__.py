@@ -380,7 +380,7 @@ class MCPAuth:
         if warning and warning not in self._warned_audience:
             self._warned_audience.add(warning)
             logger.warning(warning)
-        config = BearerAuthConfig(
+        route = BearerAuthConfig(
             issuer=token_verifier.validate_jwt_issuer,
             audience=expected,
             required_scopes=required_scopes,
@@ -388,8 +388,8 @@ class MCPAuth:
             resource=resource,
             **operations,
         )
-        config._audience_from_resource = from_resource
-        return verify, config
+        route._audience_from_resource = from_resource
+        return verify, route
 
 
 __all__ = [

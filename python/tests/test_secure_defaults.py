@@ -14,7 +14,6 @@ import pytest
 from conftest import VECTORS
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from support import Server, check_answer

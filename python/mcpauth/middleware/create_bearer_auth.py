@@ -270,9 +270,7 @@ class _Gate:
         self._issuer = config.issuer
         from ..auth.token_verifier import _JwtModeVerify
 
-        native = (
-            verify_access_token._native_token_verifier if isinstance(verify_access_token, _JwtModeVerify) else None
-        )
+        native = verify_access_token._native_token_verifier if isinstance(verify_access_token, _JwtModeVerify) else None
         self._authenticator: Any = None
         self._policy: Any = None
         if native is not None:
