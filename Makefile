@@ -3,7 +3,7 @@ export CARGO_BUILD_TARGET ?= x86_64-unknown-linux-gnu
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all test lint fmt test-rust lint-rust fuzz redis-server
+.PHONY: all test lint fmt test-rust lint-rust fuzz fuzz-ci redis-server
 
 all: test
 
@@ -42,6 +42,15 @@ fuzz:
 			$(CARGO_TARGET_DIR)/fuzz-corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 \
 			-timeout=5 -max_len=65536) || exit 1; \
 	done
+
+## make fuzz-ci: every target for a few seconds, so the harness (and its differential oracle)
+## cannot rot; run by .ci/run. Skipped with a message where no nightly toolchain is installed.
+fuzz-ci:
+	@if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then \
+		$(MAKE) fuzz FUZZ_SECONDS=$${FUZZ_CI_SECONDS:-3}; \
+	else \
+		echo "fuzz-ci: no nightly toolchain, skipped"; \
+	fi
 
 include mk/python.mk
 include mk/node.mk

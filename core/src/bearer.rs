@@ -125,7 +125,12 @@ pub fn scheme_of(header: Option<&str>) -> Option<Scheme> {
 pub struct Policy {
     /// Issuers trusted for this route; `None` trusts whatever the verifier accepted.
     pub issuers: Option<Vec<String>>,
+    /// The audience tokens must be issued for (compared in canonical form); `None` accepts any.
+    /// [`crate::audience::route_audience`] decides it for a route.
     pub audience: Option<String>,
+    /// `audience` is the resource identifier, taken because none was configured: refusals then
+    /// say in their body what was expected (`expected_audience`).
+    pub audience_from_resource: bool,
     pub required_scopes: Vec<String>,
     /// The PRM URL advertised in challenges (`resource_metadata`).
     pub resource_metadata: Option<String>,
@@ -162,7 +167,11 @@ impl Policy {
             crate::verifier::check_trusted_issuer(&t, &info.issuer)?;
         }
         if let Some(aud) = self.audience.as_deref().filter(|a| !a.is_empty()) {
-            if !info.audience.as_ref().is_some_and(|a| a.contains(aud)) {
+            let matches = info
+                .audience
+                .as_ref()
+                .is_some_and(|a| crate::audience::audience_matches(aud, a));
+            if !matches {
                 return Err(Error::bearer(codes::INVALID_AUDIENCE).with_expected_actual(
                     aud,
                     info.audience
@@ -178,6 +187,13 @@ impl Policy {
     /// The answer to a failure (500 `server_error` for configuration and server failures).
     pub fn respond(&self, err: &Error) -> AuthResponse {
         respond(err, self)
+    }
+
+    /// Sets the audience as [`crate::audience::route_audience`] decided it.
+    pub fn with_route_audience(mut self, a: &crate::audience::RouteAudience) -> Self {
+        self.audience = a.expected.clone();
+        self.audience_from_resource = a.from_resource && a.expected.is_some();
+        self
     }
 }
 
@@ -216,6 +232,17 @@ pub fn error_body(err: &Error, show_cause: bool, flavor: Flavor) -> Map<String, 
     if show_cause {
         let cause = match err.kind() {
             ErrorKind::BearerAuth if !d.is_empty() => Some(d.to_json()),
+            // Upstream's Node package carries why a token failed as `{ cause: "..." }`.
+            ErrorKind::TokenVerification if flavor == Flavor::Node => {
+                d.cause.clone().map(|c| match c {
+                    Value::String(_) => {
+                        let mut m = Map::new();
+                        m.insert("cause".into(), c);
+                        Value::Object(m)
+                    }
+                    other => other,
+                })
+            }
             _ => d.cause.clone(),
         };
         if let Some(c) = cause {
@@ -458,9 +485,15 @@ pub fn respond_with(err: &Error, policy: &Policy, schemes: &Challenges<'_>) -> A
             .map(|s| challenge(*s, *s == carrier))
             .collect()
     };
+    let mut body = error_body(err, policy.show_error_details, policy.flavor);
+    if err.code() == codes::INVALID_AUDIENCE && policy.audience_from_resource {
+        if let Some(a) = &policy.audience {
+            body.insert("expected_audience".into(), Value::String(a.clone()));
+        }
+    }
     AuthResponse {
         status: if insufficient { 403 } else { 401 },
-        body: Value::Object(error_body(err, policy.show_error_details, policy.flavor)),
+        body: Value::Object(body),
         www_authenticate: Some(challenges.join(", ")),
         challenges,
         headers: vec![],

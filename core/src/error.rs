@@ -160,6 +160,23 @@ pub fn description(kind: ErrorKind, code: &str, flavor: Flavor) -> &'static str 
     }
 }
 
+/// Most characters of attacker-controlled text a failure reason quotes.
+pub const MAX_FRAGMENT_CHARS: usize = 64;
+/// Most bytes of a failure reason as logged ([`Error::reason`]).
+pub const MAX_REASON_BYTES: usize = 320;
+
+/// Text from a request (an `alg`, a `kid`, a JSON key, a claim value) as a failure reason may
+/// quote it: control characters dropped and at most [`MAX_FRAGMENT_CHARS`] characters, so one
+/// token can neither forge log lines nor fill the log.
+pub fn fragment(s: &str) -> String {
+    let mut kept = s.chars().filter(|c| !c.is_control());
+    let mut out: String = kept.by_ref().take(MAX_FRAGMENT_CHARS).collect();
+    if kept.next().is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// Structured details; mirrors upstream's `MCPAuthBearerAuthExceptionDetails` plus a free cause.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Details {
@@ -327,6 +344,21 @@ impl Error {
         }
     }
 
+    /// Why, for one log record: code, message and cause on one line, control characters
+    /// dropped, at most [`MAX_REASON_BYTES`] bytes. Never the token.
+    pub fn reason(&self) -> String {
+        let full = self.to_string();
+        let mut out = String::with_capacity(full.len().min(MAX_REASON_BYTES));
+        for c in full.chars().filter(|c| !c.is_control()) {
+            if out.len() + c.len_utf8() > MAX_REASON_BYTES - '…'.len_utf8() {
+                out.push('…');
+                break;
+            }
+            out.push(c);
+        }
+        out
+    }
+
     /// True for failures of the request's credentials (answered 401/403), false for failures
     /// of the server's own configuration or its authorization server (answered 500).
     pub fn is_auth_failure(&self) -> bool {
@@ -364,6 +396,16 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fragments_and_reasons_stay_short_and_on_one_line() {
+        assert_eq!(fragment("a\nb\u{1b}[31mc"), "ab[31mc");
+        let long = "x".repeat(1000);
+        assert_eq!(fragment(&long).chars().count(), MAX_FRAGMENT_CHARS + 1);
+        let e = Error::token(codes::INVALID_TOKEN).with_cause(format!("{long}\n{long}"));
+        let r = e.reason();
+        assert!(r.len() <= MAX_REASON_BYTES && !r.contains('\n'), "{r}");
+    }
 
     #[test]
     fn details_round_trip_through_json() {

@@ -9,7 +9,7 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::error::{codes, Error, Result};
+use crate::error::{codes, fragment, Error, Result};
 use crate::keys::{Alg, KeySet};
 
 /// Default largest token accepted; real access tokens are a few KiB.
@@ -120,6 +120,15 @@ impl Default for JwtOptions {
 }
 
 impl JwtOptions {
+    /// RFC 9068 access tokens are required, by `require_at_jwt` or by `typ: at+jwt`.
+    pub fn requires_at_jwt(&self) -> bool {
+        self.require_at_jwt
+            || self.typ.as_deref().is_some_and(|t| {
+                let t = t.trim().to_ascii_lowercase();
+                t == "at+jwt" || t == "application/at+jwt"
+            })
+    }
+
     fn now(&self) -> f64 {
         self.now.unwrap_or_else(|| {
             SystemTime::now()
@@ -186,11 +195,36 @@ fn parse_object(bytes: &[u8], what: &str) -> Result<Map<String, Value>> {
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("a JSON object")
         }
+        // serde's default messages quote the value; a failure reason must not.
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Err(E::custom("a string, not an object"))
+        }
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Err(E::custom("a boolean, not an object"))
+        }
+        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Err(E::custom("a number, not an object"))
+        }
+        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Err(E::custom("a number, not an object"))
+        }
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Err(E::custom("a number, not an object"))
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Err(E::custom("null, not an object"))
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(serde::de::Error::custom("an array, not an object"))
+        }
         fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
             let mut m = Map::new();
             while let Some((k, v)) = a.next_entry::<String, Value>()? {
                 if m.contains_key(&k) {
-                    return Err(serde::de::Error::custom(format!("duplicate key `{k}`")));
+                    return Err(serde::de::Error::custom(format!(
+                        "duplicate key `{}`",
+                        fragment(&k)
+                    )));
                 }
                 m.insert(k, v);
             }
@@ -199,7 +233,7 @@ fn parse_object(bytes: &[u8], what: &str) -> Result<Map<String, Value>> {
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let m = (&mut de)
-        .deserialize_map(V)
+        .deserialize_any(V)
         .and_then(|m| de.end().map(|_| m))
         .map_err(|e| invalid(format!("The JWT {what} is not a valid JSON object: {e}")))?;
     Ok(m)
@@ -263,8 +297,12 @@ pub fn decode<'a>(token: &'a str, opts: &JwtOptions) -> Result<Decoded<'a>> {
     if alg_name.eq_ignore_ascii_case("none") {
         return Err(invalid("Unsigned tokens (`alg: none`) are not accepted."));
     }
-    let alg = Alg::parse(alg_name)
-        .ok_or_else(|| invalid(format!("The algorithm `{alg_name}` is not supported.")))?;
+    let alg = Alg::parse(alg_name).ok_or_else(|| {
+        invalid(format!(
+            "The algorithm `{}` is not supported.",
+            fragment(alg_name)
+        ))
+    })?;
     let allowed = match &opts.algorithms {
         Some(list) => list.contains(&alg),
         // HMAC needs an `oct` key, which only an explicitly configured secret provides.
@@ -272,7 +310,8 @@ pub fn decode<'a>(token: &'a str, opts: &JwtOptions) -> Result<Decoded<'a>> {
     };
     if !allowed {
         return Err(invalid(format!(
-            "The algorithm `{alg_name}` is not allowed."
+            "The algorithm `{}` is not allowed.",
+            fragment(alg_name)
         )));
     }
     if header.contains_key("crit") {
@@ -319,36 +358,61 @@ pub fn decode<'a>(token: &'a str, opts: &JwtOptions) -> Result<Decoded<'a>> {
     })
 }
 
-/// Checks the signature against the keys that fit the header (`kid`, key type, curve, `alg`).
-pub fn verify_signature(d: &Decoded<'_>, keys: &KeySet) -> Result<()> {
-    let mut tried = 0;
-    for key in keys.candidates(d.alg, d.kid.as_deref()) {
-        tried += 1;
-        if key.verify(d.alg, d.signing_input.as_bytes(), d.signature)? {
-            return Ok(());
-        }
-        if tried >= 8 {
-            break;
-        }
-    }
-    if tried == 0 {
-        return Err(invalid(match &d.kid {
-            Some(k) => format!(
-                "No key in the key set matches the token (kid `{}`, alg `{}`).",
-                truncate(k, 64),
-                d.alg.as_str()
-            ),
-            None => format!(
-                "No key in the key set matches the token (alg `{}`).",
-                d.alg.as_str()
-            ),
-        }));
-    }
-    Err(invalid("The token signature is invalid."))
+/// What the keys said about a token's signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureCheck {
+    Valid,
+    /// No key fits the header.
+    NoKey,
+    /// Keys fit, none verified the signature.
+    Invalid,
 }
 
-fn truncate(s: &str, n: usize) -> String {
-    s.chars().take(n).collect()
+impl SignatureCheck {
+    /// The failure to report for a check that did not pass.
+    pub fn error(self, d: &Decoded<'_>) -> Error {
+        match self {
+            SignatureCheck::Valid | SignatureCheck::Invalid => {
+                invalid("The token signature is invalid.")
+            }
+            SignatureCheck::NoKey => invalid(match &d.kid {
+                Some(k) => format!(
+                    "No key in the key set matches the token (kid `{}`, alg `{}`).",
+                    fragment(k),
+                    d.alg.as_str()
+                ),
+                None => format!(
+                    "No key in the key set matches the token (alg `{}`).",
+                    d.alg.as_str()
+                ),
+            }),
+        }
+    }
+}
+
+/// Checks the signature against every key that fits the header (`kid`, key type, curve,
+/// `alg`); a set holds at most [`crate::keys::MAX_KEYS`] keys, which bounds the work.
+pub fn check_signature(d: &Decoded<'_>, keys: &KeySet) -> Result<SignatureCheck> {
+    let mut tried = false;
+    for key in keys.candidates(d.alg, d.kid.as_deref()) {
+        tried = true;
+        if key.verify(d.alg, d.signing_input.as_bytes(), d.signature)? {
+            return Ok(SignatureCheck::Valid);
+        }
+    }
+    Ok(if tried {
+        SignatureCheck::Invalid
+    } else {
+        SignatureCheck::NoKey
+    })
+}
+
+/// [`check_signature`], failing unless it is valid.
+pub fn verify_signature(d: &Decoded<'_>, keys: &KeySet) -> Result<()> {
+    match check_signature(d, keys)? {
+        SignatureCheck::Valid => Ok(()),
+        other => Err(other.error(d)),
+    }
 }
 
 pub(crate) fn numeric(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>> {
@@ -386,7 +450,14 @@ pub(crate) fn check_token_use(claims: &Map<String, Value>) -> Result<()> {
 fn scope_claim(claims: &Map<String, Value>, name: &str) -> Result<Option<Vec<String>>> {
     match claims.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.split_whitespace().map(str::to_string).collect())),
+        // RFC 6749 §3.3: scope tokens are separated by SP only; other whitespace (a no-break
+        // space, a tab) is part of a token, which no configured scope matches.
+        Some(Value::String(s)) => Ok(Some(
+            s.split(' ')
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect(),
+        )),
         Some(Value::Array(a)) => a
             .iter()
             .map(|v| {
@@ -447,6 +518,10 @@ pub fn auth_info(token: &str, claims: Map<String, Value>, opts: &JwtOptions) -> 
         if exp <= now - leeway {
             return Err(invalid("The token has expired."));
         }
+    } else if opts.requires_at_jwt() {
+        return Err(invalid(
+            "The token has no `exp`, which an RFC 9068 access token must have.",
+        ));
     }
     if let Some(nbf) = numeric(&claims, "nbf")? {
         if nbf > now + leeway {

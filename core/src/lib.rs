@@ -13,9 +13,11 @@
 //!   resources, prompts, methods), the scope hierarchy, and the one 403 challenge for a shortfall.
 //! - [`runtime`]: the process-wide tokio runtime, HTTP client and caches (fork-safe).
 
+pub mod audience;
 pub mod authenticator;
 pub mod bearer;
 pub mod dpop;
+pub mod duration;
 pub mod error;
 mod guard;
 pub mod http;
@@ -24,12 +26,14 @@ pub mod jwks;
 pub mod jwt;
 pub mod keys;
 pub mod metadata;
+pub mod notice;
 pub mod operations;
 pub mod resource;
 pub mod runtime;
 pub mod scopes;
 pub mod verifier;
 
+pub use audience::{route_audience, RouteAudience, RouteMode};
 pub use authenticator::{Accepted, Authenticator, Mode, Refused, RequestAuth};
 pub use bearer::{
     parse_authorization, parse_credentials, AuthResponse, Credentials, Policy, Scheme,

@@ -9,10 +9,34 @@ use mcp_auth_core::bearer::Policy;
 use mcp_auth_core::metadata::{self, validate, AuthServerType};
 use mcp_auth_core::verifier::{AuthServer, TokenVerifier, VerifierOptions};
 use mcp_auth_core::{
-    resource, Authenticator, ClientAuthMethod, Error, ErrorKind, Flavor, IntrospectionOptions,
-    IntrospectionVerifier, JwtOptions, ServerConfig,
+    resource, route_audience, Authenticator, ClientAuthMethod, Error, ErrorKind, Flavor,
+    IntrospectionOptions, IntrospectionVerifier, JwtOptions, RouteMode, ServerConfig,
 };
 use serde_json::{json, Value};
+
+/// The policy of a route of resource `resource` (resource-server mode) for a case's audience
+/// settings: `audience` (null: none configured) and `accept_any_audience`.
+fn route_policy(resource: &str, case: &Value, audience: &Value, flavor: Flavor) -> Policy {
+    let a = route_audience(
+        RouteMode::Resource,
+        Some(resource),
+        audience.as_str(),
+        case["accept_any_audience"].as_bool().unwrap_or(false),
+    )
+    .unwrap();
+    Policy {
+        flavor,
+        ..Policy::default()
+    }
+    .with_route_audience(&a)
+}
+
+fn expect_for(case: &Value, flavor: Flavor) -> &Value {
+    match (flavor, case.get("expect_node")) {
+        (Flavor::Node, Some(e)) => e,
+        _ => &case["expect"],
+    }
+}
 
 fn strs(v: &Value) -> Vec<String> {
     v.as_array()
@@ -55,6 +79,7 @@ async fn token_vectors(file: &str) {
                 server_type: AuthServerType::Oidc,
             }))
         })
+<<<<<<< HEAD
         .collect();
     let mut failures = vec![];
     for case in doc["cases"].as_array().unwrap() {
@@ -66,22 +91,40 @@ async fn token_vectors(file: &str) {
                     leeway: case["leeway"].as_f64().unwrap(),
                     require_at_jwt: case["require_at_jwt"].as_bool().unwrap_or(false),
                     ..JwtOptions::default()
+=======
+    };
+    let (config, second) = (config(md), config(md2));
+    let resource = doc["resource"].as_str().unwrap();
+    let mut failures = vec![];
+    for flavor in [Flavor::Python, Flavor::Node] {
+        for case in doc["cases"].as_array().unwrap() {
+            let name = case["name"].as_str().unwrap();
+            let verifier = TokenVerifier::new(
+                vec![
+                    AuthServer::Resolved(config.clone()),
+                    AuthServer::Resolved(second.clone()),
+                ],
+                VerifierOptions {
+                    jwt: JwtOptions {
+                        leeway: case["leeway"].as_f64().unwrap(),
+                        require_at_jwt: case["require_at_jwt"].as_bool().unwrap_or(false),
+                        ..JwtOptions::default()
+                    },
+                    flavor,
+                    ..VerifierOptions::default()
+>>>>>>> issue-14
                 },
-                ..VerifierOptions::default()
-            },
-        );
-        let policy = Policy {
-            issuers: None,
-            audience: case["audience"].as_str().map(str::to_string),
-            required_scopes: strs(&case["required_scopes"]),
-            resource_metadata: Some(doc["resource_metadata"].as_str().unwrap().to_string()),
-            show_error_details: case["show_error_details"].as_bool().unwrap(),
-            flavor: Flavor::Python,
-            scope_hierarchy: None,
-        };
-        let auth = Authenticator::new(Arc::new(verifier), policy);
-        if let Some(f) = compare(name, &auth, case, &case["expect"]).await {
-            failures.push(f);
+            );
+            let policy = Policy {
+                required_scopes: strs(&case["required_scopes"]),
+                resource_metadata: Some(doc["resource_metadata"].as_str().unwrap().to_string()),
+                show_error_details: case["show_error_details"].as_bool().unwrap(),
+                ..route_policy(resource, case, &case["audience"], flavor)
+            };
+            let auth = Authenticator::new(Arc::new(verifier), policy);
+            if let Some(f) = compare(name, &auth, case, expect_for(case, flavor)).await {
+                failures.push(format!("[{flavor:?}] {f}"));
+            }
         }
     }
     assert!(
@@ -181,18 +224,18 @@ async fn introspection() {
             .unwrap();
             let policy = Policy {
                 issuers: Some(vec![doc["issuer"].as_str().unwrap().to_string()]),
-                audience: case["audience"].as_str().map(str::to_string),
                 required_scopes: strs(&case["required_scopes"]),
                 resource_metadata: Some(doc["resource_metadata"].as_str().unwrap().to_string()),
                 show_error_details: case["show_error_details"].as_bool().unwrap(),
-                flavor,
-                scope_hierarchy: None,
+                ..route_policy(
+                    doc["resource"].as_str().unwrap(),
+                    case,
+                    &case["audience"],
+                    flavor,
+                )
             };
             let auth = Authenticator::with_introspection(Arc::new(verifier), policy);
-            let expect = match flavor {
-                Flavor::Node if case.get("expect_node").is_some() => &case["expect_node"],
-                _ => &case["expect"],
-            };
+            let expect = expect_for(case, flavor);
             if let Some(f) = compare(name, &auth, case, expect).await {
                 failures.push(format!("[{flavor:?}] {f}"));
             }
@@ -277,14 +320,14 @@ fn custom_verifiers() {
     for flavor in [Flavor::Python, Flavor::Node] {
         for case in doc["cases"].as_array().unwrap() {
             let name = case["name"].as_str().unwrap();
+            // A case's own `audience` (null: none configured) replaces the top level's.
+            let audience = case.get("audience").unwrap_or(&doc["audience"]);
             let policy = Policy {
                 issuers: Some(vec![doc["issuer"].as_str().unwrap().to_string()]),
-                audience: doc["audience"].as_str().map(str::to_string),
                 required_scopes: strs(&case["required_scopes"]),
                 resource_metadata: Some(doc["resource_metadata"].as_str().unwrap().to_string()),
                 show_error_details: case["show_error_details"].as_bool().unwrap_or(false),
-                flavor,
-                scope_hierarchy: None,
+                ..route_policy(doc["resource"].as_str().unwrap(), case, audience, flavor)
             };
             let outcome = if let Some(spec) = case.get("raise") {
                 Err(error_from_spec(spec))
@@ -308,10 +351,7 @@ fn custom_verifiers() {
                 };
                 policy.check(&info)
             };
-            let expect = match (flavor, case.get("expect_node")) {
-                (Flavor::Node, Some(e)) => e,
-                _ => &case["expect"],
-            };
+            let expect = expect_for(case, flavor);
             match outcome {
                 Ok(()) => assert_eq!(expect["status"], 200, "{name}"),
                 Err(e) => {
@@ -582,6 +622,7 @@ async fn operations() {
     );
 }
 
+<<<<<<< HEAD
 /// One answer of the route, in the shape of a `dpop.json` expectation.
 fn dpop_answer(
     auth: &Authenticator,
@@ -665,6 +706,13 @@ async fn dpop() {
             .unwrap_or(json!({"active": false}));
         Reply::json(&answer)
     });
+=======
+#[tokio::test]
+async fn audience() {
+    let doc = load_vector("audience.json");
+    let server = TestServer::start();
+    server.set("/vectors/jwks", Reply::json(&doc["jwks"]));
+>>>>>>> issue-14
     let mut md = doc["metadata"].clone();
     md["jwks_uri"] = json!(server.url("/vectors/jwks"));
     let config = Arc::new(ServerConfig {
@@ -672,6 +720,7 @@ async fn dpop() {
         server_type: AuthServerType::Oidc,
     });
     let resource = doc["resource"].as_str().unwrap();
+<<<<<<< HEAD
     let settings = |case: &Value| -> Option<Value> {
         let mut s = case["dpop"].as_object()?.clone();
         s.entry("resource").or_insert(json!(resource));
@@ -716,10 +765,16 @@ async fn dpop() {
             Some(s) => auth.with_dpop(DpopOptions::from_json(&s).unwrap()).unwrap(),
             None => auth,
         }
+=======
+    let mode = |c: &Value| match c["mode"].as_str().unwrap() {
+        "resource" => RouteMode::Resource,
+        _ => RouteMode::Legacy,
+>>>>>>> issue-14
     };
     let mut failures = vec![];
     for case in doc["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
+<<<<<<< HEAD
         let r = &case["request"];
         let proofs: Vec<&str> = r["dpop"]
             .as_array()
@@ -786,10 +841,54 @@ async fn dpop() {
                 "metadata {name}:\n  expected {}\n  got      {}",
                 case["expected"],
                 Value::Object(got)
+=======
+        let m = mode(case);
+        // Legacy routes are configured without a resource, as upstream's documentation shows.
+        let route_resource = (m == RouteMode::Resource).then_some(resource);
+        let a = route_audience(
+            m,
+            route_resource,
+            case["audience"].as_str(),
+            case["accept_any_audience"].as_bool().unwrap(),
+        )
+        .unwrap();
+        if a.warning.is_some() != case["warning"].as_bool().unwrap() {
+            failures.push(format!("{name}: warning {:?}", a.warning));
+        }
+        let policy = Policy {
+            resource_metadata: route_resource
+                .map(|_| doc["resource_metadata"].as_str().unwrap().to_string()),
+            ..Policy::default()
+        }
+        .with_route_audience(&a);
+        let verifier = TokenVerifier::new(
+            vec![AuthServer::Resolved(config.clone())],
+            VerifierOptions::default(),
+        );
+        let auth = Authenticator::new(Arc::new(verifier), policy);
+        let header = format!(
+            "Bearer {}",
+            doc["tokens"][case["token"].as_str().unwrap()]
+                .as_str()
+                .unwrap()
+        );
+        let got = match auth.authenticate(Some(&header)).await {
+            Ok(_) => json!({"status": 200}),
+            Err(e) => {
+                let r = auth.respond(&e);
+                json!({"status": r.status, "body": r.body, "www_authenticate": r.www_authenticate})
+            }
+        };
+        if got != case["expect"] {
+            failures.push(format!(
+                "{name}:\n  expected {}\n  got      {got}",
+                case["expect"]
+>>>>>>> issue-14
             ));
         }
     }
     for case in doc["config_errors"].as_array().unwrap() {
+<<<<<<< HEAD
         let name = case["name"].as_str().unwrap();
         let mut s = case["dpop"].as_object().unwrap().clone();
         s.entry("resource").or_insert(json!(resource));
@@ -809,4 +908,135 @@ async fn dpop() {
         failures.len(),
         failures.join("\n")
     );
+=======
+        let e = route_audience(
+            mode(case),
+            Some(resource),
+            case["audience"].as_str(),
+            case["accept_any_audience"].as_bool().unwrap(),
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), case["code"], "{}", case["name"]);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Each token of a keys.json case against `verify`: accepted exactly when it is `valid`.
+async fn check_key_tokens(
+    name: &str,
+    case: &Value,
+    verifier: &mcp_auth_core::JwtVerifier,
+    failures: &mut Vec<String>,
+) {
+    for (i, t) in case["tokens"].as_array().unwrap().iter().enumerate() {
+        let r = verifier.verify(t["token"].as_str().unwrap()).await;
+        let valid = t["valid"].as_bool().unwrap();
+        match r {
+            Ok(info) if valid && info.subject.as_deref() == Some("user-1") => {}
+            Err(e) if !valid && e.code() == "invalid_token" => {}
+            other => failures.push(format!("{name}, token {i}: {other:?}")),
+        }
+    }
+}
+
+fn algorithms(v: &Value) -> Option<Vec<mcp_auth_core::Alg>> {
+    v.as_array().map(|a| {
+        a.iter()
+            .map(|x| mcp_auth_core::Alg::parse(x.as_str().unwrap()).unwrap())
+            .collect()
+    })
+}
+
+#[tokio::test]
+async fn keys() {
+    use base64::Engine;
+    use mcp_auth_core::{JwtVerifier, Key, KeySet, KeySource};
+    let doc = load_vector("keys.json");
+    let mut failures = vec![];
+    let jwt = |algs: Option<Vec<mcp_auth_core::Alg>>| JwtOptions {
+        algorithms: algs,
+        ..JwtOptions::default()
+    };
+    for case in doc["secrets"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let secret = base64::engine::general_purpose::STANDARD
+            .decode(case["secret_base64"].as_str().unwrap())
+            .unwrap();
+        let algs = algorithms(&case["algorithms"]);
+        match (
+            Key::from_secret(&secret, algs.as_deref()),
+            case["error"].as_str(),
+        ) {
+            (Ok(key), None) => {
+                let v = JwtVerifier {
+                    source: KeySource::static_key(key),
+                    options: jwt(algs),
+                };
+                check_key_tokens(name, case, &v, &mut failures).await;
+            }
+            (Err(e), Some(code)) if e.code() == code && e.kind() == ErrorKind::Config => {}
+            (other, _) => failures.push(format!("{name}: {:?}", other.map(|_| "a key"))),
+        }
+    }
+    for case in doc["jwks"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let algs = algorithms(&case["algorithms"]);
+        match (
+            KeySet::configured(&case["keys"], algs.as_deref()),
+            case["error"].as_str(),
+        ) {
+            (Ok(set), None) => {
+                let v = JwtVerifier {
+                    source: KeySource::Static(Arc::new(set)),
+                    options: jwt(algs),
+                };
+                check_key_tokens(name, case, &v, &mut failures).await;
+            }
+            (Err(e), Some(code)) if e.code() == code && e.kind() == ErrorKind::Config => {}
+            (other, _) => failures.push(format!("{name}: {:?}", other.map(|_| "keys"))),
+        }
+    }
+    let server = TestServer::start();
+    for (i, case) in doc["published"].as_array().unwrap().iter().enumerate() {
+        let name = case["name"].as_str().unwrap();
+        let path = format!("/published/{i}");
+        server.set(&path, Reply::json(&case["jwks"]));
+        let v = JwtVerifier {
+            source: KeySource::Remote {
+                uri: server.url(&path),
+                options: Default::default(),
+            },
+            options: jwt(algorithms(&case["algorithms"])),
+        };
+        check_key_tokens(name, case, &v, &mut failures).await;
+        if let Some(kid) = case["notice"].as_str() {
+            let notices = mcp_auth_core::notice::take();
+            if !notices
+                .iter()
+                .any(|n| n.contains(&server.url(&path)) && n.contains(kid))
+            {
+                failures.push(format!("{name}: no notice naming `{kid}` in {notices:?}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn options() {
+    let doc = load_vector("options.json");
+    for case in doc["durations"].as_array().unwrap() {
+        let s = case["seconds"].as_f64().unwrap();
+        match mcp_auth_core::duration::from_secs("cache_ttl", s) {
+            Ok(_) => assert!(case["ok"].as_bool().unwrap(), "{s} accepted"),
+            Err(e) => {
+                assert!(!case["ok"].as_bool().unwrap(), "{s} refused: {e}");
+                assert_eq!(e.code(), doc["code"]);
+            }
+        }
+        // The same value in milliseconds, as the Node package's options give it.
+        let ms = mcp_auth_core::duration::from_millis("cooldownDuration", s * 1000.0);
+        assert_eq!(ms.is_ok(), case["ok"].as_bool().unwrap(), "{s} s in ms");
+    }
+>>>>>>> issue-14
 }

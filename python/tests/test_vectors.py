@@ -81,6 +81,7 @@ def test_tokens(name: str) -> None:
                 show_error_details=case["show_error_details"],
                 leeway=case["leeway"],
                 require_at_jwt=case.get("require_at_jwt", False),
+                accept_any_audience=case.get("accept_any_audience", False),
             )
             routes.append(Mount(f"/c{i}", app=whoami_app(mcp_auth), middleware=[Middleware(mw)]))
         with Server(Starlette(routes=routes)) as app, httpx.Client(base_url=app.url) as client:
@@ -147,7 +148,9 @@ def test_custom_verifiers(asynchronous: bool) -> None:
         mw = mcp_auth.bearer_auth_middleware(
             verifier(case),
             resource=v["resource"],
-            audience=v["audience"],
+            # A case's own `audience` (None: none configured) replaces the top level's.
+            audience=case.get("audience", v["audience"]),
+            accept_any_audience=case.get("accept_any_audience", False),
             required_scopes=case.get("required_scopes"),
             show_error_details=case.get("show_error_details", False),
         )

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import pathlib
+import re
 import sys
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -76,15 +77,58 @@ JWKS = {
         rsa_jwk(rsa1024, "rsa-weak"),
         # An encryption key must not verify signatures.
         {**rsa_jwk(rsa2, "rsa-enc"), "use": "enc"},
+        # RFC 9864's fully-specified name for EdDSA with Ed25519.
+        {**ed_jwk(ed, "ed-fully-specified"), "alg": "Ed25519"},
+        # Published with a private member: the key must not be used (and the mistake is logged).
+        {**rsa_jwk(rsa2, "rsa-private"), "d": b64(b"published by mistake")},
     ]
 }
 
 HASHES = {"256": hashes.SHA256(), "384": hashes.SHA384(), "512": hashes.SHA512()}
 
 
+def _written_signatures():
+    """Signatures of the tokens already in the vector files, by signing input.
+
+    ECDSA and RSA-PSS signatures are randomised: signing again would rewrite every such token of
+    a file for nothing. A signature found here is reused once it verifies, so regenerating a file
+    changes only the tokens whose content changed.
+    """
+    found = {}
+    for f in HERE.glob("*.json"):
+        for m in re.finditer(r"([A-Za-z0-9_-]{8,})\.([A-Za-z0-9_-]{8,})\.([A-Za-z0-9_-]{40,})", f.read_text()):
+            found.setdefault(f"{m.group(1)}.{m.group(2)}", []).append(m.group(3))
+    return found
+
+
+WRITTEN = _written_signatures()
+
+
+def _reuse(alg, key, msg):
+    # One signing input may appear signed by several keys (a key set's own and an outsider's).
+    for sig in WRITTEN.get(msg.decode(), []):
+        raw = base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4))
+        h = HASHES[alg[2:]]
+        try:
+            if alg.startswith("ES"):
+                half = len(raw) // 2
+                r, s_ = int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big")
+                key.public_key().verify(utils.encode_dss_signature(r, s_), msg, ec.ECDSA(h))
+            else:
+                key.public_key().verify(raw, msg, padding.PSS(mgf=padding.MGF1(h), salt_length=h.digest_size), h)
+        except Exception:
+            continue
+        return raw
+    return None
+
+
 def sign(alg: str, key, msg: bytes) -> bytes:
     fam, bits = alg[:2], alg[2:]
-    if alg == "EdDSA":
+    if fam in ("ES", "PS"):
+        reused = _reuse(alg, key, msg)
+        if reused is not None:
+            return reused
+    if alg in ("EdDSA", "Ed25519"):
         return key.sign(msg)
     if fam == "RS":
         return key.sign(msg, padding.PKCS1v15(), HASHES[bits])
@@ -183,7 +227,7 @@ def fail_token(cause_ok=True, scope=None):
 
 
 def case(name, header, expect, audience=RESOURCE, required_scopes=None, leeway=60, show_error_details=False,
-         require_at_jwt=False):
+         require_at_jwt=False, accept_any_audience=False, expect_node=None):
     c = {
         "name": name,
         "header": header,
@@ -195,6 +239,10 @@ def case(name, header, expect, audience=RESOURCE, required_scopes=None, leeway=6
     }
     if require_at_jwt:
         c["require_at_jwt"] = True
+    if accept_any_audience:
+        c["accept_any_audience"] = True
+    if expect_node:
+        c["expect_node"] = expect_node
     return c
 
 
@@ -229,7 +277,8 @@ token_cases = [
     case("client id from azp", bearer(token(payload=claims(client_id=None, azp="client-azp"))), ok(info(client_id="client-azp"))),
     case("no client id", bearer(token(payload=claims(client_id=None))), ok(info(client_id=None))),
     case("required scopes present", bearer(good), ok(info()), required_scopes=["read"]),
-    case("no audience configured", bearer(token(payload=claims(aud=None))), ok(info(audience=None)), audience=None),
+    case("audience check turned off", bearer(token(payload=claims(aud=None))), ok(info(audience=None)), audience=None,
+         accept_any_audience=True),
     case("expired within leeway", bearer(token(payload=claims(exp=PAST, iat=PAST - 60))), ok(info()), leeway=500_000_000),
     case("missing header", None, {
         "status": 401,
@@ -344,6 +393,82 @@ token_cases = [
          require_at_jwt=True),
 ]
 
+
+
+def audience_refused(expected_audience=None, cause=None):
+    body = {"error": "invalid_audience", "error_description": D["invalid_audience"]}
+    if cause is not None:
+        body["cause"] = cause
+    if expected_audience is not None:
+        body["expected_audience"] = expected_audience
+    return {"status": 401, "body": body, "www_authenticate": challenge("invalid_token", D["invalid_audience"])}
+
+
+def shown(text):
+    """What a failure reason may quote of attacker text: no control characters, 64 at most."""
+    kept = "".join(c for c in text if not (ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F))
+    return kept[:64] + ("…" if len(kept) > 64 else "")
+
+
+def token_failed(cause, scope=None):
+    """invalid_token with its cause shown, in the Python wording and the Node JSON shape."""
+    base = fail_token(scope=scope)
+    py = {**base, "body": {**base["body"], "cause": cause}}
+    node = {**base, "body": {**base["body"], "cause": {"cause": cause}}}
+    return py, node
+
+
+LONG_ALG = "\u001b[31m\n" + "A" * 2000
+LONG_KID = "\r\nforged: log line " + "k" * 500
+_alg_py, _alg_node = token_failed("The algorithm `%s` is not supported." % shown(LONG_ALG))
+_kid_py, _kid_node = token_failed("No key in the key set matches the token (kid `%s`, alg `RS256`)." % shown(LONG_KID))
+
+token_cases += [
+    # RFC 8707 audience in resource-server mode: the resource identifier when none is configured.
+    case("audience defaults to the resource", bearer(good), ok(info()), audience=None),
+    case("default audience, token for another resource", bearer(token(payload=claims(aud="https://other.example.com/mcp"))),
+         audience_refused(RESOURCE), audience=None),
+    case("default audience, token without aud", bearer(token(payload=claims(aud=None))), audience_refused(RESOURCE),
+         audience=None),
+    case("default audience, an ID token of the same issuer", bearer(token(payload=claims(aud="client-1", azp="client-1"))),
+         audience_refused(RESOURCE), audience=None),
+    case("default audience, details shown", bearer(token(payload=claims(aud=None))),
+         audience_refused(RESOURCE, cause={"expected": RESOURCE, "actual": None}), audience=None, show_error_details=True),
+    case("default audience, canonical form (scheme and host case, trailing slash)",
+         bearer(token(payload=claims(aud="HTTPS://MCP.Example.COM/mcp/"))), ok(info(audience="HTTPS://MCP.Example.COM/mcp/")),
+         audience=None),
+    case("explicit audience, canonical form", bearer(token(payload=claims(aud=["https://mcp.example.com/mcp/"]))),
+         ok(info(audience=["https://mcp.example.com/mcp/"]))),
+    case("canonical form keeps the path's case", bearer(token(payload=claims(aud="https://mcp.example.com/MCP"))),
+         audience_refused(RESOURCE), audience=None),
+    case("explicit audience: a refusal does not name it", bearer(token(payload=claims(aud=None))), audience_refused()),
+    # RFC 6749 §3.3: scopes are separated by SP only.
+    case("a no-break space does not separate scopes", bearer(token(payload=claims(scope="read\u00a0write"))),
+         ok(info(scopes=["read\u00a0write"]))),
+    case("a tab does not separate scopes", bearer(token(payload=claims(scope="read\twrite admin"))),
+         ok(info(scopes=["read\twrite", "admin"]))),
+    case("a no-break space cannot smuggle a scope", bearer(token(payload=claims(scope="read\u00a0admin"))), {
+        "status": 403,
+        "body": {"error": "missing_required_scopes", "error_description": D["missing_required_scopes"],
+                 "missing_scopes": ["admin"]},
+        "www_authenticate": challenge("insufficient_scope", D["missing_required_scopes"], "admin"),
+    }, required_scopes=["admin"]),
+    # RFC 9068 §2.2: an access token has `exp`.
+    case("at+jwt required, no exp", bearer(token(payload=claims(exp=None), header_extra={"typ": "at+jwt"})), fail_token(),
+         require_at_jwt=True),
+    case("at+jwt not required, no exp", bearer(token(payload=claims(exp=None))), ok(info())),
+    # RFC 9864: `Ed25519` is EdDSA with Ed25519 keys, in a JWK's `alg` and in a header.
+    case("JWK alg Ed25519, header alg EdDSA", bearer(token("EdDSA", ed, "ed-fully-specified")), ok(info())),
+    case("JWK alg Ed25519, header alg Ed25519", bearer(token("Ed25519", ed, "ed-fully-specified")), ok(info())),
+    # A published key with private members is not used.
+    case("a published key with a private member", bearer(token(key=rsa2, kid="rsa-private")), fail_token()),
+    # Attacker text in failure reasons: control characters dropped, 64 characters at most.
+    case("long alg with control characters, details shown", bearer(token("RS256", raw_header=json.dumps({"alg": LONG_ALG}))),
+         _alg_py, show_error_details=True, expect_node=_alg_node),
+    case("long kid with a line break, details shown", bearer(token(kid=LONG_KID)), _kid_py, show_error_details=True,
+         expect_node=_kid_node),
+]
+
 tokens_doc = {
     "description": "Bearer tokens through the 'jwt' mode of a protected route. See README.md.",
     "second_issuer": SECOND_ISS,
@@ -408,6 +533,16 @@ custom_cases = [
     {"name": "returned info that passes", "required_scopes": ["read"],
      "return": {"issuer": ISS, "subject": "u", "scopes": ["read"], "audience": [RESOURCE]},
      "expect": {"status": 200}},
+    # No audience configured: in resource-server mode the resource identifier is expected.
+    {"name": "default audience, returned info without audience", "audience": None,
+     "return": {"issuer": ISS, "subject": "u", "scopes": []},
+     "expect": resp(401, "invalid_audience", D["invalid_audience"], "invalid_token", extra={"expected_audience": RESOURCE})},
+    {"name": "default audience, returned info naming the resource in canonical form", "audience": None,
+     "return": {"issuer": ISS, "subject": "u", "scopes": [], "audience": "https://MCP.example.com/mcp/"},
+     "expect": {"status": 200}},
+    {"name": "audience check turned off", "audience": None, "accept_any_audience": True,
+     "return": {"issuer": ISS, "subject": "u", "scopes": []},
+     "expect": {"status": 200}},
 ]
 
 custom_doc = {
@@ -437,7 +572,8 @@ def active(**over):
 
 
 def icase(name, answer, expect, expect_node=None, token=None, header=None, auth_method="client_secret_basic",
-          audience=RESOURCE, required_scopes=None, leeway=60, show_error_details=False, client_secret=None):
+          audience=RESOURCE, required_scopes=None, leeway=60, show_error_details=False, client_secret=None,
+          accept_any_audience=False):
     tok = token or "opaque-" + hashlib.sha256(name.encode()).hexdigest()[:24]
     c = {"name": name, "token": tok, "header": header if header is not None else "Bearer " + tok,
          "answer": answer if "status" in answer else {"status": 200, "json": answer},
@@ -449,6 +585,8 @@ def icase(name, answer, expect, expect_node=None, token=None, header=None, auth_
         c["expect_node"] = expect_node
     if client_secret is not None:
         c["client_secret"] = client_secret
+    if accept_any_audience:
+        c["accept_any_audience"] = True
     return c
 
 
@@ -474,7 +612,24 @@ introspection_cases = [
     icase("roles and extra fields stay in the claims", active(roles=["Tasks.Read"], username="ada"),
           ok({**info(), "claims": {"roles": ["Tasks.Read"], "username": "ada", "active": True}})),
     icase("expired within leeway", active(exp=PAST), ok(info()), leeway=500_000_000),
-    icase("no audience configured, none given", active(aud=None), ok(info(audience=None)), audience=None),
+    icase("audience check turned off, none given", active(aud=None), ok(info(audience=None)), audience=None,
+          accept_any_audience=True),
+    icase("default audience, none given", active(aud=None), resp(401, "invalid_audience", D["invalid_audience"],
+          "invalid_token", extra={"expected_audience": RESOURCE}), audience=None),
+    icase("default audience, the resource", active(), ok(info()), audience=None),
+    icase("typ Bearer (Keycloak's access tokens)", active(typ="Bearer"), ok(info())),
+    icase("token_use access_token (Ory Hydra)", active(token_use="access_token"), ok(info())),
+    icase("typ Refresh with token_type Bearer", active(typ="Refresh"), INVALID),
+    icase("typ Offline with token_type Bearer", active(typ="Offline"), INVALID),
+    icase("typ ID with token_type Bearer", active(typ="ID"), INVALID),
+    icase("token_use refresh_token (Ory Hydra)", active(token_use="refresh_token", token_type=None), INVALID),
+    icase("token_use id", active(token_use="id"), INVALID),
+    icase("typ of a refresh token, details shown", active(typ="Refresh"),
+          resp(401, "invalid_token", D_INVALID, "invalid_token",
+               extra={"cause": "The introspection answer's `typ` is `Refresh`: the token is not an access token."}),
+          show_error_details=True,
+          expect_node=resp(401, "invalid_token", D_INVALID, "invalid_token",
+               extra={"cause": {"cause": "The introspection answer's `typ` is `Refresh`: the token is not an access token."}})),
     icase("required scopes present", active(), ok(info()), required_scopes=["read"]),
     icase("missing header", active(), {
         "status": 401,
@@ -484,7 +639,8 @@ introspection_cases = [
     icase("inactive", {"active": False}, INVALID),
     icase("inactive, details shown", {"active": False},
           resp(401, "invalid_token", D_INVALID, "invalid_token", extra={"cause": "The token is not active."}),
-          show_error_details=True),
+          show_error_details=True,
+          expect_node=resp(401, "invalid_token", D_INVALID, "invalid_token", extra={"cause": {"cause": "The token is not active."}})),
     icase("expired although active", active(exp=PAST), INVALID),
     icase("not yet valid (nbf)", active(nbf=EXP - 100), INVALID),
     icase("exp is a string", active(exp="4102444800"), INVALID),
@@ -702,6 +858,7 @@ checker_doc = {
         "/appended" + OI: served("{base}/appended", code_challenge_methods_supported=None, registration_endpoint=None),
         OA + "/other": served("https://elsewhere.example.com"),
         OA + "/broken": served("{base}/broken", token_endpoint=None),
+        OA + "/painted": served("{base}/painted\u001b[2J\nCompatible with MCP"),
     },
     "cases": [
         {"name": "compatible, found at the first URL", "target": "{base}/good", "type": None, "exit_code": 0,
@@ -731,6 +888,10 @@ checker_doc = {
                   "  ✗ Invalid server metadata: The server metadata is not a valid object or does not conform"
                   " to the expected schema.",
                   "      missing field `token_endpoint`"]},
+        {"name": "control characters of remote text are shown escaped", "target": "{base}" + OA + "/painted", "type": None,
+         "exit_code": 0,
+         "text": ["{base}/painted\\u{1b}[2J\\u{a}Compatible with MCP (oauth): Compatible with MCP",
+                  "Metadata: {base}" + OA + "/painted", *GOOD_FINDINGS]},
         {"name": "no metadata anywhere", "target": "{base}/missing", "type": None, "exit_code": 2,
          "text": ["Fetch server config error: Failed to fetch server config from {base}/missing" + OI
                   + ": 404 Not Found (also tried {base}" + OA + "/missing (404 Not Found), {base}" + OI
@@ -1558,6 +1719,164 @@ dpop_doc = {
 }
 
 
+# --- audience.json: which audience a route demands, by server mode -------------------------------
+
+AUD_TOKENS = {
+    "for_resource": token(payload=claims()),
+    "no_aud": token(payload=claims(aud=None)),
+    "other_resource": token(payload=claims(aud="https://other.example.com/mcp")),
+    "id_token": token(payload=claims(aud="client-1", azp="client-1")),
+}
+
+
+def acase(name, mode, tok, expect, audience=None, accept_any_audience=False, warning=False):
+    return {"name": name, "mode": mode, "token": tok, "audience": audience,
+            "accept_any_audience": accept_any_audience, "warning": warning, "expect": expect}
+
+
+def refused_in(mode, expected_audience=None):
+    r = audience_refused(expected_audience)
+    if mode == "legacy":
+        r["www_authenticate"] = challenge("invalid_token", D["invalid_audience"], prm=None)
+    return r
+
+
+OK200 = {"status": 200}
+audience_doc = {
+    "description": "The audience a route demands in resource-server and legacy mode (RFC 8707). See README.md.",
+    "issuer": ISS,
+    "resource": RESOURCE,
+    "resource_metadata": PRM_URL,
+    "metadata": tokens_doc["metadata"],
+    "jwks": JWKS,
+    "tokens": AUD_TOKENS,
+    "cases": [
+        acase("resource mode: a token for the resource", "resource", "for_resource", OK200),
+        acase("resource mode: a token for another resource", "resource", "other_resource", refused_in("resource", RESOURCE)),
+        acase("resource mode: a token without aud", "resource", "no_aud", refused_in("resource", RESOURCE)),
+        acase("resource mode: an ID token of the same issuer", "resource", "id_token", refused_in("resource", RESOURCE)),
+        acase("resource mode, check turned off: a token without aud", "resource", "no_aud", OK200,
+              accept_any_audience=True, warning=True),
+        acase("resource mode, check turned off: a token for another resource", "resource", "other_resource", OK200,
+              accept_any_audience=True, warning=True),
+        acase("resource mode, another audience configured: its tokens", "resource", "other_resource", OK200,
+              audience="https://other.example.com/mcp"),
+        acase("resource mode, another audience configured: the resource's tokens", "resource", "for_resource",
+              refused_in("resource"), audience="https://other.example.com/mcp"),
+        acase("legacy mode, no audience: a token for another resource", "legacy", "other_resource", OK200, warning=True),
+        acase("legacy mode, no audience: a token without aud", "legacy", "no_aud", OK200, warning=True),
+        acase("legacy mode, audience configured: a token for another resource", "legacy", "other_resource",
+              refused_in("legacy"), audience=RESOURCE),
+        acase("legacy mode, check turned off", "legacy", "other_resource", OK200, accept_any_audience=True, warning=True),
+    ],
+    "config_errors": [
+        {"name": "resource mode: an audience and the check turned off", "mode": "resource", "audience": RESOURCE,
+         "accept_any_audience": True, "code": "invalid_server_config"},
+        {"name": "legacy mode: an audience and the check turned off", "mode": "legacy", "audience": RESOURCE,
+         "accept_any_audience": True, "code": "invalid_server_config"},
+    ],
+}
+
+
+# --- keys.json: key material configured or published ---------------------------------------------
+
+SECRET32 = hashlib.sha256(b"mcp-auth vectors: 32-byte secret").digest()
+SECRET64 = hashlib.sha512(b"mcp-auth vectors: 64-byte secret").digest()
+OTHER32 = hashlib.sha256(b"mcp-auth vectors: another secret").digest()
+ec256_pub_pem = ec256.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+rsa_pub_pkcs1 = rsa1.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+ed_pub_ssh = ed.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+DECOYS = [ec.derive_private_key(int.from_bytes(hashlib.sha256(b"decoy %d" % i).digest(), "big"), ec.SECP256R1())
+          for i in range(8)]
+OUTSIDER = ec.derive_private_key(int.from_bytes(hashlib.sha256(b"outsider").digest(), "big"), ec.SECP256R1())
+
+
+def kt(t, valid):
+    return {"token": t, "valid": valid}
+
+
+def secret_case(name, secret, algorithms, error=None, tokens=()):
+    return {"name": name, "secret_base64": base64.b64encode(secret).decode(), "algorithms": algorithms,
+            "error": error, "tokens": list(tokens)}
+
+
+def no_kid(d):
+    return {k: v for k, v in d.items() if k != "kid"}
+
+
+keys_doc = {
+    "description": "HMAC secrets and JWKs given to create_verify_jwt / createVerifyJwt, and published key sets. "
+                   "See README.md.",
+    "secrets": [
+        secret_case("a 32-byte secret for HS256", SECRET32, ["HS256"],
+                    tokens=[kt(token("HS256", SECRET32, None), True), kt(token("HS256", OTHER32, None), False)]),
+        secret_case("a 32-byte secret is too short for HS384 and HS512", SECRET32, None,
+                    tokens=[kt(token("HS256", SECRET32, None), True), kt(token("HS384", SECRET32, None), False),
+                            kt(token("HS512", SECRET32, None), False)]),
+        secret_case("a 64-byte secret serves every HMAC algorithm", SECRET64, None,
+                    tokens=[kt(token("HS256", SECRET64, None), True), kt(token("HS384", SECRET64, None), True),
+                            kt(token("HS512", SECRET64, None), True)]),
+        secret_case("31 bytes is too short for HS256", SECRET32[:31], ["HS256"], error="invalid_key"),
+        secret_case("upstream's test secret (28 bytes) is too short", b"super-secret-key-for-testing", None,
+                    error="invalid_key"),
+        secret_case("40 bytes is too short for HS384", SECRET64[:40], ["HS384"], error="invalid_key"),
+        secret_case("an empty secret", b"", None, error="invalid_key"),
+        secret_case("an RSA public key (PEM)", rsa_pub_pem, None, error="invalid_key"),
+        secret_case("an EC public key (PEM)", ec256_pub_pem, None, error="invalid_key"),
+        secret_case("an RSA public key (DER SubjectPublicKeyInfo)", rsa_pub_der, None, error="invalid_key"),
+        secret_case("an RSA public key (DER PKCS#1)", rsa_pub_pkcs1, None, error="invalid_key"),
+        secret_case("an Ed25519 public key (OpenSSH)", ed_pub_ssh, None, error="invalid_key"),
+        secret_case("a JWK as JSON bytes", json.dumps(rsa_jwk(rsa1, "rsa-1")).encode(), None, error="invalid_key"),
+    ],
+    "jwks": [
+        {"name": "an oct JWK of 32 bytes", "keys": {"kty": "oct", "k": b64(SECRET32)}, "algorithms": ["HS256"],
+         "error": None, "tokens": [kt(token("HS256", SECRET32, "any"), True), kt(token("HS256", OTHER32, None), False)]},
+        {"name": "an oct JWK of 16 bytes", "keys": {"kty": "oct", "k": b64(SECRET32[:16])}, "algorithms": ["HS256"],
+         "error": "invalid_key", "tokens": []},
+        {"name": "an RSA JWK with its private exponent", "keys": {**rsa_jwk(rsa1, "rsa-1"), "d": b64(b"private")},
+         "algorithms": ["RS256"], "error": "invalid_key", "tokens": []},
+        {"name": "a public RSA JWK", "keys": rsa_jwk(rsa1, "rsa-1"), "algorithms": ["RS256"], "error": None,
+         "tokens": [kt(token(), True), kt(token(key=rsa2), False)]},
+    ],
+    "published": [
+        {"name": "a published key with a private member is not used, the others are",
+         "jwks": {"keys": [rsa_jwk(rsa1, "rsa-1"), {**ec_jwk(ec256, "ec-private", "P-256", 32), "d": b64(b"oops")}]},
+         "algorithms": ["RS256", "ES256"], "notice": "ec-private",
+         "tokens": [kt(token(), True), kt(token("ES256", ec256, "ec-private"), False)]},
+        {"name": "nine keys without kid: every one is tried",
+         "jwks": {"keys": [no_kid(ec_jwk(k, "x", "P-256", 32)) for k in DECOYS] + [no_kid(ec_jwk(ec256, "x", "P-256", 32))]},
+         "algorithms": ["ES256"], "notice": None,
+         "tokens": [kt(token("ES256", ec256, None), True), kt(token("ES256", OUTSIDER, None), False)]},
+        {"name": "a JWK with alg Ed25519 verifies EdDSA",
+         "jwks": {"keys": [{**ed_jwk(ed, "ed"), "alg": "Ed25519"}]},
+         "algorithms": ["EdDSA", "Ed25519"], "notice": None,
+         "tokens": [kt(token("EdDSA", ed, "ed"), True), kt(token("Ed25519", ed, "ed"), True)]},
+        {"name": "an oct key in a published set is never used",
+         "jwks": {"keys": [{"kty": "oct", "kid": "hmac", "k": b64(SECRET32)}]},
+         "algorithms": ["HS256"], "notice": None,
+         "tokens": [kt(token("HS256", SECRET32, "hmac"), False)]},
+    ],
+}
+
+
+# --- options.json: durations a configuration may hold ---------------------------------------------
+
+options_doc = {
+    "description": "Durations from configuration: usable ones are accepted, others refused at configuration "
+                   "time (never a panic later). See README.md.",
+    "durations": [
+        {"seconds": 0, "ok": True},
+        {"seconds": 30, "ok": True},
+        {"seconds": 315360000, "ok": True},
+        {"seconds": 315360001, "ok": False},
+        {"seconds": 1e19, "ok": False},
+        {"seconds": 1e300, "ok": False},
+        {"seconds": -1, "ok": False},
+    ],
+    "code": "invalid_duration",
+}
+
+
 def write(name, doc):
     (HERE / name).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
@@ -1573,6 +1892,9 @@ DOCS = {
     "operations.json": operations_doc,
     "providers.json": providers_doc,
     "dpop.json": dpop_doc,
+    "audience.json": audience_doc,
+    "keys.json": keys_doc,
+    "options.json": options_doc,
 }
 # `gen.py operations.json` writes only that file: EC signatures are randomised, so rewriting
 # the others would change their tokens for nothing.

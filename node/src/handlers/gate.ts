@@ -15,7 +15,7 @@ import type * as native from '../native.js';
 import { awaitNative, errorToNative } from '../native-errors.js';
 import { type VerifyAccessTokenFunction } from '../utils/create-verify-jwt.js';
 
-import { type Failure } from './bearer-response.js';
+import { logNotices, type Failure } from './bearer-response.js';
 import { type RequestOutcome } from './operations.js';
 import type { McpRequestInput } from '../../native/index.js';
 
@@ -84,6 +84,7 @@ export const nativeGate = (
       if (outcome.pending) {
         outcome = (await awaitNative(authenticator.authenticate(header))) as Outcome;
       }
+      logNotices(logger);
       return outcome as Decision<B>;
     }
     // Without credentials the answer is 401 whatever the body says: it is not read.
@@ -100,6 +101,7 @@ export const nativeGate = (
         authenticator.authenticateRequest(header, input)
       )) as RequestOutcome;
     }
+    logNotices(logger);
     return outcome.ok
       ? { ok: true, authInfo: outcome.authInfo, body }
       : { ...(outcome as Failure), body };
