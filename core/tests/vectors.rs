@@ -79,31 +79,14 @@ async fn token_vectors(file: &str) {
                 server_type: AuthServerType::Oidc,
             }))
         })
-<<<<<<< HEAD
         .collect();
-    let mut failures = vec![];
-    for case in doc["cases"].as_array().unwrap() {
-        let name = case["name"].as_str().unwrap();
-        let verifier = TokenVerifier::new(
-            servers.clone(),
-            VerifierOptions {
-                jwt: JwtOptions {
-                    leeway: case["leeway"].as_f64().unwrap(),
-                    require_at_jwt: case["require_at_jwt"].as_bool().unwrap_or(false),
-                    ..JwtOptions::default()
-=======
-    };
-    let (config, second) = (config(md), config(md2));
     let resource = doc["resource"].as_str().unwrap();
     let mut failures = vec![];
     for flavor in [Flavor::Python, Flavor::Node] {
         for case in doc["cases"].as_array().unwrap() {
             let name = case["name"].as_str().unwrap();
             let verifier = TokenVerifier::new(
-                vec![
-                    AuthServer::Resolved(config.clone()),
-                    AuthServer::Resolved(second.clone()),
-                ],
+                servers.clone(),
                 VerifierOptions {
                     jwt: JwtOptions {
                         leeway: case["leeway"].as_f64().unwrap(),
@@ -112,7 +95,6 @@ async fn token_vectors(file: &str) {
                     },
                     flavor,
                     ..VerifierOptions::default()
->>>>>>> issue-14
                 },
             );
             let policy = Policy {
@@ -622,97 +604,11 @@ async fn operations() {
     );
 }
 
-<<<<<<< HEAD
-/// One answer of the route, in the shape of a `dpop.json` expectation.
-fn dpop_answer(
-    auth: &Authenticator,
-    now: f64,
-    r: std::result::Result<mcp_auth_core::Accepted, mcp_auth_core::Refused>,
-) -> Value {
-    let nonce_ok = |headers: &[(String, String)]| -> Value {
-        let values: Vec<&str> = headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case("dpop-nonce"))
-            .map(|(_, v)| v.as_str())
-            .collect();
-        match values.as_slice() {
-            [] => json!(false),
-            // The newest nonce: made at this very "now".
-            [one] => match auth.dpop().and_then(|d| d.nonce_issued_at(one)) {
-                Some(at) if at == now.floor() as u64 => json!(true),
-                other => json!(format!("a DPoP-Nonce made at {other:?}, not at {now}")),
-            },
-            _ => json!("several DPoP-Nonce headers"),
-        }
-    };
-    match r {
-        Ok(a) => json!({
-            "status": 200,
-            "auth_info": {
-                "issuer": a.info.issuer,
-                "subject": a.info.subject,
-                "client_id": a.info.client_id,
-                "scopes": a.info.scopes,
-                "audience": a.info.audience.as_ref().map(|a| a.to_json()),
-                "jkt": a.info.jkt(),
-            },
-            "dpop_nonce": nonce_ok(&a.headers),
-        }),
-        Err(f) => {
-            let resp = &f.response;
-            assert_eq!(
-                resp.www_authenticate,
-                (!resp.challenges.is_empty()).then(|| resp.challenges.join(", ")),
-                "the joined challenge is the list joined"
-            );
-            json!({
-                "status": resp.status,
-                "body": resp.body,
-                "www_authenticate": resp.challenges,
-                "dpop_nonce": nonce_ok(&resp.headers),
-                "why": f.error.to_string(),
-            })
-        }
-    }
-}
-
-#[tokio::test]
-async fn dpop() {
-    use mcp_auth_core::{DpopOptions, McpRequest, RequestAuth};
-
-    let doc = load_vector("dpop.json");
-    let server = TestServer::start();
-    server.set("/vectors/jwks", Reply::json(&doc["jwks"]));
-    let answers: std::collections::HashMap<String, Value> = doc["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c.get("introspection").is_some())
-        .map(|c| {
-            let header = c["request"]["authorization"].as_str().unwrap();
-            let token = header.split_once(' ').unwrap().1.to_string();
-            (token, c["introspection"].clone())
-        })
-        .collect();
-    server.handle("/vectors/introspect", move |req| {
-        let form: std::collections::HashMap<String, String> =
-            url::form_urlencoded::parse(&req.body)
-                .into_owned()
-                .collect();
-        let answer = form
-            .get("token")
-            .and_then(|t| answers.get(t))
-            .cloned()
-            .unwrap_or(json!({"active": false}));
-        Reply::json(&answer)
-    });
-=======
 #[tokio::test]
 async fn audience() {
     let doc = load_vector("audience.json");
     let server = TestServer::start();
     server.set("/vectors/jwks", Reply::json(&doc["jwks"]));
->>>>>>> issue-14
     let mut md = doc["metadata"].clone();
     md["jwks_uri"] = json!(server.url("/vectors/jwks"));
     let config = Arc::new(ServerConfig {
@@ -720,128 +616,13 @@ async fn audience() {
         server_type: AuthServerType::Oidc,
     });
     let resource = doc["resource"].as_str().unwrap();
-<<<<<<< HEAD
-    let settings = |case: &Value| -> Option<Value> {
-        let mut s = case["dpop"].as_object()?.clone();
-        s.entry("resource").or_insert(json!(resource));
-        Some(Value::Object(s))
-    };
-    let build = |case: &Value| -> Authenticator {
-        let verifier = VerifierOptions {
-            jwt: JwtOptions {
-                leeway: case["leeway"].as_f64().unwrap(),
-                ..JwtOptions::default()
-            },
-            ..VerifierOptions::default()
-        };
-        let policy = Policy {
-            audience: Some(resource.to_string()),
-            required_scopes: strs(&case["required_scopes"]),
-            resource_metadata: Some(doc["resource_metadata"].as_str().unwrap().to_string()),
-            show_error_details: case["show_error_details"].as_bool().unwrap(),
-            ..Policy::default()
-        };
-        let servers = vec![AuthServer::Resolved(config.clone())];
-        let auth = if case.get("introspection").is_some() {
-            let v = IntrospectionVerifier::new(
-                servers,
-                IntrospectionOptions {
-                    endpoint: Some(server.url("/vectors/introspect")),
-                    client_id: doc["introspection"]["client_id"].as_str().unwrap().into(),
-                    client_secret: doc["introspection"]["client_secret"]
-                        .as_str()
-                        .unwrap()
-                        .into(),
-                    ..IntrospectionOptions::default()
-                },
-                verifier,
-            )
-            .unwrap();
-            Authenticator::with_introspection(Arc::new(v), policy)
-        } else {
-            Authenticator::new(Arc::new(TokenVerifier::new(servers, verifier)), policy)
-        };
-        match settings(case) {
-            Some(s) => auth.with_dpop(DpopOptions::from_json(&s).unwrap()).unwrap(),
-            None => auth,
-        }
-=======
     let mode = |c: &Value| match c["mode"].as_str().unwrap() {
         "resource" => RouteMode::Resource,
         _ => RouteMode::Legacy,
->>>>>>> issue-14
     };
     let mut failures = vec![];
     for case in doc["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
-<<<<<<< HEAD
-        let r = &case["request"];
-        let proofs: Vec<&str> = r["dpop"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p.as_str().unwrap())
-            .collect();
-        let now = case["now"].as_f64().unwrap();
-        let auth_req = RequestAuth {
-            authorization: r["authorization"].as_str(),
-            dpop: &proofs,
-            path: r["path"].as_str().unwrap(),
-            now: Some(now),
-        };
-        let req = McpRequest {
-            method: r["method"].as_str().unwrap(),
-            ..McpRequest::default()
-        };
-        // Each case through both entry points, each with a route of its own (its own replay
-        // store): the synchronous one (falling back to the async one when it must wait), and
-        // the async one alone.
-        for path in ["now", "async"] {
-            let auth = build(case);
-            let send = || async {
-                if path == "now" {
-                    if let std::task::Poll::Ready(r) = auth.check_request_now(&auth_req, &req) {
-                        return r;
-                    }
-                }
-                auth.check_request(&auth_req, &req).await
-            };
-            if case["send_twice"].as_bool().unwrap_or(false) {
-                let first = dpop_answer(&auth, now, send().await);
-                if first["status"] != 200 {
-                    failures.push(format!("{name} [{path}]: the first request got {first}"));
-                    continue;
-                }
-            }
-            let got = dpop_answer(&auth, now, send().await);
-            let mut cmp = got.clone();
-            cmp.as_object_mut().unwrap().remove("why");
-            if cmp != case["expect"] {
-                failures.push(format!(
-                    "{name} [{path}]:\n  expected {}\n  got      {got}",
-                    case["expect"]
-                ));
-            }
-        }
-    }
-    for case in doc["metadata_cases"].as_array().unwrap() {
-        let name = case["name"].as_str().unwrap();
-        let auth = build(
-            &json!({"dpop": case["dpop"], "leeway": 0, "required_scopes": null,
-                                 "show_error_details": false}),
-        );
-        let fields = json!({"resource": resource, "scopes_supported": ["read"],
-                            "dpop_bound_access_tokens_required": "configured, replaced"});
-        let with = resource::with_dpop_fields(fields.as_object().unwrap(), auth.dpop().unwrap());
-        let got =
-            resource::protected_resource_metadata(&with, &[doc["issuer"].as_str().unwrap().into()]);
-        if serde_json::to_string(&got).unwrap() != serde_json::to_string(&case["expected"]).unwrap()
-        {
-            failures.push(format!(
-                "metadata {name}:\n  expected {}\n  got      {}",
-                case["expected"],
-                Value::Object(got)
-=======
         let m = mode(case);
         // Legacy routes are configured without a resource, as upstream's documentation shows.
         let route_resource = (m == RouteMode::Resource).then_some(resource);
@@ -883,32 +664,10 @@ async fn audience() {
             failures.push(format!(
                 "{name}:\n  expected {}\n  got      {got}",
                 case["expect"]
->>>>>>> issue-14
             ));
         }
     }
     for case in doc["config_errors"].as_array().unwrap() {
-<<<<<<< HEAD
-        let name = case["name"].as_str().unwrap();
-        let mut s = case["dpop"].as_object().unwrap().clone();
-        s.entry("resource").or_insert(json!(resource));
-        let outcome = DpopOptions::from_json(&Value::Object(s)).and_then(|o| {
-            let verifier = TokenVerifier::new(vec![], VerifierOptions::default());
-            Authenticator::new(Arc::new(verifier), Policy::default()).with_dpop(o)
-        });
-        match outcome {
-            Err(e) if e.code() == "invalid_dpop_config" && e.kind() == ErrorKind::Config => {}
-            Err(e) => failures.push(format!("config {name}: unexpected error {e}")),
-            Ok(_) => failures.push(format!("config {name}: accepted")),
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-=======
         let e = route_audience(
             mode(case),
             Some(resource),
@@ -1038,5 +797,233 @@ fn options() {
         let ms = mcp_auth_core::duration::from_millis("cooldownDuration", s * 1000.0);
         assert_eq!(ms.is_ok(), case["ok"].as_bool().unwrap(), "{s} s in ms");
     }
->>>>>>> issue-14
+}
+
+/// One answer of the route, in the shape of a `dpop.json` expectation.
+fn dpop_answer(
+    auth: &Authenticator,
+    now: f64,
+    r: std::result::Result<mcp_auth_core::Accepted, mcp_auth_core::Refused>,
+) -> Value {
+    let nonce_ok = |headers: &[(String, String)]| -> Value {
+        let values: Vec<&str> = headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("dpop-nonce"))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        match values.as_slice() {
+            [] => json!(false),
+            // The newest nonce: made at this very "now".
+            [one] => match auth.dpop().and_then(|d| d.nonce_issued_at(one)) {
+                Some(at) if at == now.floor() as u64 => json!(true),
+                other => json!(format!("a DPoP-Nonce made at {other:?}, not at {now}")),
+            },
+            _ => json!("several DPoP-Nonce headers"),
+        }
+    };
+    match r {
+        Ok(a) => json!({
+            "status": 200,
+            "auth_info": {
+                "issuer": a.info.issuer,
+                "subject": a.info.subject,
+                "client_id": a.info.client_id,
+                "scopes": a.info.scopes,
+                "audience": a.info.audience.as_ref().map(|a| a.to_json()),
+                "jkt": a.info.jkt(),
+            },
+            "dpop_nonce": nonce_ok(&a.headers),
+        }),
+        Err(f) => {
+            let resp = &f.response;
+            assert_eq!(
+                resp.www_authenticate,
+                (!resp.challenges.is_empty()).then(|| resp.challenges.join(", ")),
+                "the joined challenge is the list joined"
+            );
+            json!({
+                "status": resp.status,
+                "body": resp.body,
+                "www_authenticate": resp.challenges,
+                "dpop_nonce": nonce_ok(&resp.headers),
+                "why": f.error.to_string(),
+            })
+        }
+    }
+}
+
+#[tokio::test]
+async fn dpop() {
+    use mcp_auth_core::{DpopOptions, McpRequest, RequestAuth};
+
+    let doc = load_vector("dpop.json");
+    let server = TestServer::start();
+    server.set("/vectors/jwks", Reply::json(&doc["jwks"]));
+    let answers: std::collections::HashMap<String, Value> = doc["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c.get("introspection").is_some())
+        .map(|c| {
+            let header = c["request"]["authorization"].as_str().unwrap();
+            let token = header.split_once(' ').unwrap().1.to_string();
+            (token, c["introspection"].clone())
+        })
+        .collect();
+    server.handle("/vectors/introspect", move |req| {
+        let form: std::collections::HashMap<String, String> =
+            url::form_urlencoded::parse(&req.body)
+                .into_owned()
+                .collect();
+        let answer = form
+            .get("token")
+            .and_then(|t| answers.get(t))
+            .cloned()
+            .unwrap_or(json!({"active": false}));
+        Reply::json(&answer)
+    });
+    let mut md = doc["metadata"].clone();
+    md["jwks_uri"] = json!(server.url("/vectors/jwks"));
+    let config = Arc::new(ServerConfig {
+        metadata: metadata::AuthorizationServerMetadata::from_json(md).unwrap(),
+        server_type: AuthServerType::Oidc,
+    });
+    let resource = doc["resource"].as_str().unwrap();
+    let settings = |case: &Value| -> Option<Value> {
+        let mut s = case["dpop"].as_object()?.clone();
+        s.entry("resource").or_insert(json!(resource));
+        Some(Value::Object(s))
+    };
+    let build = |case: &Value| -> Authenticator {
+        let verifier = VerifierOptions {
+            jwt: JwtOptions {
+                leeway: case["leeway"].as_f64().unwrap(),
+                ..JwtOptions::default()
+            },
+            ..VerifierOptions::default()
+        };
+        let policy = Policy {
+            audience: Some(resource.to_string()),
+            required_scopes: strs(&case["required_scopes"]),
+            resource_metadata: Some(doc["resource_metadata"].as_str().unwrap().to_string()),
+            show_error_details: case["show_error_details"].as_bool().unwrap(),
+            ..Policy::default()
+        };
+        let servers = vec![AuthServer::Resolved(config.clone())];
+        let auth = if case.get("introspection").is_some() {
+            let v = IntrospectionVerifier::new(
+                servers,
+                IntrospectionOptions {
+                    endpoint: Some(server.url("/vectors/introspect")),
+                    client_id: doc["introspection"]["client_id"].as_str().unwrap().into(),
+                    client_secret: doc["introspection"]["client_secret"]
+                        .as_str()
+                        .unwrap()
+                        .into(),
+                    ..IntrospectionOptions::default()
+                },
+                verifier,
+            )
+            .unwrap();
+            Authenticator::with_introspection(Arc::new(v), policy)
+        } else {
+            Authenticator::new(Arc::new(TokenVerifier::new(servers, verifier)), policy)
+        };
+        match settings(case) {
+            Some(s) => auth.with_dpop(DpopOptions::from_json(&s).unwrap()).unwrap(),
+            None => auth,
+        }
+    };
+    let mut failures = vec![];
+    for case in doc["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let r = &case["request"];
+        let proofs: Vec<&str> = r["dpop"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        let now = case["now"].as_f64().unwrap();
+        let auth_req = RequestAuth {
+            authorization: r["authorization"].as_str(),
+            dpop: &proofs,
+            path: r["path"].as_str().unwrap(),
+            now: Some(now),
+        };
+        let req = McpRequest {
+            method: r["method"].as_str().unwrap(),
+            ..McpRequest::default()
+        };
+        // Each case through both entry points, each with a route of its own (its own replay
+        // store): the synchronous one (falling back to the async one when it must wait), and
+        // the async one alone.
+        for path in ["now", "async"] {
+            let auth = build(case);
+            let send = || async {
+                if path == "now" {
+                    if let std::task::Poll::Ready(r) = auth.check_request_now(&auth_req, &req) {
+                        return r;
+                    }
+                }
+                auth.check_request(&auth_req, &req).await
+            };
+            if case["send_twice"].as_bool().unwrap_or(false) {
+                let first = dpop_answer(&auth, now, send().await);
+                if first["status"] != 200 {
+                    failures.push(format!("{name} [{path}]: the first request got {first}"));
+                    continue;
+                }
+            }
+            let got = dpop_answer(&auth, now, send().await);
+            let mut cmp = got.clone();
+            cmp.as_object_mut().unwrap().remove("why");
+            if cmp != case["expect"] {
+                failures.push(format!(
+                    "{name} [{path}]:\n  expected {}\n  got      {got}",
+                    case["expect"]
+                ));
+            }
+        }
+    }
+    for case in doc["metadata_cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let auth = build(
+            &json!({"dpop": case["dpop"], "leeway": 0, "required_scopes": null,
+                                 "show_error_details": false}),
+        );
+        let fields = json!({"resource": resource, "scopes_supported": ["read"],
+                            "dpop_bound_access_tokens_required": "configured, replaced"});
+        let with = resource::with_dpop_fields(fields.as_object().unwrap(), auth.dpop().unwrap());
+        let got =
+            resource::protected_resource_metadata(&with, &[doc["issuer"].as_str().unwrap().into()]);
+        if serde_json::to_string(&got).unwrap() != serde_json::to_string(&case["expected"]).unwrap()
+        {
+            failures.push(format!(
+                "metadata {name}:\n  expected {}\n  got      {}",
+                case["expected"],
+                Value::Object(got)
+            ));
+        }
+    }
+    for case in doc["config_errors"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let mut s = case["dpop"].as_object().unwrap().clone();
+        s.entry("resource").or_insert(json!(resource));
+        let outcome = DpopOptions::from_json(&Value::Object(s)).and_then(|o| {
+            let verifier = TokenVerifier::new(vec![], VerifierOptions::default());
+            Authenticator::new(Arc::new(verifier), Policy::default()).with_dpop(o)
+        });
+        match outcome {
+            Err(e) if e.code() == "invalid_dpop_config" && e.kind() == ErrorKind::Config => {}
+            Err(e) => failures.push(format!("config {name}: unexpected error {e}")),
+            Ok(_) => failures.push(format!("config {name}: accepted")),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
