@@ -3,19 +3,26 @@ export CARGO_BUILD_TARGET ?= x86_64-unknown-linux-gnu
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all test lint fmt test-rust lint-rust fuzz
+.PHONY: all test lint fmt test-rust lint-rust fuzz fuzz-ci redis-server
 
 all: test
 
 ## make demo: a local authorization server, both sample MCP servers and real MCP clients (mk/e2e.mk)
-## make test: every test suite (Rust core + vectors, Python package, Node package, end to end)
-test: test-rust test-python test-node test-e2e test-kotlin
+## make test: every test suite (Rust core + vectors, Python package, Node package, end to end,
+## Kotlin, interoperability with Keycloak and Ory Hydra)
+test: test-rust test-python test-node test-e2e test-kotlin test-interop
 
 ## make lint: formatters and linters of every language
-lint: lint-rust lint-python lint-node lint-e2e lint-kotlin
+lint: lint-rust lint-python lint-node lint-e2e lint-kotlin lint-interop
 
-test-rust:
+test-rust: redis-server
 	cargo test --workspace --locked
+
+## redis-server: the Debian package the DPoP replay-store tests start on a free port (they start
+## and stop their own server; no system service is used). Installs it when it is missing.
+SUDO ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+redis-server:
+	command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server; }
 
 lint-rust:
 	cargo fmt --all -- --check
@@ -26,7 +33,7 @@ fmt:
 
 ## make fuzz: every cargo-fuzz target of core/fuzz for FUZZ_SECONDS each (needs a nightly toolchain)
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := authorization_header jwt_verify jwks_parse server_metadata resource_urls challenge
+FUZZ_TARGETS := authorization_header jwt_verify jwks_parse server_metadata resource_urls challenge dpop_proof
 fuzz:
 	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.2 --locked
 	for t in $(FUZZ_TARGETS); do \
@@ -36,8 +43,18 @@ fuzz:
 			-timeout=5 -max_len=65536) || exit 1; \
 	done
 
+## make fuzz-ci: every target for a few seconds, so the harness (and its differential oracle)
+## cannot rot; run by .ci/run. Skipped with a message where no nightly toolchain is installed.
+fuzz-ci:
+	@if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then \
+		$(MAKE) fuzz FUZZ_SECONDS=$${FUZZ_CI_SECONDS:-3}; \
+	else \
+		echo "fuzz-ci: no nightly toolchain, skipped"; \
+	fi
+
 include mk/python.mk
 include mk/node.mk
 include mk/e2e.mk
 include mk/bench.mk
 include mk/kotlin.mk
+include mk/interop.mk

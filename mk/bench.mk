@@ -12,7 +12,7 @@ BENCH_PY_OURS := $(CURDIR)/.venv-bench-ours
 BENCH_PY_UPSTREAM := $(CURDIR)/.venv-bench-upstream
 BENCH_PY_DEPS := starlette==1.10.0 uvicorn==0.54.0 httptools==0.7.1 pydantic==2.14.4
 PYTHON ?= python3
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SUDO ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(BENCH_PY_OURS)/.ready:
 	$(PYTHON) -m venv $(BENCH_PY_OURS)

@@ -5,7 +5,8 @@
 # stripped), and Maven compiles the package, the sample and the JUnit 5 tests against the .so,
 # which goes into the jar where JNA finds it. JNA, Ktor, the Kotlin MCP SDK and the Maven plugins
 # come from Maven Central; Java 17 and Maven from the machine. The end-to-end test runs the
-# sample with the local authorization server and the TypeScript SDK client (tests/e2e).
+# sample with the local authorization server and the TypeScript SDK client (tests/e2e), and
+# with Keycloak and Ory Hydra (tests/interop).
 .PHONY: test-kotlin lint-kotlin kotlin-bindings kotlin-e2e-deps
 
 KT_DIR := $(CURDIR)/kotlin
@@ -31,12 +32,15 @@ kotlin-e2e-deps: $(KT_E2E_VENV)/.ready
 	for dir in $(E2E_DIR)/authorization-server $(E2E_DIR)/clients; do (cd $$dir && $(E2E_NPM_CI)) || exit 1; done
 
 ## make test-kotlin: the Kotlin package's JUnit suite (vectors, Ktor), then the sample end to end
-test-kotlin: kotlin-bindings kotlin-e2e-deps
+## and against Keycloak and Ory Hydra (tests/interop/test_kotlin.py)
+test-kotlin: kotlin-bindings kotlin-e2e-deps interop-servers
 	$(KT_MVN) package
 	@cat $(KT_DIR)/target/surefire-reports/*.txt | awk '/^Tests run:/ { gsub(",", ""); \
 		run += $$3; failed += $$5 + $$7; skipped += $$9 } \
 		END { printf "kotlin: %d passed, %d failed, %d skipped\n", run - failed - skipped, failed, skipped }'
 	cd $(E2E_DIR) && MCP_AUTH_KOTLIN=1 $(KT_E2E_VENV)/bin/python -m pytest -q test_kotlin.py
+	cd $(INTEROP_DIR) && MCP_AUTH_KOTLIN=1 MCP_AUTH_INTEROP_CACHE=$(INTEROP_CACHE) \
+		$(KT_E2E_VENV)/bin/python -m pytest -q test_kotlin.py
 
 lint-kotlin:
 	$(KT_MVN) spotless:check

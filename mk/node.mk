@@ -10,9 +10,10 @@ NODE_PKG := $(CURDIR)/node
 node-deps:
 	cd $(NODE_PKG) && npm ci --no-audit --no-fund
 
-## node-build: the native addon (release) and the compiled TypeScript
+## node-build: the native addon (release, with the core's test hooks for the panic test; an
+## addon for users is built by `npm run build:native` without them) and the compiled TypeScript
 node-build: node-deps
-	cd $(NODE_PKG) && npm run build:native && npm run build:ts
+	cd $(NODE_PKG) && npm run build:native -- --features test-hooks && npm run build:ts
 
 test-node: node-build
 	cd $(NODE_PKG) && node --test --test-concurrency=1 test/*.test.js

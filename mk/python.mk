@@ -41,10 +41,11 @@ $(PY_VENV_FM4)/.ready:
 
 python-venv: $(PY_VENV)/.ready $(PY_VENV2)/.ready $(PY_VENV_FM3)/.ready $(PY_VENV_FM4)/.ready
 
-## python-wheel: the release wheel of mcpauth (abi3, CPython 3.10+)
+## python-wheel: the release wheel of mcpauth (abi3, CPython 3.10+), with the core's test hooks
+## (the suite proves a panic never crosses; a wheel for users is built without `test-hooks`)
 python-wheel: $(PY_VENV)/.ready
 	rm -rf $(PY_WHEELS)
-	cd python && $(PY_VENV)/bin/maturin build --release --locked --quiet -o $(PY_WHEELS)
+	cd python && $(PY_VENV)/bin/maturin build --release --locked --quiet --features test-hooks -o $(PY_WHEELS)
 
 test-python: python-venv python-wheel
 	$(PY_VENV)/bin/pip install -q --force-reinstall --no-deps $(PY_WHEELS)/mcpauth-*.whl

@@ -3,9 +3,13 @@
 
 use std::sync::Arc;
 use std::task::Poll;
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::bearer::{parse_authorization, AuthResponse, Policy};
-use crate::error::Result;
+use crate::bearer::{
+    parse_authorization, parse_credentials, scheme_of, AuthResponse, Credentials, Policy, Scheme,
+};
+use crate::dpop::{Dpop, DpopMode, DpopOptions};
+use crate::error::{Error, Result};
 use crate::introspection::IntrospectionVerifier;
 use crate::jwt::AuthInfo;
 use crate::operations::{McpRequest, Operation, OperationRules};
@@ -33,6 +37,56 @@ impl Mode {
             Mode::Introspection(v) => v.verify(token).await,
         }
     }
+
+    /// The clock skew the token verifier tolerates.
+    fn leeway(&self) -> f64 {
+        match self {
+            Mode::Jwt(v) => v.options().jwt.leeway,
+            Mode::Introspection(v) => v.verifier_options().jwt.leeway,
+        }
+        .max(0.0)
+    }
+}
+
+/// The credentials of one HTTP request, as a host reads them, for [`Authenticator::check_request`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestAuth<'a> {
+    /// The `Authorization` header, `None` when absent.
+    pub authorization: Option<&'a str>,
+    /// Every `DPoP` header field value, one element per field line, in order (empty when
+    /// there is none). More than one is refused.
+    pub dpop: &'a [&'a str],
+    /// The request target's path as the client sent it (`/mcp?x=1`; the query is ignored).
+    /// With the resource identifier's origin it forms the URL a proof's `htu` must name. Pass
+    /// the raw, still percent-encoded path, including any prefix a proxy strips.
+    pub path: &'a str,
+    /// "Now" in seconds since the epoch for the DPoP checks (`iat`, nonces, replay), for
+    /// tests; `None` reads the clock. Token time claims follow the verifier's own options.
+    pub now: Option<f64>,
+}
+
+/// A request the route lets through.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accepted {
+    pub info: AuthInfo,
+    pub operations: Vec<Operation>,
+    /// Headers the host adds to the application's answer (`DPoP-Nonce` when nonces are on).
+    pub headers: Vec<(String, String)>,
+}
+
+/// A request the route refuses: the error (for host exceptions and logs) and the whole answer
+/// to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refused {
+    pub error: Error,
+    pub response: AuthResponse,
+}
+
+fn clock() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 #[derive(Debug, Clone)]
@@ -40,6 +94,7 @@ pub struct Authenticator {
     mode: Mode,
     policy: Policy,
     operations: Option<Arc<OperationRules>>,
+    dpop: Option<Arc<Dpop>>,
 }
 
 impl Authenticator {
@@ -49,6 +104,7 @@ impl Authenticator {
             mode: Mode::Jwt(verifier),
             policy,
             operations: None,
+            dpop: None,
         }
     }
 
@@ -58,6 +114,7 @@ impl Authenticator {
             mode: Mode::Introspection(verifier),
             policy,
             operations: None,
+            dpop: None,
         }
     }
 
@@ -78,6 +135,19 @@ impl Authenticator {
         self.operations.as_deref()
     }
 
+    /// DPoP for this route (RFC 9449). Without it the route is bearer-only and still refuses
+    /// DPoP-bound tokens (`cnf.jkt`) sent as bearer tokens. The DPoP leeway defaults to the
+    /// token verifier's.
+    pub fn with_dpop(mut self, options: DpopOptions) -> Result<Self> {
+        let d = Dpop::new(options, self.mode.leeway())?;
+        self.dpop = Some(Arc::new(d));
+        Ok(self)
+    }
+
+    pub fn dpop(&self) -> Option<&Dpop> {
+        self.dpop.as_deref()
+    }
+
     /// How many body bytes the host should read for [`Self::authenticate_request_now`]:
     /// `None` when this request is decided without its body.
     pub fn body_limit(&self, http_method: &str, content_length: Option<&str>) -> Option<usize> {
@@ -94,21 +164,18 @@ impl Authenticator {
 
     /// The whole check of one HTTP request without I/O; `Pending` when metadata or keys must
     /// be fetched. The token is checked before the body: a request without credentials is
-    /// answered 401 whatever it carries.
+    /// answered 401 whatever it carries. Bearer only: for DPoP use [`Self::check_request_now`].
     pub fn authenticate_request_now(
         &self,
         header: Option<&str>,
         req: &McpRequest<'_>,
     ) -> Poll<Result<(AuthInfo, Vec<Operation>)>> {
-        let token = match parse_authorization(header) {
-            Ok(t) => t,
-            Err(e) => return Poll::Ready(Err(e)),
+        let auth = RequestAuth {
+            authorization: header,
+            ..RequestAuth::default()
         };
-        match self.mode.verify_now(token) {
-            Poll::Ready(Ok(info)) => Poll::Ready(self.decide(&info, req).map(|ops| (info, ops))),
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => Poll::Pending,
-        }
+        self.check_now(&auth, req, clock())
+            .map(|r| r.map(|a| (a.info, a.operations)))
     }
 
     /// [`Self::authenticate_request_now`], fetching what is missing.
@@ -117,10 +184,129 @@ impl Authenticator {
         header: Option<&str>,
         req: &McpRequest<'_>,
     ) -> Result<(AuthInfo, Vec<Operation>)> {
-        let token = parse_authorization(header)?;
-        let info = self.mode.verify(token).await?;
-        let ops = self.decide(&info, req)?;
-        Ok((info, ops))
+        let auth = RequestAuth {
+            authorization: header,
+            ..RequestAuth::default()
+        };
+        self.check(&auth, req, clock())
+            .await
+            .map(|a| (a.info, a.operations))
+    }
+
+    /// The whole check of one HTTP request, DPoP included, without I/O: `Pending` when
+    /// metadata or keys must be fetched or a Redis replay store asked (then await
+    /// [`Self::check_request`]). On success the host publishes `info` and adds `headers` to
+    /// the application's answer; on refusal it sends `response` as it is.
+    pub fn check_request_now(
+        &self,
+        auth: &RequestAuth<'_>,
+        req: &McpRequest<'_>,
+    ) -> Poll<Result<Accepted, Refused>> {
+        let now = auth.now.unwrap_or_else(clock);
+        match self.check_now(auth, req, now) {
+            Poll::Ready(Ok(a)) => Poll::Ready(Ok(a)),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(self.refused(e, auth, now))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// [`Self::check_request_now`], fetching and asking what is needed.
+    pub async fn check_request(
+        &self,
+        auth: &RequestAuth<'_>,
+        req: &McpRequest<'_>,
+    ) -> Result<Accepted, Refused> {
+        let now = auth.now.unwrap_or_else(clock);
+        self.check(auth, req, now)
+            .await
+            .map_err(|e| self.refused(e, auth, now))
+    }
+
+    fn refused(&self, error: Error, auth: &RequestAuth<'_>, now: f64) -> Refused {
+        let response = self.respond_to(&error, scheme_of(auth.authorization), now);
+        Refused { error, response }
+    }
+
+    /// The token of the `Authorization` header in a scheme this route accepts.
+    fn credentials<'h>(&self, header: Option<&'h str>) -> Result<Credentials<'h>> {
+        match self.dpop.as_deref() {
+            Some(d) if d.mode() != DpopMode::Off => {
+                let c = parse_credentials(header)?;
+                d.check_scheme(c.scheme)?;
+                Ok(c)
+            }
+            _ => parse_authorization(header).map(|token| Credentials {
+                scheme: Scheme::Bearer,
+                token,
+            }),
+        }
+    }
+
+    fn accepted(&self, info: AuthInfo, req: &McpRequest<'_>, now: f64) -> Result<Accepted> {
+        let operations = self.decide(&info, req)?;
+        let headers = self
+            .dpop
+            .as_deref()
+            .map(|d| d.answer_headers(now))
+            .unwrap_or_default();
+        Ok(Accepted {
+            info,
+            operations,
+            headers,
+        })
+    }
+
+    fn check_now(
+        &self,
+        auth: &RequestAuth<'_>,
+        req: &McpRequest<'_>,
+        now: f64,
+    ) -> Poll<Result<Accepted>> {
+        let creds = match self.credentials(auth.authorization) {
+            Ok(c) => c,
+            Err(e) => return Poll::Ready(Err(e)),
+        };
+        if self
+            .dpop
+            .as_deref()
+            .is_some_and(|d| d.needs_network(creds.scheme))
+        {
+            return Poll::Pending;
+        }
+        let info = match self.mode.verify_now(creds.token) {
+            Poll::Ready(Ok(info)) => info,
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => return Poll::Pending,
+        };
+        let confirmed = match self.dpop.as_deref() {
+            Some(d) => crate::guard::sync(|| {
+                d.check_now(&creds, &info, auth.dpop, req.method, auth.path, now)
+            }),
+            None => Poll::Ready(crate::dpop::check_bearer_token(&info)),
+        };
+        match confirmed {
+            Poll::Ready(Ok(())) => Poll::Ready(self.accepted(info, req, now)),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    async fn check(
+        &self,
+        auth: &RequestAuth<'_>,
+        req: &McpRequest<'_>,
+        now: f64,
+    ) -> Result<Accepted> {
+        let creds = self.credentials(auth.authorization)?;
+        let info = self.mode.verify(creds.token).await?;
+        match self.dpop.as_deref() {
+            Some(d) => {
+                crate::guard::future(d.check(&creds, &info, auth.dpop, req.method, auth.path, now))
+                    .await?
+            }
+            None => crate::dpop::check_bearer_token(&info)?,
+        }
+        self.accepted(info, req, now)
     }
 
     pub fn policy(&self) -> &Policy {
@@ -131,14 +317,15 @@ impl Authenticator {
         &self.mode
     }
 
-    /// The whole check without I/O; `Pending` when metadata or keys must be fetched.
+    /// The whole check without I/O; `Pending` when metadata or keys must be fetched. Bearer
+    /// tokens only (a DPoP-bound one is refused).
     pub fn authenticate_now(&self, header: Option<&str>) -> Poll<Result<AuthInfo>> {
         let token = match parse_authorization(header) {
             Ok(t) => t,
             Err(e) => return Poll::Ready(Err(e)),
         };
         match self.mode.verify_now(token) {
-            Poll::Ready(Ok(info)) => crate::guard::sync(|| Poll::Ready(self.policy.check(&info)))
+            Poll::Ready(Ok(info)) => crate::guard::sync(|| Poll::Ready(self.check_bearer(&info)))
                 .map(|r| r.map(|_| info)),
             other => other,
         }
@@ -148,11 +335,32 @@ impl Authenticator {
     pub async fn authenticate(&self, header: Option<&str>) -> Result<AuthInfo> {
         let token = parse_authorization(header)?;
         let info = self.mode.verify(token).await?;
-        self.policy.check(&info)?;
+        self.check_bearer(&info)?;
         Ok(info)
     }
 
+    fn check_bearer(&self, info: &AuthInfo) -> Result<()> {
+        if let Some(d) = self.dpop.as_deref() {
+            d.check_scheme(Scheme::Bearer)?;
+        }
+        crate::dpop::check_bearer_token(info)?;
+        self.policy.check(info)
+    }
+
+    /// The answer to `err` from the bearer-only entry points (a request in the `Bearer`
+    /// scheme, answered now).
     pub fn respond(&self, err: &crate::Error) -> AuthResponse {
-        self.policy.respond(err)
+        match self.dpop.as_deref() {
+            None => self.policy.respond(err),
+            Some(_) => self.respond_to(err, Some(Scheme::Bearer), clock()),
+        }
+    }
+
+    /// The answer to `err` for a request whose `Authorization` used `used`, at `now`.
+    pub fn respond_to(&self, err: &crate::Error, used: Option<Scheme>, now: f64) -> AuthResponse {
+        match self.dpop.as_deref() {
+            None => self.policy.respond(err),
+            Some(d) => d.respond(&self.policy, err, used, now),
+        }
     }
 }

@@ -20,9 +20,45 @@ fn is_token68(s: &str) -> bool {
         })
 }
 
-/// The bearer token of an `Authorization` header (RFC 6750 §2.1): scheme case-insensitive,
-/// one or more spaces, one token68.
-pub fn parse_authorization(header: Option<&str>) -> Result<&str> {
+/// The authentication schemes of `Authorization` this library reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// RFC 6750.
+    Bearer,
+    /// RFC 9449 §7.1: a DPoP-bound access token, sent with a `DPoP` proof header.
+    DPoP,
+}
+
+impl Scheme {
+    /// The scheme's name as challenges spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Bearer => "Bearer",
+            Scheme::DPoP => "DPoP",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Scheme> {
+        if s.eq_ignore_ascii_case("bearer") {
+            Some(Scheme::Bearer)
+        } else if s.eq_ignore_ascii_case("dpop") {
+            Some(Scheme::DPoP)
+        } else {
+            None
+        }
+    }
+}
+
+/// An access token and the scheme it came with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Credentials<'a> {
+    pub scheme: Scheme,
+    pub token: &'a str,
+}
+
+/// The header trimmed and split into scheme and the rest, or the error for a missing or
+/// oversized header.
+fn split_authorization(header: Option<&str>) -> Result<(&str, &str)> {
     let h = match header {
         Some(h) if !h.trim().is_empty() => h.trim_matches(|c| c == ' ' || c == '\t'),
         _ => return Err(Error::bearer(codes::MISSING_AUTH_HEADER)),
@@ -34,14 +70,13 @@ pub fn parse_authorization(header: Option<&str>) -> Result<&str> {
             )),
         );
     }
-    let (scheme, rest) = match h.find([' ', '\t']) {
+    Ok(match h.find([' ', '\t']) {
         Some(i) => (&h[..i], h[i..].trim_start_matches([' ', '\t'])),
         None => (h, ""),
-    };
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(Error::bearer(codes::INVALID_AUTH_HEADER_FORMAT)
-            .with_cause("The `Authorization` scheme is not `Bearer`."));
-    }
+    })
+}
+
+fn token68(rest: &str) -> Result<&str> {
     if rest.is_empty() {
         return Err(Error::bearer(codes::MISSING_BEARER_TOKEN));
     }
@@ -52,12 +87,50 @@ pub fn parse_authorization(header: Option<&str>) -> Result<&str> {
     Ok(rest)
 }
 
+/// The bearer token of an `Authorization` header (RFC 6750 §2.1): scheme case-insensitive,
+/// one or more spaces, one token68.
+pub fn parse_authorization(header: Option<&str>) -> Result<&str> {
+    let (scheme, rest) = split_authorization(header)?;
+    if Scheme::parse(scheme) != Some(Scheme::Bearer) {
+        return Err(Error::bearer(codes::INVALID_AUTH_HEADER_FORMAT)
+            .with_cause("The `Authorization` scheme is not `Bearer`."));
+    }
+    token68(rest)
+}
+
+/// The token of an `Authorization` header in the `Bearer` (RFC 6750 §2.1) or `DPoP`
+/// (RFC 9449 §7.1) scheme, with the same syntax rules and errors as [`parse_authorization`].
+pub fn parse_credentials(header: Option<&str>) -> Result<Credentials<'_>> {
+    let (scheme, rest) = split_authorization(header)?;
+    let Some(scheme) = Scheme::parse(scheme) else {
+        return Err(Error::bearer(codes::INVALID_AUTH_HEADER_FORMAT)
+            .with_cause("The `Authorization` scheme is neither `Bearer` nor `DPoP`."));
+    };
+    Ok(Credentials {
+        scheme,
+        token: token68(rest)?,
+    })
+}
+
+/// The scheme an `Authorization` header names, if it is one this library reads; for choosing
+/// which challenge carries the error when the header itself is malformed.
+pub fn scheme_of(header: Option<&str>) -> Option<Scheme> {
+    let h = header?.trim_start_matches([' ', '\t']);
+    let end = h.find([' ', '\t']).unwrap_or(h.len());
+    Scheme::parse(&h[..end])
+}
+
 /// What a protected route demands and how it answers.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Policy {
     /// Issuers trusted for this route; `None` trusts whatever the verifier accepted.
     pub issuers: Option<Vec<String>>,
+    /// The audience tokens must be issued for (compared in canonical form); `None` accepts any.
+    /// [`crate::audience::route_audience`] decides it for a route.
     pub audience: Option<String>,
+    /// `audience` is the resource identifier, taken because none was configured: refusals then
+    /// say in their body what was expected (`expected_audience`).
+    pub audience_from_resource: bool,
     pub required_scopes: Vec<String>,
     /// The PRM URL advertised in challenges (`resource_metadata`).
     pub resource_metadata: Option<String>,
@@ -94,7 +167,11 @@ impl Policy {
             crate::verifier::check_trusted_issuer(&t, &info.issuer)?;
         }
         if let Some(aud) = self.audience.as_deref().filter(|a| !a.is_empty()) {
-            if !info.audience.as_ref().is_some_and(|a| a.contains(aud)) {
+            let matches = info
+                .audience
+                .as_ref()
+                .is_some_and(|a| crate::audience::audience_matches(aud, a));
+            if !matches {
                 return Err(Error::bearer(codes::INVALID_AUDIENCE).with_expected_actual(
                     aud,
                     info.audience
@@ -111,14 +188,30 @@ impl Policy {
     pub fn respond(&self, err: &Error) -> AuthResponse {
         respond(err, self)
     }
+
+    /// Sets the audience as [`crate::audience::route_audience`] decided it.
+    pub fn with_route_audience(mut self, a: &crate::audience::RouteAudience) -> Self {
+        self.audience = a.expected.clone();
+        self.audience_from_resource = a.from_resource && a.expected.is_some();
+        self
+    }
 }
 
 /// An HTTP answer to a request that failed authentication.
+///
+/// A host sends `status`, `body` (JSON), one `WWW-Authenticate` header line per element of
+/// `challenges` (in order), and every pair of `headers`. `www_authenticate` is the same
+/// challenges joined with `", "` into one value (RFC 9110 §11.6.1 allows a list), for hosts
+/// that can set a header only once; with a single challenge the two are the same text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuthResponse {
     pub status: u16,
     pub body: Value,
     pub www_authenticate: Option<String>,
+    /// Each challenge on its own (empty when `www_authenticate` is `None`).
+    pub challenges: Vec<String>,
+    /// Other response headers, such as `DPoP-Nonce` (RFC 9449 §8).
+    pub headers: Vec<(String, String)>,
 }
 
 impl AuthResponse {
@@ -139,6 +232,17 @@ pub fn error_body(err: &Error, show_cause: bool, flavor: Flavor) -> Map<String, 
     if show_cause {
         let cause = match err.kind() {
             ErrorKind::BearerAuth if !d.is_empty() => Some(d.to_json()),
+            // Upstream's Node package carries why a token failed as `{ cause: "..." }`.
+            ErrorKind::TokenVerification if flavor == Flavor::Node => {
+                d.cause.clone().map(|c| match c {
+                    Value::String(_) => {
+                        let mut m = Map::new();
+                        m.insert("cause".into(), c);
+                        Value::Object(m)
+                    }
+                    other => other,
+                })
+            }
             _ => d.cause.clone(),
         };
         if let Some(c) = cause {
@@ -156,10 +260,13 @@ pub fn error_body(err: &Error, show_cause: bool, flavor: Flavor) -> Map<String, 
     m
 }
 
-/// RFC 6750's code for a failure, and whether the request carried credentials at all.
+/// RFC 6750's (or RFC 9449's) code for a failure; `None` when the request carried no
+/// credentials the route accepts (RFC 6750 §3.1: no error code then).
 fn challenge_code(err: &Error) -> Option<&'static str> {
     match err.code() {
-        codes::MISSING_AUTH_HEADER => None,
+        codes::MISSING_AUTH_HEADER | codes::DPOP_REQUIRED => None,
+        codes::INVALID_DPOP_PROOF => Some("invalid_dpop_proof"),
+        codes::USE_DPOP_NONCE => Some("use_dpop_nonce"),
         codes::INVALID_AUTH_HEADER_FORMAT | codes::MISSING_BEARER_TOKEN => Some("invalid_request"),
         codes::MISSING_REQUIRED_SCOPES => Some("insufficient_scope"),
         _ => Some("invalid_token"),
@@ -197,14 +304,57 @@ fn quoted(s: &str) -> String {
 
 /// Builds `Bearer k="v", ...` from parameters in order.
 pub fn format_challenge(params: &[(&str, String)]) -> String {
+    format_scheme_challenge(Scheme::Bearer, params)
+}
+
+/// Builds `<scheme> k="v", ...` from parameters in order.
+pub fn format_scheme_challenge(scheme: Scheme, params: &[(&str, String)]) -> String {
     if params.is_empty() {
-        return "Bearer".into();
+        return scheme.as_str().into();
     }
     let parts: Vec<String> = params
         .iter()
         .map(|(k, v)| format!("{k}=\"{}\"", quoted(v)))
         .collect();
-    format!("Bearer {}", parts.join(", "))
+    format!("{} {}", scheme.as_str(), parts.join(", "))
+}
+
+/// Which challenges an answer carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Challenges<'a> {
+    /// The scheme of the request's credentials, when one could be read.
+    pub used: Option<Scheme>,
+    /// The route accepts bearer tokens.
+    pub bearer: bool,
+    /// The route accepts DPoP, with these `algs` (space-separated).
+    pub dpop_algs: Option<&'a str>,
+}
+
+impl Challenges<'_> {
+    /// A bearer-only route: the challenges of [`respond`].
+    pub const BEARER: Challenges<'static> = Challenges {
+        used: Some(Scheme::Bearer),
+        bearer: true,
+        dpop_algs: None,
+    };
+
+    /// The offered schemes, the one the request used first.
+    fn offered(&self) -> Vec<Scheme> {
+        let mut out = Vec::with_capacity(2);
+        let accepts = |s: Scheme| match s {
+            Scheme::Bearer => self.bearer,
+            Scheme::DPoP => self.dpop_algs.is_some(),
+        };
+        if let Some(u) = self.used.filter(|u| accepts(*u)) {
+            out.push(u);
+        }
+        for s in [Scheme::Bearer, Scheme::DPoP] {
+            if accepts(s) && !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        out
+    }
 }
 
 /// A request that per-operation rules could not classify: a JSON-RPC error, no challenge.
@@ -221,13 +371,52 @@ fn respond_request_error(err: &Error, policy: &Policy) -> AuthResponse {
         status,
         body: Value::Object(m),
         www_authenticate: None,
+        challenges: vec![],
+        headers: vec![],
     }
 }
 
 /// Status, body and challenge for `err` under `policy`.
 pub fn respond(err: &Error, policy: &Policy) -> AuthResponse {
+    respond_with(err, policy, &Challenges::BEARER)
+}
+
+/// Codes of server-side failures that pass (a replay store that cannot answer): 503, so
+/// clients and load balancers retry instead of giving up.
+const UNAVAILABLE: [&str; 2] = [
+    codes::DPOP_REPLAY_STORE_UNAVAILABLE,
+    codes::DPOP_REPLAY_STORE_FULL,
+];
+
+/// [`respond`] for a route that offers `schemes`: a 401 carries one challenge per offered
+/// scheme (the error, if any, in the scheme the request used), a 403 only the challenge of the
+/// scheme the request used.
+pub fn respond_with(err: &Error, policy: &Policy, schemes: &Challenges<'_>) -> AuthResponse {
     if err.kind() == ErrorKind::Request {
         return respond_request_error(err, policy);
+    }
+    if UNAVAILABLE.contains(&err.code()) {
+        let mut m = Map::new();
+        m.insert(
+            "error".into(),
+            Value::String("temporarily_unavailable".into()),
+        );
+        m.insert(
+            "error_description".into(),
+            Value::String(err.message(policy.flavor)),
+        );
+        if policy.show_error_details {
+            if let Some(c) = &err.details().cause {
+                m.insert("cause".into(), c.clone());
+            }
+        }
+        return AuthResponse {
+            status: 503,
+            body: Value::Object(m),
+            www_authenticate: None,
+            challenges: vec![],
+            headers: vec![],
+        };
     }
     if !err.is_auth_failure() {
         let mut m = Map::new();
@@ -246,32 +435,68 @@ pub fn respond(err: &Error, policy: &Policy) -> AuthResponse {
             status: 500,
             body: Value::Object(m),
             www_authenticate: None,
+            challenges: vec![],
+            headers: vec![],
         };
     }
     let code = challenge_code(err);
     let insufficient = code == Some("insufficient_scope");
-    let mut params: Vec<(&str, String)> = vec![];
+    let mut error: Vec<(&str, String)> = vec![];
     if let Some(c) = code {
-        params.push(("error", c.to_string()));
-        params.push((
+        error.push(("error", c.to_string()));
+        error.push((
             "error_description",
             description_value(&err.message(policy.flavor)),
         ));
     }
+    let mut common: Vec<(&str, String)> = vec![];
     let scopes = match &err.details().challenge_scopes {
         Some(s) if insufficient => s,
         _ => &policy.required_scopes,
     };
     if !scopes.is_empty() {
-        params.push(("scope", scopes.join(" ")));
+        common.push(("scope", scopes.join(" ")));
     }
     if let Some(url) = &policy.resource_metadata {
-        params.push(("resource_metadata", url.clone()));
+        common.push(("resource_metadata", url.clone()));
+    }
+    let offered = schemes.offered();
+    // The error goes to the scheme the request used; a request whose scheme the route does
+    // not accept gets it in the first scheme the route offers.
+    let carrier = offered.first().copied().unwrap_or(Scheme::Bearer);
+    let challenge = |scheme: Scheme, with_error: bool| {
+        let mut params: Vec<(&str, String)> = vec![];
+        if scheme == Scheme::DPoP {
+            if let Some(algs) = schemes.dpop_algs {
+                params.push(("algs", algs.to_string()));
+            }
+        }
+        if with_error {
+            params.extend(error.iter().cloned());
+        }
+        params.extend(common.iter().cloned());
+        format_scheme_challenge(scheme, &params)
+    };
+    let challenges: Vec<String> = if insufficient || offered.is_empty() {
+        vec![challenge(carrier, true)]
+    } else {
+        offered
+            .iter()
+            .map(|s| challenge(*s, *s == carrier))
+            .collect()
+    };
+    let mut body = error_body(err, policy.show_error_details, policy.flavor);
+    if err.code() == codes::INVALID_AUDIENCE && policy.audience_from_resource {
+        if let Some(a) = &policy.audience {
+            body.insert("expected_audience".into(), Value::String(a.clone()));
+        }
     }
     AuthResponse {
         status: if insufficient { 403 } else { 401 },
-        body: Value::Object(error_body(err, policy.show_error_details, policy.flavor)),
-        www_authenticate: Some(format_challenge(&params)),
+        body: Value::Object(body),
+        www_authenticate: Some(challenges.join(", ")),
+        challenges,
+        headers: vec![],
     }
 }
 
@@ -316,6 +541,75 @@ mod tests {
         assert_eq!(
             parse_authorization(Some(&huge)).unwrap_err().code(),
             "invalid_auth_header_format"
+        );
+    }
+
+    #[test]
+    fn both_schemes_read_alike() {
+        let c = parse_credentials(Some("DPoP abc")).unwrap();
+        assert_eq!((c.scheme, c.token), (Scheme::DPoP, "abc"));
+        let c = parse_credentials(Some(" bearer\t abc== ")).unwrap();
+        assert_eq!((c.scheme, c.token), (Scheme::Bearer, "abc=="));
+        assert_eq!(
+            parse_credentials(Some("dpop ")).unwrap_err().code(),
+            "missing_bearer_token"
+        );
+        for bad in ["DPoPabc", "Basic abc", "DPoP a b", "DPoP a\"b"] {
+            assert_eq!(
+                parse_credentials(Some(bad)).unwrap_err().code(),
+                "invalid_auth_header_format",
+                "{bad}"
+            );
+        }
+        // The bearer-only parser still refuses DPoP.
+        assert_eq!(
+            parse_authorization(Some("DPoP abc")).unwrap_err().code(),
+            "invalid_auth_header_format"
+        );
+        assert_eq!(scheme_of(Some("  DPoP x")), Some(Scheme::DPoP));
+        assert_eq!(scheme_of(Some("Basic x")), None);
+        assert_eq!(scheme_of(None), None);
+    }
+
+    #[test]
+    fn a_401_offers_every_scheme_and_a_403_only_the_one_used() {
+        let p = Policy {
+            resource_metadata: Some("https://a/prm".into()),
+            ..Policy::default()
+        };
+        let both = |used| Challenges {
+            used,
+            bearer: true,
+            dpop_algs: Some("ES256"),
+        };
+        let r = respond_with(
+            &Error::bearer(codes::INVALID_DPOP_PROOF),
+            &p,
+            &both(Some(Scheme::DPoP)),
+        );
+        assert_eq!(r.status, 401);
+        assert_eq!(
+            r.challenges,
+            [
+                r#"DPoP algs="ES256", error="invalid_dpop_proof", error_description="The DPoP proof is missing or invalid.", resource_metadata="https://a/prm""#,
+                r#"Bearer resource_metadata="https://a/prm""#
+            ]
+        );
+        assert_eq!(r.www_authenticate.unwrap(), r.challenges.join(", "));
+        let r = respond_with(
+            &Error::bearer(codes::MISSING_REQUIRED_SCOPES),
+            &p,
+            &both(Some(Scheme::Bearer)),
+        );
+        assert_eq!(r.status, 403);
+        assert_eq!(r.challenges.len(), 1);
+        assert!(r.challenges[0].starts_with("Bearer error=\"insufficient_scope\""));
+        // The bearer-only answer is the one `respond` always gave.
+        let e = Error::bearer(codes::INVALID_TOKEN);
+        assert_eq!(respond_with(&e, &p, &Challenges::BEARER), p.respond(&e));
+        assert_eq!(
+            p.respond(&e).challenges,
+            vec![p.respond(&e).www_authenticate.unwrap()]
         );
     }
 

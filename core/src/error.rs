@@ -78,6 +78,17 @@ pub mod codes {
     pub const INVALID_AUDIENCE: &str = "invalid_audience";
     pub const MISSING_REQUIRED_SCOPES: &str = "missing_required_scopes";
     pub const INVALID_TOKEN: &str = "invalid_token";
+    /// RFC 9449 §7.1: the `DPoP` proof is missing, malformed or does not fit the request.
+    pub const INVALID_DPOP_PROOF: &str = "invalid_dpop_proof";
+    /// RFC 9449 §8-9: the proof must carry the nonce of the `DPoP-Nonce` header sent with it.
+    pub const USE_DPOP_NONCE: &str = "use_dpop_nonce";
+    /// A bearer token on a route that accepts only DPoP-bound tokens.
+    pub const DPOP_REQUIRED: &str = "dpop_required";
+
+    /// The DPoP replay store could not be asked (answered 503, the request is refused).
+    pub const DPOP_REPLAY_STORE_UNAVAILABLE: &str = "dpop_replay_store_unavailable";
+    /// The in-process DPoP replay store holds its maximum of live entries (answered 503).
+    pub const DPOP_REPLAY_STORE_FULL: &str = "dpop_replay_store_full";
 
     pub const TOKEN_VERIFICATION_FAILED: &str = "token_verification_failed";
 
@@ -120,6 +131,13 @@ pub fn description(kind: ErrorKind, code: &str, flavor: Flavor) -> &'static str 
                 "The token does not contain the necessary scopes for this request."
             }
             INVALID_TOKEN => "The provided token is not valid or has expired.",
+            INVALID_DPOP_PROOF => "The DPoP proof is missing or invalid.",
+            USE_DPOP_NONCE => {
+                "The DPoP proof must carry the nonce the server provided in the `DPoP-Nonce` header."
+            }
+            DPOP_REQUIRED => {
+                "This resource requires a DPoP-bound access token sent with the `DPoP` scheme and a DPoP proof."
+            }
             _ => match flavor {
                 Flavor::Python => "An exception occurred with the Bearer auth.",
                 Flavor::Node => "An error occurred with the Bearer auth.",
@@ -140,6 +158,23 @@ pub fn description(kind: ErrorKind, code: &str, flavor: Flavor) -> &'static str 
         },
         ErrorKind::Config | ErrorKind::Request => "",
     }
+}
+
+/// Most characters of attacker-controlled text a failure reason quotes.
+pub const MAX_FRAGMENT_CHARS: usize = 64;
+/// Most bytes of a failure reason as logged ([`Error::reason`]).
+pub const MAX_REASON_BYTES: usize = 320;
+
+/// Text from a request (an `alg`, a `kid`, a JSON key, a claim value) as a failure reason may
+/// quote it: control characters dropped and at most [`MAX_FRAGMENT_CHARS`] characters, so one
+/// token can neither forge log lines nor fill the log.
+pub fn fragment(s: &str) -> String {
+    let mut kept = s.chars().filter(|c| !c.is_control());
+    let mut out: String = kept.by_ref().take(MAX_FRAGMENT_CHARS).collect();
+    if kept.next().is_some() {
+        out.push('…');
+    }
+    out
 }
 
 /// Structured details; mirrors upstream's `MCPAuthBearerAuthExceptionDetails` plus a free cause.
@@ -309,6 +344,21 @@ impl Error {
         }
     }
 
+    /// Why, for one log record: code, message and cause on one line, control characters
+    /// dropped, at most [`MAX_REASON_BYTES`] bytes. Never the token.
+    pub fn reason(&self) -> String {
+        let full = self.to_string();
+        let mut out = String::with_capacity(full.len().min(MAX_REASON_BYTES));
+        for c in full.chars().filter(|c| !c.is_control()) {
+            if out.len() + c.len_utf8() > MAX_REASON_BYTES - '…'.len_utf8() {
+                out.push('…');
+                break;
+            }
+            out.push(c);
+        }
+        out
+    }
+
     /// True for failures of the request's credentials (answered 401/403), false for failures
     /// of the server's own configuration or its authorization server (answered 500).
     pub fn is_auth_failure(&self) -> bool {
@@ -346,6 +396,16 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fragments_and_reasons_stay_short_and_on_one_line() {
+        assert_eq!(fragment("a\nb\u{1b}[31mc"), "ab[31mc");
+        let long = "x".repeat(1000);
+        assert_eq!(fragment(&long).chars().count(), MAX_FRAGMENT_CHARS + 1);
+        let e = Error::token(codes::INVALID_TOKEN).with_cause(format!("{long}\n{long}"));
+        let r = e.reason();
+        assert!(r.len() <= MAX_REASON_BYTES && !r.contains('\n'), "{r}");
+    }
 
     #[test]
     fn details_round_trip_through_json() {

@@ -4,7 +4,6 @@
 use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::OnceLock;
 use std::task::Poll;
 
 use futures::FutureExt;
@@ -38,9 +37,12 @@ pub(crate) async fn future<T>(f: impl Future<Output = Result<T>>) -> Result<T> {
 }
 
 /// Test hook: with `MCP_AUTH_TEST_PANIC=<token>` in the environment, verifying exactly that
-/// token panics inside the core, so the bindings' tests can prove a panic never crosses.
+/// token panics inside the core, so the bindings' tests can prove a panic never crosses. Only
+/// in debug builds and builds with the `test-hooks` feature: a shipped library has no way to
+/// be made to panic from its environment.
+#[cfg(any(debug_assertions, feature = "test-hooks"))]
 pub(crate) fn test_hook(token: &str) {
-    static TRIGGER: OnceLock<Option<String>> = OnceLock::new();
+    static TRIGGER: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     let trigger = TRIGGER.get_or_init(|| {
         std::env::var("MCP_AUTH_TEST_PANIC")
             .ok()
@@ -50,3 +52,7 @@ pub(crate) fn test_hook(token: &str) {
         panic!("panic requested by MCP_AUTH_TEST_PANIC");
     }
 }
+
+#[cfg(not(any(debug_assertions, feature = "test-hooks")))]
+#[inline(always)]
+pub(crate) fn test_hook(_token: &str) {}

@@ -1,4 +1,6 @@
-//! Bounded HTTP exchanges: every call has a timeout, a size cap and at most a few redirects.
+//! Bounded HTTP exchanges: every call has a timeout and a size cap. Metadata fetches follow at
+//! most a few redirects, all within the origin first asked (so no scheme downgrade, and no
+//! configured header reaches another host); key sets and introspection follow none.
 
 use std::time::Duration;
 
@@ -8,11 +10,33 @@ pub const USER_AGENT: &str = concat!("mcp-auth/", env!("CARGO_PKG_VERSION"));
 const MAX_REDIRECTS: usize = 5;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Follows same-origin redirects only.
 pub fn build_client() -> reqwest::Client {
-    client_with(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+    client_with(reqwest::redirect::Policy::custom(|attempt| {
+        let first = attempt.previous().first().cloned();
+        if attempt.previous().len() > MAX_REDIRECTS {
+            return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
+        }
+        match first {
+            Some(first) if same_origin(&first, attempt.url()) => attempt.follow(),
+            _ => {
+                let to = attempt.url().origin().ascii_serialization();
+                attempt.error(format!(
+                    "redirected to another origin ({to}), which is not followed"
+                ))
+            }
+        }
+    }))
 }
 
-/// A client that never follows redirects, for requests that carry credentials.
+fn same_origin(a: &url::Url, b: &url::Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// A client that never follows redirects: key sets (as jose fetches them) and requests that
+/// carry credentials.
 pub fn build_client_no_redirects() -> reqwest::Client {
     client_with(reqwest::redirect::Policy::none())
 }

@@ -135,6 +135,10 @@ impl IntrospectionVerifier {
                 "The introspection timeout and size limit must be positive.",
             ));
         }
+        crate::duration::check("timeout", options.timeout)?;
+        if let Some(ttl) = options.cache_ttl {
+            crate::duration::check("cache_ttl", ttl)?;
+        }
         let cache = match options.cache_ttl {
             Some(ttl) if !ttl.is_zero() && options.cache_max_entries > 0 => {
                 Some(AnswerCache::new(ttl, options.cache_max_entries))
@@ -153,6 +157,10 @@ impl IntrospectionVerifier {
 
     pub fn options(&self) -> &IntrospectionOptions {
         &self.options
+    }
+
+    pub fn verifier_options(&self) -> &VerifierOptions {
+        &self.verifier
     }
 
     pub fn issuers(&self) -> Vec<&str> {
@@ -327,16 +335,7 @@ impl IntrospectionVerifier {
         if jwt::numeric(&claims, "nbf")?.is_some_and(|nbf| nbf > now + leeway) {
             return Err(jwt::invalid("The token is not yet valid (nbf)."));
         }
-        if let Some(tt) = jwt::string_claim(&claims, "token_type")? {
-            let access = tt.eq_ignore_ascii_case("bearer")
-                || tt == "access_token"
-                || tt == "urn:ietf:params:oauth:token-type:access_token";
-            if !access {
-                return Err(jwt::invalid(format!(
-                    "The token is a `{tt}`, not an access token."
-                )));
-            }
-        }
+        check_access_token(&claims)?;
         let issuer = match jwt::string_claim(&claims, "iss")? {
             Some(iss) => {
                 if !self.servers.is_empty() {
@@ -373,6 +372,49 @@ impl Verify for IntrospectionVerifier {
     fn verify(&self, token: &str) -> impl std::future::Future<Output = Result<AuthInfo>> + Send {
         IntrospectionVerifier::verify(self, token)
     }
+}
+
+/// The answer must not say the token is something other than an access token: RFC 7662's
+/// `token_type`, Keycloak's `typ` (`Refresh`, `Offline`, `ID` for the other kinds) and Ory
+/// Hydra's `token_use` (`refresh_token`) are each checked when present, so a server that puts
+/// the kind in one member and something generic in another cannot let a refresh or ID token in.
+fn check_access_token(claims: &Map<String, Value>) -> Result<()> {
+    let refuse = |member: &str, value: &str| {
+        Err(jwt::invalid(format!(
+            "The introspection answer's `{member}` is `{}`: the token is not an access token.",
+            crate::error::fragment(value)
+        )))
+    };
+    if let Some(tt) = jwt::string_claim(claims, "token_type")? {
+        // RFC 9449 §6.2: a DPoP-bound token is introspected as `token_type: DPoP`.
+        let access = tt.eq_ignore_ascii_case("bearer")
+            || tt.eq_ignore_ascii_case("dpop")
+            || tt == "access_token"
+            || tt == "urn:ietf:params:oauth:token-type:access_token";
+        if !access {
+            return refuse("token_type", &tt);
+        }
+    }
+    if let Some(typ) = jwt::string_claim(claims, "typ")? {
+        let t = typ.to_ascii_lowercase();
+        let access = matches!(
+            t.as_str(),
+            "bearer"
+                | "at+jwt"
+                | "application/at+jwt"
+                | "access_token"
+                | "urn:ietf:params:oauth:token-type:access_token"
+        );
+        if !access {
+            return refuse("typ", &typ);
+        }
+    }
+    if let Some(usage) = jwt::string_claim(claims, "token_use")? {
+        if !matches!(usage.as_str(), "access_token" | "access") {
+            return refuse("token_use", &usage);
+        }
+    }
+    Ok(())
 }
 
 fn check_endpoint(endpoint: &str) -> Result<()> {
@@ -443,7 +485,10 @@ impl AnswerCache {
                 map.remove(&k);
             }
         }
-        map.insert(Self::key(token), (now + life, Arc::new(info.clone())));
+        let Some(until) = now.checked_add(life) else {
+            return;
+        };
+        map.insert(Self::key(token), (until, Arc::new(info.clone())));
     }
 }
 

@@ -1,13 +1,20 @@
-//! Remote JWK Sets, cached process-wide by URI.
+//! Remote JWK Sets, cached process-wide by URI and the request headers configured for it
+//! (verifiers that send different headers, e.g. another tenant's, never share keys).
 //!
-//! - fresh for `cache_max_age` (or the server's `Cache-Control: max-age`, clamped);
+//! - fresh for `cache_max_age`; a server's `Cache-Control: max-age` may shorten that (to no less
+//!   than 30 s), never lengthen it, so a removed key stops verifying when the operator said;
 //! - an unknown `kid` triggers a refresh; a refresh that did not produce the key (or failed)
 //!   starts a `cooldown` during which no other refresh happens, so a flood of made-up `kid`s costs
 //!   one fetch per cooldown, while a genuine rotation (the new key is in the refreshed set) is
 //!   picked up at once, however recent the previous rotation was;
-//! - one fetch at a time per URI, shared by everyone who was waiting for it;
-//! - if a refresh fails, the keys already known keep working (stale-if-error);
-//! - every fetch has a timeout and a size cap; the cache holds a bounded number of URIs.
+//! - a token without `kid` whose signature fails against the cached keys may trigger one refresh
+//!   per cooldown: the keys may have been rotated without `kid`s (another verifier in the same
+//!   process, say, configured after the rotation);
+//! - one fetch at a time per set, shared by everyone who was waiting for it;
+//! - if a refresh fails, the keys already known keep working (stale-if-error), but no longer
+//!   than `max_stale` past their freshness; then verification fails until a fetch succeeds;
+//! - every fetch has a timeout and a size cap and follows no redirect; the cache holds a bounded
+//!   number of sets.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,14 +26,18 @@ use crate::keys::{Alg, Key, KeySet};
 
 const MAX_URIS: usize = 256;
 const MIN_MAX_AGE: Duration = Duration::from_secs(30);
-const MAX_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
+/// How long keys may serve past their freshness while the key server fails, by default.
+pub const DEFAULT_MAX_STALE: Duration = Duration::from_secs(24 * 3600);
 
-/// Mirrors jose's `remoteJwkSet` options.
+/// Mirrors jose's `remoteJwkSet` options, plus `max_stale`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JwksOptions {
     pub timeout: Duration,
     pub cooldown: Duration,
+    /// The longest the keys count as fresh; a server's `max-age` can only shorten it.
     pub cache_max_age: Duration,
+    /// The longest known keys keep serving past their freshness while refreshes fail.
+    pub max_stale: Duration,
     pub headers: Vec<(String, String)>,
     pub max_bytes: usize,
 }
@@ -37,9 +48,27 @@ impl Default for JwksOptions {
             timeout: Duration::from_secs(5),
             cooldown: Duration::from_secs(30),
             cache_max_age: Duration::from_secs(600),
+            max_stale: DEFAULT_MAX_STALE,
             headers: vec![],
             max_bytes: 512 * 1024,
         }
+    }
+}
+
+impl JwksOptions {
+    /// Refuses durations that cannot be honoured (see [`crate::duration::check`]).
+    pub fn validate(&self) -> Result<()> {
+        use crate::duration::check;
+        check("timeout", self.timeout)?;
+        check("cooldown", self.cooldown)?;
+        check("cache max age", self.cache_max_age)?;
+        check("max staleness", self.max_stale)?;
+        if self.timeout.is_zero() {
+            return Err(crate::duration::invalid(
+                "The JWK Set fetch timeout must be more than 0.",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -50,6 +79,17 @@ struct Loaded {
     max_age: Duration,
 }
 
+impl Loaded {
+    fn fresh(&self) -> bool {
+        self.fetched_at.elapsed() < self.max_age
+    }
+
+    /// Fresh, or stale by no more than `max_stale`.
+    fn servable(&self, opts: &JwksOptions) -> bool {
+        self.fetched_at.elapsed() < self.max_age.saturating_add(opts.max_stale)
+    }
+}
+
 #[derive(Default)]
 struct State {
     loaded: Option<Loaded>,
@@ -57,6 +97,8 @@ struct State {
     last_attempt: Option<Instant>,
     /// When a refresh last failed or did not produce the key it was made for.
     cooling_since: Option<Instant>,
+    /// When a failed signature of a token without `kid` last caused a refresh.
+    signature_refresh_at: Option<Instant>,
     last_error: Option<Error>,
     in_flight: bool,
     fetches: u64,
@@ -76,15 +118,29 @@ pub enum Lookup {
     Fetch,
 }
 
+/// One cached set: its URI and the configured headers (names lower-cased, sorted).
+type CacheKey = (String, Vec<(String, String)>);
+
+fn cache_key(uri: &str, opts: &JwksOptions) -> CacheKey {
+    let mut headers: Vec<(String, String)> = opts
+        .headers
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+        .collect();
+    headers.sort();
+    (uri.to_string(), headers)
+}
+
 #[derive(Default)]
 pub struct JwksCache {
-    remotes: Mutex<HashMap<String, Arc<Remote>>>,
+    remotes: Mutex<HashMap<CacheKey, Arc<Remote>>>,
 }
 
 impl JwksCache {
-    fn remote(&self, uri: &str) -> Arc<Remote> {
+    fn remote(&self, uri: &str, opts: &JwksOptions) -> Arc<Remote> {
+        let key = cache_key(uri, opts);
         let mut map = self.remotes.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(r) = map.get(uri) {
+        if let Some(r) = map.get(&key) {
             return r.clone();
         }
         if map.len() >= MAX_URIS {
@@ -97,18 +153,19 @@ impl JwksCache {
                 map.remove(&k);
             }
         }
-        map.entry(uri.to_string()).or_default().clone()
+        map.entry(key).or_default().clone()
     }
 
-    /// How many times `uri` was fetched (for tests and benchmarks).
+    /// How many times `uri` was fetched, whatever headers (for tests and benchmarks).
     pub fn fetch_count(&self, uri: &str) -> u64 {
         let map = self.remotes.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(uri)
-            .map(|r| r.state.lock().map(|s| s.fetches).unwrap_or(0))
-            .unwrap_or(0)
+        map.iter()
+            .filter(|((u, _), _)| u == uri)
+            .map(|(_, r)| r.state.lock().map(|s| s.fetches).unwrap_or(0))
+            .sum()
     }
 
-    /// Forget everything (tests).
+    /// Forgets every set: the next verification fetches afresh.
     pub fn clear(&self) {
         self.remotes
             .lock()
@@ -124,12 +181,12 @@ impl JwksCache {
         kid: Option<&str>,
         opts: &JwksOptions,
     ) -> Result<Lookup> {
-        let remote = self.remote(uri);
+        let remote = self.remote(uri, opts);
         let st = remote.state.lock().unwrap_or_else(|p| p.into_inner());
         if st.in_flight {
             // Somebody is fetching right now: wait for that fetch rather than fail.
             if let Some(l) = &st.loaded {
-                if l.set.candidates(alg, kid).next().is_some() {
+                if l.servable(opts) && l.set.candidates(alg, kid).next().is_some() {
                     return Ok(Lookup::Keys(l.set.clone()));
                 }
             }
@@ -141,13 +198,50 @@ impl JwksCache {
                 false => Ok(Lookup::Fetch),
             };
         };
-        let fresh = loaded.fetched_at.elapsed() < loaded.max_age;
         let has_key = loaded.set.candidates(alg, kid).next().is_some();
-        if (fresh && has_key) || cooling(&st, opts) {
-            // Known keys serve while fresh, and also while a failed server is cooling down.
+        if loaded.fresh() && has_key {
             return Ok(Lookup::Keys(loaded.set.clone()));
         }
+        if cooling(&st, opts) {
+            // Known keys serve while a failed server cools down, up to the staleness bound.
+            return match loaded.servable(opts) {
+                true => Ok(Lookup::Keys(loaded.set.clone())),
+                false => Err(too_stale(uri, st.last_error.as_ref())),
+            };
+        }
         Ok(Lookup::Fetch)
+    }
+
+    /// Whether a failed signature of a token without `kid` may refresh the set now (no I/O):
+    /// once per cooldown, and not while a fetch is running.
+    pub fn may_refresh_for_signature(&self, uri: &str, opts: &JwksOptions) -> bool {
+        let remote = self.remote(uri, opts);
+        let st = remote.state.lock().unwrap_or_else(|p| p.into_inner());
+        signature_refresh_allowed(&st, opts)
+    }
+
+    /// Refreshes the set after a failed signature of a token without `kid`, at most once per
+    /// cooldown; `None` when not allowed or when the set did not change.
+    pub async fn refresh_for_signature(
+        &self,
+        uri: &str,
+        opts: &JwksOptions,
+    ) -> Result<Option<Arc<KeySet>>> {
+        let remote = self.remote(uri, opts);
+        let _guard = remote.fetch_lock.lock().await;
+        let before = {
+            let mut st = remote.state.lock().unwrap_or_else(|p| p.into_inner());
+            if !signature_refresh_allowed(&st, opts) {
+                return Ok(None);
+            }
+            st.signature_refresh_at = Some(Instant::now());
+            st.loaded.as_ref().map(|l| l.set.clone())
+        };
+        let after = self.fetch_locked(&remote, uri, None, opts).await?;
+        Ok(match before {
+            Some(b) if Arc::ptr_eq(&b, &after) => None,
+            _ => Some(after),
+        })
     }
 
     /// Loads or refreshes `uri` unless another caller just did (or the cooldown forbids it).
@@ -158,27 +252,41 @@ impl JwksCache {
         kid: Option<&str>,
         opts: &JwksOptions,
     ) -> Result<Arc<KeySet>> {
-        let remote = self.remote(uri);
+        let remote = self.remote(uri, opts);
         let waiting_since = Instant::now();
         let _guard = remote.fetch_lock.lock().await;
         {
             let st = remote.state.lock().unwrap_or_else(|p| p.into_inner());
             let someone_fetched = st.last_attempt.is_some_and(|t| t >= waiting_since);
             // Whoever held the lock before us may have brought the key already.
-            let have_it = st.loaded.as_ref().is_some_and(|l| {
-                l.fetched_at.elapsed() < l.max_age && l.set.candidates(alg, kid).next().is_some()
-            });
+            let have_it = st
+                .loaded
+                .as_ref()
+                .is_some_and(|l| l.fresh() && l.set.candidates(alg, kid).next().is_some());
             if someone_fetched || have_it || cooling(&st, opts) {
                 return match (&st.loaded, &st.last_error) {
-                    (Some(l), _) => Ok(l.set.clone()),
+                    (Some(l), _) if l.servable(opts) => Ok(l.set.clone()),
+                    (Some(_), e) => Err(too_stale(uri, e.as_ref())),
                     (None, e) => Err(fetch_failed(uri, e.as_ref())),
                 };
             }
         }
-        let attempt = Instant::now();
+        self.fetch_locked(&remote, uri, Some((alg, kid)), opts)
+            .await
+    }
+
+    /// One fetch; the caller holds `remote.fetch_lock`. `wanted`: the key the fetch is for (a
+    /// refresh that does not bring it starts the cooldown).
+    async fn fetch_locked(
+        &self,
+        remote: &Remote,
+        uri: &str,
+        wanted: Option<(Alg, Option<&str>)>,
+        opts: &JwksOptions,
+    ) -> Result<Arc<KeySet>> {
         {
             let mut st = remote.state.lock().unwrap_or_else(|p| p.into_inner());
-            st.last_attempt = Some(attempt);
+            st.last_attempt = Some(Instant::now());
             st.in_flight = true;
             st.fetches += 1;
         }
@@ -190,7 +298,7 @@ impl JwksCache {
                 st.in_flight = false;
             }
         }
-        let in_flight = InFlight(&remote);
+        let in_flight = InFlight(remote);
         let g = crate::runtime::globals();
         let mut headers = opts.headers.clone();
         if !headers
@@ -202,27 +310,40 @@ impl JwksCache {
                 "application/json, application/jwk-set+json".into(),
             ));
         }
-        let result = http::get_json(&g.http, uri, &headers, opts.timeout, opts.max_bytes)
-            .await
-            .map_err(|e| {
-                Error::token(codes::TOKEN_VERIFICATION_FAILED)
-                    .with_cause(format!("Failed to fetch the JWK Set from {uri}: {e}"))
-            })
-            .and_then(|r| Ok((KeySet::from_json(&r.body)?, r.max_age)));
+        // No redirect is followed: the configured headers go to the configured origin only.
+        let result = http::get_json(
+            &g.http_no_redirects,
+            uri,
+            &headers,
+            opts.timeout,
+            opts.max_bytes,
+        )
+        .await
+        .map_err(|e| {
+            Error::token(codes::TOKEN_VERIFICATION_FAILED)
+                .with_cause(format!("Failed to fetch the JWK Set from {uri}: {e}"))
+        })
+        .and_then(|r| Ok((KeySet::from_json(&r.body)?, r.max_age)));
         drop(in_flight);
         let mut st = remote.state.lock().unwrap_or_else(|p| p.into_inner());
         match result {
             Ok((set, max_age)) => {
+                for n in &set.notices {
+                    crate::notice::raise(format!("JWK Set {uri}: {n}"));
+                }
                 let set = Arc::new(set);
                 st.loaded = Some(Loaded {
                     set: set.clone(),
                     fetched_at: Instant::now(),
                     max_age: max_age
-                        .map(|a| a.clamp(MIN_MAX_AGE, MAX_MAX_AGE))
+                        .map(|a| a.max(MIN_MAX_AGE).min(opts.cache_max_age))
                         .unwrap_or(opts.cache_max_age),
                 });
                 st.last_error = None;
-                let found = set.candidates(alg, kid).next().is_some();
+                let found = match wanted {
+                    Some((alg, kid)) => set.candidates(alg, kid).next().is_some(),
+                    None => true,
+                };
                 st.cooling_since = (!found).then(Instant::now);
                 Ok(set)
             }
@@ -230,16 +351,17 @@ impl JwksCache {
                 st.last_error = Some(e.clone());
                 st.cooling_since = Some(Instant::now());
                 match &st.loaded {
-                    Some(l) => Ok(l.set.clone()),
+                    Some(l) if l.servable(opts) => Ok(l.set.clone()),
+                    Some(_) => Err(too_stale(uri, Some(&e))),
                     None => Err(e),
                 }
             }
         }
     }
 
-    /// Seeds a set as if it had just been fetched (benchmarks and tests).
+    /// Seeds a set as if it had just been fetched with default headers (benchmarks and tests).
     pub fn insert(&self, uri: &str, set: KeySet, max_age: Duration) {
-        let remote = self.remote(uri);
+        let remote = self.remote(uri, &JwksOptions::default());
         let mut st = remote.state.lock().unwrap_or_else(|p| p.into_inner());
         st.loaded = Some(Loaded {
             set: Arc::new(set),
@@ -254,11 +376,30 @@ fn cooling(st: &State, opts: &JwksOptions) -> bool {
         .is_some_and(|t| t.elapsed() < opts.cooldown)
 }
 
+fn signature_refresh_allowed(st: &State, opts: &JwksOptions) -> bool {
+    !st.in_flight
+        && st.loaded.is_some()
+        && st
+            .signature_refresh_at
+            .is_none_or(|t| t.elapsed() >= opts.cooldown)
+}
+
 fn fetch_failed(uri: &str, last: Option<&Error>) -> Error {
     last.cloned().unwrap_or_else(|| {
         Error::token(codes::TOKEN_VERIFICATION_FAILED)
             .with_cause(format!("The JWK Set at {uri} is not available yet."))
     })
+}
+
+fn too_stale(uri: &str, last: Option<&Error>) -> Error {
+    let why = last
+        .and_then(|e| e.details().cause.as_ref())
+        .and_then(|c| c.as_str())
+        .map(|c| format!(" ({c})"))
+        .unwrap_or_default();
+    Error::token(codes::TOKEN_VERIFICATION_FAILED).with_cause(format!(
+        "The keys of {uri} are older than the staleness limit and cannot be refreshed{why}."
+    ))
 }
 
 /// Where a verifier's keys come from.
@@ -275,6 +416,7 @@ impl KeySource {
     pub fn static_key(key: Key) -> Self {
         KeySource::Static(Arc::new(KeySet {
             keys: vec![Arc::new(key.standalone())],
+            notices: vec![],
         }))
     }
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
-use crate::error::{codes, Error, Result};
+use crate::error::{codes, fragment, Error, Result};
 use crate::keys::{Alg, KeySet};
 
 /// Default largest token accepted; real access tokens are a few KiB.
@@ -121,6 +121,15 @@ impl Default for JwtOptions {
 }
 
 impl JwtOptions {
+    /// RFC 9068 access tokens are required, by `require_at_jwt` or by `typ: at+jwt`.
+    pub fn requires_at_jwt(&self) -> bool {
+        self.require_at_jwt
+            || self.typ.as_deref().is_some_and(|t| {
+                let t = t.trim().to_ascii_lowercase();
+                t == "at+jwt" || t == "application/at+jwt"
+            })
+    }
+
     fn now(&self) -> f64 {
         self.now.unwrap_or_else(|| {
             SystemTime::now()
@@ -167,6 +176,14 @@ pub struct AuthInfo {
     pub claims: Map<String, Value>,
 }
 
+impl AuthInfo {
+    /// The token's DPoP key binding (`cnf.jkt`, RFC 9449 §6): the RFC 7638 thumbprint of the
+    /// key whose proofs the token needs. Set on every token a DPoP route accepted with a proof.
+    pub fn jkt(&self) -> Option<&str> {
+        self.claims.get("cnf")?.get("jkt")?.as_str()
+    }
+}
+
 pub(crate) fn invalid(cause: impl Into<String>) -> Error {
     Error::token(codes::INVALID_TOKEN).with_cause(cause.into())
 }
@@ -179,6 +196,28 @@ fn parse_object(bytes: &[u8], what: &str) -> Result<Map<String, Value>> {
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("a JSON object")
         }
+        // serde's default messages quote the value; a failure reason must not.
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Err(E::custom("a string, not an object"))
+        }
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Err(E::custom("a boolean, not an object"))
+        }
+        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Err(E::custom("a number, not an object"))
+        }
+        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Err(E::custom("a number, not an object"))
+        }
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Err(E::custom("a number, not an object"))
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Err(E::custom("null, not an object"))
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(serde::de::Error::custom("an array, not an object"))
+        }
         fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
             // Room for a typical header or access token's claims, so the map is not regrown
             // while parsing; one hash lookup per key decides both "new" and "where".
@@ -189,8 +228,10 @@ fn parse_object(bytes: &[u8], what: &str) -> Result<Map<String, Value>> {
                         e.insert(v);
                     }
                     Entry::Occupied(e) => {
-                        let k = e.key();
-                        return Err(serde::de::Error::custom(format!("duplicate key `{k}`")));
+                        return Err(serde::de::Error::custom(format!(
+                            "duplicate key `{}`",
+                            fragment(e.key())
+                        )));
                     }
                 }
             }
@@ -199,7 +240,7 @@ fn parse_object(bytes: &[u8], what: &str) -> Result<Map<String, Value>> {
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let m = (&mut de)
-        .deserialize_map(V)
+        .deserialize_any(V)
         .and_then(|m| de.end().map(|_| m))
         .map_err(|e| invalid(format!("The JWT {what} is not a valid JSON object: {e}")))?;
     Ok(m)
@@ -263,8 +304,12 @@ pub fn decode<'a>(token: &'a str, opts: &JwtOptions) -> Result<Decoded<'a>> {
     if alg_name.eq_ignore_ascii_case("none") {
         return Err(invalid("Unsigned tokens (`alg: none`) are not accepted."));
     }
-    let alg = Alg::parse(alg_name)
-        .ok_or_else(|| invalid(format!("The algorithm `{alg_name}` is not supported.")))?;
+    let alg = Alg::parse(alg_name).ok_or_else(|| {
+        invalid(format!(
+            "The algorithm `{}` is not supported.",
+            fragment(alg_name)
+        ))
+    })?;
     let allowed = match &opts.algorithms {
         Some(list) => list.contains(&alg),
         // HMAC needs an `oct` key, which only an explicitly configured secret provides.
@@ -272,7 +317,8 @@ pub fn decode<'a>(token: &'a str, opts: &JwtOptions) -> Result<Decoded<'a>> {
     };
     if !allowed {
         return Err(invalid(format!(
-            "The algorithm `{alg_name}` is not allowed."
+            "The algorithm `{}` is not allowed.",
+            fragment(alg_name)
         )));
     }
     if header.contains_key("crit") {
@@ -322,36 +368,61 @@ pub fn decode<'a>(token: &'a str, opts: &JwtOptions) -> Result<Decoded<'a>> {
     })
 }
 
-/// Checks the signature against the keys that fit the header (`kid`, key type, curve, `alg`).
-pub fn verify_signature(d: &Decoded<'_>, keys: &KeySet) -> Result<()> {
-    let mut tried = 0;
-    for key in keys.candidates(d.alg, d.kid.as_deref()) {
-        tried += 1;
-        if key.verify(d.alg, d.signing_input.as_bytes(), d.signature)? {
-            return Ok(());
-        }
-        if tried >= 8 {
-            break;
-        }
-    }
-    if tried == 0 {
-        return Err(invalid(match &d.kid {
-            Some(k) => format!(
-                "No key in the key set matches the token (kid `{}`, alg `{}`).",
-                truncate(k, 64),
-                d.alg.as_str()
-            ),
-            None => format!(
-                "No key in the key set matches the token (alg `{}`).",
-                d.alg.as_str()
-            ),
-        }));
-    }
-    Err(invalid("The token signature is invalid."))
+/// What the keys said about a token's signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureCheck {
+    Valid,
+    /// No key fits the header.
+    NoKey,
+    /// Keys fit, none verified the signature.
+    Invalid,
 }
 
-fn truncate(s: &str, n: usize) -> String {
-    s.chars().take(n).collect()
+impl SignatureCheck {
+    /// The failure to report for a check that did not pass.
+    pub fn error(self, d: &Decoded<'_>) -> Error {
+        match self {
+            SignatureCheck::Valid | SignatureCheck::Invalid => {
+                invalid("The token signature is invalid.")
+            }
+            SignatureCheck::NoKey => invalid(match &d.kid {
+                Some(k) => format!(
+                    "No key in the key set matches the token (kid `{}`, alg `{}`).",
+                    fragment(k),
+                    d.alg.as_str()
+                ),
+                None => format!(
+                    "No key in the key set matches the token (alg `{}`).",
+                    d.alg.as_str()
+                ),
+            }),
+        }
+    }
+}
+
+/// Checks the signature against every key that fits the header (`kid`, key type, curve,
+/// `alg`); a set holds at most [`crate::keys::MAX_KEYS`] keys, which bounds the work.
+pub fn check_signature(d: &Decoded<'_>, keys: &KeySet) -> Result<SignatureCheck> {
+    let mut tried = false;
+    for key in keys.candidates(d.alg, d.kid.as_deref()) {
+        tried = true;
+        if key.verify(d.alg, d.signing_input.as_bytes(), d.signature)? {
+            return Ok(SignatureCheck::Valid);
+        }
+    }
+    Ok(if tried {
+        SignatureCheck::Invalid
+    } else {
+        SignatureCheck::NoKey
+    })
+}
+
+/// [`check_signature`], failing unless it is valid.
+pub fn verify_signature(d: &Decoded<'_>, keys: &KeySet) -> Result<()> {
+    match check_signature(d, keys)? {
+        SignatureCheck::Valid => Ok(()),
+        other => Err(other.error(d)),
+    }
 }
 
 pub(crate) fn numeric(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>> {
@@ -374,10 +445,29 @@ pub(crate) fn string_claim(claims: &Map<String, Value>, name: &str) -> Result<Op
     }
 }
 
+/// `token_use` says what a token is for (Amazon Cognito JWTs: `access` or `id`; Ory Hydra
+/// introspection answers: `access_token` or `refresh_token`). ID and refresh tokens are signed by
+/// the same keys and may name the same audience, so only this claim tells them apart.
+pub(crate) fn check_token_use(claims: &Map<String, Value>) -> Result<()> {
+    match string_claim(claims, "token_use")?.as_deref() {
+        None | Some("access" | "access_token") => Ok(()),
+        Some(other) => Err(invalid(format!(
+            "The token is a `{other}` token (`token_use`), not an access token."
+        ))),
+    }
+}
+
 fn scope_claim(claims: &Map<String, Value>, name: &str) -> Result<Option<Vec<String>>> {
     match claims.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.split_whitespace().map(str::to_string).collect())),
+        // RFC 6749 §3.3: scope tokens are separated by SP only; other whitespace (a no-break
+        // space, a tab) is part of a token, which no configured scope matches.
+        Some(Value::String(s)) => Ok(Some(
+            s.split(' ')
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect(),
+        )),
         Some(Value::Array(a)) => a
             .iter()
             .map(|v| {
@@ -438,6 +528,10 @@ pub fn auth_info(token: &str, claims: Map<String, Value>, opts: &JwtOptions) -> 
         if exp <= now - leeway {
             return Err(invalid("The token has expired."));
         }
+    } else if opts.requires_at_jwt() {
+        return Err(invalid(
+            "The token has no `exp`, which an RFC 9068 access token must have.",
+        ));
     }
     if let Some(nbf) = numeric(&claims, "nbf")? {
         if nbf > now + leeway {
@@ -465,6 +559,7 @@ pub fn auth_info(token: &str, claims: Map<String, Value>, opts: &JwtOptions) -> 
             ))
         }
     };
+    check_token_use(&claims)?;
     let audience = audience_claim(&claims)?;
     let client_id = match string_claim(&claims, "client_id")? {
         Some(c) => Some(c),

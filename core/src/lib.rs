@@ -8,12 +8,16 @@
 //! - [`introspection`]: RFC 7662 introspection for opaque access tokens.
 //! - [`bearer`], [`authenticator`]: the `Authorization` header, the issuer/audience/scope policy
 //!   and the 401/403 answers with RFC 6750 challenges.
+//! - [`dpop`]: DPoP (RFC 9449): proofs, key binding, replay store, nonces, DPoP challenges.
 //! - [`operations`], [`scopes`]: per-operation rules: what an MCP request asks to do (tools,
 //!   resources, prompts, methods), the scope hierarchy, and the one 403 challenge for a shortfall.
 //! - [`runtime`]: the process-wide tokio runtime, HTTP client and caches (fork-safe).
 
+pub mod audience;
 pub mod authenticator;
 pub mod bearer;
+pub mod dpop;
+pub mod duration;
 pub mod error;
 mod guard;
 pub mod http;
@@ -22,14 +26,19 @@ pub mod jwks;
 pub mod jwt;
 pub mod keys;
 pub mod metadata;
+pub mod notice;
 pub mod operations;
 pub mod resource;
 pub mod runtime;
 pub mod scopes;
 pub mod verifier;
 
-pub use authenticator::{Authenticator, Mode};
-pub use bearer::{parse_authorization, AuthResponse, Policy};
+pub use audience::{route_audience, RouteAudience, RouteMode};
+pub use authenticator::{Accepted, Authenticator, Mode, Refused, RequestAuth};
+pub use bearer::{
+    parse_authorization, parse_credentials, AuthResponse, Credentials, Policy, Scheme,
+};
+pub use dpop::{Dpop, DpopMode, DpopOptions};
 pub use error::{codes, Details, Error, ErrorKind, Flavor, Result};
 pub use guard::INTERNAL_ERROR;
 pub use introspection::{ClientAuthMethod, IntrospectionOptions, IntrospectionVerifier};

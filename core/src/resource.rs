@@ -69,6 +69,27 @@ pub fn protected_resource_metadata(
     out
 }
 
+/// `fields` with the DPoP members of RFC 9728 §2 (`dpop_signing_alg_values_supported`,
+/// `dpop_bound_access_tokens_required`) as `dpop` says, replacing configured ones, and without
+/// them when DPoP is off; for [`protected_resource_metadata`].
+pub fn with_dpop_fields(
+    fields: &Map<String, Value>,
+    dpop: &crate::dpop::Dpop,
+) -> Map<String, Value> {
+    let mut out: Map<String, Value> = fields
+        .iter()
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "dpop_signing_alg_values_supported" | "dpop_bound_access_tokens_required"
+            )
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    out.extend(dpop.metadata_fields());
+    out
+}
+
 /// Upstream's configuration checks: no resource twice, no issuer twice within a resource.
 pub fn validate_resources(resources: &[(&str, Vec<&str>)], flavor: Flavor) -> Result<()> {
     let q = |s: &str| match flavor {

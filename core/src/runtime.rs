@@ -64,6 +64,14 @@ pub fn globals() -> Arc<Globals> {
     }
 }
 
+/// Forgets every cached key set and discovered metadata of this process (tests; multi-tenant
+/// processes that reconfigure): the next verification fetches afresh.
+pub fn clear_caches() {
+    let g = globals();
+    g.jwks.clear();
+    g.metadata.clear();
+}
+
 /// Runs `fut` on the shared runtime and waits for it (for synchronous host APIs).
 /// Must not be called from a thread of that runtime.
 pub fn block_on<F>(fut: F) -> F::Output

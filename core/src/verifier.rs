@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::error::{codes, Error, Flavor, Result};
 use crate::guard;
 use crate::jwks::{JwksOptions, KeySource, Lookup};
-use crate::jwt::{self, AuthInfo, Decoded, JwtOptions};
+use crate::jwt::{self, AuthInfo, Decoded, JwtOptions, SignatureCheck};
 use crate::keys::KeySet;
 use crate::metadata::cache::DEFAULT_TTL;
 use crate::metadata::{AuthServerType, FetchOptions, ServerConfig};
@@ -148,7 +148,12 @@ impl TokenVerifier {
                 server_type,
             } => crate::runtime::globals()
                 .metadata
-                .get_fresh(issuer, *server_type, self.options.metadata_ttl)
+                .get_fresh(
+                    issuer,
+                    *server_type,
+                    self.options.metadata_ttl,
+                    &self.options.fetch,
+                )
                 .map(|d| d.config),
         }
     }
@@ -184,17 +189,16 @@ impl TokenVerifier {
             Ok(d) => d,
             Err(e) => return Poll::Ready(Err(e)),
         };
-        let keys = || -> Result<Option<Arc<KeySet>>> {
+        let uri = || -> Result<Option<String>> {
             let iss = d.issuer()?;
             let server = self.server(iss)?;
             let Some(config) = self.cached_config(server) else {
                 return Ok(None);
             };
-            let uri = self.jwks_uri(iss, &config)?;
-            KeySource::lookup_remote(uri, &d, &self.options.jwks)
+            Ok(Some(self.jwks_uri(iss, &config)?.to_string()))
         };
-        match keys() {
-            Ok(Some(keys)) => Poll::Ready(finish(token, d, &keys, &self.options.jwt)),
+        match uri() {
+            Ok(Some(uri)) => remote_now(token, d, &uri, &self.options.jwt, &self.options.jwks),
             Ok(None) => Poll::Pending,
             Err(e) => Poll::Ready(Err(e)),
         }
@@ -214,8 +218,7 @@ impl TokenVerifier {
         let server = self.server(&iss)?;
         let config = self.config(server).await?;
         let uri = self.jwks_uri(&iss, &config)?.to_string();
-        let keys = KeySource::load_remote(&uri, &d, &self.options.jwks).await?;
-        finish(token, d, &keys, &self.options.jwt)
+        remote_fetching(token, d, &uri, &self.options.jwt, &self.options.jwks).await
     }
 }
 
@@ -224,12 +227,74 @@ fn finish(token: &str, d: Decoded<'_>, keys: &KeySet, opts: &JwtOptions) -> Resu
     jwt::auth_info(token, d.claims, opts)
 }
 
+/// A token against cached remote keys, without I/O: `Pending` when the keys must be fetched,
+/// and when a token without `kid` fails its signature while a refresh for that is allowed.
+fn remote_now(
+    token: &str,
+    d: Decoded<'_>,
+    uri: &str,
+    jwt_opts: &JwtOptions,
+    jwks: &JwksOptions,
+) -> Poll<Result<AuthInfo>> {
+    let keys = match KeySource::lookup_remote(uri, &d, jwks) {
+        Ok(Some(k)) => k,
+        Ok(None) => return Poll::Pending,
+        Err(e) => return Poll::Ready(Err(e)),
+    };
+    Poll::Ready(match jwt::check_signature(&d, &keys) {
+        Err(e) => Err(e),
+        Ok(SignatureCheck::Valid) => jwt::auth_info(token, d.claims, jwt_opts),
+        Ok(SignatureCheck::Invalid)
+            if d.kid.is_none()
+                && crate::runtime::globals()
+                    .jwks
+                    .may_refresh_for_signature(uri, jwks) =>
+        {
+            return Poll::Pending
+        }
+        Ok(c) => Err(c.error(&d)),
+    })
+}
+
+/// [`remote_now`], fetching what is missing: the keys, or fresher keys for a token without
+/// `kid` whose signature the cached ones do not verify (at most once per cooldown).
+async fn remote_fetching(
+    token: &str,
+    d: Decoded<'_>,
+    uri: &str,
+    jwt_opts: &JwtOptions,
+    jwks: &JwksOptions,
+) -> Result<AuthInfo> {
+    let (keys, fetched) = KeySource::load_remote(uri, &d, jwks).await?;
+    match jwt::check_signature(&d, &keys)? {
+        SignatureCheck::Valid => jwt::auth_info(token, d.claims, jwt_opts),
+        SignatureCheck::Invalid if d.kid.is_none() && !fetched => {
+            let g = crate::runtime::globals();
+            match g.jwks.refresh_for_signature(uri, jwks).await {
+                Ok(Some(newer)) => finish(token, d, &newer, jwt_opts),
+                _ => Err(SignatureCheck::Invalid.error(&d)),
+            }
+        }
+        c => Err(c.error(&d)),
+    }
+}
+
 impl KeySource {
     fn lookup_remote(
         uri: &str,
         d: &Decoded<'_>,
         opts: &JwksOptions,
     ) -> Result<Option<Arc<KeySet>>> {
+        // A published JWK Set only ever yields public keys, so an HMAC token cannot verify
+        // against it. Refused here it fetches nothing, and so cannot start the unknown-kid
+        // cooldown that would hold back a genuine key rotation (Keycloak's refresh tokens are
+        // HS512 JWTs naming the realm secret's kid, and clients do send them as access tokens).
+        if d.alg.is_hmac() {
+            return Err(jwt::invalid(format!(
+                "`{}` tokens cannot be verified with the public keys of a JWK Set.",
+                d.alg.as_str()
+            )));
+        }
         let g = crate::runtime::globals();
         Ok(match g.jwks.lookup(uri, d.alg, d.kid.as_deref(), opts)? {
             Lookup::Keys(k) => Some(k),
@@ -237,12 +302,18 @@ impl KeySource {
         })
     }
 
-    async fn load_remote(uri: &str, d: &Decoded<'_>, opts: &JwksOptions) -> Result<Arc<KeySet>> {
+    /// The keys, and whether this call fetched them.
+    async fn load_remote(
+        uri: &str,
+        d: &Decoded<'_>,
+        opts: &JwksOptions,
+    ) -> Result<(Arc<KeySet>, bool)> {
         if let Some(k) = Self::lookup_remote(uri, d, opts)? {
-            return Ok(k);
+            return Ok((k, false));
         }
         let g = crate::runtime::globals();
-        g.jwks.refresh(uri, d.alg, d.kid.as_deref(), opts).await
+        let keys = g.jwks.refresh(uri, d.alg, d.kid.as_deref(), opts).await?;
+        Ok((keys, true))
     }
 }
 
@@ -267,13 +338,7 @@ impl JwtVerifier {
         };
         match &self.source {
             KeySource::Static(keys) => Poll::Ready(finish(token, d, keys, &self.options)),
-            KeySource::Remote { uri, options } => {
-                match KeySource::lookup_remote(uri, &d, options) {
-                    Ok(Some(keys)) => Poll::Ready(finish(token, d, &keys, &self.options)),
-                    Ok(None) => Poll::Pending,
-                    Err(e) => Poll::Ready(Err(e)),
-                }
-            }
+            KeySource::Remote { uri, options } => remote_now(token, d, uri, &self.options, options),
         }
     }
 
@@ -289,8 +354,7 @@ impl JwtVerifier {
         match &self.source {
             KeySource::Static(keys) => finish(token, d, keys, &self.options),
             KeySource::Remote { uri, options } => {
-                let keys = KeySource::load_remote(uri, &d, options).await?;
-                finish(token, d, &keys, &self.options)
+                remote_fetching(token, d, uri, &self.options, options).await
             }
         }
     }

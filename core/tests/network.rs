@@ -353,6 +353,30 @@ async fn back_to_back_rotations_are_picked_up_at_once() {
 }
 
 #[tokio::test]
+async fn hmac_tokens_fetch_nothing_so_a_rotation_right_after_is_picked_up() {
+    let s = TestServer::start();
+    let issuer = serve_issuer(&s, "hmac", &["rsa-1"]);
+    let v = verifier(&issuer, Duration::from_secs(30));
+    v.verify(&mint(&issuer, "rsa-1")).await.unwrap();
+    // Shaped like a Keycloak refresh token: HS512 with the kid of the realm's secret.
+    let mut h = Header::new(jsonwebtoken::Algorithm::HS512);
+    h.kid = Some("realm-hmac-key".into());
+    let claims = json!({"iss": issuer, "sub": "u", "typ": "Refresh", "exp": 4102444800u64});
+    let refresh = encode(&h, &claims, &EncodingKey::from_secret(b"realm secret")).unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            v.verify(&refresh).await.unwrap_err().code(),
+            "invalid_token"
+        );
+    }
+    assert_eq!(s.hits("/hmac/jwks"), 1);
+    // So no cooldown was started: the next genuine kid is fetched at once.
+    serve_issuer(&s, "hmac", &["rsa-1", "rsa-2"]);
+    v.verify(&mint(&issuer, "rsa-2")).await.unwrap();
+    assert_eq!(s.hits("/hmac/jwks"), 2);
+}
+
+#[tokio::test]
 async fn unknown_kid_flood_respects_the_cooldown() {
     let s = TestServer::start();
     let issuer = serve_issuer(&s, "flood", &["rsa-1"]);
@@ -771,5 +795,237 @@ mod introspection {
         let r = auth.respond(&e);
         assert_eq!(r.status, 403);
         assert!(r.www_authenticate.unwrap().contains("insufficient_scope"));
+    }
+}
+
+fn remote_verifier(uri: &str, jwks: JwksOptions) -> mcp_auth_core::JwtVerifier {
+    mcp_auth_core::JwtVerifier {
+        source: mcp_auth_core::KeySource::Remote {
+            uri: uri.to_string(),
+            options: jwks,
+        },
+        options: Default::default(),
+    }
+}
+
+/// An RS256 token of `kid` (or none) signed with `pem`.
+fn mint_with(pem: &str, kid: Option<&str>) -> String {
+    let mut h = Header::new(jsonwebtoken::Algorithm::RS256);
+    h.kid = kid.map(str::to_string);
+    let claims = json!({"iss": "https://issuer.example.com", "sub": "u", "exp": 4102444800u64});
+    encode(
+        &h,
+        &claims,
+        &EncodingKey::from_rsa_pem(&key_pem(pem)).unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_server_max_age_never_lengthens_the_configured_cache_age() {
+    let s = TestServer::start();
+    s.set(
+        "/maxage/jwks",
+        Reply::json(&json!({ "keys": [jwk("rsa-1")] })).header("cache-control", "max-age=86400"),
+    );
+    // The operator allows no caching at all: a day from the key server must not override that.
+    let v = remote_verifier(
+        &s.url("/maxage/jwks"),
+        JwksOptions {
+            cache_max_age: Duration::ZERO,
+            ..JwksOptions::default()
+        },
+    );
+    let t = mint("https://issuer.example.com", "rsa-1");
+    v.verify(&t).await.unwrap();
+    v.verify(&t).await.unwrap();
+    assert_eq!(s.hits("/maxage/jwks"), 2);
+}
+
+#[tokio::test]
+async fn stale_keys_serve_only_up_to_the_staleness_limit() {
+    let s = TestServer::start();
+    let keys = Reply::json(&json!({ "keys": [jwk("rsa-1")] }));
+    let t = mint("https://issuer.example.com", "rsa-1");
+    for (path, max_stale, still_served) in [
+        ("/bounded/jwks", Duration::ZERO, false),
+        ("/unbounded/jwks", Duration::from_secs(3600), true),
+    ] {
+        s.set(path, keys.clone());
+        // No caching and no cooldown: every verification asks the key server.
+        let v = remote_verifier(
+            &s.url(path),
+            JwksOptions {
+                cache_max_age: Duration::ZERO,
+                cooldown: Duration::ZERO,
+                max_stale,
+                ..JwksOptions::default()
+            },
+        );
+        v.verify(&t).await.unwrap();
+        s.set(path, Reply::status(503));
+        let r = v.verify(&t).await;
+        assert_eq!(r.is_ok(), still_served, "{path}: {r:?}");
+        if let Err(e) = r {
+            assert_eq!(e.code(), "token_verification_failed");
+            assert!(e.to_string().contains("staleness limit"), "{e}");
+        }
+        // A fetch that succeeds again restores verification.
+        s.set(path, keys.clone());
+        v.verify(&t).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn key_sets_follow_no_redirect() {
+    let target = TestServer::start();
+    target.set("/jwks", Reply::json(&json!({ "keys": [jwk("rsa-1")] })));
+    let s = TestServer::start();
+    for (path, to) in [
+        ("/same/jwks", s.url("/jwks")),
+        ("/other/jwks", target.url("/jwks")),
+    ] {
+        s.set(path, Reply::status(302).header("location", &to));
+    }
+    s.set("/jwks", Reply::json(&json!({ "keys": [jwk("rsa-1")] })));
+    let t = mint("https://issuer.example.com", "rsa-1");
+    for path in ["/same/jwks", "/other/jwks"] {
+        let e = remote_verifier(&s.url(path), JwksOptions::default())
+            .verify(&t)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "token_verification_failed", "{path}");
+        assert!(e.to_string().contains("302"), "{e}");
+    }
+    assert_eq!(target.hits("/jwks") + s.hits("/jwks"), 0);
+}
+
+#[tokio::test]
+async fn metadata_follows_same_origin_redirects_only_and_keeps_headers_home() {
+    let other = TestServer::start();
+    let s = TestServer::start();
+    let issuer = s.url("/moved");
+    let md = Reply::json(&metadata_json(&issuer, "x"));
+    other.set("/.well-known/openid-configuration/elsewhere", md.clone());
+    s.set("/new/location", md);
+    s.set(
+        "/moved/.well-known/openid-configuration",
+        Reply::status(301).header("location", &s.url("/new/location")),
+    );
+    let opts = FetchOptions {
+        headers: vec![("x-api-key".into(), "secret-of-this-origin".into())],
+        ..quick()
+    };
+    let c = metadata::fetch_server_config(&issuer, Some(AuthServerType::Oidc), None, &opts)
+        .await
+        .unwrap();
+    assert_eq!(c.metadata.issuer, issuer);
+    assert_eq!(s.hits("/new/location"), 1);
+
+    s.set(
+        "/moved/.well-known/openid-configuration",
+        Reply::status(302).header(
+            "location",
+            &other.url("/.well-known/openid-configuration/elsewhere"),
+        ),
+    );
+    let e = metadata::fetch_server_config(&issuer, Some(AuthServerType::Oidc), None, &opts)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "fetch_server_config_error");
+    assert!(e.to_string().contains("another origin"), "{e}");
+    // The other origin never saw the request, so never the header.
+    assert_eq!(other.hits("/.well-known/openid-configuration/elsewhere"), 0);
+}
+
+#[tokio::test]
+async fn verifiers_with_different_headers_never_share_keys() {
+    let s = TestServer::start();
+    // One URL, a key set per tenant header (as a multi-tenant gateway serves them).
+    s.handle("/tenant-keys", |req| match req.header("x-tenant") {
+        Some("a") => Reply::json(&json!({ "keys": [jwk("rsa-1")] })),
+        Some("b") => Reply::json(&json!({ "keys": [jwk("rsa-2")] })),
+        _ => Reply::status(403),
+    });
+    let for_tenant = |t: &str| {
+        remote_verifier(
+            &s.url("/tenant-keys"),
+            JwksOptions {
+                headers: vec![("X-Tenant".into(), t.into())],
+                ..JwksOptions::default()
+            },
+        )
+    };
+    let (a, b) = (for_tenant("a"), for_tenant("b"));
+    let iss = "https://issuer.example.com";
+    a.verify(&mint(iss, "rsa-1")).await.unwrap();
+    b.verify(&mint(iss, "rsa-2")).await.unwrap();
+    assert!(a.verify(&mint(iss, "rsa-2")).await.is_err());
+    assert!(b.verify(&mint(iss, "rsa-1")).await.is_err());
+}
+
+#[tokio::test]
+async fn a_kid_less_token_after_a_rotation_refetches_once_per_cooldown() {
+    let s = TestServer::start();
+    let no_kid = |kid: &str| {
+        let mut k = jwk(kid);
+        k.as_object_mut().unwrap().remove("kid");
+        k
+    };
+    s.set(
+        "/nokid/jwks",
+        Reply::json(&json!({ "keys": [no_kid("rsa-1")] })),
+    );
+    // One verifier caches the old key; the key server rotates without kids; a token of the new key.
+    let v = remote_verifier(&s.url("/nokid/jwks"), JwksOptions::default());
+    v.verify(&mint_with("rsa1.pem", None)).await.unwrap();
+    s.set(
+        "/nokid/jwks",
+        Reply::json(&json!({ "keys": [no_kid("rsa-2")] })),
+    );
+    let rotated = mint_with("rsa2.pem", None);
+    assert!(v.verify_now(&rotated).is_pending());
+    v.verify(&rotated).await.unwrap();
+    assert_eq!(s.hits("/nokid/jwks"), 2);
+    // Kid-less tokens the keys do not verify cost no more refreshes within the cooldown.
+    for _ in 0..20 {
+        assert!(v.verify(&mint_with("rsa1.pem", None)).await.is_err());
+    }
+    assert_eq!(s.hits("/nokid/jwks"), 2);
+    assert!(v.verify_now(&mint_with("rsa1.pem", None)).is_ready());
+}
+
+#[tokio::test]
+async fn stale_metadata_serves_only_up_to_the_staleness_limit() {
+    let s = TestServer::start();
+    for (tenant, max_stale, still_served) in [
+        ("mdstale0", Duration::ZERO, false),
+        ("mdstale1", Duration::from_secs(3600), true),
+    ] {
+        let issuer = serve_issuer(&s, tenant, &["rsa-1"]);
+        let token = mint(&issuer, "rsa-1");
+        let path = format!("/{tenant}/.well-known/openid-configuration");
+        // Metadata is stale as soon as it is fetched; keys stay fresh.
+        let v = TokenVerifier::new(
+            vec![AuthServer::Discovery {
+                issuer: issuer.clone(),
+                server_type: Some(AuthServerType::Oidc),
+            }],
+            VerifierOptions {
+                fetch: FetchOptions {
+                    max_stale,
+                    ..quick()
+                },
+                metadata_ttl: Duration::ZERO,
+                ..VerifierOptions::default()
+            },
+        );
+        v.verify(&token).await.unwrap();
+        s.set(&path, Reply::status(503));
+        let r = v.verify(&token).await;
+        assert_eq!(r.is_ok(), still_served, "{max_stale:?}: {r:?}");
+        if let Err(e) = r {
+            assert_eq!(e.code(), "fetch_server_config_error");
+        }
     }
 }

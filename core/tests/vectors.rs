@@ -9,10 +9,34 @@ use mcp_auth_core::bearer::Policy;
 use mcp_auth_core::metadata::{self, validate, AuthServerType};
 use mcp_auth_core::verifier::{AuthServer, TokenVerifier, VerifierOptions};
 use mcp_auth_core::{
-    resource, Authenticator, ClientAuthMethod, Error, ErrorKind, Flavor, IntrospectionOptions,
-    IntrospectionVerifier, JwtOptions, ServerConfig,
+    resource, route_audience, Authenticator, ClientAuthMethod, Error, ErrorKind, Flavor,
+    IntrospectionOptions, IntrospectionVerifier, JwtOptions, RouteMode, ServerConfig,
 };
 use serde_json::{json, Value};
+
+/// The policy of a route of resource `resource` (resource-server mode) for a case's audience
+/// settings: `audience` (null: none configured) and `accept_any_audience`.
+fn route_policy(resource: &str, case: &Value, audience: &Value, flavor: Flavor) -> Policy {
+    let a = route_audience(
+        RouteMode::Resource,
+        Some(resource),
+        audience.as_str(),
+        case["accept_any_audience"].as_bool().unwrap_or(false),
+    )
+    .unwrap();
+    Policy {
+        flavor,
+        ..Policy::default()
+    }
+    .with_route_audience(&a)
+}
+
+fn expect_for(case: &Value, flavor: Flavor) -> &Value {
+    match (flavor, case.get("expect_node")) {
+        (Flavor::Node, Some(e)) => e,
+        _ => &case["expect"],
+    }
+}
 
 fn strs(v: &Value) -> Vec<String> {
     v.as_array()
@@ -22,49 +46,67 @@ fn strs(v: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn tokens() {
-    let doc = load_vector("tokens.json");
+    token_vectors("tokens.json").await;
+}
+
+#[tokio::test]
+async fn providers() {
+    token_vectors("providers.json").await;
+}
+
+/// A file of `tokens.json`'s format: every trusted server (`issuer`, `second_issuer`,
+/// `more_issuers`) has `metadata` with its own issuer and the one key set.
+async fn token_vectors(file: &str) {
+    let doc = load_vector(file);
     let server = TestServer::start();
     server.set("/vectors/jwks", Reply::json(&doc["jwks"]));
     let mut md = doc["metadata"].clone();
     md["jwks_uri"] = json!(server.url("/vectors/jwks"));
-    let mut md2 = md.clone();
-    md2["issuer"] = doc["second_issuer"].clone();
-    let config = |md: Value| {
-        Arc::new(ServerConfig {
-            metadata: metadata::AuthorizationServerMetadata::from_json(md).unwrap(),
-            server_type: AuthServerType::Oidc,
+    let more = doc["second_issuer"].as_str().into_iter().chain(
+        doc["more_issuers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|i| i.as_str().unwrap()),
+    );
+    let servers: Vec<AuthServer> = std::iter::once(doc["issuer"].as_str().unwrap())
+        .chain(more)
+        .map(|issuer| {
+            let mut md = md.clone();
+            md["issuer"] = json!(issuer);
+            AuthServer::Resolved(Arc::new(ServerConfig {
+                metadata: metadata::AuthorizationServerMetadata::from_json(md).unwrap(),
+                server_type: AuthServerType::Oidc,
+            }))
         })
-    };
-    let (config, second) = (config(md), config(md2));
+        .collect();
+    let resource = doc["resource"].as_str().unwrap();
     let mut failures = vec![];
-    for case in doc["cases"].as_array().unwrap() {
-        let name = case["name"].as_str().unwrap();
-        let verifier = TokenVerifier::new(
-            vec![
-                AuthServer::Resolved(config.clone()),
-                AuthServer::Resolved(second.clone()),
-            ],
-            VerifierOptions {
-                jwt: JwtOptions {
-                    leeway: case["leeway"].as_f64().unwrap(),
-                    require_at_jwt: case["require_at_jwt"].as_bool().unwrap_or(false),
-                    ..JwtOptions::default()
+    for flavor in [Flavor::Python, Flavor::Node] {
+        for case in doc["cases"].as_array().unwrap() {
+            let name = case["name"].as_str().unwrap();
+            let verifier = TokenVerifier::new(
+                servers.clone(),
+                VerifierOptions {
+                    jwt: JwtOptions {
+                        leeway: case["leeway"].as_f64().unwrap(),
+                        require_at_jwt: case["require_at_jwt"].as_bool().unwrap_or(false),
+                        ..JwtOptions::default()
+                    },
+                    flavor,
+                    ..VerifierOptions::default()
                 },
-                ..VerifierOptions::default()
-            },
-        );
-        let policy = Policy {
-            issuers: None,
-            audience: case["audience"].as_str().map(str::to_string),
-            required_scopes: strs(&case["required_scopes"]),
-            resource_metadata: Some(doc["resource_metadata"].as_str().unwrap().to_string()),
-            show_error_details: case["show_error_details"].as_bool().unwrap(),
-            flavor: Flavor::Python,
-            scope_hierarchy: None,
-        };
-        let auth = Authenticator::new(Arc::new(verifier), policy);
-        if let Some(f) = compare(name, &auth, case, &case["expect"]).await {
-            failures.push(f);
+            );
+            let policy = Policy {
+                required_scopes: strs(&case["required_scopes"]),
+                resource_metadata: Some(doc["resource_metadata"].as_str().unwrap().to_string()),
+                show_error_details: case["show_error_details"].as_bool().unwrap(),
+                ..route_policy(resource, case, &case["audience"], flavor)
+            };
+            let auth = Authenticator::new(Arc::new(verifier), policy);
+            if let Some(f) = compare(name, &auth, case, expect_for(case, flavor)).await {
+                failures.push(format!("[{flavor:?}] {f}"));
+            }
         }
     }
     assert!(
@@ -164,18 +206,18 @@ async fn introspection() {
             .unwrap();
             let policy = Policy {
                 issuers: Some(vec![doc["issuer"].as_str().unwrap().to_string()]),
-                audience: case["audience"].as_str().map(str::to_string),
                 required_scopes: strs(&case["required_scopes"]),
                 resource_metadata: Some(doc["resource_metadata"].as_str().unwrap().to_string()),
                 show_error_details: case["show_error_details"].as_bool().unwrap(),
-                flavor,
-                scope_hierarchy: None,
+                ..route_policy(
+                    doc["resource"].as_str().unwrap(),
+                    case,
+                    &case["audience"],
+                    flavor,
+                )
             };
             let auth = Authenticator::with_introspection(Arc::new(verifier), policy);
-            let expect = match flavor {
-                Flavor::Node if case.get("expect_node").is_some() => &case["expect_node"],
-                _ => &case["expect"],
-            };
+            let expect = expect_for(case, flavor);
             if let Some(f) = compare(name, &auth, case, expect).await {
                 failures.push(format!("[{flavor:?}] {f}"));
             }
@@ -260,14 +302,14 @@ fn custom_verifiers() {
     for flavor in [Flavor::Python, Flavor::Node] {
         for case in doc["cases"].as_array().unwrap() {
             let name = case["name"].as_str().unwrap();
+            // A case's own `audience` (null: none configured) replaces the top level's.
+            let audience = case.get("audience").unwrap_or(&doc["audience"]);
             let policy = Policy {
                 issuers: Some(vec![doc["issuer"].as_str().unwrap().to_string()]),
-                audience: doc["audience"].as_str().map(str::to_string),
                 required_scopes: strs(&case["required_scopes"]),
                 resource_metadata: Some(doc["resource_metadata"].as_str().unwrap().to_string()),
                 show_error_details: case["show_error_details"].as_bool().unwrap_or(false),
-                flavor,
-                scope_hierarchy: None,
+                ..route_policy(doc["resource"].as_str().unwrap(), case, audience, flavor)
             };
             let outcome = if let Some(spec) = case.get("raise") {
                 Err(error_from_spec(spec))
@@ -291,10 +333,7 @@ fn custom_verifiers() {
                 };
                 policy.check(&info)
             };
-            let expect = match (flavor, case.get("expect_node")) {
-                (Flavor::Node, Some(e)) => e,
-                _ => &case["expect"],
-            };
+            let expect = expect_for(case, flavor);
             match outcome {
                 Ok(()) => assert_eq!(expect["status"], 200, "{name}"),
                 Err(e) => {
@@ -555,6 +594,430 @@ async fn operations() {
         match OperationConfig::from_json(&case["rules"]) {
             Err(e) if e.code() == case["code"] && e.kind() == ErrorKind::Config => {}
             other => failures.push(format!("{name}: expected {}, got {other:?}", case["code"])),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn audience() {
+    let doc = load_vector("audience.json");
+    let server = TestServer::start();
+    server.set("/vectors/jwks", Reply::json(&doc["jwks"]));
+    let mut md = doc["metadata"].clone();
+    md["jwks_uri"] = json!(server.url("/vectors/jwks"));
+    let config = Arc::new(ServerConfig {
+        metadata: metadata::AuthorizationServerMetadata::from_json(md).unwrap(),
+        server_type: AuthServerType::Oidc,
+    });
+    let resource = doc["resource"].as_str().unwrap();
+    let mode = |c: &Value| match c["mode"].as_str().unwrap() {
+        "resource" => RouteMode::Resource,
+        _ => RouteMode::Legacy,
+    };
+    let mut failures = vec![];
+    for case in doc["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let m = mode(case);
+        // Legacy routes are configured without a resource, as upstream's documentation shows.
+        let route_resource = (m == RouteMode::Resource).then_some(resource);
+        let a = route_audience(
+            m,
+            route_resource,
+            case["audience"].as_str(),
+            case["accept_any_audience"].as_bool().unwrap(),
+        )
+        .unwrap();
+        if a.warning.is_some() != case["warning"].as_bool().unwrap() {
+            failures.push(format!("{name}: warning {:?}", a.warning));
+        }
+        let policy = Policy {
+            resource_metadata: route_resource
+                .map(|_| doc["resource_metadata"].as_str().unwrap().to_string()),
+            ..Policy::default()
+        }
+        .with_route_audience(&a);
+        let verifier = TokenVerifier::new(
+            vec![AuthServer::Resolved(config.clone())],
+            VerifierOptions::default(),
+        );
+        let auth = Authenticator::new(Arc::new(verifier), policy);
+        let header = format!(
+            "Bearer {}",
+            doc["tokens"][case["token"].as_str().unwrap()]
+                .as_str()
+                .unwrap()
+        );
+        let got = match auth.authenticate(Some(&header)).await {
+            Ok(_) => json!({"status": 200}),
+            Err(e) => {
+                let r = auth.respond(&e);
+                json!({"status": r.status, "body": r.body, "www_authenticate": r.www_authenticate})
+            }
+        };
+        if got != case["expect"] {
+            failures.push(format!(
+                "{name}:\n  expected {}\n  got      {got}",
+                case["expect"]
+            ));
+        }
+    }
+    for case in doc["config_errors"].as_array().unwrap() {
+        let e = route_audience(
+            mode(case),
+            Some(resource),
+            case["audience"].as_str(),
+            case["accept_any_audience"].as_bool().unwrap(),
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), case["code"], "{}", case["name"]);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Each token of a keys.json case against `verify`: accepted exactly when it is `valid`.
+async fn check_key_tokens(
+    name: &str,
+    case: &Value,
+    verifier: &mcp_auth_core::JwtVerifier,
+    failures: &mut Vec<String>,
+) {
+    for (i, t) in case["tokens"].as_array().unwrap().iter().enumerate() {
+        let r = verifier.verify(t["token"].as_str().unwrap()).await;
+        let valid = t["valid"].as_bool().unwrap();
+        match r {
+            Ok(info) if valid && info.subject.as_deref() == Some("user-1") => {}
+            Err(e) if !valid && e.code() == "invalid_token" => {}
+            other => failures.push(format!("{name}, token {i}: {other:?}")),
+        }
+    }
+}
+
+fn algorithms(v: &Value) -> Option<Vec<mcp_auth_core::Alg>> {
+    v.as_array().map(|a| {
+        a.iter()
+            .map(|x| mcp_auth_core::Alg::parse(x.as_str().unwrap()).unwrap())
+            .collect()
+    })
+}
+
+#[tokio::test]
+async fn keys() {
+    use base64::Engine;
+    use mcp_auth_core::{JwtVerifier, Key, KeySet, KeySource};
+    let doc = load_vector("keys.json");
+    let mut failures = vec![];
+    let jwt = |algs: Option<Vec<mcp_auth_core::Alg>>| JwtOptions {
+        algorithms: algs,
+        ..JwtOptions::default()
+    };
+    for case in doc["secrets"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let secret = base64::engine::general_purpose::STANDARD
+            .decode(case["secret_base64"].as_str().unwrap())
+            .unwrap();
+        let algs = algorithms(&case["algorithms"]);
+        match (
+            Key::from_secret(&secret, algs.as_deref()),
+            case["error"].as_str(),
+        ) {
+            (Ok(key), None) => {
+                let v = JwtVerifier {
+                    source: KeySource::static_key(key),
+                    options: jwt(algs),
+                };
+                check_key_tokens(name, case, &v, &mut failures).await;
+            }
+            (Err(e), Some(code)) if e.code() == code && e.kind() == ErrorKind::Config => {}
+            (other, _) => failures.push(format!("{name}: {:?}", other.map(|_| "a key"))),
+        }
+    }
+    for case in doc["jwks"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let algs = algorithms(&case["algorithms"]);
+        match (
+            KeySet::configured(&case["keys"], algs.as_deref()),
+            case["error"].as_str(),
+        ) {
+            (Ok(set), None) => {
+                let v = JwtVerifier {
+                    source: KeySource::Static(Arc::new(set)),
+                    options: jwt(algs),
+                };
+                check_key_tokens(name, case, &v, &mut failures).await;
+            }
+            (Err(e), Some(code)) if e.code() == code && e.kind() == ErrorKind::Config => {}
+            (other, _) => failures.push(format!("{name}: {:?}", other.map(|_| "keys"))),
+        }
+    }
+    let server = TestServer::start();
+    for (i, case) in doc["published"].as_array().unwrap().iter().enumerate() {
+        let name = case["name"].as_str().unwrap();
+        let path = format!("/published/{i}");
+        server.set(&path, Reply::json(&case["jwks"]));
+        let v = JwtVerifier {
+            source: KeySource::Remote {
+                uri: server.url(&path),
+                options: Default::default(),
+            },
+            options: jwt(algorithms(&case["algorithms"])),
+        };
+        check_key_tokens(name, case, &v, &mut failures).await;
+        if let Some(kid) = case["notice"].as_str() {
+            let notices = mcp_auth_core::notice::take();
+            if !notices
+                .iter()
+                .any(|n| n.contains(&server.url(&path)) && n.contains(kid))
+            {
+                failures.push(format!("{name}: no notice naming `{kid}` in {notices:?}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn options() {
+    let doc = load_vector("options.json");
+    for case in doc["durations"].as_array().unwrap() {
+        let s = case["seconds"].as_f64().unwrap();
+        match mcp_auth_core::duration::from_secs("cache_ttl", s) {
+            Ok(_) => assert!(case["ok"].as_bool().unwrap(), "{s} accepted"),
+            Err(e) => {
+                assert!(!case["ok"].as_bool().unwrap(), "{s} refused: {e}");
+                assert_eq!(e.code(), doc["code"]);
+            }
+        }
+        // The same value in milliseconds, as the Node package's options give it.
+        let ms = mcp_auth_core::duration::from_millis("cooldownDuration", s * 1000.0);
+        assert_eq!(ms.is_ok(), case["ok"].as_bool().unwrap(), "{s} s in ms");
+    }
+}
+
+/// One answer of the route, in the shape of a `dpop.json` expectation.
+fn dpop_answer(
+    auth: &Authenticator,
+    now: f64,
+    r: std::result::Result<mcp_auth_core::Accepted, mcp_auth_core::Refused>,
+) -> Value {
+    let nonce_ok = |headers: &[(String, String)]| -> Value {
+        let values: Vec<&str> = headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("dpop-nonce"))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        match values.as_slice() {
+            [] => json!(false),
+            // The newest nonce: made at this very "now".
+            [one] => match auth.dpop().and_then(|d| d.nonce_issued_at(one)) {
+                Some(at) if at == now.floor() as u64 => json!(true),
+                other => json!(format!("a DPoP-Nonce made at {other:?}, not at {now}")),
+            },
+            _ => json!("several DPoP-Nonce headers"),
+        }
+    };
+    match r {
+        Ok(a) => json!({
+            "status": 200,
+            "auth_info": {
+                "issuer": a.info.issuer,
+                "subject": a.info.subject,
+                "client_id": a.info.client_id,
+                "scopes": a.info.scopes,
+                "audience": a.info.audience.as_ref().map(|a| a.to_json()),
+                "jkt": a.info.jkt(),
+            },
+            "dpop_nonce": nonce_ok(&a.headers),
+        }),
+        Err(f) => {
+            let resp = &f.response;
+            assert_eq!(
+                resp.www_authenticate,
+                (!resp.challenges.is_empty()).then(|| resp.challenges.join(", ")),
+                "the joined challenge is the list joined"
+            );
+            json!({
+                "status": resp.status,
+                "body": resp.body,
+                "www_authenticate": resp.challenges,
+                "dpop_nonce": nonce_ok(&resp.headers),
+                "why": f.error.to_string(),
+            })
+        }
+    }
+}
+
+#[tokio::test]
+async fn dpop() {
+    use mcp_auth_core::{DpopOptions, McpRequest, RequestAuth};
+
+    let doc = load_vector("dpop.json");
+    let server = TestServer::start();
+    server.set("/vectors/jwks", Reply::json(&doc["jwks"]));
+    let answers: std::collections::HashMap<String, Value> = doc["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c.get("introspection").is_some())
+        .map(|c| {
+            let header = c["request"]["authorization"].as_str().unwrap();
+            let token = header.split_once(' ').unwrap().1.to_string();
+            (token, c["introspection"].clone())
+        })
+        .collect();
+    server.handle("/vectors/introspect", move |req| {
+        let form: std::collections::HashMap<String, String> =
+            url::form_urlencoded::parse(&req.body)
+                .into_owned()
+                .collect();
+        let answer = form
+            .get("token")
+            .and_then(|t| answers.get(t))
+            .cloned()
+            .unwrap_or(json!({"active": false}));
+        Reply::json(&answer)
+    });
+    let mut md = doc["metadata"].clone();
+    md["jwks_uri"] = json!(server.url("/vectors/jwks"));
+    let config = Arc::new(ServerConfig {
+        metadata: metadata::AuthorizationServerMetadata::from_json(md).unwrap(),
+        server_type: AuthServerType::Oidc,
+    });
+    let resource = doc["resource"].as_str().unwrap();
+    let settings = |case: &Value| -> Option<Value> {
+        let mut s = case["dpop"].as_object()?.clone();
+        s.entry("resource").or_insert(json!(resource));
+        Some(Value::Object(s))
+    };
+    let build = |case: &Value| -> Authenticator {
+        let verifier = VerifierOptions {
+            jwt: JwtOptions {
+                leeway: case["leeway"].as_f64().unwrap(),
+                ..JwtOptions::default()
+            },
+            ..VerifierOptions::default()
+        };
+        let policy = Policy {
+            audience: Some(resource.to_string()),
+            required_scopes: strs(&case["required_scopes"]),
+            resource_metadata: Some(doc["resource_metadata"].as_str().unwrap().to_string()),
+            show_error_details: case["show_error_details"].as_bool().unwrap(),
+            ..Policy::default()
+        };
+        let servers = vec![AuthServer::Resolved(config.clone())];
+        let auth = if case.get("introspection").is_some() {
+            let v = IntrospectionVerifier::new(
+                servers,
+                IntrospectionOptions {
+                    endpoint: Some(server.url("/vectors/introspect")),
+                    client_id: doc["introspection"]["client_id"].as_str().unwrap().into(),
+                    client_secret: doc["introspection"]["client_secret"]
+                        .as_str()
+                        .unwrap()
+                        .into(),
+                    ..IntrospectionOptions::default()
+                },
+                verifier,
+            )
+            .unwrap();
+            Authenticator::with_introspection(Arc::new(v), policy)
+        } else {
+            Authenticator::new(Arc::new(TokenVerifier::new(servers, verifier)), policy)
+        };
+        match settings(case) {
+            Some(s) => auth.with_dpop(DpopOptions::from_json(&s).unwrap()).unwrap(),
+            None => auth,
+        }
+    };
+    let mut failures = vec![];
+    for case in doc["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let r = &case["request"];
+        let proofs: Vec<&str> = r["dpop"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        let now = case["now"].as_f64().unwrap();
+        let auth_req = RequestAuth {
+            authorization: r["authorization"].as_str(),
+            dpop: &proofs,
+            path: r["path"].as_str().unwrap(),
+            now: Some(now),
+        };
+        let req = McpRequest {
+            method: r["method"].as_str().unwrap(),
+            ..McpRequest::default()
+        };
+        // Each case through both entry points, each with a route of its own (its own replay
+        // store): the synchronous one (falling back to the async one when it must wait), and
+        // the async one alone.
+        for path in ["now", "async"] {
+            let auth = build(case);
+            let send = || async {
+                if path == "now" {
+                    if let std::task::Poll::Ready(r) = auth.check_request_now(&auth_req, &req) {
+                        return r;
+                    }
+                }
+                auth.check_request(&auth_req, &req).await
+            };
+            if case["send_twice"].as_bool().unwrap_or(false) {
+                let first = dpop_answer(&auth, now, send().await);
+                if first["status"] != 200 {
+                    failures.push(format!("{name} [{path}]: the first request got {first}"));
+                    continue;
+                }
+            }
+            let got = dpop_answer(&auth, now, send().await);
+            let mut cmp = got.clone();
+            cmp.as_object_mut().unwrap().remove("why");
+            if cmp != case["expect"] {
+                failures.push(format!(
+                    "{name} [{path}]:\n  expected {}\n  got      {got}",
+                    case["expect"]
+                ));
+            }
+        }
+    }
+    for case in doc["metadata_cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let auth = build(
+            &json!({"dpop": case["dpop"], "leeway": 0, "required_scopes": null,
+                                 "show_error_details": false}),
+        );
+        let fields = json!({"resource": resource, "scopes_supported": ["read"],
+                            "dpop_bound_access_tokens_required": "configured, replaced"});
+        let with = resource::with_dpop_fields(fields.as_object().unwrap(), auth.dpop().unwrap());
+        let got =
+            resource::protected_resource_metadata(&with, &[doc["issuer"].as_str().unwrap().into()]);
+        if serde_json::to_string(&got).unwrap() != serde_json::to_string(&case["expected"]).unwrap()
+        {
+            failures.push(format!(
+                "metadata {name}:\n  expected {}\n  got      {}",
+                case["expected"],
+                Value::Object(got)
+            ));
+        }
+    }
+    for case in doc["config_errors"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let mut s = case["dpop"].as_object().unwrap().clone();
+        s.entry("resource").or_insert(json!(resource));
+        let outcome = DpopOptions::from_json(&Value::Object(s)).and_then(|o| {
+            let verifier = TokenVerifier::new(vec![], VerifierOptions::default());
+            Authenticator::new(Arc::new(verifier), Policy::default()).with_dpop(o)
+        });
+        match outcome {
+            Err(e) if e.code() == "invalid_dpop_config" && e.kind() == ErrorKind::Config => {}
+            Err(e) => failures.push(format!("config {name}: unexpected error {e}")),
+            Ok(_) => failures.push(format!("config {name}: accepted")),
         }
     }
     assert!(

@@ -19,6 +19,7 @@ export {
   type VerifyJwtKeyInput,
 } from './utils/create-verify-jwt.js';
 export { type Logger } from './logger.js';
+export { clearCaches } from './utils/clear-caches.js';
 export type { JWK, JWTVerifyGetKey, JWTVerifyOptions } from './types/jose.js';
 export { type ResourceServerConfig } from './types/resource-server.js';
 export {
@@ -31,6 +32,7 @@ export {
   type IntrospectionConfig,
   type IntrospectionAuthMethod,
   type VerifyIntrospectionConfig,
+  type AudienceConfig,
   type TokenVerifierConfig,
   type FetchBearerAuth,
 } from './mcp-auth.js';

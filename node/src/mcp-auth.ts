@@ -2,7 +2,7 @@ import { type AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { RequestHandler, Router } from 'express';
 
 import { MCPAuthAuthServerError, MCPAuthConfigError } from './errors.js';
-import { trustedIssuers } from './handlers/bearer-response.js';
+import { audienceFromResource, trustedIssuers } from './handlers/bearer-response.js';
 import { gateFor, metadataDocuments, nativeGate, type Gate } from './handlers/gate.js';
 import { checkedPolicyGate, expressBearerAuth } from './handlers/express.js';
 import {
@@ -110,16 +110,27 @@ export type VerifyJwtConfig = {
   remoteJwtSet?: RemoteJwkSetOptions;
 };
 
-type HandlerConfig = Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> & {
-  issuer?: BearerAuthConfig['issuer'];
+/** How a route checks the token's audience (RFC 8707). */
+export type AudienceConfig = {
+  /**
+   * Accept tokens issued for any audience. In resource mode the audience is checked by default
+   * (the `resource` unless another `audience` is given); turning that off is logged as a warning.
+   */
+  acceptAnyAudience?: boolean;
 };
+
+type HandlerConfig = Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> &
+  AudienceConfig & {
+    issuer?: BearerAuthConfig['issuer'];
+  };
 
 /** Options of `mcpAuth.tokenVerifier(...)`: `bearerAuth`'s, less what needs the request. */
 export type TokenVerifierConfig = Omit<
   BearerAuthConfig,
   'verifyAccessToken' | 'issuer' | keyof OperationScopesConfig
 > &
-  Pick<OperationScopesConfig, 'scopeHierarchy'> & {
+  Pick<OperationScopesConfig, 'scopeHierarchy'> &
+  AudienceConfig & {
     /**
      * The audience the token must have (exactly); default: `resource`. It is reported as
      * `AuthInfo.resource`, which the SDK's `expectedResource` compares.
@@ -226,7 +237,7 @@ const issuerValidator = (issuers: string[]): ValidateIssuerFunction => {
 export class MCPAuth {
   private readonly logger: Logger;
   private readonly resources?: ResourceServerConfig[];
-  private warnedAudience = false;
+  private readonly audienceWarnings = new Set<string>();
   private documents?: MetadataDocument[];
 
   constructor(public readonly config: MCPAuthConfig) {
@@ -302,16 +313,21 @@ export class MCPAuth {
 
   /**
    * Protects routes with bearer tokens verified by a custom function (sync or async).
-   * Issuer, audience and scopes are still checked by the middleware.
+   * Issuer, audience and scopes are still checked by the middleware: in resource mode the
+   * audience is the `resource` unless another `audience` (or `acceptAnyAudience`) is given.
    */
   bearerAuth(
     verifyAccessToken: VerifyAccessTokenFunction,
-    config?: Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'>
+    config?: Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> & AudienceConfig
   ): RequestHandler;
-  /** Protects routes with JWT access tokens checked against the issuers' JWKS. */
+  /**
+   * Protects routes with JWT access tokens checked against the issuers' JWKS. In resource mode
+   * the token's `aud` must name the `resource` unless another `audience` is given (scheme and
+   * host compared case-insensitively, one trailing `/` ignored).
+   */
   bearerAuth(
     mode: VerifyAccessTokenMode,
-    config?: Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> & VerifyJwtConfig
+    config?: Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> & AudienceConfig & VerifyJwtConfig
   ): RequestHandler;
   /**
    * Protects routes with any access tokens (opaque ones included) by asking the authorization
@@ -320,7 +336,9 @@ export class MCPAuth {
    */
   bearerAuth(
     mode: 'introspection',
-    config: Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> & VerifyIntrospectionConfig
+    config: Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> &
+      AudienceConfig &
+      VerifyIntrospectionConfig
   ): RequestHandler;
   bearerAuth(
     modeOrVerify: VerifyAccessTokenFunction | VerifyAccessTokenMode | 'introspection',
@@ -384,9 +402,9 @@ export class MCPAuth {
           )} cannot be checked there; use \`bearerAuth\`, \`fetchBearerAuth\` or the Hono / Fastify adapters for per-operation rules.`
       );
     }
-    const audience = rest.audience ?? rest.resource;
-    const gate = this[gateFor]('tokenVerifier', mode, { ...rest, audience });
-    return sdkTokenVerifier(gate, sdk, audience ?? '');
+    // Core defaults the checked audience to `resource`; the SDK is told the same one.
+    const gate = this[gateFor]('tokenVerifier', mode, rest);
+    return sdkTokenVerifier(gate, sdk, rest.audience ?? rest.resource ?? '');
   }
 
   /**
@@ -480,8 +498,10 @@ export class MCPAuth {
       'remoteJwkSet',
       'remoteJwtSet',
       'introspection',
+      'acceptAnyAudience',
     ]);
-    const { jwtVerify, remoteJwkSet, remoteJwtSet, introspection, ...handlerConfig } = config;
+    const { jwtVerify, remoteJwkSet, remoteJwtSet, introspection, acceptAnyAudience, ...rest } =
+      config;
     const introspecting = modeOrVerify === 'introspection';
     if (introspecting && (jwtVerify || remoteJwkSet || remoteJwtSet)) {
       throw introspectionConfigError(
@@ -493,13 +513,20 @@ export class MCPAuth {
         "`introspection` options are only read by `bearerAuth('introspection', ...)`."
       );
     }
-    if (!handlerConfig.audience && !this.warnedAudience) {
-      this.warnedAudience = true;
-      this.logger.warn?.(
-        `mcp-auth: \`${what}\` has no \`audience\`, so tokens issued for other resources are accepted. Set \`audience\` to the resource identifier (RFC 8707).`
-      );
+    const servers = this.serversFor(rest.resource);
+    const route = callNative(() =>
+      native.routeAudience({
+        resourceMode: !('server' in this.config),
+        resource: rest.resource,
+        audience: rest.audience,
+        acceptAnyAudience,
+      })
+    ) as { expected?: string | null; fromResource: boolean; warning?: string | null };
+    if (route.warning && !this.audienceWarnings.has(route.warning)) {
+      this.audienceWarnings.add(route.warning);
+      this.logger.warn?.(route.warning);
     }
-    const servers = this.serversFor(handlerConfig.resource);
+    const handlerConfig = { ...rest, audience: route.expected ?? undefined };
     const issuers = servers.map((server) => getIssuer(server));
     const logger = handlerConfig.logger ?? (this.config.logger ? this.logger : undefined);
 
@@ -509,13 +536,15 @@ export class MCPAuth {
         issuer: issuerValidator(issuers),
         logger,
         ...handlerConfig,
-      });
+        [audienceFromResource]: route.fromResource,
+      } as BearerAuthConfig);
     }
 
     const { audience, requiredScopes, resource, showErrorDetails, issuer } = handlerConfig;
     const policy = {
       issuers: typeof issuer === 'string' ? [issuer] : issuers,
       audience,
+      audienceFromResource: route.fromResource,
       requiredScopes,
       resourceMetadata: resource ? createResourceMetadataEndpoint(resource).href : undefined,
       showErrorDetails,

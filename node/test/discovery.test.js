@@ -76,9 +76,13 @@ describe('fetchServerConfig(issuer) without a type', () => {
     });
     const url = await listen(failing);
     try {
+      // Upstream's wording: the status text after the URL.
       await assert.rejects(
         fetchServerConfig(`${url}/x`),
-        (e) => e instanceof MCPAuthConfigError && /500/.test(e.message)
+        (e) =>
+          e instanceof MCPAuthConfigError &&
+          e.message ===
+            `Failed to fetch server config from ${url}/.well-known/oauth-authorization-server/x: Internal Server Error`
       );
     } finally {
       await close(failing);

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import warnings
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from starlette.routing import Route, Router
 
 from . import _core
 from ._context import current_auth_info, new_scope_key
+from ._errors import from_core
 from .auth.authorization_server_handler import AuthorizationServerHandler, AuthServerModeConfig
 from .auth.mcp_auth_handler import MCPAuthHandler
 from .auth.resource_server_handler import ResourceServerHandler, ResourceServerModeConfig
@@ -37,6 +38,12 @@ def _invalid(description: str) -> MCPAuthAuthServerException:
     )
 
 
+def clear_caches() -> None:
+    """Forgets the key sets and discovered metadata cached by this process, so the next
+    verification fetches them again (tests; processes that reconfigure tenants)."""
+    _core.clear_caches()
+
+
 class MCPAuth:
     """Protects an MCP server: serves its metadata and guards its routes with bearer tokens.
 
@@ -55,7 +62,7 @@ class MCPAuth:
         # Each instance gets its own variable, so two MCPAuth never see each other's users.
         self._context_var: ContextVar[Optional[AuthInfo]] = context_var or ContextVar(_context_var_name, default=None)
         self._scope_key = new_scope_key()
-        self._warned_no_audience: set = set()  # type: ignore[type-arg]
+        self._warned_audience: Set[str] = set()
         self._handler: MCPAuthHandler
         if server:
             self._handler = AuthorizationServerHandler(AuthServerModeConfig(server))
@@ -109,6 +116,7 @@ class MCPAuth:
         method_scopes: Optional[Mapping[str, Sequence[str]]] = None,
         scope_hierarchy: Optional[Mapping[str, Sequence[str]]] = None,
         max_body_bytes: Optional[int] = None,
+        accept_any_audience: bool = False,
     ) -> type:
         """A pure ASGI middleware class for `Middleware(...)` that requires a valid bearer token.
 
@@ -117,6 +125,10 @@ class MCPAuth:
         authorization server about each token (RFC 7662) as configured by `introspection=`;
         a callable (sync or async) verifies tokens itself. Either way the middleware checks
         issuer, audience and scopes.
+
+        In resource mode the token's `aud` must name `resource` unless another `audience` is
+        given (RFC 8707; compared with scheme and host case-insensitive and one trailing `/`
+        ignored); `accept_any_audience=True` turns the check off, which is logged.
 
         Scopes per operation, on top of `required_scopes`: `tool_scopes` (tool name -> scopes,
         for `tools/call`), `resource_scopes` (URI or RFC 6570 level-1 template such as
@@ -143,6 +155,7 @@ class MCPAuth:
             method_scopes=method_scopes,
             scope_hierarchy=scope_hierarchy,
             max_body_bytes=max_body_bytes,
+            accept_any_audience=accept_any_audience,
         )
         from .middleware.create_bearer_auth import create_bearer_auth
 
@@ -157,6 +170,7 @@ class MCPAuth:
         leeway: float = 60,
         require_at_jwt: bool = False,
         introspection: Optional[Union[IntrospectionConfig, Dict[str, Any]]] = None,
+        accept_any_audience: bool = False,
     ) -> "MCPAuthTokenVerifier":
         """An `mcp.server.auth.provider.TokenVerifier` for the MCP SDK's own auth:
         `FastMCP(..., token_verifier=mcp_auth.token_verifier(resource=...), auth=mcp_auth.auth_settings(...))`.
@@ -175,6 +189,7 @@ class MCPAuth:
                 resource=resource,
                 require_at_jwt=require_at_jwt,
                 introspection=introspection,
+                accept_any_audience=accept_any_audience,
             ),
             resource,
             audience,
@@ -229,6 +244,7 @@ class MCPAuth:
         leeway: float = 60,
         require_at_jwt: bool = False,
         introspection: Optional[Union[IntrospectionConfig, Dict[str, Any]]] = None,
+        accept_any_audience: bool = False,
     ) -> "MCPAuthProvider":
         """A PrefectHQ FastMCP auth provider (`pip install "mcpauth[fastmcp]"`):
         `FastMCP("name", auth=mcp_auth.fastmcp_auth(resource=...))` serves this resource's
@@ -245,6 +261,7 @@ class MCPAuth:
             leeway=leeway,
             require_at_jwt=require_at_jwt,
             introspection=introspection,
+            accept_any_audience=accept_any_audience,
         )
         return MCPAuthProvider(
             MCPAuthTokenVerifier(verifier, required_scopes=required_scopes),
@@ -265,6 +282,7 @@ class MCPAuth:
         leeway: float = 60,
         require_at_jwt: bool = False,
         introspection: Optional[Union[IntrospectionConfig, Dict[str, Any]]] = None,
+        accept_any_audience: bool = False,
     ) -> "BearerAuth":
         """A FastAPI dependency: `auth: AuthInfo = Depends(mcp_auth.require(resource=..., required_scopes=[...]))`.
 
@@ -285,6 +303,7 @@ class MCPAuth:
             require_at_jwt=require_at_jwt,
             introspection=introspection,
             scope_hierarchy=scope_hierarchy,
+            accept_any_audience=accept_any_audience,
         )
         return BearerAuth(gate)
 
@@ -322,6 +341,7 @@ class MCPAuth:
         resource: Optional[str] = None,
         require_at_jwt: bool = False,
         introspection: Optional[Union[IntrospectionConfig, Dict[str, Any]]] = None,
+        accept_any_audience: bool = False,
         **operations: Any,
     ) -> Tuple[VerifyAccessTokenFunction, BearerAuthConfig]:
         """The verify function and configuration of one protected route, whichever door
@@ -351,25 +371,30 @@ class MCPAuth:
             verify = mode_or_verify
         else:
             raise ValueError("mode_or_verify must be 'jwt' or a callable function that verifies tokens.")
-        if not audience and (resource or "") not in self._warned_no_audience:
-            self._warned_no_audience.add(resource or "")
-            logger.warning(
-                "Bearer auth for %s has no `audience`: tokens issued for other resources are accepted. "
-                "Pass audience=<resource identifier> (RFC 8707).",
-                f"resource `{resource}`" if resource else "this server",
+        try:
+            expected, from_resource, warning = _core.route_audience(
+                isinstance(self._handler, ResourceServerHandler), resource, audience, accept_any_audience
             )
-        return verify, BearerAuthConfig(
+        except _core.CoreError as e:
+            raise from_core(e) from None
+        if warning and warning not in self._warned_audience:
+            self._warned_audience.add(warning)
+            logger.warning(warning)
+        route = BearerAuthConfig(
             issuer=token_verifier.validate_jwt_issuer,
-            audience=audience,
+            audience=expected,
             required_scopes=required_scopes,
             show_error_details=show_error_details,
             resource=resource,
             **operations,
         )
+        route._audience_from_resource = from_resource
+        return verify, route
 
 
 __all__ = [
     "MCPAuth",
+    "clear_caches",
     "AuthorizationServerHandler",
     "AuthServerModeConfig",
     "MCPAuthHandler",

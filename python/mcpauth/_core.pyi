@@ -16,6 +16,7 @@ __all__ = [
     "Policy",
     "TokenVerifier",
     "check_provider",
+    "clear_caches",
     "fetch_server_config",
     "fetch_server_config_spawn",
     "format_challenge",
@@ -26,6 +27,8 @@ __all__ = [
     "protected_resource_metadata",
     "resource_metadata_path",
     "resource_metadata_url",
+    "route_audience",
+    "take_notices",
     "validate_resources",
     "validate_server_config",
     "well_known_url",
@@ -116,6 +119,7 @@ class Policy:
         resource_metadata: Optional[str] = None,
         show_error_details: bool = False,
         operations: Union[str, Dict[str, Any], None] = None,
+        audience_from_resource: bool = False,
     ) -> Self: ...
     def check(self, info: Dict[str, Any]) -> None: ...
     def has_rules(self) -> bool: ...
@@ -168,4 +172,9 @@ def protected_resource_metadata(fields: Dict[str, Any], issuers: List[str]) -> D
 def validate_resources(resources: List[Tuple[str, List[str]]]) -> None: ...
 def parse_authorization(header: Optional[str]) -> str: ...
 def jwks_fetch_count(uri: str) -> int: ...
+def route_audience(
+    resource_mode: bool, resource: Optional[str], audience: Optional[str], accept_any_audience: bool
+) -> Tuple[Optional[str], bool, Optional[str]]: ...
+def take_notices() -> List[str]: ...
+def clear_caches() -> None: ...
 def format_challenge(params: List[Tuple[str, str]]) -> str: ...

@@ -13,6 +13,7 @@ from .exceptions import (
     MCPAuthConfigException,
     MCPAuthException,
     MCPAuthTokenVerificationException,
+    TokenVerificationCause,
     _jsonable_cause,
 )
 
@@ -36,6 +37,8 @@ def from_core(err: BaseException) -> BaseException:
     if kind == "bearer_auth":
         exc = MCPAuthBearerAuthException(code, MCPAuthBearerAuthExceptionDetails(**details) if details else None)
     elif kind == "token_verification":
+        if isinstance(cause, str):
+            cause = TokenVerificationCause(cause)
         exc = MCPAuthTokenVerificationException(code, cause)
     elif kind == "auth_server":
         exc = MCPAuthAuthServerException(code, cause)

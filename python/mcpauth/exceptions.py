@@ -169,6 +169,12 @@ token_verification_exception_description: Dict[MCPAuthTokenVerificationException
 }
 
 
+class TokenVerificationCause(Exception):
+    """Why mcpauth's own verifiers refused a token: the `cause` of the
+    `MCPAuthTokenVerificationException` they raise (upstream put PyJWT's exception there).
+    `str()` is the reason; bodies with `show_error_details` show that same text."""
+
+
 class MCPAuthTokenVerificationException(MCPAuthException):
     """A token could not be verified."""
 
@@ -208,6 +214,7 @@ __all__ = [
     "MCPAuthTokenVerificationExceptionCode",
     "token_verification_exception_description",
     "MCPAuthTokenVerificationException",
+    "TokenVerificationCause",
     "MCPAuthJwtVerificationException",
     "MCPAuthJwtVerificationExceptionCode",
 ]

@@ -95,6 +95,7 @@ def test_vectors(endpoint: IntrospectionEndpoint) -> None:
             "introspection",
             resource=v["resource"],
             audience=case["audience"],
+            accept_any_audience=case.get("accept_any_audience", False),
             required_scopes=case["required_scopes"],
             show_error_details=case["show_error_details"],
             leeway=case["leeway"],

@@ -22,7 +22,12 @@ from support import Issuer, Server
 
 from mcpauth import MCPAuth, _core
 from mcpauth.config import AuthServerDiscoveryConfig, AuthServerType, ResourceServerConfig, ResourceServerMetadata
-from mcpauth.exceptions import BearerAuthExceptionCode, MCPAuthBearerAuthException, MCPAuthTokenVerificationException
+from mcpauth.exceptions import (
+    BearerAuthExceptionCode,
+    MCPAuthBearerAuthException,
+    MCPAuthConfigException,
+    MCPAuthTokenVerificationException,
+)
 from mcpauth.types import AuthInfo
 from mcpauth.utils import create_verify_jwt, fetch_server_config
 
@@ -248,8 +253,10 @@ def test_create_verify_jwt_standalone(issuer: Issuer) -> None:
     assert create_verify_jwt(b"a-long-enough-shared-secret-value!")(hs).subject == "s"
     with pytest.raises(MCPAuthTokenVerificationException):
         create_verify_jwt(b"another-secret-of-enough-length!!")(hs)
-    with pytest.raises(TypeError):
+    # A configuration error, as every key the core refuses (tests/vectors/keys.json has the rest).
+    with pytest.raises(MCPAuthConfigException) as refused:
         create_verify_jwt(b"-----BEGIN PUBLIC KEY-----\nMIIB...\n-----END PUBLIC KEY-----\n")
+    assert refused.value.code == "invalid_key"
 
 
 def test_auth_info_is_the_model_model_construct_builds(issuer: Issuer) -> None:

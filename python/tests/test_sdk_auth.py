@@ -57,7 +57,12 @@ def build(
 
     mcp = new_server(
         "notes",
-        token_verifier=mcp_auth.token_verifier(resource=resource, audience=resource if audience else None),
+        # Without our audience check (`accept_any_audience`), only the SDK's resource check applies.
+        token_verifier=(
+            mcp_auth.token_verifier(resource=resource, audience=resource)
+            if audience
+            else mcp_auth.token_verifier(resource=resource, accept_any_audience=True)
+        ),
         auth=mcp_auth.auth_settings(resource, required_scopes=["read"], **settings),
     )
 
@@ -158,7 +163,7 @@ def test_refusals_are_the_sdk_answers(issuer: Issuer, fresh_issuer: Issuer) -> N
 
 @pytest.mark.parametrize("validate", [True, False], ids=["validate_token_resource", "no-validation"])
 def test_the_sdk_compares_the_resource_we_report(issuer: Issuer, validate: bool) -> None:
-    """Without an `audience` of ours, `AccessToken.resource` is what the SDK checks."""
+    """Without our audience check, `AccessToken.resource` is what the SDK checks."""
     server, resource, _ = build(issuer, audience=False, validate_token_resource=validate)
     other = "https://other.example.com/mcp"
     try:

@@ -51,13 +51,15 @@ def whoami_app(mcp_auth: MCPAuth) -> Starlette:
     return Starlette(routes=[Route("/", whoami)])
 
 
-def test_tokens() -> None:
-    v = load("tokens.json")
+@pytest.mark.parametrize("name", ["tokens.json", "providers.json"])
+def test_tokens(name: str) -> None:
+    v = load(name)
     jwks_server = Server(Starlette(routes=[Route("/jwks", lambda r: JSONResponse(v["jwks"]))])).start()
     try:
         metadata = dict(v["metadata"], jwks_uri=f"{jwks_server.url}/jwks")
-        # A second trusted authorization server, when the file has one, shares the key set.
-        issuers_metadata = [metadata] + ([dict(metadata, issuer=v["second_issuer"])] if "second_issuer" in v else [])
+        # Further trusted authorization servers, when the file names them, share the key set.
+        more = ([v["second_issuer"]] if "second_issuer" in v else []) + v.get("more_issuers", [])
+        issuers_metadata = [metadata] + [dict(metadata, issuer=issuer) for issuer in more]
         mcp_auth = MCPAuth(
             protected_resources=ResourceServerConfig(
                 metadata=ResourceServerMetadata(
@@ -79,6 +81,7 @@ def test_tokens() -> None:
                 show_error_details=case["show_error_details"],
                 leeway=case["leeway"],
                 require_at_jwt=case.get("require_at_jwt", False),
+                accept_any_audience=case.get("accept_any_audience", False),
             )
             routes.append(Mount(f"/c{i}", app=whoami_app(mcp_auth), middleware=[Middleware(mw)]))
         with Server(Starlette(routes=routes)) as app, httpx.Client(base_url=app.url) as client:
@@ -145,7 +148,9 @@ def test_custom_verifiers(asynchronous: bool) -> None:
         mw = mcp_auth.bearer_auth_middleware(
             verifier(case),
             resource=v["resource"],
-            audience=v["audience"],
+            # A case's own `audience` (None: none configured) replaces the top level's.
+            audience=case.get("audience", v["audience"]),
+            accept_any_audience=case.get("accept_any_audience", False),
             required_scopes=case.get("required_scopes"),
             show_error_details=case.get("show_error_details", False),
         )

@@ -1,8 +1,8 @@
 //! Core floor: the whole per-request check with cached keys (header parse, decode, key lookup,
 //! signature, claims, policy, AuthInfo) against the bare signature check with the same crypto
 //! library and a pre-parsed key. Two partial paths show where the difference goes: a static key
-//! set (no issuer policy, no process-wide caches) and the decoder alone. Writes
-//! target/bench/core.json.
+//! set (no issuer policy, no process-wide caches) and the decoder alone. A DPoP row compares
+//! the proof check with a bare ES256 verification. Writes target/bench/core.json.
 //!
 //! Run with `make bench` (or `cargo bench -p mcp-auth-core --bench core_verify`).
 //!
@@ -163,6 +163,85 @@ fn ops_per_second(f: &mut dyn FnMut(), seconds: f64) -> (f64, f64) {
             return (n as f64 / took, n as f64 / used);
         }
     }
+}
+
+/// DPoP: the proof check itself (one ES256 proof of the vectors: parse, `jwk`, signature,
+/// claims, `htu`, `ath`, thumbprint) against a bare ES256 verification of the same proof with a
+/// pre-parsed key. Replay and the token are not part of it.
+fn dpop_row(rounds: usize) -> Value {
+    use mcp_auth_core::dpop::proof::ProofRequest;
+    use mcp_auth_core::{Dpop, DpopOptions};
+    let doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/vectors/dpop.json")).unwrap(),
+    )
+    .unwrap();
+    let case = doc["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "ES256 proof with a bound token")
+        .unwrap();
+    let token = case["request"]["authorization"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("DPoP ")
+        .unwrap()
+        .to_string();
+    let proof = case["request"]["dpop"][0].as_str().unwrap().to_string();
+    let dpop = Dpop::new(
+        DpopOptions {
+            resource: doc["resource"].as_str().unwrap().into(),
+            ..DpopOptions::default()
+        },
+        0.0,
+    )
+    .unwrap();
+    let req = ProofRequest {
+        method: "POST",
+        path: "/mcp",
+        access_token: &token,
+        now: case["now"].as_f64().unwrap(),
+    };
+    let values = [proof.as_str()];
+    assert!(dpop.verify_proof(&values, &req).is_ok());
+    let (signing_input, signature) = proof.rsplit_once('.').unwrap();
+    let sig_bytes = URL_SAFE_NO_PAD.decode(signature).unwrap();
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(proof.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let b = |k: &str| {
+        URL_SAFE_NO_PAD
+            .decode(header["jwk"][k].as_str().unwrap())
+            .unwrap()
+    };
+    let mut point = vec![4u8];
+    point.extend(b("x"));
+    point.extend(b("y"));
+    let parsed = ParsedPublicKey::new(&sig::ECDSA_P256_SHA256_FIXED, point).unwrap();
+    assert!(parsed
+        .verify_sig(signing_input.as_bytes(), &sig_bytes)
+        .is_ok());
+    let mut proof_f = || {
+        let _ = black_box(dpop.verify_proof(black_box(&values), &req));
+    };
+    let mut bare_f = || {
+        black_box(
+            parsed
+                .verify_sig(black_box(signing_input.as_bytes()), &sig_bytes)
+                .is_ok(),
+        );
+    };
+    let ns = time_interleaved(&mut [&mut proof_f, &mut bare_f], rounds);
+    println!(
+        "dpop: proof check (ES256) {:.0} ns, bare ES256 verification {:.0} ns (x{:.3})",
+        ns[0],
+        ns[1],
+        ns[0] / ns[1]
+    );
+    json!({"proof_ns": ns[0], "bare_es256_ns": ns[1], "proof_vs_bare": ns[0] / ns[1]})
 }
 
 struct Case {
@@ -371,8 +450,14 @@ fn main() {
         return;
     }
     let operations = operations_row(&auth);
+    let rounds: usize = std::env::var("BENCH_CORE_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(25);
+    let dpop = dpop_row(rounds);
     let rs = results["RS256"]["overhead"].clone();
-    let out = json!({"core_overhead_rs256": rs, "algorithms": results, "operations": operations});
+    let out = json!({"core_overhead_rs256": rs, "algorithms": results, "operations": operations,
+                     "dpop_proof_vs_bare_es256": dpop["proof_vs_bare"], "dpop": dpop});
     let dir = std::env::var("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| root().join("target"))

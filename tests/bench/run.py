@@ -422,6 +422,8 @@ def summarize(r):
     if "operations" in core:
         s["core_operations_vs_endpoint_time"] = round(core["operations"]["rules_vs_endpoint"], 3)
         s["core_classify_1kib_ns"] = round(core["operations"]["classify_ns"])
+    if "dpop" in core:
+        s["core_dpop_proof_vs_bare_es256"] = round(core["dpop"]["proof_vs_bare"], 3)
     pv = r.get("py_verify", {}).get("ops_per_s", {})
     if pv:
         s["py_verify_vs_upstream"] = ratio(pv["ours_jwt"]["RS256"], pv["upstream_jwt"]["RS256"])
@@ -527,6 +529,10 @@ def table(r, s):
             lines.append(f"  {alg:<8}{fmt(c['ours_ns']):>9}{fmt(c.get('static_keys_ns')):>13}"
                          f"{fmt(c.get('decode_ns')):>8}{fmt(c['jsonwebtoken_verify_ns']):>14}{fmt(c['bare_ns']):>10}"
                          f"{fmt(c['overhead'], 3):>11}")
+    dp = r.get("core", {}).get("dpop")
+    if dp:
+        lines.append(f"  DPoP proof check (ES256) {fmt(dp['proof_ns'])} ns, bare ES256 {fmt(dp['bare_es256_ns'])} ns:"
+                     f" x{fmt(dp['proof_vs_bare'], 3)}")
     for key, title in (("py_verify", "Python verify (ops/s, median of rounds)"),
                        ("node_verify", "Node verify (ops/s, median of rounds)")):
         v = r.get(key, {}).get("ops_per_s")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -36,18 +37,32 @@ class Process:
     name: str
     popen: subprocess.Popen  # type: ignore[type-arg]
     log: Path
+    # Started in a process group of its own, stopped as a group: a launcher script's child (a
+    # JVM) then cannot outlive it.
+    group: bool = False
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
+    def _signal(self, sig: int) -> None:
+        if self.group:
+            try:
+                os.killpg(self.popen.pid, sig)
+            except ProcessLookupError:
+                pass
+        else:
+            self.popen.send_signal(sig)
+
     def stop(self) -> None:
         if self.popen.poll() is None:
-            self.popen.terminate()
+            self._signal(signal.SIGTERM)
             try:
-                self.popen.wait(10)
+                self.popen.wait(30 if self.group else 10)
             except subprocess.TimeoutExpired:
-                self.popen.kill()
+                self._signal(signal.SIGKILL)
                 self.popen.wait()
+        elif self.group:  # the leader is gone; what it started may not be
+            self._signal(signal.SIGKILL)
 
 
 class Cast:
@@ -70,7 +85,12 @@ class Cast:
                 print(f"--- {process.name} ({process.log}) ---\n{process.output()[-4000:]}", file=sys.stderr)
 
     def _spawn(
-        self, name: str, args: List[str], env: Optional[Dict[str, str]] = None, cwd: Optional[Path] = None
+        self,
+        name: str,
+        args: List[str],
+        env: Optional[Dict[str, str]] = None,
+        cwd: Optional[Path] = None,
+        group: bool = False,
     ) -> Process:
         log = self.logs / f"{name}.log"
         stdout = subprocess.PIPE if name == "authorization-server" else log.open("wb")
@@ -81,8 +101,9 @@ class Cast:
             stdin=subprocess.DEVNULL,
             stdout=stdout,
             stderr=log.open("ab") if stdout is subprocess.PIPE else subprocess.STDOUT,
+            start_new_session=group,
         )
-        process = Process(name, popen, log)
+        process = Process(name, popen, log, group)
         self.processes.append(process)
         return process
 

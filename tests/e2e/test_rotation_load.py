@@ -271,8 +271,15 @@ async def load(issuer: str, apps: Dict[str, str], pids: Dict[str, int], proxy: C
         users = [asyncio.create_task(user(i)) for i in range(CLIENTS)]
         await asyncio.sleep(WARMUP_SECONDS)
         rss_before = {name: rss(pid) for name, pid in pids.items()}
-        background.append(asyncio.create_task(rotator()))
+        rotating = asyncio.create_task(rotator())
+        background.append(rotating)
         await asyncio.sleep(LOAD_SECONDS)
+        # On a busy machine the last rotation's tokens may reach an app only after the planned
+        # window: the load goes on (bounded) until every app has served every key, or gave up.
+        await asyncio.wait_for(rotating, 60)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and any(len(s["kids"]) < ROTATIONS + 1 for s in stats.values()):
+            await asyncio.sleep(0.1)
         stop.set()
         await asyncio.gather(*users, *background)
         elapsed = time.monotonic() - started

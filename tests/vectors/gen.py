@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import pathlib
+import re
 import sys
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -76,15 +77,58 @@ JWKS = {
         rsa_jwk(rsa1024, "rsa-weak"),
         # An encryption key must not verify signatures.
         {**rsa_jwk(rsa2, "rsa-enc"), "use": "enc"},
+        # RFC 9864's fully-specified name for EdDSA with Ed25519.
+        {**ed_jwk(ed, "ed-fully-specified"), "alg": "Ed25519"},
+        # Published with a private member: the key must not be used (and the mistake is logged).
+        {**rsa_jwk(rsa2, "rsa-private"), "d": b64(b"published by mistake")},
     ]
 }
 
 HASHES = {"256": hashes.SHA256(), "384": hashes.SHA384(), "512": hashes.SHA512()}
 
 
+def _written_signatures():
+    """Signatures of the tokens already in the vector files, by signing input.
+
+    ECDSA and RSA-PSS signatures are randomised: signing again would rewrite every such token of
+    a file for nothing. A signature found here is reused once it verifies, so regenerating a file
+    changes only the tokens whose content changed.
+    """
+    found = {}
+    for f in HERE.glob("*.json"):
+        for m in re.finditer(r"([A-Za-z0-9_-]{8,})\.([A-Za-z0-9_-]{8,})\.([A-Za-z0-9_-]{40,})", f.read_text()):
+            found.setdefault(f"{m.group(1)}.{m.group(2)}", []).append(m.group(3))
+    return found
+
+
+WRITTEN = _written_signatures()
+
+
+def _reuse(alg, key, msg):
+    # One signing input may appear signed by several keys (a key set's own and an outsider's).
+    for sig in WRITTEN.get(msg.decode(), []):
+        raw = base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4))
+        h = HASHES[alg[2:]]
+        try:
+            if alg.startswith("ES"):
+                half = len(raw) // 2
+                r, s_ = int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big")
+                key.public_key().verify(utils.encode_dss_signature(r, s_), msg, ec.ECDSA(h))
+            else:
+                key.public_key().verify(raw, msg, padding.PSS(mgf=padding.MGF1(h), salt_length=h.digest_size), h)
+        except Exception:
+            continue
+        return raw
+    return None
+
+
 def sign(alg: str, key, msg: bytes) -> bytes:
     fam, bits = alg[:2], alg[2:]
-    if alg == "EdDSA":
+    if fam in ("ES", "PS"):
+        reused = _reuse(alg, key, msg)
+        if reused is not None:
+            return reused
+    if alg in ("EdDSA", "Ed25519"):
         return key.sign(msg)
     if fam == "RS":
         return key.sign(msg, padding.PKCS1v15(), HASHES[bits])
@@ -183,7 +227,7 @@ def fail_token(cause_ok=True, scope=None):
 
 
 def case(name, header, expect, audience=RESOURCE, required_scopes=None, leeway=60, show_error_details=False,
-         require_at_jwt=False):
+         require_at_jwt=False, accept_any_audience=False, expect_node=None):
     c = {
         "name": name,
         "header": header,
@@ -195,6 +239,10 @@ def case(name, header, expect, audience=RESOURCE, required_scopes=None, leeway=6
     }
     if require_at_jwt:
         c["require_at_jwt"] = True
+    if accept_any_audience:
+        c["accept_any_audience"] = True
+    if expect_node:
+        c["expect_node"] = expect_node
     return c
 
 
@@ -229,7 +277,8 @@ token_cases = [
     case("client id from azp", bearer(token(payload=claims(client_id=None, azp="client-azp"))), ok(info(client_id="client-azp"))),
     case("no client id", bearer(token(payload=claims(client_id=None))), ok(info(client_id=None))),
     case("required scopes present", bearer(good), ok(info()), required_scopes=["read"]),
-    case("no audience configured", bearer(token(payload=claims(aud=None))), ok(info(audience=None)), audience=None),
+    case("audience check turned off", bearer(token(payload=claims(aud=None))), ok(info(audience=None)), audience=None,
+         accept_any_audience=True),
     case("expired within leeway", bearer(token(payload=claims(exp=PAST, iat=PAST - 60))), ok(info()), leeway=500_000_000),
     case("missing header", None, {
         "status": 401,
@@ -344,6 +393,82 @@ token_cases = [
          require_at_jwt=True),
 ]
 
+
+
+def audience_refused(expected_audience=None, cause=None):
+    body = {"error": "invalid_audience", "error_description": D["invalid_audience"]}
+    if cause is not None:
+        body["cause"] = cause
+    if expected_audience is not None:
+        body["expected_audience"] = expected_audience
+    return {"status": 401, "body": body, "www_authenticate": challenge("invalid_token", D["invalid_audience"])}
+
+
+def shown(text):
+    """What a failure reason may quote of attacker text: no control characters, 64 at most."""
+    kept = "".join(c for c in text if not (ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F))
+    return kept[:64] + ("…" if len(kept) > 64 else "")
+
+
+def token_failed(cause, scope=None):
+    """invalid_token with its cause shown, in the Python wording and the Node JSON shape."""
+    base = fail_token(scope=scope)
+    py = {**base, "body": {**base["body"], "cause": cause}}
+    node = {**base, "body": {**base["body"], "cause": {"cause": cause}}}
+    return py, node
+
+
+LONG_ALG = "\u001b[31m\n" + "A" * 2000
+LONG_KID = "\r\nforged: log line " + "k" * 500
+_alg_py, _alg_node = token_failed("The algorithm `%s` is not supported." % shown(LONG_ALG))
+_kid_py, _kid_node = token_failed("No key in the key set matches the token (kid `%s`, alg `RS256`)." % shown(LONG_KID))
+
+token_cases += [
+    # RFC 8707 audience in resource-server mode: the resource identifier when none is configured.
+    case("audience defaults to the resource", bearer(good), ok(info()), audience=None),
+    case("default audience, token for another resource", bearer(token(payload=claims(aud="https://other.example.com/mcp"))),
+         audience_refused(RESOURCE), audience=None),
+    case("default audience, token without aud", bearer(token(payload=claims(aud=None))), audience_refused(RESOURCE),
+         audience=None),
+    case("default audience, an ID token of the same issuer", bearer(token(payload=claims(aud="client-1", azp="client-1"))),
+         audience_refused(RESOURCE), audience=None),
+    case("default audience, details shown", bearer(token(payload=claims(aud=None))),
+         audience_refused(RESOURCE, cause={"expected": RESOURCE, "actual": None}), audience=None, show_error_details=True),
+    case("default audience, canonical form (scheme and host case, trailing slash)",
+         bearer(token(payload=claims(aud="HTTPS://MCP.Example.COM/mcp/"))), ok(info(audience="HTTPS://MCP.Example.COM/mcp/")),
+         audience=None),
+    case("explicit audience, canonical form", bearer(token(payload=claims(aud=["https://mcp.example.com/mcp/"]))),
+         ok(info(audience=["https://mcp.example.com/mcp/"]))),
+    case("canonical form keeps the path's case", bearer(token(payload=claims(aud="https://mcp.example.com/MCP"))),
+         audience_refused(RESOURCE), audience=None),
+    case("explicit audience: a refusal does not name it", bearer(token(payload=claims(aud=None))), audience_refused()),
+    # RFC 6749 §3.3: scopes are separated by SP only.
+    case("a no-break space does not separate scopes", bearer(token(payload=claims(scope="read\u00a0write"))),
+         ok(info(scopes=["read\u00a0write"]))),
+    case("a tab does not separate scopes", bearer(token(payload=claims(scope="read\twrite admin"))),
+         ok(info(scopes=["read\twrite", "admin"]))),
+    case("a no-break space cannot smuggle a scope", bearer(token(payload=claims(scope="read\u00a0admin"))), {
+        "status": 403,
+        "body": {"error": "missing_required_scopes", "error_description": D["missing_required_scopes"],
+                 "missing_scopes": ["admin"]},
+        "www_authenticate": challenge("insufficient_scope", D["missing_required_scopes"], "admin"),
+    }, required_scopes=["admin"]),
+    # RFC 9068 §2.2: an access token has `exp`.
+    case("at+jwt required, no exp", bearer(token(payload=claims(exp=None), header_extra={"typ": "at+jwt"})), fail_token(),
+         require_at_jwt=True),
+    case("at+jwt not required, no exp", bearer(token(payload=claims(exp=None))), ok(info())),
+    # RFC 9864: `Ed25519` is EdDSA with Ed25519 keys, in a JWK's `alg` and in a header.
+    case("JWK alg Ed25519, header alg EdDSA", bearer(token("EdDSA", ed, "ed-fully-specified")), ok(info())),
+    case("JWK alg Ed25519, header alg Ed25519", bearer(token("Ed25519", ed, "ed-fully-specified")), ok(info())),
+    # A published key with private members is not used.
+    case("a published key with a private member", bearer(token(key=rsa2, kid="rsa-private")), fail_token()),
+    # Attacker text in failure reasons: control characters dropped, 64 characters at most.
+    case("long alg with control characters, details shown", bearer(token("RS256", raw_header=json.dumps({"alg": LONG_ALG}))),
+         _alg_py, show_error_details=True, expect_node=_alg_node),
+    case("long kid with a line break, details shown", bearer(token(kid=LONG_KID)), _kid_py, show_error_details=True,
+         expect_node=_kid_node),
+]
+
 tokens_doc = {
     "description": "Bearer tokens through the 'jwt' mode of a protected route. See README.md.",
     "second_issuer": SECOND_ISS,
@@ -408,6 +533,16 @@ custom_cases = [
     {"name": "returned info that passes", "required_scopes": ["read"],
      "return": {"issuer": ISS, "subject": "u", "scopes": ["read"], "audience": [RESOURCE]},
      "expect": {"status": 200}},
+    # No audience configured: in resource-server mode the resource identifier is expected.
+    {"name": "default audience, returned info without audience", "audience": None,
+     "return": {"issuer": ISS, "subject": "u", "scopes": []},
+     "expect": resp(401, "invalid_audience", D["invalid_audience"], "invalid_token", extra={"expected_audience": RESOURCE})},
+    {"name": "default audience, returned info naming the resource in canonical form", "audience": None,
+     "return": {"issuer": ISS, "subject": "u", "scopes": [], "audience": "https://MCP.example.com/mcp/"},
+     "expect": {"status": 200}},
+    {"name": "audience check turned off", "audience": None, "accept_any_audience": True,
+     "return": {"issuer": ISS, "subject": "u", "scopes": []},
+     "expect": {"status": 200}},
 ]
 
 custom_doc = {
@@ -437,7 +572,8 @@ def active(**over):
 
 
 def icase(name, answer, expect, expect_node=None, token=None, header=None, auth_method="client_secret_basic",
-          audience=RESOURCE, required_scopes=None, leeway=60, show_error_details=False, client_secret=None):
+          audience=RESOURCE, required_scopes=None, leeway=60, show_error_details=False, client_secret=None,
+          accept_any_audience=False):
     tok = token or "opaque-" + hashlib.sha256(name.encode()).hexdigest()[:24]
     c = {"name": name, "token": tok, "header": header if header is not None else "Bearer " + tok,
          "answer": answer if "status" in answer else {"status": 200, "json": answer},
@@ -449,6 +585,8 @@ def icase(name, answer, expect, expect_node=None, token=None, header=None, auth_
         c["expect_node"] = expect_node
     if client_secret is not None:
         c["client_secret"] = client_secret
+    if accept_any_audience:
+        c["accept_any_audience"] = True
     return c
 
 
@@ -474,7 +612,24 @@ introspection_cases = [
     icase("roles and extra fields stay in the claims", active(roles=["Tasks.Read"], username="ada"),
           ok({**info(), "claims": {"roles": ["Tasks.Read"], "username": "ada", "active": True}})),
     icase("expired within leeway", active(exp=PAST), ok(info()), leeway=500_000_000),
-    icase("no audience configured, none given", active(aud=None), ok(info(audience=None)), audience=None),
+    icase("audience check turned off, none given", active(aud=None), ok(info(audience=None)), audience=None,
+          accept_any_audience=True),
+    icase("default audience, none given", active(aud=None), resp(401, "invalid_audience", D["invalid_audience"],
+          "invalid_token", extra={"expected_audience": RESOURCE}), audience=None),
+    icase("default audience, the resource", active(), ok(info()), audience=None),
+    icase("typ Bearer (Keycloak's access tokens)", active(typ="Bearer"), ok(info())),
+    icase("token_use access_token (Ory Hydra)", active(token_use="access_token"), ok(info())),
+    icase("typ Refresh with token_type Bearer", active(typ="Refresh"), INVALID),
+    icase("typ Offline with token_type Bearer", active(typ="Offline"), INVALID),
+    icase("typ ID with token_type Bearer", active(typ="ID"), INVALID),
+    icase("token_use refresh_token (Ory Hydra)", active(token_use="refresh_token", token_type=None), INVALID),
+    icase("token_use id", active(token_use="id"), INVALID),
+    icase("typ of a refresh token, details shown", active(typ="Refresh"),
+          resp(401, "invalid_token", D_INVALID, "invalid_token",
+               extra={"cause": "The introspection answer's `typ` is `Refresh`: the token is not an access token."}),
+          show_error_details=True,
+          expect_node=resp(401, "invalid_token", D_INVALID, "invalid_token",
+               extra={"cause": {"cause": "The introspection answer's `typ` is `Refresh`: the token is not an access token."}})),
     icase("required scopes present", active(), ok(info()), required_scopes=["read"]),
     icase("missing header", active(), {
         "status": 401,
@@ -484,7 +639,8 @@ introspection_cases = [
     icase("inactive", {"active": False}, INVALID),
     icase("inactive, details shown", {"active": False},
           resp(401, "invalid_token", D_INVALID, "invalid_token", extra={"cause": "The token is not active."}),
-          show_error_details=True),
+          show_error_details=True,
+          expect_node=resp(401, "invalid_token", D_INVALID, "invalid_token", extra={"cause": {"cause": "The token is not active."}})),
     icase("expired although active", active(exp=PAST), INVALID),
     icase("not yet valid (nbf)", active(nbf=EXP - 100), INVALID),
     icase("exp is a string", active(exp="4102444800"), INVALID),
@@ -504,6 +660,21 @@ introspection_cases = [
     icase("wrong client secret", active(), failed(), failed_node(), client_secret="not-the-secret"),
     icase("wrong client secret, client_secret_post", active(), failed(), failed_node(),
           auth_method="client_secret_post", client_secret="not-the-secret"),
+    # Answers shaped like the live servers' (tests/interop): Ory Hydra answers a refresh token
+    # as active with `token_type: Bearer` and only `token_use` tells it apart; Keycloak names the
+    # kind in `token_type` (and `typ`).
+    icase("Hydra: access token", active(scope="openid notes:read", aud=[RESOURCE], nbf=IAT,
+                                        token_use="access_token", ext={"tenant": "acme"}),
+          ok({**info(scopes=["openid", "notes:read"], audience=[RESOURCE]),
+              "claims": {"ext": {"tenant": "acme"}, "token_use": "access_token"}})),
+    icase("Hydra: refresh token (token_type Bearer, token_use refresh_token)",
+          active(scope="openid notes:read", aud=[RESOURCE], token_use="refresh_token"), INVALID),
+    icase("Keycloak: access token", active(typ="Bearer", azp="client-1", username="ada", aud=[RESOURCE, "account"],
+                                           realm_access={"roles": ["default-roles-mcp"]}),
+          ok({**info(audience=[RESOURCE, "account"]), "claims": {"realm_access": {"roles": ["default-roles-mcp"]},
+                                                                  "typ": "Bearer"}})),
+    icase("Keycloak: refresh token (token_type Refresh)", active(token_type="Refresh", typ="Refresh"), INVALID),
+    icase("Keycloak: ID token (token_type ID)", active(token_type="ID", typ="ID"), INVALID),
 ]
 
 introspection_doc = {
@@ -687,6 +858,7 @@ checker_doc = {
         "/appended" + OI: served("{base}/appended", code_challenge_methods_supported=None, registration_endpoint=None),
         OA + "/other": served("https://elsewhere.example.com"),
         OA + "/broken": served("{base}/broken", token_endpoint=None),
+        OA + "/painted": served("{base}/painted\u001b[2J\nCompatible with MCP"),
     },
     "cases": [
         {"name": "compatible, found at the first URL", "target": "{base}/good", "type": None, "exit_code": 0,
@@ -716,6 +888,10 @@ checker_doc = {
                   "  ✗ Invalid server metadata: The server metadata is not a valid object or does not conform"
                   " to the expected schema.",
                   "      missing field `token_endpoint`"]},
+        {"name": "control characters of remote text are shown escaped", "target": "{base}" + OA + "/painted", "type": None,
+         "exit_code": 0,
+         "text": ["{base}/painted\\u{1b}[2J\\u{a}Compatible with MCP (oauth): Compatible with MCP",
+                  "Metadata: {base}" + OA + "/painted", *GOOD_FINDINGS]},
         {"name": "no metadata anywhere", "target": "{base}/missing", "type": None, "exit_code": 2,
          "text": ["Fetch server config error: Failed to fetch server config from {base}/missing" + OI
                   + ": 404 Not Found (also tried {base}" + OA + "/missing (404 Not Found), {base}" + OI
@@ -959,6 +1135,748 @@ operations_doc = {
 }
 
 
+# --- hosted providers' token shapes (providers.json) -------------------------------------------
+#
+# Each shape follows the provider's public token reference (the page is named above each group);
+# identifiers are made up, keys are the vector keys. Every case carries the configuration a user
+# of that provider needs (`audience`, `required_scopes`, `require_at_jwt`).
+
+ENTRA_TENANT = "aaaabbbb-0000-cccc-1111-dddd2222eeee"
+ENTRA_OTHER_TENANT = "ffffeeee-9999-dddd-8888-cccc7777bbbb"
+ENTRA_V2 = f"https://login.microsoftonline.com/{ENTRA_TENANT}/v2.0"
+ENTRA_V1 = f"https://sts.windows.net/{ENTRA_TENANT}/"
+ENTRA_API = "00001111-aaaa-2222-bbbb-3333cccc4444"  # the MCP server's app registration (client id)
+ENTRA_CLIENT = "11112222-bbbb-3333-cccc-4444dddd5555"  # the MCP client's app registration
+ENTRA_DAEMON = "22223333-cccc-4444-dddd-5555eeee6666"  # a client-credentials app
+AUTH0 = "https://example-tenant.us.auth0.com/"
+AUTH0_CLIENT = "K1AUPhZq8mRi0Q0pjhkfu1D7y6KjDQja"
+OKTA = "https://example.okta.com/oauth2/default"
+COGNITO = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example1"
+COGNITO_CLIENT = "1example23456789abcdefghij"
+GOOGLE = "https://accounts.google.com"
+GOOGLE_CLIENT = "1234987819200-example.apps.googleusercontent.com"
+
+
+def rs256(payload, typ="JWT", **header):
+    return bearer(token(payload=payload, header_extra={"typ": typ, **header}))
+
+
+def timed(**c):
+    return {**c, "iat": IAT, "exp": EXP}
+
+
+def pinfo(issuer, subject, client_id, scopes, audience, **claims_subset):
+    i = {"issuer": issuer, "subject": subject, "client_id": client_id, "scopes": scopes, "audience": audience}
+    if claims_subset:
+        i["claims"] = claims_subset
+    return ok(i)
+
+
+def denied(code, status=401, chal="invalid_token", scope=None, missing=None):
+    extra = {"missing_scopes": missing} if missing else None
+    return resp(status, code, D_INVALID if code == "invalid_token" else D[code], chal, scope, extra)
+
+
+# Microsoft identity platform, "Access token claims reference": v2.0 tokens have `aud` = the API's
+# client id, `azp`, `ver: "2.0"` and the issuer login.microsoftonline.com/{tid}/v2.0; v1.0 tokens
+# (the default while the API's manifest leaves accessTokenAcceptedVersion null) have `aud` = the
+# client id or the resource URI of the request (the App ID URI), `appid`, `ver: "1.0"` and the
+# issuer sts.windows.net/{tid}/, with `x5t` beside `kid`. `scp` is a space-separated string of
+# delegated scopes (user tokens only); app-only tokens carry `roles` instead.
+entra_v2_user = timed(aud=ENTRA_API, iss=ENTRA_V2, nbf=IAT, aio="opaque-aio", azp=ENTRA_CLIENT, azpacr="0",
+                      name="Ada Lovelace", oid="33334444-dddd-5555-eeee-6666ffff7777",
+                      preferred_username="ada@contoso.example", rh="opaque-rh", scp="Notes.Read Notes.Write",
+                      sid="44445555-eeee-6666-ffff-7777aaaa8888", sub="pairwise-subject-of-ada",
+                      tid=ENTRA_TENANT, uti="token-identifier", ver="2.0")
+entra_v2_app = timed(aud=ENTRA_API, iss=ENTRA_V2, nbf=IAT, azp=ENTRA_DAEMON, azpacr="1", idtyp="app",
+                     oid="55556666-ffff-7777-aaaa-8888bbbb9999", sub="55556666-ffff-7777-aaaa-8888bbbb9999",
+                     roles=["Notes.Read.All"], tid=ENTRA_TENANT, uti="token-identifier-2", ver="2.0")
+entra_v1_user = timed(aud=RESOURCE, iss=ENTRA_V1, nbf=IAT, acr="1", amr=["pwd"], appid=ENTRA_CLIENT,
+                      appidacr="0", name="Ada Lovelace", oid="33334444-dddd-5555-eeee-6666ffff7777",
+                      scp="Notes.Read", sub="pairwise-subject-of-ada-v1", tid=ENTRA_TENANT,
+                      unique_name="ada@contoso.example", upn="ada@contoso.example", ver="1.0")
+entra_other_tenant = {**entra_v2_user, "iss": f"https://login.microsoftonline.com/{ENTRA_OTHER_TENANT}/v2.0",
+                      "tid": ENTRA_OTHER_TENANT}
+
+# Auth0, "Access Token Profiles": the default profile has `aud` = [API identifier, the tenant's
+# /userinfo] when `openid` is asked for, `azp`, a `scope` string and, with RBAC's "Add
+# Permissions in the Access Token", a `permissions` list; machine-to-machine tokens have `sub` =
+# "<client id>@clients" and `gty: "client-credentials"`. The RFC 9068 profile has header
+# `typ: at+jwt`, `client_id` and `jti`. The issuer ends with "/". ID tokens have `aud` = client id.
+auth0_user = timed(iss=AUTH0, sub="auth0|6553da60a54af58e29493993", aud=[RESOURCE, AUTH0 + "userinfo"],
+                   azp=AUTH0_CLIENT, scope="openid profile notes:read", permissions=["notes:read", "notes:write"])
+auth0_m2m = timed(iss=AUTH0, sub=AUTH0_CLIENT + "@clients", aud=RESOURCE, azp=AUTH0_CLIENT, scope="notes:read",
+                  gty="client-credentials")
+auth0_rfc9068 = timed(iss=AUTH0, sub="auth0|6553da60a54af58e29493993", aud=[RESOURCE, AUTH0 + "userinfo"],
+                      client_id=AUTH0_CLIENT, jti="73WakrfVbNJBaAmhQtEeDv", scope="openid profile notes:read")
+auth0_id = timed(iss=AUTH0, sub="auth0|6553da60a54af58e29493993", aud=AUTH0_CLIENT, name="Ada Lovelace",
+                 nickname="ada", email="ada@example.com", email_verified=True, nonce="n-0S6_WzA2Mj", sid="sid-1")
+
+# Okta, "Access token" of a custom authorization server (the org authorization server's tokens
+# are for Okta's own APIs): `ver: 1`, `jti: "AT...."`, `aud` = the authorization server's
+# audience setting (api://default for the default server), `cid` (client id), `uid` (user id), `scp`
+# as a list, `sub` = the user's login or, for client credentials, the client id.
+okta_user = timed(ver=1, jti="AT.MNAoEQ_jbKqoinrQo1D0XKjMX28U5d7ZszBceot7-Ts", iss=OKTA, aud=RESOURCE,
+                  cid="0oa1example", uid="00u1example", scp=["openid", "notes:read"], auth_time=IAT,
+                  sub="ada@example.com")
+okta_default_audience = {**okta_user, "aud": "api://default"}
+okta_service = timed(ver=1, jti="AT.a7Gj7QVcNvr8pLq5sXk2bYq9RkE8oAa3o4TBfu1dZXM", iss=OKTA, aud=RESOURCE,
+                     cid="0oa2service", scp=["notes:read"], sub="0oa2service")
+
+# Amazon Cognito, "Understanding the access token" / "the ID token": access tokens have no `aud`,
+# `client_id`, `token_use: "access"`, `scope` (custom scopes are "<resource server id>/<name>"),
+# `cognito:groups`, `username`, `version: 2`; ID tokens have `aud` = client id and `token_use: "id"`,
+# and both are signed by keys of the same user pool JWKS.
+COGNITO_SCOPE = RESOURCE + "/notes.read"
+cognito_access = timed(sub="aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", **{"cognito:groups": ["admins"]}, iss=COGNITO,
+                       version=2, client_id=COGNITO_CLIENT, origin_jti="bbbbbbbb-cccc-dddd-eeee-ffffffffffff",
+                       event_id="cccccccc-dddd-eeee-ffff-aaaaaaaaaaaa", token_use="access",
+                       scope="openid " + COGNITO_SCOPE, auth_time=IAT, jti="dddddddd-eeee-ffff-aaaa-bbbbbbbbbbbb",
+                       username="ada")
+cognito_other_app = {**cognito_access, "client_id": "9otherclient87654321zyxwvu",
+                     "scope": "https://reports.example.com/api/reports.read",
+                     "jti": "eeeeeeee-ffff-aaaa-bbbb-cccccccccccc"}
+cognito_id = timed(sub="aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", **{"cognito:groups": ["admins"],
+                   "cognito:username": "ada"}, email_verified=True, iss=COGNITO, aud=COGNITO_CLIENT,
+                   origin_jti="bbbbbbbb-cccc-dddd-eeee-ffffffffffff", event_id="cccccccc-dddd-eeee-ffff-aaaaaaaaaaaa",
+                   token_use="id", auth_time=IAT, jti="ffffffff-aaaa-bbbb-cccc-dddddddddddd", email="ada@example.com")
+
+# Google, "Authenticate with a backend server" / OpenID Connect: Google issues ID tokens
+# (`aud` = `azp` = the OAuth client id) and opaque access tokens for Google's own APIs, no JWT
+# access tokens for other resources; an ID token is not an access token.
+google_id = timed(iss=GOOGLE, azp=GOOGLE_CLIENT, aud=GOOGLE_CLIENT, sub="110169484474386276334",
+                  at_hash="HK6E_P6Dh8Y93mRNtsDB1Q", hd="example.com", email="ada@example.com",
+                  email_verified=True, nonce="0394852-3190485-2490358")
+
+provider_cases = [
+    case("Entra ID v2: delegated token, audience = the API's client id", rs256(entra_v2_user),
+         pinfo(ENTRA_V2, "pairwise-subject-of-ada", ENTRA_CLIENT, ["Notes.Read", "Notes.Write"], ENTRA_API,
+               tid=ENTRA_TENANT, ver="2.0", oid="33334444-dddd-5555-eeee-6666ffff7777"),
+         audience=ENTRA_API, required_scopes=["Notes.Read"]),
+    case("Entra ID v2: aud is the client id, not the resource URL", rs256(entra_v2_user),
+         denied("invalid_audience"), audience=RESOURCE),
+    case("Entra ID v2: app-only token, roles and no scp", rs256(entra_v2_app),
+         pinfo(ENTRA_V2, "55556666-ffff-7777-aaaa-8888bbbb9999", ENTRA_DAEMON, [], ENTRA_API,
+               roles=["Notes.Read.All"], idtyp="app"), audience=ENTRA_API),
+    case("Entra ID v2: app roles are not scopes", rs256(entra_v2_app),
+         denied("missing_required_scopes", 403, "insufficient_scope", "Notes.Read", ["Notes.Read"]),
+         audience=ENTRA_API, required_scopes=["Notes.Read"]),
+    case("Entra ID v1: sts.windows.net issuer, aud = App ID URI, appid", rs256(entra_v1_user, x5t="rsa-1"),
+         pinfo(ENTRA_V1, "pairwise-subject-of-ada-v1", None, ["Notes.Read"], RESOURCE,
+               appid=ENTRA_CLIENT, ver="1.0"), required_scopes=["Notes.Read"]),
+    case("Entra ID: a token of another tenant", rs256(entra_other_tenant), denied("invalid_issuer"),
+         audience=ENTRA_API),
+    case("Auth0: default profile, aud list with /userinfo, azp, permissions", rs256(auth0_user),
+         pinfo(AUTH0, "auth0|6553da60a54af58e29493993", AUTH0_CLIENT, ["openid", "profile", "notes:read"],
+               [RESOURCE, AUTH0 + "userinfo"], permissions=["notes:read", "notes:write"]),
+         required_scopes=["notes:read"]),
+    case("Auth0: RBAC permissions are not scopes", rs256(auth0_user),
+         denied("missing_required_scopes", 403, "insufficient_scope", "notes:write", ["notes:write"]),
+         required_scopes=["notes:write"]),
+    case("Auth0: machine-to-machine token", rs256(auth0_m2m),
+         pinfo(AUTH0, AUTH0_CLIENT + "@clients", AUTH0_CLIENT, ["notes:read"], RESOURCE, gty="client-credentials"),
+         required_scopes=["notes:read"]),
+    case("Auth0: RFC 9068 profile (typ at+jwt, client_id)", rs256(auth0_rfc9068, typ="at+jwt"),
+         pinfo(AUTH0, "auth0|6553da60a54af58e29493993", AUTH0_CLIENT, ["openid", "profile", "notes:read"],
+               [RESOURCE, AUTH0 + "userinfo"]), require_at_jwt=True),
+    case("Auth0: an ID token is refused", rs256(auth0_id), denied("invalid_audience")),
+    case("Okta: custom authorization server, audience set to the resource", rs256(okta_user),
+         pinfo(OKTA, "ada@example.com", None, ["openid", "notes:read"], RESOURCE,
+               cid="0oa1example", uid="00u1example", ver=1), required_scopes=["notes:read"]),
+    case("Okta: the default audience api://default is not the resource", rs256(okta_default_audience),
+         denied("invalid_audience")),
+    case("Okta: client-credentials token", rs256(okta_service),
+         pinfo(OKTA, "0oa2service", None, ["notes:read"], RESOURCE, cid="0oa2service"),
+         required_scopes=["notes:read"]),
+    case("Cognito: access token, audience check off, resource-server scope required", rs256(cognito_access),
+         pinfo(COGNITO, "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", COGNITO_CLIENT, ["openid", COGNITO_SCOPE], None,
+               **{"cognito:groups": ["admins"], "token_use": "access", "username": "ada"}),
+         audience=None, accept_any_audience=True, required_scopes=[COGNITO_SCOPE]),
+    case("Cognito: access tokens have no aud", rs256(cognito_access), denied("invalid_audience")),
+    case("Cognito: an ID token is refused by token_use", rs256(cognito_id), fail_token(), audience=None, accept_any_audience=True),
+    case("Cognito: another app client's token lacks the resource-server scope", rs256(cognito_other_app),
+         denied("missing_required_scopes", 403, "insufficient_scope", COGNITO_SCOPE, [COGNITO_SCOPE]),
+         audience=None, accept_any_audience=True, required_scopes=[COGNITO_SCOPE]),
+    # What the audience opt-out costs: without a scope that only this resource server grants,
+    # any app client's access token of the pool is accepted.
+    case("Cognito: audience off and no scope required accepts any app client", rs256(cognito_other_app),
+         pinfo(COGNITO, "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "9otherclient87654321zyxwvu",
+               ["https://reports.example.com/api/reports.read"], None), audience=None, accept_any_audience=True),
+    case("Google: an ID token is refused by audience", rs256(google_id), denied("invalid_audience")),
+    case("Google: an ID token is refused when at+jwt is required", rs256(google_id), fail_token(), audience=None, accept_any_audience=True,
+         require_at_jwt=True),
+]
+
+providers_doc = {
+    "description": "Token shapes of hosted authorization servers through the 'jwt' mode. See README.md.",
+    "issuer": ENTRA_V2,
+    "more_issuers": [ENTRA_V1, AUTH0, OKTA, COGNITO, GOOGLE],
+    "resource": RESOURCE,
+    "resource_metadata": PRM_URL,
+    "metadata": {**tokens_doc["metadata"], "issuer": ENTRA_V2},
+    "jwks": JWKS,
+    "cases": provider_cases,
+}
+
+
+# --- dpop.json: DPoP (RFC 9449) at the resource server ----------------------------------------
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF  # noqa: E402
+
+DPOP_NOW = 1767225600  # 2026-01-01T00:00:00Z: every case pins "now" for the DPoP checks
+HTU = RESOURCE
+DPOP_ALGS = "ES256 ES384 ES512 EdDSA PS256 PS384 PS512 RS256 RS384 RS512"
+NONCE_SECRET = "vector nonce secret: at least 32 bytes, test only"
+client_a, client_b = load("dpop-ec256.pem"), load("dpop-ec256-other.pem")
+client_384, client_ed, client_rsa = load("dpop-ec384.pem"), load("dpop-ed25519.pem"), load("dpop-rsa2048.pem")
+
+
+def public_jwk(key):
+    """The client's public key as a proof header carries it (no kid)."""
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        crv, size = {256: ("P-256", 32), 384: ("P-384", 48), 521: ("P-521", 66)}[key.curve.key_size]
+        j = ec_jwk(key, None, crv, size)
+    elif isinstance(key, ed25519.Ed25519PrivateKey):
+        j = ed_jwk(key, None)
+    else:
+        j = rsa_jwk(key, None)
+    del j["kid"]
+    return j
+
+
+def thumbprint(jwk):
+    """RFC 7638 §3: SHA-256 over the required members, sorted, no whitespace."""
+    required = {"EC": ["crv", "kty", "x", "y"], "RSA": ["e", "kty", "n"], "OKP": ["crv", "kty", "x"]}[jwk["kty"]]
+    canonical = json.dumps({k: jwk[k] for k in required}, separators=(",", ":"), sort_keys=True)
+    return b64(hashlib.sha256(canonical.encode()).digest())
+
+
+def jkt(key):
+    return thumbprint(public_jwk(key))
+
+
+def bound_token(key=client_a, bind=True, **over):
+    c = claims(**over)
+    if bind is True:
+        c["cnf"] = {"jkt": jkt(key)}
+    elif bind is not False:
+        c["cnf"] = bind
+    return token(payload=c)
+
+
+def ath(t):
+    return b64(hashlib.sha256(t.encode()).digest())
+
+
+_jti = [0]
+
+
+def proof(tok, key=client_a, alg="ES256", sign_alg=None, sign_key=None, htm="POST", htu=HTU, iat=DPOP_NOW,
+          header=None, payload=None, raw_header=None, raw_payload=None):
+    """A DPoP proof for `tok`; `header`/`payload` entries override (None removes)."""
+    _jti[0] += 1
+    h = {"typ": "dpop+jwt", "alg": alg, "jwk": public_jwk(key)}
+    for k, v in (header or {}).items():
+        h.pop(k, None) if v is None else h.__setitem__(k, v)
+    c = {"jti": "proof-%03d" % _jti[0], "htm": htm, "htu": htu, "iat": iat, "ath": ath(tok)}
+    for k, v in (payload or {}).items():
+        c.pop(k, None) if v is None else c.__setitem__(k, v)
+    hb = b64((raw_header or json.dumps(h, separators=(",", ":"))).encode())
+    pb = b64((raw_payload or json.dumps(c, separators=(",", ":"))).encode())
+    msg = f"{hb}.{pb}".encode()
+    sig = b"" if alg == "none" else sign(sign_alg or alg, sign_key or key, msg)
+    return f"{hb}.{pb}.{b64(sig)}"
+
+
+def nonce_for(ts, secret=NONCE_SECRET, iv=b"\x07" * 12):
+    """The nonce format of README.md (`dpop.json`), written here from that description."""
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"mcp-auth dpop nonce", info=b"aes-256-gcm").derive(secret.encode())
+    sealed = AESGCM(key).encrypt(iv, ts.to_bytes(8, "big"), b"mcp-auth dpop nonce\x01")
+    return b64(b"\x01" + iv + sealed)
+
+
+def dpop_challenge(error=None, description=None, scope=None, algs=DPOP_ALGS, prm=PRM_URL):
+    parts = [f'algs="{algs}"']
+    if error:
+        parts += [f'error="{error}"', f'error_description="{description}"']
+    if scope:
+        parts.append(f'scope="{scope}"')
+    if prm:
+        parts.append(f'resource_metadata="{prm}"')
+    return "DPoP " + ", ".join(parts)
+
+
+D_PROOF = "The DPoP proof is missing or invalid."
+D_NONCE = "The DPoP proof must carry the nonce the server provided in the `DPoP-Nonce` header."
+D_REQUIRED = "This resource requires a DPoP-bound access token sent with the `DPoP` scheme and a DPoP proof."
+D_NOT_BOUND = "The access token is not DPoP-bound; send it with the `Bearer` scheme."
+D_BINDING = "Invalid DPoP key binding: the proof is signed with another key than the token is bound to."
+D_BOUND_AS_BEARER = "The access token is DPoP-bound; send it with the `DPoP` scheme and a DPoP proof."
+
+
+def accepted(key=client_a, nonce=False, **over):
+    i = info(**over)
+    i["jkt"] = jkt(key) if key is not None else None
+    return {"status": 200, "auth_info": i, "dpop_nonce": nonce}
+
+
+def refused_with(code, description, challenges, status=401, nonce=False, cause=None, missing=None):
+    body = {"error": code, "error_description": description}
+    if cause is not None:
+        body["cause"] = cause
+    if missing is not None:
+        body["missing_scopes"] = missing
+    return {"status": status, "body": body, "www_authenticate": challenges, "dpop_nonce": nonce}
+
+
+def bad_proof(cause=None, algs=DPOP_ALGS, nonce=False):
+    """401 invalid_dpop_proof for a DPoP request on an `allowed` route."""
+    return refused_with("invalid_dpop_proof", D_PROOF,
+                        [dpop_challenge("invalid_dpop_proof", D_PROOF, algs=algs), challenge()],
+                        nonce=nonce, cause=None if cause is None else {"cause": cause})
+
+
+def bad_token_dpop(description, cause=None):
+    return refused_with("invalid_token", description,
+                        [dpop_challenge("invalid_token", description), challenge()],
+                        cause=None if cause is None else {"cause": cause})
+
+
+def use_nonce():
+    return refused_with("use_dpop_nonce", D_NONCE, [dpop_challenge("use_dpop_nonce", D_NONCE), challenge()], nonce=True)
+
+
+def dpop(t):
+    return "DPoP " + t
+
+
+def dcase(name, authorization, proofs, expect, mode="allowed", options=None, method="POST", path="/mcp",
+          now=DPOP_NOW, leeway=0, required_scopes=None, show_error_details=False, send_twice=False,
+          introspection=None):
+    settings = None if mode is None else {"mode": mode, **(options or {})}
+    c = {"name": name, "now": now, "leeway": leeway, "dpop": settings, "required_scopes": required_scopes,
+         "show_error_details": show_error_details,
+         "request": {"method": method, "path": path, "authorization": authorization, "dpop": list(proofs)},
+         "expect": expect}
+    if send_twice:
+        c["send_twice"] = True
+    if introspection is not None:
+        c["introspection"] = introspection
+    return c
+
+
+T = bound_token()
+T_B = bound_token(client_b)
+T_ED, T_384, T_RSA = bound_token(client_ed), bound_token(client_384), bound_token(client_rsa)
+T_UNBOUND = token()
+T_EXPIRED = bound_token(exp=PAST, iat=PAST - 60)
+T_READ = bound_token(scope="read")
+OPAQUE_BOUND, OPAQUE_BOUND_2 = "opaque-dpop-bound-token-1", "opaque-dpop-bound-token-2"
+INTROSPECTED = {"active": True, "iss": ISS, "sub": "user-1", "aud": RESOURCE, "client_id": "client-1",
+                "scope": "read write", "exp": EXP, "cnf": {"jkt": jkt(client_a)}}
+DUP_HEADER = '{"typ":"dpop+jwt","alg":"ES256","typ":"dpop+jwt","jwk":%s}' % json.dumps(public_jwk(client_a), separators=(",", ":"))
+_ja = public_jwk(client_a)
+DUP_JWK = ('{"typ":"dpop+jwt","alg":"ES256","jwk":{"kty":"EC","crv":"P-256","x":"%s","x":"%s","y":"%s"}}'
+           % (_ja["x"], _ja["x"], _ja["y"]))
+DUP_PAYLOAD = ('{"jti":"dup-1","htm":"POST","htm":"POST","htu":"%s","iat":%d,"ath":"%s"}' % (HTU, DPOP_NOW, ath(T)))
+_private_a = client_a.private_numbers().private_value
+BIG = "x" * (9 * 1024)
+ONLY_ES256 = {"algorithms": ["ES256"]}
+NONCES = {"nonce_secret": NONCE_SECRET, "nonce_window": 300}
+
+dpop_cases = [
+    # Accepted
+    dcase("ES256 proof with a bound token", dpop(T), [proof(T)], accepted()),
+    dcase("scheme in lower case, several spaces", "dpop   " + T, [proof(T)], accepted()),
+    dcase("EdDSA proof", dpop(T_ED), [proof(T_ED, client_ed, "EdDSA")], accepted(client_ed)),
+    dcase("ES384 proof", dpop(T_384), [proof(T_384, client_384, "ES384")], accepted(client_384)),
+    dcase("RS256 proof (RSA 2048)", dpop(T_RSA), [proof(T_RSA, client_rsa, "RS256")], accepted(client_rsa)),
+    dcase("PS256 proof", dpop(T_RSA), [proof(T_RSA, client_rsa, "PS256")], accepted(client_rsa)),
+    dcase("typ with the application/ prefix", dpop(T), [proof(T, header={"typ": "application/dpop+jwt"})], accepted()),
+    dcase("htu with upper-case scheme and host and the default port", dpop(T),
+          [proof(T, htu="HTTPS://MCP.Example.COM:443/mcp")], accepted()),
+    dcase("htu with a query and a fragment", dpop(T), [proof(T, htu=HTU + "?x=1#top")], accepted()),
+    dcase("request path with a query", dpop(T), [proof(T)], accepted(), path="/mcp?session=1"),
+    dcase("htu with a percent-encoded unreserved character", dpop(T), [proof(T, htu="https://mcp.example.com/%6dcp")], accepted()),
+    dcase("iat 299 s ago", dpop(T), [proof(T, iat=DPOP_NOW - 299)], accepted()),
+    dcase("iat 299 s ahead", dpop(T), [proof(T, iat=DPOP_NOW + 299)], accepted()),
+    dcase("iat 350 s ago, within the verifier's 60 s leeway", dpop(T), [proof(T, iat=DPOP_NOW - 350)], accepted(), leeway=60),
+    dcase("configured window of 60 s, iat 59 s ago", dpop(T), [proof(T, iat=DPOP_NOW - 59)], accepted(), options={"iat_window": 60}),
+    dcase("unbound bearer token on an allowed route", bearer(T_UNBOUND), [], accepted(None)),
+    dcase("unbound bearer token with a DPoP header: the proof is not looked at", bearer(T_UNBOUND), ["not a proof"], accepted(None)),
+    dcase("unbound bearer token on an off route", bearer(T_UNBOUND), [], accepted(None), mode="off"),
+    dcase("unbound bearer token without DPoP settings", bearer(T_UNBOUND), [], accepted(None), mode=None),
+    dcase("DPoP on a required route", dpop(T), [proof(T)], accepted(), mode="required"),
+    dcase("GET with htm GET", dpop(T), [proof(T, htm="GET")], accepted(), method="GET"),
+    dcase("introspection answer with cnf.jkt, DPoP", dpop(OPAQUE_BOUND), [proof(OPAQUE_BOUND)], accepted(),
+          introspection=INTROSPECTED),
+    dcase("nonces on: a valid nonce", dpop(T), [proof(T, payload={"nonce": nonce_for(DPOP_NOW - 10)})],
+          accepted(nonce=True), options=NONCES),
+    dcase("nonces on: a bearer request gets a nonce too", bearer(T_UNBOUND), [], accepted(None, nonce=True), options=NONCES),
+
+    # RFC 9449 §4.3 step 1: exactly one DPoP header
+    dcase("DPoP scheme without a DPoP header", dpop(T), [], bad_proof("The request has no `DPoP` header."),
+          show_error_details=True),
+    dcase("two DPoP headers", dpop(T), [proof(T), proof(T)], bad_proof("The request has more than one `DPoP` header."),
+          show_error_details=True),
+    dcase("two proofs joined into one value", dpop(T), [proof(T) + ", " + proof(T)],
+          bad_proof("The request has more than one `DPoP` header."), show_error_details=True),
+    dcase("a proof joined with an empty second header", dpop(T), [proof(T) + ", "],
+          bad_proof("The request has more than one `DPoP` header."), show_error_details=True),
+    dcase("proof larger than 8 KiB", dpop(T), [proof(T, payload={"pad": BIG})],
+          bad_proof("The DPoP proof is larger than 8192 bytes."), show_error_details=True),
+    # step 2: a well-formed JWS
+    dcase("proof is not a JWS", dpop(T), ["abc"], bad_proof()),
+    dcase("proof with two parts", dpop(T), [".".join(proof(T).split(".")[:2])], bad_proof()),
+    dcase("proof header is not base64url", dpop(T), ["***." + proof(T).split(".", 1)[1]], bad_proof()),
+    dcase("proof header is not an object", dpop(T), [proof(T, raw_header="[1]")], bad_proof()),
+    dcase("duplicate key in the proof header", dpop(T), [proof(T, raw_header=DUP_HEADER)], bad_proof()),
+    dcase("duplicate key in the proof's jwk", dpop(T), [proof(T, raw_header=DUP_JWK)], bad_proof()),
+    dcase("duplicate key in the proof payload", dpop(T), [proof(T, raw_payload=DUP_PAYLOAD)], bad_proof()),
+    dcase("unknown crit header", dpop(T), [proof(T, header={"crit": ["exp2"], "exp2": 1})], bad_proof()),
+    # step 4: typ
+    dcase("typ missing", dpop(T), [proof(T, header={"typ": None})],
+          bad_proof("The DPoP proof's `typ` is not `dpop+jwt`."), show_error_details=True),
+    dcase("typ JWT", dpop(T), [proof(T, header={"typ": "JWT"})], bad_proof()),
+    dcase("typ at+jwt", dpop(T), [proof(T, header={"typ": "at+jwt"})], bad_proof()),
+    # step 5: alg
+    dcase("alg none", dpop(T), [proof(T, alg="none")],
+          bad_proof("The DPoP proof's algorithm `none` is not allowed (allowed: %s)." % DPOP_ALGS),
+          show_error_details=True),
+    dcase("alg HS256 with a symmetric jwk", dpop(T),
+          [proof(T, alg="HS256", sign_key=b"secret", header={"jwk": {"kty": "oct", "k": b64(b"secret")}})], bad_proof()),
+    dcase("alg HS256 with the proof key's public jwk", dpop(T), [proof(T, alg="HS256", sign_key=b"secret")],
+          bad_proof("The DPoP proof's algorithm `HS256` is not allowed (allowed: %s)." % DPOP_ALGS),
+          show_error_details=True),
+    dcase("ES384 proof on an ES256-only route", dpop(T_384), [proof(T_384, client_384, "ES384")],
+          bad_proof("The DPoP proof's algorithm `ES384` is not allowed (allowed: ES256).", algs="ES256"),
+          options=ONLY_ES256, show_error_details=True),
+    # steps 6, 7: the jwk and the signature
+    dcase("no jwk", dpop(T), [proof(T, header={"jwk": None})], bad_proof()),
+    dcase("jwk is a string", dpop(T), [proof(T, header={"jwk": "key"})], bad_proof()),
+    dcase("jwk holding the private key", dpop(T), [proof(T, header={"jwk": {**public_jwk(client_a), "d": int_b64(_private_a, 32)}})],
+          bad_proof("The DPoP proof's `jwk` holds private key material (`d`)."), show_error_details=True),
+    dcase("ES384 header, P-256 jwk, signed as ES256", dpop(T), [proof(T, alg="ES384", sign_alg="ES256")],
+          bad_proof("The DPoP proof's `jwk` does not fit the algorithm `ES384`."), show_error_details=True),
+    dcase("RS256 header with an EC jwk", dpop(T), [proof(T, alg="RS256", sign_key=client_rsa)], bad_proof()),
+    dcase("signed by another key than the jwk", dpop(T), [proof(T, sign_key=client_b)],
+          bad_proof("The DPoP proof's signature does not verify with its `jwk`."), show_error_details=True),
+    dcase("tampered payload", dpop(T), [proof(T).split(".")[0] + "." + proof(T, htm="GET").split(".")[1] + "." + proof(T).split(".")[2]],
+          bad_proof()),
+    # step 3 (claims present) and the claims themselves
+    dcase("jti missing", dpop(T), [proof(T, payload={"jti": None})], bad_proof("The DPoP proof has no `jti` claim."),
+          show_error_details=True),
+    dcase("jti empty", dpop(T), [proof(T, payload={"jti": ""})], bad_proof()),
+    dcase("jti a number", dpop(T), [proof(T, payload={"jti": 7})], bad_proof()),
+    dcase("jti longer than 256 bytes", dpop(T), [proof(T, payload={"jti": "j" * 257})],
+          bad_proof("The DPoP proof's `jti` is longer than 256 bytes."), show_error_details=True),
+    # step 8: htm
+    dcase("htm missing", dpop(T), [proof(T, payload={"htm": None})], bad_proof()),
+    dcase("htm GET on a POST", dpop(T), [proof(T, htm="GET")],
+          bad_proof("The DPoP proof's `htm` is not the request's method `POST`."), show_error_details=True),
+    dcase("htm in lower case", dpop(T), [proof(T, htm="post")], bad_proof()),
+    # step 9: htu
+    dcase("htu missing", dpop(T), [proof(T, payload={"htu": None})], bad_proof()),
+    dcase("htu names another path", dpop(T), [proof(T, htu="https://mcp.example.com/other")],
+          bad_proof("The DPoP proof does not fit the request: the proof's `htu` is not the request's URL (https://mcp.example.com/mcp)."),
+          show_error_details=True),
+    dcase("htu with a trailing slash", dpop(T), [proof(T, htu=HTU + "/")], bad_proof()),
+    dcase("htu over http", dpop(T), [proof(T, htu="http://mcp.example.com/mcp")], bad_proof()),
+    dcase("htu on another port", dpop(T), [proof(T, htu="https://mcp.example.com:8443/mcp")], bad_proof()),
+    dcase("htu naming the proxy's upstream (Host) instead of the resource", dpop(T),
+          [proof(T, htu="http://127.0.0.1:8000/mcp")], bad_proof()),
+    dcase("htu for another request path", dpop(T), [proof(T)], bad_proof(), path="/mcp/other"),
+    dcase("htu not a URL", dpop(T), [proof(T, htu="/mcp")], bad_proof()),
+    # step 11: iat
+    dcase("iat missing", dpop(T), [proof(T, payload={"iat": None})], bad_proof()),
+    dcase("iat a string", dpop(T), [proof(T, payload={"iat": str(DPOP_NOW)})], bad_proof()),
+    dcase("iat 301 s ago", dpop(T), [proof(T, iat=DPOP_NOW - 301)],
+          bad_proof("The DPoP proof is too old (`iat` more than 300 s ago)."), show_error_details=True),
+    dcase("iat 301 s ahead", dpop(T), [proof(T, iat=DPOP_NOW + 301)], bad_proof()),
+    dcase("iat 420 s ago, beyond window and leeway", dpop(T), [proof(T, iat=DPOP_NOW - 420)], bad_proof(), leeway=60),
+    dcase("configured window of 60 s, iat 61 s ago", dpop(T), [proof(T, iat=DPOP_NOW - 61)], bad_proof(), options={"iat_window": 60}),
+    # step 12: ath and the token's key binding
+    dcase("ath missing", dpop(T), [proof(T, payload={"ath": None})], bad_proof()),
+    dcase("ath of another token", dpop(T), [proof(T, payload={"ath": ath(T_B)})],
+          bad_proof("The DPoP proof's `ath` is not the hash of the access token sent with it."), show_error_details=True),
+    dcase("token bound to another key", dpop(T_B), [proof(T_B)],
+          bad_token_dpop(D_BINDING, "The token's `cnf.jkt` is not the thumbprint of the proof's `jwk`."), show_error_details=True),
+    dcase("token not bound, DPoP scheme", dpop(T_UNBOUND), [proof(T_UNBOUND)], bad_token_dpop(D_NOT_BOUND)),
+    dcase("cnf is not an object", dpop(bound_token(bind="jkt")), [proof(bound_token(bind="jkt"))],
+          bad_token_dpop(D["invalid_token"])),
+    dcase("expired bound token", dpop(T_EXPIRED), [proof(T_EXPIRED)], bad_token_dpop(D_INVALID)),
+    # RFC 9449 §7.2: a bound token is never a bearer token
+    dcase("bound token as Bearer on an allowed route", bearer(T), [proof(T)],
+          refused_with("invalid_token", D_BOUND_AS_BEARER, [challenge("invalid_token", D_BOUND_AS_BEARER), dpop_challenge()])),
+    dcase("bound token as Bearer on an off route", bearer(T), [],
+          refused_with("invalid_token", D_BOUND_AS_BEARER, [challenge("invalid_token", D_BOUND_AS_BEARER)]), mode="off"),
+    dcase("bound token as Bearer without DPoP settings", bearer(T), [],
+          refused_with("invalid_token", D_BOUND_AS_BEARER, [challenge("invalid_token", D_BOUND_AS_BEARER)]), mode=None),
+    dcase("bound token as Bearer on a required route", bearer(T), [],
+          refused_with("dpop_required", D_REQUIRED, [dpop_challenge()]), mode="required"),
+    dcase("introspection answer with cnf.jkt, as Bearer", bearer(OPAQUE_BOUND_2), [],
+          refused_with("invalid_token", D_BOUND_AS_BEARER, [challenge("invalid_token", D_BOUND_AS_BEARER), dpop_challenge()]),
+          introspection=INTROSPECTED),
+    # §11.1: replay
+    dcase("the same proof twice", dpop(T), [proof(T)],
+          bad_proof("The DPoP proof was used before (its `jti` was seen within its window)."), send_twice=True,
+          show_error_details=True),
+    # §8, §9: nonces
+    dcase("nonces on: a proof without a nonce", dpop(T), [proof(T)], use_nonce(), options=NONCES),
+    dcase("nonces on: a nonce older than its window", dpop(T), [proof(T, payload={"nonce": nonce_for(DPOP_NOW - 301)})],
+          use_nonce(), options=NONCES),
+    dcase("nonces on: a nonce from the future", dpop(T), [proof(T, payload={"nonce": nonce_for(DPOP_NOW + 30)})],
+          use_nonce(), options=NONCES),
+    dcase("nonces on: a nonce sealed under another secret", dpop(T),
+          [proof(T, payload={"nonce": nonce_for(DPOP_NOW, secret="another secret of at least thirty-two bytes")})],
+          use_nonce(), options=NONCES),
+    dcase("nonces on: a nonce that is not one", dpop(T), [proof(T, payload={"nonce": "abc"})], use_nonce(), options=NONCES),
+    dcase("nonces on: a valid nonce in a proof with a bad signature", dpop(T),
+          [proof(T, sign_key=client_b, payload={"nonce": nonce_for(DPOP_NOW)})], bad_proof(nonce=True), options=NONCES),
+    # Modes and challenges
+    dcase("no credentials on an allowed route", None, [],
+          refused_with("missing_auth_header", D["missing_auth_header"], [challenge(), dpop_challenge()])),
+    dcase("no credentials on an allowed route, scopes known", None, [],
+          refused_with("missing_auth_header", D["missing_auth_header"],
+                       [challenge(scope="read"), dpop_challenge(scope="read")]), required_scopes=["read"]),
+    dcase("no credentials on a required route", None, [],
+          refused_with("missing_auth_header", D["missing_auth_header"], [dpop_challenge()]), mode="required"),
+    dcase("no credentials on an off route", None, [],
+          refused_with("missing_auth_header", D["missing_auth_header"], [challenge()]), mode="off"),
+    dcase("unbound bearer token on a required route", bearer(T_UNBOUND), [],
+          refused_with("dpop_required", D_REQUIRED, [dpop_challenge()]), mode="required"),
+    dcase("DPoP scheme on an off route", dpop(T), [proof(T)],
+          refused_with("invalid_auth_header_format", D["invalid_auth_header_format"],
+                       [challenge("invalid_request", D_CHALLENGE_FORMAT)]), mode="off"),
+    dcase("DPoP scheme with two tokens", "DPoP abc def", [proof(T)],
+          refused_with("invalid_auth_header_format", D["invalid_auth_header_format"],
+                       [dpop_challenge("invalid_request", D_CHALLENGE_FORMAT), challenge()])),
+    dcase("Basic scheme on a required route", "Basic dXNlcjpwYXNz", [],
+          refused_with("invalid_auth_header_format", D["invalid_auth_header_format"],
+                       [dpop_challenge("invalid_request", D_CHALLENGE_FORMAT)]), mode="required"),
+    dcase("insufficient scope with DPoP: one DPoP challenge", dpop(T_READ), [proof(T_READ)],
+          refused_with("missing_required_scopes", D["missing_required_scopes"],
+                       [dpop_challenge("insufficient_scope", D["missing_required_scopes"], "read write admin")], status=403,
+                       missing=["write", "admin"]),
+          required_scopes=["read", "write", "admin"]),
+    dcase("insufficient scope with Bearer: one Bearer challenge", bearer(token(payload=claims(scope="read"))), [],
+          refused_with("missing_required_scopes", D["missing_required_scopes"],
+                       [challenge("insufficient_scope", D["missing_required_scopes"], "read write admin")], status=403,
+                       missing=["write", "admin"]),
+          required_scopes=["read", "write", "admin"]),
+    dcase("an ES256-only route advertises ES256", None, [],
+          refused_with("missing_auth_header", D["missing_auth_header"], [challenge(), dpop_challenge(algs="ES256")]),
+          options=ONLY_ES256),
+]
+
+dpop_metadata_cases = [
+    {"name": "allowed", "dpop": {"mode": "allowed"},
+     "expected": {"resource": RESOURCE, "scopes_supported": ["read"],
+                  "dpop_signing_alg_values_supported": DPOP_ALGS.split(), "dpop_bound_access_tokens_required": False,
+                  "authorization_servers": [ISS]}},
+    {"name": "required, ES256 and EdDSA", "dpop": {"mode": "required", "algorithms": ["ES256", "EdDSA"]},
+     "expected": {"resource": RESOURCE, "scopes_supported": ["read"],
+                  "dpop_signing_alg_values_supported": ["ES256", "EdDSA"], "dpop_bound_access_tokens_required": True,
+                  "authorization_servers": [ISS]}},
+    {"name": "off", "dpop": {"mode": "off"},
+     "expected": {"resource": RESOURCE, "scopes_supported": ["read"], "authorization_servers": [ISS]}},
+]
+
+dpop_config_errors = [
+    {"name": "an unknown algorithm", "dpop": {"algorithms": ["XS256"]}},
+    {"name": "alg none", "dpop": {"algorithms": ["none"]}},
+    {"name": "an HMAC algorithm", "dpop": {"algorithms": ["HS256"]}},
+    {"name": "an algorithm in the wrong case", "dpop": {"algorithms": ["es256"]}},
+    {"name": "no algorithm", "dpop": {"algorithms": []}},
+    {"name": "a zero window", "dpop": {"iat_window": 0}},
+    {"name": "a negative window", "dpop": {"iat_window": -300}},
+    {"name": "a window over an hour", "dpop": {"iat_window": 86400}},
+    {"name": "a negative leeway", "dpop": {"leeway": -1}},
+    {"name": "a nonce secret under 32 bytes", "dpop": {"nonce_secret": "too short"}},
+    {"name": "a zero nonce window", "dpop": {"nonce_secret": NONCE_SECRET, "nonce_window": 0}},
+    {"name": "a replay store URL that is not Redis", "dpop": {"replay_store": "http://127.0.0.1:6379"}},
+    {"name": "a replay store that is neither memory nor a URL", "dpop": {"replay_store": "disk"}},
+    {"name": "a zero replay store size", "dpop": {"replay_max_entries": 0}},
+    {"name": "a zero replay timeout", "dpop": {"replay_timeout_ms": 0}},
+    {"name": "an unknown mode", "dpop": {"mode": "sometimes"}},
+    {"name": "an unknown option", "dpop": {"window": 300}},
+    {"name": "a resource that is not a URL", "dpop": {"resource": "mcp.example.com/mcp"}},
+]
+
+dpop_doc = {
+    "description": "DPoP (RFC 9449) on a protected route ('jwt' and 'introspection' modes). See README.md.",
+    "issuer": ISS,
+    "resource": RESOURCE,
+    "resource_metadata": PRM_URL,
+    "metadata": tokens_doc["metadata"],
+    "jwks": JWKS,
+    "nonce_secret": NONCE_SECRET,
+    "introspection": {"client_id": "rs", "client_secret": "rs-secret"},
+    "cases": dpop_cases,
+    "metadata_cases": dpop_metadata_cases,
+    "config_errors": dpop_config_errors,
+}
+
+
+# --- audience.json: which audience a route demands, by server mode -------------------------------
+
+AUD_TOKENS = {
+    "for_resource": token(payload=claims()),
+    "no_aud": token(payload=claims(aud=None)),
+    "other_resource": token(payload=claims(aud="https://other.example.com/mcp")),
+    "id_token": token(payload=claims(aud="client-1", azp="client-1")),
+}
+
+
+def acase(name, mode, tok, expect, audience=None, accept_any_audience=False, warning=False):
+    return {"name": name, "mode": mode, "token": tok, "audience": audience,
+            "accept_any_audience": accept_any_audience, "warning": warning, "expect": expect}
+
+
+def refused_in(mode, expected_audience=None):
+    r = audience_refused(expected_audience)
+    if mode == "legacy":
+        r["www_authenticate"] = challenge("invalid_token", D["invalid_audience"], prm=None)
+    return r
+
+
+OK200 = {"status": 200}
+audience_doc = {
+    "description": "The audience a route demands in resource-server and legacy mode (RFC 8707). See README.md.",
+    "issuer": ISS,
+    "resource": RESOURCE,
+    "resource_metadata": PRM_URL,
+    "metadata": tokens_doc["metadata"],
+    "jwks": JWKS,
+    "tokens": AUD_TOKENS,
+    "cases": [
+        acase("resource mode: a token for the resource", "resource", "for_resource", OK200),
+        acase("resource mode: a token for another resource", "resource", "other_resource", refused_in("resource", RESOURCE)),
+        acase("resource mode: a token without aud", "resource", "no_aud", refused_in("resource", RESOURCE)),
+        acase("resource mode: an ID token of the same issuer", "resource", "id_token", refused_in("resource", RESOURCE)),
+        acase("resource mode, check turned off: a token without aud", "resource", "no_aud", OK200,
+              accept_any_audience=True, warning=True),
+        acase("resource mode, check turned off: a token for another resource", "resource", "other_resource", OK200,
+              accept_any_audience=True, warning=True),
+        acase("resource mode, another audience configured: its tokens", "resource", "other_resource", OK200,
+              audience="https://other.example.com/mcp"),
+        acase("resource mode, another audience configured: the resource's tokens", "resource", "for_resource",
+              refused_in("resource"), audience="https://other.example.com/mcp"),
+        acase("legacy mode, no audience: a token for another resource", "legacy", "other_resource", OK200, warning=True),
+        acase("legacy mode, no audience: a token without aud", "legacy", "no_aud", OK200, warning=True),
+        acase("legacy mode, audience configured: a token for another resource", "legacy", "other_resource",
+              refused_in("legacy"), audience=RESOURCE),
+        acase("legacy mode, check turned off", "legacy", "other_resource", OK200, accept_any_audience=True, warning=True),
+    ],
+    "config_errors": [
+        {"name": "resource mode: an audience and the check turned off", "mode": "resource", "audience": RESOURCE,
+         "accept_any_audience": True, "code": "invalid_server_config"},
+        {"name": "legacy mode: an audience and the check turned off", "mode": "legacy", "audience": RESOURCE,
+         "accept_any_audience": True, "code": "invalid_server_config"},
+    ],
+}
+
+
+# --- keys.json: key material configured or published ---------------------------------------------
+
+SECRET32 = hashlib.sha256(b"mcp-auth vectors: 32-byte secret").digest()
+SECRET64 = hashlib.sha512(b"mcp-auth vectors: 64-byte secret").digest()
+OTHER32 = hashlib.sha256(b"mcp-auth vectors: another secret").digest()
+ec256_pub_pem = ec256.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+rsa_pub_pkcs1 = rsa1.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+ed_pub_ssh = ed.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+DECOYS = [ec.derive_private_key(int.from_bytes(hashlib.sha256(b"decoy %d" % i).digest(), "big"), ec.SECP256R1())
+          for i in range(8)]
+OUTSIDER = ec.derive_private_key(int.from_bytes(hashlib.sha256(b"outsider").digest(), "big"), ec.SECP256R1())
+
+
+def kt(t, valid):
+    return {"token": t, "valid": valid}
+
+
+def secret_case(name, secret, algorithms, error=None, tokens=()):
+    return {"name": name, "secret_base64": base64.b64encode(secret).decode(), "algorithms": algorithms,
+            "error": error, "tokens": list(tokens)}
+
+
+def no_kid(d):
+    return {k: v for k, v in d.items() if k != "kid"}
+
+
+keys_doc = {
+    "description": "HMAC secrets and JWKs given to create_verify_jwt / createVerifyJwt, and published key sets. "
+                   "See README.md.",
+    "secrets": [
+        secret_case("a 32-byte secret for HS256", SECRET32, ["HS256"],
+                    tokens=[kt(token("HS256", SECRET32, None), True), kt(token("HS256", OTHER32, None), False)]),
+        secret_case("a 32-byte secret is too short for HS384 and HS512", SECRET32, None,
+                    tokens=[kt(token("HS256", SECRET32, None), True), kt(token("HS384", SECRET32, None), False),
+                            kt(token("HS512", SECRET32, None), False)]),
+        secret_case("a 64-byte secret serves every HMAC algorithm", SECRET64, None,
+                    tokens=[kt(token("HS256", SECRET64, None), True), kt(token("HS384", SECRET64, None), True),
+                            kt(token("HS512", SECRET64, None), True)]),
+        secret_case("31 bytes is too short for HS256", SECRET32[:31], ["HS256"], error="invalid_key"),
+        secret_case("upstream's test secret (28 bytes) is too short", b"super-secret-key-for-testing", None,
+                    error="invalid_key"),
+        secret_case("40 bytes is too short for HS384", SECRET64[:40], ["HS384"], error="invalid_key"),
+        secret_case("an empty secret", b"", None, error="invalid_key"),
+        secret_case("an RSA public key (PEM)", rsa_pub_pem, None, error="invalid_key"),
+        secret_case("an EC public key (PEM)", ec256_pub_pem, None, error="invalid_key"),
+        secret_case("an RSA public key (DER SubjectPublicKeyInfo)", rsa_pub_der, None, error="invalid_key"),
+        secret_case("an RSA public key (DER PKCS#1)", rsa_pub_pkcs1, None, error="invalid_key"),
+        secret_case("an Ed25519 public key (OpenSSH)", ed_pub_ssh, None, error="invalid_key"),
+        secret_case("a JWK as JSON bytes", json.dumps(rsa_jwk(rsa1, "rsa-1")).encode(), None, error="invalid_key"),
+    ],
+    "jwks": [
+        {"name": "an oct JWK of 32 bytes", "keys": {"kty": "oct", "k": b64(SECRET32)}, "algorithms": ["HS256"],
+         "error": None, "tokens": [kt(token("HS256", SECRET32, "any"), True), kt(token("HS256", OTHER32, None), False)]},
+        {"name": "an oct JWK of 16 bytes", "keys": {"kty": "oct", "k": b64(SECRET32[:16])}, "algorithms": ["HS256"],
+         "error": "invalid_key", "tokens": []},
+        {"name": "an RSA JWK with its private exponent", "keys": {**rsa_jwk(rsa1, "rsa-1"), "d": b64(b"private")},
+         "algorithms": ["RS256"], "error": "invalid_key", "tokens": []},
+        {"name": "a public RSA JWK", "keys": rsa_jwk(rsa1, "rsa-1"), "algorithms": ["RS256"], "error": None,
+         "tokens": [kt(token(), True), kt(token(key=rsa2), False)]},
+    ],
+    "published": [
+        {"name": "a published key with a private member is not used, the others are",
+         "jwks": {"keys": [rsa_jwk(rsa1, "rsa-1"), {**ec_jwk(ec256, "ec-private", "P-256", 32), "d": b64(b"oops")}]},
+         "algorithms": ["RS256", "ES256"], "notice": "ec-private",
+         "tokens": [kt(token(), True), kt(token("ES256", ec256, "ec-private"), False)]},
+        {"name": "nine keys without kid: every one is tried",
+         "jwks": {"keys": [no_kid(ec_jwk(k, "x", "P-256", 32)) for k in DECOYS] + [no_kid(ec_jwk(ec256, "x", "P-256", 32))]},
+         "algorithms": ["ES256"], "notice": None,
+         "tokens": [kt(token("ES256", ec256, None), True), kt(token("ES256", OUTSIDER, None), False)]},
+        {"name": "a JWK with alg Ed25519 verifies EdDSA",
+         "jwks": {"keys": [{**ed_jwk(ed, "ed"), "alg": "Ed25519"}]},
+         "algorithms": ["EdDSA", "Ed25519"], "notice": None,
+         "tokens": [kt(token("EdDSA", ed, "ed"), True), kt(token("Ed25519", ed, "ed"), True)]},
+        {"name": "an oct key in a published set is never used",
+         "jwks": {"keys": [{"kty": "oct", "kid": "hmac", "k": b64(SECRET32)}]},
+         "algorithms": ["HS256"], "notice": None,
+         "tokens": [kt(token("HS256", SECRET32, "hmac"), False)]},
+    ],
+}
+
+
+# --- options.json: durations a configuration may hold ---------------------------------------------
+
+options_doc = {
+    "description": "Durations from configuration: usable ones are accepted, others refused at configuration "
+                   "time (never a panic later). See README.md.",
+    "durations": [
+        {"seconds": 0, "ok": True},
+        {"seconds": 30, "ok": True},
+        {"seconds": 315360000, "ok": True},
+        {"seconds": 315360001, "ok": False},
+        {"seconds": 1e19, "ok": False},
+        {"seconds": 1e300, "ok": False},
+        {"seconds": -1, "ok": False},
+    ],
+    "code": "invalid_duration",
+}
+
+
 def write(name, doc):
     (HERE / name).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
@@ -972,6 +1890,11 @@ DOCS = {
     "server_metadata_validation.json": validation_doc,
     "checker.json": checker_doc,
     "operations.json": operations_doc,
+    "providers.json": providers_doc,
+    "dpop.json": dpop_doc,
+    "audience.json": audience_doc,
+    "keys.json": keys_doc,
+    "options.json": options_doc,
 }
 # `gen.py operations.json` writes only that file: EC signatures are randomised, so rewriting
 # the others would change their tokens for nothing.

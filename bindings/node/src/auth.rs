@@ -301,31 +301,34 @@ impl NativeJwtVerifier {
     /// Keys from a JWKS URI, fetched and cached process-wide.
     #[napi(factory)]
     pub fn remote(uri: String, jwks: Option<Value>, jwt: Option<Value>) -> napi::Result<Self> {
+        let options = jwt_options(jwt.as_ref().unwrap_or(&Value::Null))?;
         let source = KeySource::Remote {
             uri,
-            options: jwks_options(jwks.as_ref().unwrap_or(&Value::Null)),
+            options: jwks_options(jwks.as_ref().unwrap_or(&Value::Null))?,
         };
-        Self::build(source, jwt)
+        Ok(Self::build(source, options))
     }
 
-    /// Keys from a JWK Set or a single JWK.
+    /// Keys from a JWK Set or a single JWK (an `oct` one is an HMAC secret).
     #[napi(factory)]
     pub fn from_jwks(keys: Value, jwt: Option<Value>) -> napi::Result<Self> {
-        let set = KeySet::from_json(&keys).map_err(to_napi)?;
-        Self::build(KeySource::Static(Arc::new(set)), jwt)
+        let options = jwt_options(jwt.as_ref().unwrap_or(&Value::Null))?;
+        let set = KeySet::configured(&keys, options.algorithms.as_deref()).map_err(to_napi)?;
+        Ok(Self::build(KeySource::Static(Arc::new(set)), options))
     }
 
     /// An HMAC shared secret.
     #[napi(factory)]
     pub fn from_secret(secret: Uint8Array, jwt: Option<Value>) -> napi::Result<Self> {
-        Self::build(KeySource::static_key(Key::from_secret(&secret)), jwt)
+        let options = jwt_options(jwt.as_ref().unwrap_or(&Value::Null))?;
+        let key = Key::from_secret(&secret, options.algorithms.as_deref()).map_err(to_napi)?;
+        Ok(Self::build(KeySource::static_key(key), options))
     }
 
-    fn build(source: KeySource, jwt: Option<Value>) -> napi::Result<Self> {
-        let options = jwt_options(jwt.as_ref().unwrap_or(&Value::Null))?;
-        Ok(NativeJwtVerifier {
+    fn build(source: KeySource, options: mcp_auth_core::JwtOptions) -> Self {
+        NativeJwtVerifier {
             inner: Arc::new(JwtVerifier { source, options }),
-        })
+        }
     }
 
     /// On success the JSON text of the AuthInfo without its token, which the caller holds
@@ -344,6 +347,42 @@ impl NativeJwtVerifier {
         )
         .await
     }
+}
+
+/// The audience of a route: `{ resourceMode, resource?, audience?, acceptAnyAudience? }` ->
+/// `{ expected?, fromResource, warning? }`.
+#[napi]
+pub fn route_audience(config: Value) -> napi::Result<Value> {
+    let mode = if config.get("resourceMode").and_then(Value::as_bool) == Some(true) {
+        mcp_auth_core::RouteMode::Resource
+    } else {
+        mcp_auth_core::RouteMode::Legacy
+    };
+    let s = |k: &str| config.get(k).and_then(Value::as_str);
+    let a = mcp_auth_core::route_audience(
+        mode,
+        s("resource"),
+        s("audience"),
+        config.get("acceptAnyAudience").and_then(Value::as_bool) == Some(true),
+    )
+    .map_err(to_napi)?;
+    Ok(json!({
+        "expected": a.expected,
+        "fromResource": a.from_resource,
+        "warning": a.warning,
+    }))
+}
+
+/// What the core asked to be logged once (warning level) since the last call.
+#[napi]
+pub fn take_notices() -> Vec<String> {
+    mcp_auth_core::notice::take()
+}
+
+/// Forgets the process's cached key sets and discovered metadata.
+#[napi]
+pub fn clear_caches() {
+    mcp_auth_core::runtime::clear_caches()
 }
 
 /// How many times a JWKS URI was fetched in this process (diagnostics and tests).

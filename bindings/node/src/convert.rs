@@ -22,11 +22,20 @@ fn obj<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
     v.get(key).filter(|x| !x.is_null())
 }
 
-fn millis(v: &Value, key: &str) -> Option<Duration> {
-    obj(v, key)
-        .and_then(Value::as_f64)
-        .filter(|n| n.is_finite() && *n >= 0.0)
-        .map(|n| Duration::from_secs_f64(n / 1000.0))
+/// A duration option in milliseconds, through core's bounds (a configuration error otherwise).
+fn millis(v: &Value, key: &str) -> R<Option<Duration>> {
+    match obj(v, key) {
+        None => Ok(None),
+        Some(n) => match n.as_f64() {
+            Some(ms) => mcp_auth_core::duration::from_millis(key, ms)
+                .map(Some)
+                .map_err(to_napi),
+            None => Err(to_napi(mcp_auth_core::Error::config(
+                mcp_auth_core::duration::INVALID_DURATION,
+                format!("`{key}` must be a number of milliseconds, not {n}."),
+            ))),
+        },
+    }
 }
 
 fn strings(v: Option<&Value>) -> Option<Vec<String>> {
@@ -90,45 +99,53 @@ pub fn jwt_options(v: &Value) -> R<JwtOptions> {
     Ok(o)
 }
 
-/// jose `RemoteJWKSetOptions`: `{ timeoutDuration, cooldownDuration, cacheMaxAge, headers }` (ms).
-pub fn jwks_options(v: &Value) -> JwksOptions {
+/// jose `RemoteJWKSetOptions`: `{ timeoutDuration, cooldownDuration, cacheMaxAge, headers }`
+/// plus `maxStaleDuration` (ms).
+pub fn jwks_options(v: &Value) -> R<JwksOptions> {
     let mut o = JwksOptions::default();
-    if let Some(d) = millis(v, "timeoutDuration") {
+    if let Some(d) = millis(v, "timeoutDuration")? {
         o.timeout = d;
     }
-    if let Some(d) = millis(v, "cooldownDuration") {
+    if let Some(d) = millis(v, "cooldownDuration")? {
         o.cooldown = d;
     }
-    if let Some(d) = millis(v, "cacheMaxAge") {
+    if let Some(d) = millis(v, "cacheMaxAge")? {
         o.cache_max_age = d;
     }
+    if let Some(d) = millis(v, "maxStaleDuration")? {
+        o.max_stale = d;
+    }
     o.headers = headers(obj(v, "headers"));
-    o
+    o.validate().map_err(to_napi)?;
+    Ok(o)
 }
 
 /// `{ timeout (ms), checkIssuer, headers }`
-pub fn fetch_options(v: &Value) -> FetchOptions {
-    let mut o = FetchOptions::default();
-    if let Some(d) = millis(v, "timeout") {
+pub fn fetch_options(v: &Value) -> R<FetchOptions> {
+    let mut o = FetchOptions {
+        flavor: FLAVOR,
+        ..FetchOptions::default()
+    };
+    if let Some(d) = millis(v, "timeout")? {
         o.timeout = d;
     }
     if let Some(b) = obj(v, "checkIssuer").and_then(Value::as_bool) {
         o.check_issuer = b;
     }
     o.headers = headers(obj(v, "headers"));
-    o
+    Ok(o)
 }
 
 pub fn verifier_options(v: &Value) -> R<VerifierOptions> {
     let null = Value::Null;
     let mut o = VerifierOptions {
         jwt: jwt_options(obj(v, "jwt").unwrap_or(&null))?,
-        jwks: jwks_options(obj(v, "jwks").unwrap_or(&null)),
-        fetch: fetch_options(obj(v, "fetch").unwrap_or(&null)),
+        jwks: jwks_options(obj(v, "jwks").unwrap_or(&null))?,
+        fetch: fetch_options(obj(v, "fetch").unwrap_or(&null))?,
         flavor: FLAVOR,
         ..VerifierOptions::default()
     };
-    if let Some(d) = millis(v, "metadataTtl") {
+    if let Some(d) = millis(v, "metadataTtl")? {
         o.metadata_ttl = d;
     }
     Ok(o)
@@ -149,13 +166,21 @@ const INTROSPECTION_KEYS: [&str; 8] = [
     "headers",
 ];
 
-/// A non-negative finite number of `unit`s, or absent.
+/// A duration option in `unit`s, or absent: core's `invalid_duration` unless finite, not
+/// negative and within core's bound.
 fn duration_in(v: &Value, key: &str, unit: f64) -> R<Option<Duration>> {
     match obj(v, key) {
         None => Ok(None),
-        Some(Value::Number(n)) if n.as_f64().is_some_and(|x| x.is_finite() && x >= 0.0) => Ok(
-            Some(Duration::from_secs_f64(n.as_f64().unwrap_or(0.0) * unit)),
-        ),
+        Some(Value::Number(n)) => {
+            let what = format!("introspection.{key}");
+            let x = n.as_f64().unwrap_or(f64::NAN);
+            let d = if unit < 1.0 {
+                mcp_auth_core::duration::from_millis(&what, x)
+            } else {
+                mcp_auth_core::duration::from_secs(&what, x * unit)
+            };
+            d.map(Some).map_err(to_napi)
+        }
         Some(other) => Err(introspection_error(format!(
             "`introspection.{key}` must be a non-negative number of {}, not {other}.",
             if unit < 1.0 {
@@ -163,6 +188,19 @@ fn duration_in(v: &Value, key: &str, unit: f64) -> R<Option<Duration>> {
             } else {
                 "seconds"
             }
+        ))),
+    }
+}
+
+/// A clock tolerance in seconds: finite and not negative (a tolerance, not a deadline: no bound).
+fn tolerance(v: &Value, key: &str) -> R<f64> {
+    match obj(v, key) {
+        None => Ok(0.0),
+        Some(Value::Number(n)) if n.as_f64().is_some_and(|x| x.is_finite() && x >= 0.0) => {
+            Ok(n.as_f64().unwrap_or(0.0))
+        }
+        Some(other) => Err(introspection_error(format!(
+            "`introspection.{key}` must be a non-negative number of seconds, not {other}."
         ))),
     }
 }
@@ -224,7 +262,7 @@ pub fn introspection_options(v: Option<&Value>) -> R<(IntrospectionOptions, f64)
         }
         o.timeout = t;
     }
-    let leeway = duration_in(v, "clockTolerance", 1.0)?.map_or(0.0, |d| d.as_secs_f64());
+    let leeway = tolerance(v, "clockTolerance")?;
     match obj(v, "headers") {
         None | Some(Value::Object(_)) => o.headers = headers(obj(v, "headers")),
         Some(other) => {
@@ -264,13 +302,17 @@ pub fn auth_servers(v: Option<&Value>) -> R<Vec<AuthServer>> {
         .collect()
 }
 
-/// `{ issuers?, audience?, requiredScopes?, resourceMetadata?, showErrorDetails? }`
+/// `{ issuers?, audience?, audienceFromResource?, requiredScopes?, resourceMetadata?,
+/// showErrorDetails? }`
 pub fn policy(v: &Value) -> Policy {
     Policy {
         issuers: strings(obj(v, "issuers")),
         audience: obj(v, "audience")
             .and_then(Value::as_str)
             .map(str::to_string),
+        audience_from_resource: obj(v, "audienceFromResource")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         required_scopes: strings(obj(v, "requiredScopes")).unwrap_or_default(),
         resource_metadata: obj(v, "resourceMetadata")
             .and_then(Value::as_str)
@@ -279,7 +321,7 @@ pub fn policy(v: &Value) -> Policy {
             .and_then(Value::as_bool)
             .unwrap_or(false),
         flavor: FLAVOR,
-        scope_hierarchy: None,
+        ..Policy::default()
     }
 }
 

@@ -17,7 +17,7 @@ pub fn well_known_url(issuer: String, server_type_name: String) -> napi::Result<
 /// GET the raw (snake_case) metadata document at `url`.
 #[napi]
 pub async fn fetch_metadata_json(url: String, options: Option<Value>) -> napi::Result<Value> {
-    let opts = fetch_options(options.as_ref().unwrap_or(&Value::Null));
+    let opts = fetch_options(options.as_ref().unwrap_or(&Value::Null))?;
     on_core_runtime(async move { metadata::fetch_metadata_json(&url, &opts).await })
         .await?
         .map_err(to_napi)
@@ -74,7 +74,7 @@ pub async fn discover_metadata_json(
     options: Option<Value>,
 ) -> napi::Result<Value> {
     let ty = server_type_name.as_deref().map(server_type).transpose()?;
-    let opts = fetch_options(options.as_ref().unwrap_or(&Value::Null));
+    let opts = fetch_options(options.as_ref().unwrap_or(&Value::Null))?;
     let (raw, ty, url) =
         on_core_runtime(async move { metadata::discover_metadata_json(&issuer, ty, &opts).await })
             .await?
@@ -98,7 +98,10 @@ pub async fn discovered_server_config(
                 &issuer,
                 ty,
                 mcp_auth_core::metadata::cache::DEFAULT_TTL,
-                &mcp_auth_core::FetchOptions::default(),
+                &mcp_auth_core::FetchOptions {
+                    flavor: FLAVOR,
+                    ..mcp_auth_core::FetchOptions::default()
+                },
             )
             .await
     })
@@ -121,6 +124,7 @@ pub async fn check_provider(
 ) -> napi::Result<Value> {
     let ty = server_type_name.as_deref().map(server_type).transpose()?;
     let outcome = on_core_runtime(async move {
+        // The checker prints the same text in every package, so it keeps core's wording.
         metadata::check_provider(&target, ty, FLAVOR, &metadata::FetchOptions::default()).await
     })
     .await?;

@@ -15,9 +15,7 @@ use crate::errors::{IntoPyResult, FLAVOR};
 use crate::verify::{auth_servers, verify_blocking, verify_now, verify_spawn, ServerSpec};
 
 fn seconds(what: &str, s: f64) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(s).map_err(|_| {
-        PyValueError::new_err(format!("`{what}` must be a finite number of seconds >= 0"))
-    })
+    mcp_auth_core::duration::from_secs(what, s).py()
 }
 
 /// `servers` as for `TokenVerifier`; seconds for `cache_ttl` (`None`: no cache), `timeout`

@@ -68,6 +68,38 @@ fn format_challenge(params: Vec<(String, String)>) -> String {
     mcp_auth_core::bearer::format_challenge(&params)
 }
 
+/// The audience of a route: `(expected, from_resource, warning)` for the server's mode
+/// (`resource_mode`: `protected_resources`), its resource, the configured audience and whether
+/// the check is turned off.
+#[pyfunction]
+#[pyo3(signature = (resource_mode, resource, audience, accept_any_audience))]
+fn route_audience(
+    resource_mode: bool,
+    resource: Option<&str>,
+    audience: Option<&str>,
+    accept_any_audience: bool,
+) -> PyResult<(Option<String>, bool, Option<String>)> {
+    let mode = if resource_mode {
+        mcp_auth_core::RouteMode::Resource
+    } else {
+        mcp_auth_core::RouteMode::Legacy
+    };
+    let a = mcp_auth_core::route_audience(mode, resource, audience, accept_any_audience).py()?;
+    Ok((a.expected, a.from_resource, a.warning))
+}
+
+/// What the core asked to be logged once (warning level) since the last call.
+#[pyfunction]
+fn take_notices() -> Vec<String> {
+    mcp_auth_core::notice::take()
+}
+
+/// Forgets the process's cached key sets and discovered metadata.
+#[pyfunction]
+fn clear_caches() {
+    mcp_auth_core::runtime::clear_caches()
+}
+
 /// How many times a JWKS URI was fetched in this process.
 #[pyfunction]
 fn jwks_fetch_count(uri: &str) -> u64 {
@@ -97,6 +129,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse_authorization, m)?)?;
     m.add_function(wrap_pyfunction!(jwks_fetch_count, m)?)?;
     m.add_function(wrap_pyfunction!(format_challenge, m)?)?;
+    m.add_function(wrap_pyfunction!(route_audience, m)?)?;
+    m.add_function(wrap_pyfunction!(take_notices, m)?)?;
+    m.add_function(wrap_pyfunction!(clear_caches, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -156,7 +156,7 @@ impl Failure {
             www_authenticate: r.www_authenticate,
             kind: e.kind().as_str().to_string(),
             code: e.code().to_string(),
-            reason: e.to_string(),
+            reason: e.reason(),
         }
     }
 }
@@ -271,6 +271,8 @@ impl JwtVerifier {
         headers: Option<Vec<(String, String)>>,
         require_at_jwt: bool,
     ) -> PyResult<Self> {
+        let options = jwt_options(leeway, algorithms, require_at_jwt)?;
+        let algs = options.algorithms.as_deref();
         let source = if let Ok(s) = source.cast::<PyString>() {
             KeySource::Remote {
                 uri: s.to_str()?.to_string(),
@@ -280,15 +282,12 @@ impl JwtVerifier {
                 },
             }
         } else if let Ok(b) = source.cast::<PyBytes>() {
-            KeySource::static_key(Key::from_secret(b.as_bytes()))
+            KeySource::static_key(Key::from_secret(b.as_bytes(), algs).py()?)
         } else {
-            KeySource::Static(Arc::new(KeySet::from_json(&from_py(source)?).py()?))
+            KeySource::Static(Arc::new(KeySet::configured(&from_py(source)?, algs).py()?))
         };
         Ok(JwtVerifier {
-            inner: Arc::new(CoreJwtVerifier {
-                source,
-                options: jwt_options(leeway, algorithms, require_at_jwt)?,
-            }),
+            inner: Arc::new(CoreJwtVerifier { source, options }),
         })
     }
 
@@ -319,8 +318,10 @@ pub struct Policy {
 
 #[pymethods]
 impl Policy {
+    /// `audience_from_resource`: `audience` is the resource identifier because none was
+    /// configured (see `route_audience`).
     #[new]
-    #[pyo3(signature = (issuers=None, audience=None, required_scopes=None, resource_metadata=None, show_error_details=false, operations=None))]
+    #[pyo3(signature = (issuers=None, audience=None, required_scopes=None, resource_metadata=None, show_error_details=false, operations=None, audience_from_resource=false))]
     fn new(
         issuers: Option<Vec<String>>,
         audience: Option<String>,
@@ -328,17 +329,20 @@ impl Policy {
         resource_metadata: Option<String>,
         show_error_details: bool,
         operations: Option<&Bound<'_, PyAny>>,
+        audience_from_resource: bool,
     ) -> PyResult<Self> {
         let ops = operation_config(operations)?;
         Ok(Policy {
             inner: CorePolicy {
                 issuers,
                 audience,
+                audience_from_resource,
                 required_scopes: required_scopes.unwrap_or_default(),
                 resource_metadata,
                 show_error_details,
                 flavor: FLAVOR,
                 scope_hierarchy: ops.hierarchy.map(Arc::new),
+                ..CorePolicy::default()
             },
             rules: ops.rules.map(Arc::new),
         })

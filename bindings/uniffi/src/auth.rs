@@ -120,6 +120,8 @@ pub struct AuthPolicy {
     /// `resource_scopes`, `prompt_scopes`, `method_scopes`, `scope_hierarchy`,
     /// `max_body_bytes`); `None`: the endpoint's scopes decide every request.
     pub operations_json: Option<String>,
+    /// Accept tokens for any audience (otherwise `audience`, or else the resource identifier).
+    pub accept_any_audience: bool,
 }
 
 impl AuthPolicy {
@@ -144,6 +146,19 @@ impl AuthPolicy {
         })
     }
 
+    /// The audience rule of a route of `resource` (resource-server mode).
+    pub(crate) fn route_audience(
+        &self,
+        resource: &str,
+    ) -> Result<mcp_auth_core::RouteAudience, McpAuthError> {
+        Ok(mcp_auth_core::route_audience(
+            mcp_auth_core::RouteMode::Resource,
+            Some(resource),
+            self.audience.as_deref(),
+            self.accept_any_audience,
+        )?)
+    }
+
     /// The per-operation rules, checked now so that a route is refused when it is built
     /// (`invalid_operation_rules`, `invalid_scope_config`).
     pub(crate) fn operation_config(&self) -> Result<mcp_auth_core::OperationConfig, McpAuthError> {
@@ -152,15 +167,19 @@ impl AuthPolicy {
 
     // Field by field, so that options core may add later keep their defaults.
     #[allow(clippy::field_reassign_with_default)]
-    pub(crate) fn core_policy(&self, issuers: Vec<String>, resource_metadata: String) -> Policy {
+    pub(crate) fn core_policy(
+        &self,
+        resource: &str,
+        issuers: Vec<String>,
+        resource_metadata: String,
+    ) -> Result<Policy, McpAuthError> {
         let mut p = Policy::default();
         p.issuers = Some(issuers);
-        p.audience = self.audience.clone();
         p.required_scopes = self.required_scopes.clone();
         p.resource_metadata = Some(resource_metadata);
         p.show_error_details = self.show_error_details;
         p.flavor = crate::FLAVOR;
-        p
+        Ok(p.with_route_audience(&self.route_audience(resource)?))
     }
 }
 
@@ -426,6 +445,7 @@ mod tests {
             require_at_jwt: false,
             algorithms: Some(vec!["RS256".into(), "XX999".into()]),
             operations_json: None,
+            accept_any_audience: false,
         };
         assert!(matches!(
             policy.jwt_options(),

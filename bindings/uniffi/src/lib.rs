@@ -16,6 +16,19 @@ pub mod metadata;
 pub mod operations;
 pub mod resource_server;
 
+/// What the core asked to be logged once (warning level) since the last call.
+#[uniffi::export]
+pub fn take_notices() -> Vec<String> {
+    mcp_auth_core::notice::take()
+}
+
+/// Forgets the process's cached key sets and discovered metadata: the next verification
+/// fetches them again.
+#[uniffi::export]
+pub fn clear_caches() {
+    mcp_auth_core::runtime::clear_caches()
+}
+
 /// Every message follows the Node package's wording where the two packages differ.
 pub(crate) const FLAVOR: mcp_auth_core::Flavor = mcp_auth_core::Flavor::Node;
 

@@ -108,6 +108,7 @@ mod tests {
             require_at_jwt: false,
             algorithms: None,
             operations_json: operations_json.map(str::to_string),
+            accept_any_audience: false,
         }
     }
 

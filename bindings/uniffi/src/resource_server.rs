@@ -64,9 +64,8 @@ pub struct IntrospectionConfig {
     pub timeout_seconds: f64,
 }
 
-fn seconds(s: f64) -> Result<Duration, McpAuthError> {
-    Duration::try_from_secs_f64(s)
-        .map_err(|_| invalid_argument(format!("`{s}` is not a number of seconds.")))
+fn seconds(what: &str, s: f64) -> Result<Duration, McpAuthError> {
+    Ok(mcp_auth_core::duration::from_secs(what, s)?)
 }
 
 impl IntrospectionConfig {
@@ -79,8 +78,11 @@ impl IntrospectionConfig {
                 ClientAuthMethod::ClientSecretBasic => CoreAuthMethod::ClientSecretBasic,
                 ClientAuthMethod::ClientSecretPost => CoreAuthMethod::ClientSecretPost,
             },
-            timeout: seconds(self.timeout_seconds)?,
-            cache_ttl: self.cache_ttl_seconds.map(seconds).transpose()?,
+            timeout: seconds("timeout", self.timeout_seconds)?,
+            cache_ttl: self
+                .cache_ttl_seconds
+                .map(|s| seconds("cacheTtl", s))
+                .transpose()?,
             ..IntrospectionOptions::default()
         })
     }
@@ -246,6 +248,17 @@ impl ResourceServer {
         Ok(self.find(&resource)?.document.clone())
     }
 
+    /// What to log once, at warning level, for a route of `resource` with `policy`: set when
+    /// tokens for any audience pass.
+    pub fn audience_warning(
+        &self,
+        resource: String,
+        policy: AuthPolicy,
+    ) -> Result<Option<String>, McpAuthError> {
+        let r = self.find(&resource)?;
+        Ok(policy.route_audience(&r.resource)?.warning)
+    }
+
     /// The JWT-mode guard of a resource's routes.
     pub fn authenticator(
         &self,
@@ -262,7 +275,7 @@ impl ResourceServer {
         let verifier = Arc::new(TokenVerifier::new(r.servers.clone(), options));
         let core = mcp_auth_core::Authenticator::new(
             verifier,
-            policy.core_policy(r.issuers(), r.url.clone()),
+            policy.core_policy(&r.resource, r.issuers(), r.url.clone())?,
         )
         .with_operation_config(operations);
         Ok(Arc::new(Authenticator {
@@ -288,7 +301,7 @@ impl ResourceServer {
         let v = IntrospectionVerifier::new(r.servers.clone(), introspection.core()?, verifier)?;
         let core = mcp_auth_core::Authenticator::with_introspection(
             Arc::new(v),
-            policy.core_policy(r.issuers(), r.url.clone()),
+            policy.core_policy(&r.resource, r.issuers(), r.url.clone())?,
         )
         .with_operation_config(operations);
         Ok(Arc::new(Authenticator {
@@ -304,7 +317,7 @@ impl ResourceServer {
     ) -> Result<Arc<BearerPolicy>, McpAuthError> {
         let r = self.find(&resource)?;
         let operations = policy.operation_config()?;
-        let mut inner = policy.core_policy(r.issuers(), r.url.clone());
+        let mut inner = policy.core_policy(&r.resource, r.issuers(), r.url.clone())?;
         inner.scope_hierarchy = operations.hierarchy.map(Arc::new);
         Ok(Arc::new(BearerPolicy {
             inner,

@@ -1,7 +1,9 @@
 //! Metadata of lazily configured (`{issuer, type}`) authorization servers.
 //!
 //! One fetch serves every concurrent first request; a success is kept for a TTL and then
-//! refreshed (the old value keeps serving if the refresh fails); failures are not cached.
+//! refreshed (the old value keeps serving if the refresh fails, up to `max_stale` past the TTL);
+//! failures are not cached. Entries are kept apart by the fetch's headers and whether the issuer
+//! is checked, so one configuration never serves another the metadata it fetched.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,7 +20,18 @@ const RETRY_AFTER: Duration = Duration::from_secs(30);
 /// Different issuers a process can track; beyond it the stalest entry is dropped.
 const MAX_ENTRIES: usize = 256;
 
-type Key = (String, Option<AuthServerType>);
+/// Issuer, type, the fetch's headers (names lower-cased, sorted) and the issuer check.
+type Key = (String, Option<AuthServerType>, Vec<(String, String)>, bool);
+
+fn key(issuer: &str, ty: Option<AuthServerType>, opts: &FetchOptions) -> Key {
+    let mut headers: Vec<(String, String)> = opts
+        .headers
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+        .collect();
+    headers.sort();
+    (issuer.to_string(), ty, headers, opts.check_issuer)
+}
 
 #[derive(Clone)]
 pub struct Discovered {
@@ -47,17 +60,27 @@ impl MetadataCache {
         issuer: &str,
         ty: Option<AuthServerType>,
         ttl: Duration,
+        opts: &FetchOptions,
     ) -> Option<Discovered> {
         let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let e = map.get(&(issuer.to_string(), ty))?;
-        // Stale metadata keeps serving while a failed refresh cools down.
+        let e = map.get(&key(issuer, ty, opts))?;
+        // Stale metadata keeps serving while a failed refresh cools down, within the bound.
         let cooling = e
             .last_failure
             .as_ref()
             .is_some_and(|(at, _)| at.elapsed() < RETRY_AFTER);
-        e.value
-            .clone()
-            .filter(|v| cooling || v.fetched_at.elapsed() < ttl)
+        e.value.clone().filter(|v| {
+            let age = v.fetched_at.elapsed();
+            age < ttl || (cooling && age < ttl.saturating_add(opts.max_stale))
+        })
+    }
+
+    /// Forgets every entry: the next use fetches afresh.
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// The config, fetching it if absent or older than `ttl`.
@@ -68,10 +91,10 @@ impl MetadataCache {
         ttl: Duration,
         opts: &FetchOptions,
     ) -> Result<Discovered> {
-        if let Some(v) = self.get_fresh(issuer, ty, ttl) {
+        if let Some(v) = self.get_fresh(issuer, ty, ttl, opts) {
             return Ok(v);
         }
-        let key = (issuer.to_string(), ty);
+        let key = key(issuer, ty, opts);
         let waiting_since = Instant::now();
         let lock = {
             let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
@@ -82,7 +105,7 @@ impl MetadataCache {
         };
         let _guard = lock.lock().await;
         // Whoever held the lock before us may have fetched it already.
-        if let Some(v) = self.get_fresh(issuer, ty, ttl) {
+        if let Some(v) = self.get_fresh(issuer, ty, ttl, opts) {
             return Ok(v);
         }
         {
@@ -106,8 +129,12 @@ impl MetadataCache {
                 let entry = map.entry(key).or_default();
                 entry.last_failure = Some((Instant::now(), e.clone()));
                 match entry.value.clone() {
-                    Some(stale) => Ok(stale),
-                    None => Err(e),
+                    Some(stale)
+                        if stale.fetched_at.elapsed() < ttl.saturating_add(opts.max_stale) =>
+                    {
+                        Ok(stale)
+                    }
+                    _ => Err(e),
                 }
             }
         }

@@ -124,7 +124,9 @@ impl CheckOutcome {
     /// The report in plain words (for stdout; for stderr when no metadata was found).
     pub fn text(&self, flavor: Flavor) -> String {
         match self {
-            CheckOutcome::NoMetadata(e) => format!("{}: {}", humanize(e.code()), e.message(flavor)),
+            CheckOutcome::NoMetadata(e) => {
+                format!("{}: {}", humanize(e.code()), printable(&e.message(flavor)))
+            }
             CheckOutcome::Checked(c) => c.text(),
         }
     }
@@ -144,9 +146,10 @@ impl ProviderCheck {
             "Not compatible with MCP"
         };
         let mut out = format!(
-            "{name} ({}): {verdict}\nMetadata: {}\n",
+            "{} ({}): {verdict}\nMetadata: {}\n",
+            printable(&name),
             self.server_type.as_str(),
-            self.url
+            printable(&self.url)
         );
         for (title, mark, list) in [
             ("Successes", '✓', &self.result.successes),
@@ -164,12 +167,27 @@ impl ProviderCheck {
                     f.description
                 ));
                 if let Some(cause) = &f.cause {
-                    out.push_str(&format!("      {}\n", plain(cause)));
+                    out.push_str(&format!("      {}\n", printable(&plain(cause))));
                 }
             }
         }
         out
     }
+}
+
+/// Text from the remote server as a terminal may show it: control characters (escape
+/// sequences, line breaks) written as `\u{..}` escapes, so metadata cannot repaint the screen
+/// or add report lines of its own.
+pub fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// `pkce_not_supported` -> "PKCE not supported".
@@ -212,6 +230,11 @@ fn plain(cause: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remote_text_cannot_carry_control_characters() {
+        assert_eq!(printable("a\u{1b}[2Jb\nc"), "a\\u{1b}[2Jb\\u{a}c");
+    }
 
     #[test]
     fn codes_read_as_words() {

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::model::{AuthServerType, AuthorizationServerMetadata, ServerConfig};
 use super::well_known::{discovery_urls, well_known_url};
-use crate::error::{codes, Error, Result};
+use crate::error::{codes, Error, Flavor, Result};
 use crate::http::{self, FetchError};
 
 #[derive(Debug, Clone)]
@@ -18,6 +18,11 @@ pub struct FetchOptions {
     /// RFC 8414 §3.3: the fetched `issuer` must equal the issuer discovery started from.
     pub check_issuer: bool,
     pub headers: Vec<(String, String)>,
+    /// How long cached metadata of a discovered server keeps serving past its TTL while
+    /// refreshes fail.
+    pub max_stale: Duration,
+    /// Whose wording fetch failures use.
+    pub flavor: Flavor,
 }
 
 impl Default for FetchOptions {
@@ -27,14 +32,21 @@ impl Default for FetchOptions {
             max_bytes: 1024 * 1024,
             check_issuer: true,
             headers: vec![],
+            max_stale: crate::jwks::DEFAULT_MAX_STALE,
+            flavor: Flavor::default(),
         }
     }
 }
 
-fn fetch_error(url: &str, e: &FetchError) -> Error {
+fn fetch_error(url: &str, e: &FetchError, flavor: Flavor) -> Error {
+    // Upstream's Node package words an HTTP failure with the status text alone.
+    let why = match (e, flavor) {
+        (FetchError::Status(_, reason), Flavor::Node) if !reason.is_empty() => reason.clone(),
+        _ => e.to_string(),
+    };
     Error::config(
         codes::FETCH_SERVER_CONFIG_ERROR,
-        format!("Failed to fetch server config from {url}: {e}"),
+        format!("Failed to fetch server config from {url}: {why}"),
     )
     .with_cause(e.to_string())
 }
@@ -46,7 +58,7 @@ pub async fn fetch_metadata_json(url: &str, opts: &FetchOptions) -> Result<Value
     http::get_json(&g.http, url, &opts.headers, opts.timeout, opts.max_bytes)
         .await
         .map(|r| r.body)
-        .map_err(|e| fetch_error(url, &e))
+        .map_err(|e| fetch_error(url, &e, opts.flavor))
 }
 
 /// RFC 8414 §3.3 / OIDC Discovery §4.3: metadata is only usable for the issuer it names.
@@ -116,10 +128,10 @@ pub async fn discover_metadata_json(
             Err(e @ FetchError::Status(400..=499, _)) if i + 1 < n => {
                 missed.push(format!("{url} ({e})"));
             }
-            Err(e) if missed.is_empty() => return Err(fetch_error(&url, &e)),
+            Err(e) if missed.is_empty() => return Err(fetch_error(&url, &e, opts.flavor)),
             Err(e) => {
                 // Name every URL tried, so a wrong issuer is easy to spot.
-                let mut err = fetch_error(&url, &e);
+                let mut err = fetch_error(&url, &e, opts.flavor);
                 let msg = format!(
                     "{} (also tried {})",
                     err.explicit_message().unwrap_or_default(),

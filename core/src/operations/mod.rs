@@ -47,9 +47,5 @@ pub fn status_and_rpc_code(code: &str) -> (u16, i64) {
 /// An attacker-supplied fragment as it may appear in a message or a log: no control
 /// characters, at most 64 characters.
 pub(crate) fn shown(s: &str) -> String {
-    let mut out: String = s.chars().filter(|c| !c.is_control()).take(64).collect();
-    if s.chars().filter(|c| !c.is_control()).count() > 64 {
-        out.push('…');
-    }
-    out
+    crate::error::fragment(s)
 }

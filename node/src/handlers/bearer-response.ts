@@ -8,8 +8,23 @@ import { reportFailure } from './gate.js';
 
 import { type ValidateIssuerFunction } from './handle-bearer-auth.js';
 
+import * as native from '../native.js';
+
 /** The issuers an issuer validator made by this package trusts, for core's policy. */
 export const trustedIssuers = Symbol('mcp-auth.trustedIssuers');
+
+/**
+ * Set by `MCPAuth#bearerAuth` when the audience is the resource identifier because none was
+ * configured: refusals then say which audience was expected.
+ */
+export const audienceFromResource = Symbol('mcp-auth.audienceFromResource');
+
+/** Logs what core found worth saying once (a key server publishing a private key, say). */
+export const logNotices = (logger: Logger | undefined) => {
+  for (const notice of native.takeNotices()) {
+    (logger ?? defaultLogger).warn?.(notice);
+  }
+};
 
 export type IssuerValidator = ValidateIssuerFunction & { [trustedIssuers]?: string[] };
 

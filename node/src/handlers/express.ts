@@ -11,6 +11,7 @@ import { createResourceMetadataEndpoint } from '../utils/create-resource-metadat
 import {
   attachAuth,
   sendFailure,
+  audienceFromResource,
   trustedIssuers,
   type IssuerValidator,
 } from './bearer-response.js';
@@ -41,6 +42,8 @@ export const policyGate = (config: BearerAuthConfig): Gate => {
         {
           issuers,
           audience,
+          audienceFromResource:
+            (config as { [audienceFromResource]?: boolean })[audienceFromResource] === true,
           requiredScopes,
           resourceMetadata: resource ? createResourceMetadataEndpoint(resource).href : undefined,
           showErrorDetails,

@@ -16,7 +16,7 @@ import { awaitNative, errorToNative } from '../native-errors.js';
 import { authInfoOf, type NativeFailure, type NativeOutcome } from '../native-outcome.js';
 import { type VerifyAccessTokenFunction } from '../utils/create-verify-jwt.js';
 
-import { type Failure } from './bearer-response.js';
+import { logNotices, type Failure } from './bearer-response.js';
 import type { McpRequestInput } from '../../native/index.js';
 
 /** What a gate reads of a request besides its body. */
@@ -99,6 +99,8 @@ export const nativeGate = (
       let outcome = authenticator.authenticateNow(header) as NativeOutcome;
       if (isPending(outcome)) {
         outcome = (await awaitNative(authenticator.authenticate(header))) as NativeOutcome;
+        // Key fetches, the only source of notices, happen on this path alone.
+        logNotices(logger);
       }
       return decision(outcome);
     }
@@ -115,6 +117,7 @@ export const nativeGate = (
       outcome = (await awaitNative(
         authenticator.authenticateRequest(header, input)
       )) as NativeOutcome;
+      logNotices(logger);
     }
     const authInfo = authInfoOf(outcome);
     return authInfo ? { ok: true, authInfo, body } : { ...(outcome as NativeFailure), body };

@@ -3,6 +3,7 @@ import { KeyObject, createPublicKey, webcrypto } from 'node:crypto';
 import { type AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 
 import { MCPAuthTokenVerificationError } from '../errors.js';
+import { logNotices } from '../handlers/bearer-response.js';
 import * as native from '../native.js';
 import { type JWK, type JWTVerifyGetKey, type JWTVerifyOptions } from '../types/jose.js';
 import { callNative, errorFromNative } from '../native-errors.js';
@@ -98,7 +99,11 @@ const verifyWith = (verifier: NativeVerifier, token: string): MaybePromise<AuthI
   if (!now.pending) {
     return settle(now, token);
   }
-  return (verifier.verify(token) as Promise<NativeOutcome>).then((later) => settle(later, token));
+  // Key fetches, the only source of notices, happen on this path alone.
+  return (verifier.verify(token) as Promise<NativeOutcome>).then((later) => {
+    logNotices(undefined);
+    return settle(later, token);
+  });
 };
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -116,12 +121,13 @@ const isCryptoKey = (key: unknown): key is CryptoKey =>
  */
 const verifierForKey = (key: KeyInput, jwt: NativeJwtOptions): NativeVerifier => {
   if (key instanceof Uint8Array) {
-    return native.NativeJwtVerifier.fromSecret(key, jwt);
+    // Core refuses short secrets and bytes that are a public key (PEM, OpenSSH, DER, a JWK).
+    return callNative(() => native.NativeJwtVerifier.fromSecret(key, jwt));
   }
   if (key instanceof KeyObject || isCryptoKey(key)) {
     const object = key instanceof KeyObject ? key : KeyObject.from(key);
     if (object.type === 'secret') {
-      return native.NativeJwtVerifier.fromSecret(object.export(), jwt);
+      return callNative(() => native.NativeJwtVerifier.fromSecret(object.export(), jwt));
     }
     const publicKey = object.type === 'private' ? createPublicKey(object) : object;
     return callNative(() =>
@@ -196,7 +202,13 @@ const verifierFromGetKey = (
 export type RemoteJwkSetOptions = {
   timeoutDuration?: number;
   cooldownDuration?: number;
+  /** The longest keys count as fresh; a key server's `Cache-Control: max-age` can only shorten it. */
   cacheMaxAge?: number;
+  /**
+   * How long known keys keep verifying past their freshness while the key server fails.
+   * Default 24 hours; past it, verification fails until a fetch succeeds.
+   */
+  maxStaleDuration?: number;
   headers?: Record<string, string>;
 };
 
@@ -222,7 +234,9 @@ export const createVerifyJwt = (
   }
   const jwt = nativeJwtOptions(options);
   if (typeof getKey === 'string' || getKey instanceof URL) {
-    const verifier = native.NativeJwtVerifier.remote(String(getKey), remoteJwkSet, jwt);
+    const verifier = callNative(() =>
+      native.NativeJwtVerifier.remote(String(getKey), remoteJwkSet, jwt)
+    );
     return (token: string) => verifyWith(verifier, token);
   }
   const verifier = verifierForKey(getKey, jwt);

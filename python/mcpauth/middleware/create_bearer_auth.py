@@ -21,15 +21,16 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlparse
 
 import anyio.to_thread
-from pydantic import BaseModel, ConfigDict, SkipValidation
+from pydantic import BaseModel, ConfigDict, PrivateAttr, SkipValidation
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import _bridge, _core
 from .._context import new_scope_key, publish, sdk_auth_var
 from .._errors import from_core, to_core
-from ..exceptions import MCPAuthConfigException, MCPAuthException
+from ..exceptions import BearerAuthExceptionCode, MCPAuthConfigException, MCPAuthException
 from ..types import AuthInfo, VerifyAccessTokenFunction
+from ..utils._create_verify_jwt import JwtVerify, log_notices
 
 logger = logging.getLogger("mcpauth")
 
@@ -50,6 +51,9 @@ class BearerAuthConfig(BaseModel):
     method_scopes: SkipValidation[Optional[Mapping[str, Sequence[str]]]] = None
     scope_hierarchy: SkipValidation[Optional[Mapping[str, Sequence[str]]]] = None
     max_body_bytes: SkipValidation[Optional[int]] = None
+    # Set by MCPAuth when `audience` is the resource identifier because none was configured:
+    # refusals then say which audience was expected.
+    _audience_from_resource: bool = PrivateAttr(default=False)
 
 
 OPERATION_OPTIONS = (
@@ -100,6 +104,7 @@ def _policy(config: BearerAuthConfig, issuers: Optional[List[str]]) -> Any:
             _resource_metadata(config.resource),
             config.show_error_details,
             _operations(config),
+            audience_from_resource=config._audience_from_resource,
         )
     except _core.CoreError as e:
         raise from_core(e) from None
@@ -232,9 +237,9 @@ def _log_failure(f: Any) -> None:
 
 
 async def _call_verifier(verify: Any, token: str) -> Any:
-    averify = getattr(verify, "averify", None)
-    if averify is not None:
-        return await averify(token)
+    # By type, not by attribute: a `unittest.mock.Mock` has every attribute.
+    if isinstance(verify, JwtVerify):
+        return await verify.averify(token)
     if inspect.iscoroutinefunction(verify) or inspect.iscoroutinefunction(type(verify).__call__):
         return await verify(token)
     # A sync verifier may block (a userinfo call, say): keep it off the event loop.
@@ -265,7 +270,9 @@ class _Gate:
             raise TypeError("`issuer` must be either a string or a callable.")
         self._verify = verify_access_token
         self._issuer = config.issuer
-        native = getattr(verify_access_token, "_native_token_verifier", None)
+        from ..auth.token_verifier import _JwtModeVerify
+
+        native = verify_access_token._native_token_verifier if isinstance(verify_access_token, _JwtModeVerify) else None
         self._authenticator: Any = None
         self._policy: Any = None
         # `authenticate_now` of the native authenticator when a request is decided from its
@@ -288,7 +295,11 @@ class _Gate:
         if a is not None:
             r = a.authenticate_now(header)
             if r is None:
-                r = await _bridge.run(a.authenticate_spawn, header)
+                # Key fetches, the only source of notices, happen on this path alone.
+                try:
+                    r = await _bridge.run(a.authenticate_spawn, header)
+                finally:
+                    log_notices()
             return r
         try:
             info = await self._custom_info(header)
@@ -317,7 +328,10 @@ class _Gate:
                 return None, receive
             r = a.authenticate_request_now(header, request, body)
             if r is None:
-                r = await _bridge.run(a.authenticate_request_spawn, header, request, body)
+                try:
+                    r = await _bridge.run(a.authenticate_request_spawn, header, request, body)
+                finally:
+                    log_notices()
             return r, receive
         policy = self._policy
         try:
@@ -401,4 +415,10 @@ def create_bearer_auth(
     return BearerAuthMiddleware
 
 
-__all__ = ["BearerAuthConfig", "get_bearer_token_from_headers", "create_bearer_auth", "_handle_error"]
+__all__ = [
+    "BearerAuthConfig",
+    "BearerAuthExceptionCode",
+    "get_bearer_token_from_headers",
+    "create_bearer_auth",
+    "_handle_error",
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, Dict, List, Optional, Union
 
 from .. import _bridge, _core
@@ -10,6 +11,15 @@ from .._errors import from_core
 from ..types import AuthInfo
 
 DEFAULT_ALGORITHMS = ["RS256", "PS256", "ES256", "ES384", "ES512"]
+HMAC_ALGORITHMS = ["HS256", "HS384", "HS512"]
+
+logger = logging.getLogger("mcpauth")
+
+
+def log_notices() -> None:
+    """Logs what the core found worth saying once (a key server publishing a private key)."""
+    for notice in _core.take_notices():
+        logger.warning(notice)
 
 
 def _key_source(input: Any) -> Any:
@@ -18,9 +28,6 @@ def _key_source(input: Any) -> Any:
     PyJWT objects (`PyJWKClient`, `PyJWK`, `PyJWKSet`) are understood when PyJWT is
     installed, but PyJWT is never needed.
     """
-    if isinstance(input, bytes) and b"-----BEGIN" in input:
-        # A PEM key used as an HMAC secret is the classic algorithm-confusion hole.
-        raise TypeError("create_verify_jwt: pass a public key as a JWK dict, not PEM bytes (bytes are HMAC secrets).")
     if isinstance(input, (str, bytes, dict)):
         return input
     uri = getattr(input, "uri", None)
@@ -62,11 +69,15 @@ class JwtVerify:
         self._native = native
 
     def __call__(self, token: str) -> AuthInfo:
-        # The native verifier hands back the AuthInfo model itself.
+        # The native verifier hands back the AuthInfo model itself. Notices come from key
+        # fetches, which only the slow path makes: the cached path has nothing to log.
         try:
             info = self._native.verify_now(token)
             if info is None:
-                info = self._native.verify_blocking(token)
+                try:
+                    info = self._native.verify_blocking(token)
+                finally:
+                    log_notices()
         except _core.CoreError as e:
             raise from_core(e) from None
         return info
@@ -74,12 +85,14 @@ class JwtVerify:
     async def averify(self, token: str) -> AuthInfo:
         try:
             info = self._native.verify_now(token)
+            if info is None:
+                try:
+                    info = await _bridge.run(self._native.verify_spawn, token)
+                finally:
+                    log_notices()
         except _core.CoreError as e:
             raise from_core(e) from None
-        if info is None:
-            info = await _bridge.run(self._native.verify_spawn, token)
         return info
-
 
 def create_verify_jwt(
     input: Union[str, Dict[str, Any], bytes, Any],
@@ -89,16 +102,24 @@ def create_verify_jwt(
 ) -> JwtVerify:
     """A verifier for JWTs signed by the keys at a JWKS URI (cached), or by the given key.
 
-    `algorithms` defaults to RS256, PS256, ES256, ES384 and ES512; `leeway` (seconds)
-    tolerates clock skew for `exp`, `nbf` and `iat`; `require_at_jwt` accepts only RFC 9068
-    access tokens (header `typ` `at+jwt` or `application/at+jwt`).
+    `algorithms` defaults to RS256, PS256, ES256, ES384 and ES512 (HS256, HS384 and HS512 for
+    an HMAC secret: bytes or an `oct` JWK); `leeway` (seconds) tolerates clock skew for `exp`,
+    `nbf` and `iat`; `require_at_jwt` accepts only RFC 9068 access tokens (header `typ` `at+jwt`
+    or `application/at+jwt`). An HMAC secret shorter than its algorithm's hash (32, 48, 64 bytes;
+    RFC 7518 §3.2), or bytes that are a public key (PEM, OpenSSH, DER, a JWK), raise
+    `MCPAuthConfigException` (`invalid_key`).
     """
     algs = list(DEFAULT_ALGORITHMS if algorithms is None else algorithms)
     source = _key_source(input)
-    if isinstance(source, bytes) and algorithms is None:
-        algs = ["HS256", "HS384", "HS512"]
+    secret = isinstance(source, bytes) or (isinstance(source, dict) and source.get("kty") == "oct")
+    if secret and algorithms is None:
+        algs = list(HMAC_ALGORITHMS)
     headers = [("user-agent", "@mcp-auth/python"), ("accept", "*/*")] if isinstance(source, str) else None
-    return JwtVerify(_core.JwtVerifier(source, float(leeway), algs, headers, require_at_jwt=bool(require_at_jwt)))
+    try:
+        native = _core.JwtVerifier(source, float(leeway), algs, headers, require_at_jwt=bool(require_at_jwt))
+    except _core.CoreError as e:
+        raise from_core(e) from None
+    return JwtVerify(native)
 
 
 __all__ = ["create_verify_jwt", "JwtVerify", "DEFAULT_ALGORITHMS"]

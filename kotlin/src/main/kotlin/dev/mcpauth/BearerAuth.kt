@@ -127,6 +127,10 @@ internal class NativeBearerAuth(
     override suspend fun authenticate(authorizationHeader: String?): AuthResult {
         // Cached keys and metadata answer without suspending; only a fetch goes async.
         val outcome = native.authenticateNow(authorizationHeader) ?: native.authenticate(authorizationHeader)
+        // What core found worth saying once (a key server publishing a private key, say).
+        dev.mcpauth.uniffi
+            .takeNotices()
+            .forEach { logger.warning(it) }
         return when (outcome) {
             is NativeOutcome.Authenticated -> AuthResult.Authenticated(AuthInfo.of(outcome.info))
             is NativeOutcome.Rejected -> rejected(outcome.rejection, logger)

@@ -110,8 +110,14 @@ data class IntrospectionConfig(
  * answered 400/413/415 with a JSON-RPC error, never decided by a default.
  */
 class BearerAuthConfig {
-    /** The token's `aud` must contain this (RFC 8707): set it to the resource identifier. */
+    /**
+     * The token's `aud` must contain this (RFC 8707). Default: the resource identifier (scheme and
+     * host compared case-insensitively, one trailing `/` ignored).
+     */
     var audience: String? = null
+
+    /** Accept tokens issued for any audience; logged as a warning. */
+    var acceptAnyAudience: Boolean = false
 
     /** Scopes the token must all have; 403 `insufficient_scope` otherwise. */
     var requiredScopes: List<String> = emptyList()
@@ -171,6 +177,7 @@ class BearerAuthConfig {
             requireAtJwt,
             algorithms,
             operationsJson(),
+            acceptAnyAudience,
         )
 }
 
@@ -199,7 +206,9 @@ class McpAuth(
 
     internal val native: NativeResourceServer = native { NativeResourceServer(resources.map { it.toNative() }) }
 
-    @Volatile private var warnedAudience = false
+    private val audienceWarnings =
+        java.util.concurrent.ConcurrentHashMap
+            .newKeySet<String>()
 
     init {
         native.warnings().forEach { logger.warning(it) }
@@ -227,7 +236,7 @@ class McpAuth(
         configure: BearerAuthConfig.() -> Unit = {},
     ): BearerAuth {
         val config = BearerAuthConfig().apply(configure)
-        warnWithoutAudience(config)
+        warnAboutAudience(resource, config)
         return NativeBearerAuth(resource, native { native.authenticator(resource, config.toNative()) }, logger)
     }
 
@@ -242,7 +251,7 @@ class McpAuth(
         configure: BearerAuthConfig.() -> Unit = {},
     ): BearerAuth {
         val config = BearerAuthConfig().apply(configure)
-        warnWithoutAudience(config)
+        warnAboutAudience(resource, config)
         val native = native { native.introspectionAuthenticator(resource, config.toNative(), introspection.toNative()) }
         return NativeBearerAuth(resource, native, logger)
     }
@@ -258,17 +267,23 @@ class McpAuth(
         configure: BearerAuthConfig.() -> Unit = {},
     ): BearerAuth {
         val config = BearerAuthConfig().apply(configure)
-        warnWithoutAudience(config)
+        warnAboutAudience(resource, config)
         return CustomBearerAuth(resource, native { native.bearerPolicy(resource, config.toNative()) }, verify, logger)
     }
 
-    private fun warnWithoutAudience(config: BearerAuthConfig) {
-        if (config.audience.isNullOrEmpty() && !warnedAudience) {
-            warnedAudience = true
-            logger.warning(
-                "mcp-auth: `bearerAuth` has no `audience`, so tokens issued for other resources are accepted. " +
-                    "Set `audience` to the resource identifier (RFC 8707).",
-            )
-        }
+    private fun warnAboutAudience(
+        resource: String,
+        config: BearerAuthConfig,
+    ) {
+        val warning = native { native.audienceWarning(resource, config.toNative()) } ?: return
+        if (audienceWarnings.add(warning)) logger.warning(warning)
+    }
+
+    companion object {
+        /**
+         * Forgets the key sets and discovered metadata this process has cached, so the next
+         * verification fetches them again (tests; processes that reconfigure tenants).
+         */
+        fun clearCaches() = dev.mcpauth.uniffi.clearCaches()
     }
 }

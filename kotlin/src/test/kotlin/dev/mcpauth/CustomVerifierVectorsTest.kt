@@ -59,7 +59,9 @@ class CustomVerifierVectorsTest {
                     val c = case.jsonObject
                     val guard =
                         mcpAuth.bearerAuth(resource, verifier(c)) {
-                            audience = vectors["audience"]!!.jsonPrimitive.content
+                            // A case's own `audience` (null: none configured) replaces the top level's.
+                            audience = (if ("audience" in c) c["audience"] else vectors["audience"]).stringOrNull()
+                            acceptAnyAudience = c["accept_any_audience"]?.jsonPrimitive?.boolean ?: false
                             requiredScopes = c["required_scopes"].strings() ?: emptyList()
                             showErrorDetails = c["show_error_details"]?.jsonPrimitive?.boolean ?: false
                         }

@@ -117,6 +117,7 @@ class IntrospectionVectorsTest {
                     val guard =
                         mcpAuth.bearerAuth(resource, introspection) {
                             audience = c["audience"].stringOrNull()
+                            acceptAnyAudience = c["accept_any_audience"]?.jsonPrimitive?.boolean ?: false
                             requiredScopes = c["required_scopes"].strings() ?: emptyList()
                             leeway = (c["leeway"]!!.jsonPrimitive.double * 1000).milliseconds
                             showErrorDetails = c["show_error_details"]!!.jsonPrimitive.boolean

@@ -1,0 +1,184 @@
+"""Keycloak 26.4 as the MCP server's authorization server, checked through both packages.
+
+Keycloak needs one piece of configuration for MCP: its access tokens name the resource only
+when an audience mapper puts it into `aud` (realm `mcp`'s client scope `mcp-audience`; Keycloak
+ignores RFC 8707 `resource`). Its tokens carry `aud` as a list with `account`, `azp`, `scope` as
+a string, `realm_access.roles` and the claim `typ: Bearer`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from mcpauth.config import AuthServerType
+from mcpauth.utils import fetch_server_config
+
+from conftest import MCP_ROUTE, NODE_CHECKER, Verifiers, node_discovery, run, step_up
+from harness import Cast
+from servers import FOREIGN_RESOURCE, RESOURCE, Keycloak, claims_of, header_of
+
+ROUTES = {
+    "/jwt": {"mode": "jwt", "audience": RESOURCE},
+    "/jwt/write": {"mode": "jwt", "audience": RESOURCE, "required_scopes": ["notes:write"]},
+    "/jwt/at": {"mode": "jwt", "audience": RESOURCE, "require_at_jwt": True},
+    "/mcp": MCP_ROUTE,
+    "/introspection": {
+        "mode": "introspection",
+        "audience": RESOURCE,
+        # The endpoint comes from Keycloak's metadata; the MCP server is a confidential client.
+        "introspection": {"client_id": Keycloak.INTROSPECTOR[0], "client_secret": Keycloak.INTROSPECTOR[1]},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def apps(cast: Cast, keycloak: Keycloak) -> Verifiers:
+    # No type: untyped discovery, which finds Keycloak's RFC 8414 metadata first.
+    return Verifiers(cast, keycloak.issuer, None, ROUTES)
+
+
+def test_discovery_typed_and_untyped(keycloak: Keycloak) -> None:
+    untyped = fetch_server_config(keycloak.issuer)
+    assert untyped.type == AuthServerType.OAUTH  # /.well-known/oauth-authorization-server/realms/mcp
+    oidc = fetch_server_config(keycloak.issuer, AuthServerType.OIDC)
+    for config in (untyped, oidc):
+        assert config.metadata.issuer == keycloak.issuer
+        assert config.metadata.jwks_uri == f"{keycloak.issuer}/protocol/openid-connect/certs"
+        assert config.metadata.introspection_endpoint == keycloak.introspection_endpoint
+        assert "S256" in (config.metadata.code_challenge_methods_supported or [])
+    for server_type, expected in ((None, "oauth"), ("oidc", "oidc")):
+        node = node_discovery(keycloak.issuer, server_type)
+        assert node["type"] == expected
+        assert node["metadata"]["issuer"] == keycloak.issuer
+        assert node["metadata"]["introspectionEndpoint"] == keycloak.introspection_endpoint
+
+
+def test_checker_finds_keycloak_compatible(keycloak: Keycloak) -> None:
+    python = run(sys.executable, "-m", "mcpauth", "check", keycloak.issuer)
+    node = run(str(NODE_CHECKER), "check", keycloak.issuer)
+    assert (python.returncode, node.returncode) == (0, 0), python.stderr + node.stderr
+    assert python.stdout == node.stdout
+    lines = python.stdout.splitlines()
+    assert lines[:2] == [
+        f"{keycloak.issuer} (oauth): Compatible with MCP",
+        f"Metadata: {keycloak.base}/.well-known/oauth-authorization-server/realms/{Keycloak.REALM}",
+    ]
+    # PKCE S256 and a registration endpoint; whether anonymous registration is allowed is a
+    # realm policy (Client Registration, Trusted Hosts) the metadata cannot show.
+    assert "Successes (6)" in lines and "Warnings" not in python.stdout and "Errors" not in python.stdout
+    assert any("S256 code challenge method supported" in line for line in lines)
+    assert any("Dynamic registration supported" in line for line in lines)
+
+
+def test_client_credentials_token_shape_reaches_auth_info(keycloak: Keycloak, apps: Verifiers) -> None:
+    token = keycloak.client_credentials(Keycloak.SERVICE).access_token
+    infos = apps.auth_info("/jwt", token)
+    info = infos["python"]
+    assert info["issuer"] == keycloak.issuer
+    assert info["subject"] == keycloak.service_account_id(Keycloak.SERVICE[0])
+    assert info["client_id"] == Keycloak.SERVICE[0]
+    assert "notes:read" in info["scopes"] and "notes:write" not in info["scopes"]
+    assert info["audience"] == [RESOURCE, "account"]
+    claims = info["claims"]
+    assert (claims["azp"], claims["typ"]) == (Keycloak.SERVICE[0], "Bearer")
+    assert isinstance(claims["scope"], str)
+    assert "default-roles-mcp" in claims["realm_access"]["roles"]
+
+
+def test_authorization_code_with_pkce(keycloak: Keycloak, apps: Verifiers) -> None:
+    tokens = keycloak.login("openid notes:read")
+    info = apps.auth_info("/jwt", tokens.access_token)["python"]
+    assert info["subject"] == keycloak.user_id()
+    # User tokens have no `client_id` claim: the client comes from `azp`.
+    assert "client_id" not in info["claims"] and info["client_id"] == Keycloak.PUBLIC_CLIENT
+    assert {"openid", "notes:read"} <= set(info["scopes"])
+    assert info["audience"] == [RESOURCE, "account"]
+    assert (info["claims"]["preferred_username"], info["claims"]["email"]) == ("alice", "alice@example.com")
+
+
+def test_missing_scope_is_403_with_the_scope_to_ask_for(keycloak: Keycloak, apps: Verifiers) -> None:
+    read_only = keycloak.client_credentials(Keycloak.SERVICE, "notes:read").access_token
+    refused = apps.refused("/jwt/write", read_only, 403)
+    assert refused["body"]["missing_scopes"] == ["notes:write"]
+    assert 'error="insufficient_scope"' in refused["challenge"] and 'scope="notes:write"' in refused["challenge"]
+    both = keycloak.client_credentials(Keycloak.SERVICE, "notes:read notes:write").access_token
+    assert "notes:write" in apps.auth_info("/jwt/write", both)["python"]["scopes"]
+
+
+def test_step_up_for_a_tool(keycloak: Keycloak, apps: Verifiers) -> None:
+    # Keycloak grants optional client scopes the client asks for: the step-up is a new login.
+    step_up(
+        apps,
+        keycloak.login("openid notes:read").access_token,
+        lambda scope: keycloak.login(f"openid {scope}").access_token,
+    )
+
+
+def test_audience_needs_the_mapper(keycloak: Keycloak, apps: Verifiers) -> None:
+    # Without the mapper Keycloak's `aud` is only `account` (or absent): refused.
+    plain = keycloak.client_credentials(Keycloak.PLAIN_SERVICE).access_token
+    assert RESOURCE not in (claims_of(plain).get("aud") or [])
+    assert apps.refused("/jwt", plain)["body"]["error"] == "invalid_audience"
+    # A token for another MCP server is refused by this one.
+    foreign = keycloak.client_credentials(Keycloak.FOREIGN_SERVICE).access_token
+    assert FOREIGN_RESOURCE in claims_of(foreign)["aud"]
+    refused = apps.refused("/jwt", foreign)
+    assert refused["body"]["error"] == "invalid_audience"
+    assert refused["body"]["cause"]["expected"] == RESOURCE
+
+
+def test_refresh_and_id_tokens_are_not_access_tokens(keycloak: Keycloak, apps: Verifiers) -> None:
+    tokens = keycloak.login()
+    assert tokens.refresh_token and tokens.id_token
+    # Keycloak's refresh tokens are HS512 JWTs (a realm secret, never published in the JWKS).
+    assert header_of(tokens.refresh_token)["alg"] == "HS512"
+    assert apps.refused("/jwt", tokens.refresh_token)["body"]["error"] == "invalid_token"
+    # Its ID tokens are signed by the access-token key but name the client as audience.
+    assert claims_of(tokens.id_token)["aud"] == Keycloak.PUBLIC_CLIENT
+    assert apps.refused("/jwt", tokens.id_token)["body"]["error"] == "invalid_audience"
+
+
+def test_rfc9068_header_type_tells_access_from_id_tokens(keycloak: Keycloak, apps: Verifiers) -> None:
+    at_jwt = keycloak.client_credentials(Keycloak.RFC9068_SERVICE).access_token
+    assert header_of(at_jwt)["typ"] == "at+jwt"
+    apps.auth_info("/jwt/at", at_jwt)
+    # The client option is off by default: plain `typ: JWT` access tokens and ID tokens are refused.
+    plain = keycloak.client_credentials(Keycloak.SERVICE).access_token
+    assert apps.refused("/jwt/at", plain)["body"]["error"] == "invalid_token"
+    assert apps.refused("/jwt/at", keycloak.login().id_token)["body"]["error"] == "invalid_token"
+
+
+def test_introspection(keycloak: Keycloak, apps: Verifiers) -> None:
+    tokens = keycloak.login()
+    info = apps.auth_info("/introspection", tokens.access_token)["python"]
+    assert info["subject"] == keycloak.user_id()
+    assert info["client_id"] == Keycloak.PUBLIC_CLIENT  # Keycloak's answer names it
+    assert info["audience"] == [RESOURCE, "account"]
+    assert (info["claims"]["active"], info["claims"]["token_type"], info["claims"]["username"]) == (
+        True,
+        "Bearer",
+        "alice",
+    )
+    # Keycloak answers refresh and ID tokens as active, with `token_type` Refresh and ID.
+    for token, kind in ((tokens.refresh_token, "Refresh"), (tokens.id_token, "ID")):
+        refused = apps.refused("/introspection", token)
+        assert refused["body"]["error"] == "invalid_token"
+        assert kind in str(refused["body"]["cause"])
+    foreign = keycloak.client_credentials(Keycloak.FOREIGN_SERVICE).access_token
+    assert apps.refused("/introspection", foreign)["body"]["error"] == "invalid_audience"
+    assert apps.refused("/introspection", "not-a-keycloak-token")["body"]["error"] == "invalid_token"
+
+
+def test_key_rotation_under_load(keycloak: Keycloak, apps: Verifiers) -> None:
+    """Two rotations while both packages verify tokens signed with every key so far: each new
+    `kid` is fetched on its first token, nothing is refused."""
+    tokens = [keycloak.client_credentials(Keycloak.SERVICE).access_token]
+    seen = apps.load("/jwt", tokens, 60)
+    for _ in range(2):
+        keycloak.rotate_key()
+        tokens.append(keycloak.client_credentials(Keycloak.SERVICE).access_token)
+        seen += apps.load("/jwt", tokens, 120)
+    kids = [header_of(t)["kid"] for t in tokens]
+    assert len(set(kids)) == 3, kids
+    assert seen == {("python", 200): 150, ("node", 200): 150}
