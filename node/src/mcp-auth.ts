@@ -327,7 +327,9 @@ export class MCPAuth {
    */
   bearerAuth(
     mode: VerifyAccessTokenMode,
-    config?: Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> & AudienceConfig & VerifyJwtConfig
+    config?: Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> &
+      AudienceConfig &
+      VerifyJwtConfig
   ): RequestHandler;
   /**
    * Protects routes with any access tokens (opaque ones included) by asking the authorization

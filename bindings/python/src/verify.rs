@@ -342,7 +342,6 @@ impl Policy {
                 show_error_details,
                 flavor: FLAVOR,
                 scope_hierarchy: ops.hierarchy.map(Arc::new),
-                ..CorePolicy::default()
             },
             rules: ops.rules.map(Arc::new),
         })

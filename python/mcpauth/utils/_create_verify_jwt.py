@@ -94,6 +94,7 @@ class JwtVerify:
             raise from_core(e) from None
         return info
 
+
 def create_verify_jwt(
     input: Union[str, Dict[str, Any], bytes, Any],
     algorithms: Optional[List[str]] = None,
