@@ -2,9 +2,11 @@
 // Localhost OAuth 2.1 / OpenID authorization server for development and end-to-end tests.
 // Usage: node server.js [--port 0] [--alg RS256|ES256] [--resource-alg <url>=<alg>|opaque]...
 //                       [--scopes "extra:scope ..."] [--grace-seconds 300] [--auto-login alice]
+//                       [--dpop-nonce]
 // Prints one JSON line {"issuer": ..., "port": ...} on stdout once it accepts connections.
 import './lib/console.js';
 import http from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import Provider from 'oidc-provider';
 
@@ -20,6 +22,7 @@ const { values: opts } = parseArgs({
     scopes: { type: 'string', default: '' },
     'grace-seconds': { type: 'string', default: '300' },
     'auto-login': { type: 'string' },
+    'dpop-nonce': { type: 'boolean', default: false },
   },
 });
 
@@ -39,6 +42,7 @@ const resourceAlgs = new Map(opts['resource-alg'].map((pair) => {
 }));
 const resourceScopes = [...new Set([...RESOURCE_SCOPES, ...opts.scopes.split(/\s+/).filter(Boolean)])];
 const cookieKeys = [randomSecret()];
+const dpopNonceSecret = randomBytes(32);
 const defaultGrace = Number(opts['grace-seconds']);
 if (!(defaultGrace >= 0)) throw new Error('--grace-seconds must be a number >= 0');
 
@@ -51,7 +55,12 @@ let providerHandler;
 // adapter and the cookie keys stay the same, so nothing is lost.
 function buildProvider() {
   provider = new Provider(issuer, providerConfiguration({
-    keys, resourceScopes, cookieKeys, algFor: (resource) => resourceAlgs.get(resource) ?? opts.alg,
+    keys,
+    resourceScopes,
+    cookieKeys,
+    dpopNonceSecret,
+    dpopRequireNonce: opts['dpop-nonce'],
+    algFor: (resource) => resourceAlgs.get(resource) ?? opts.alg,
   }));
   // oidc-provider answers its own failures with 500 server_error and says nothing; say why here.
   provider.on('server_error', (ctx, err) => console.error(`server_error at ${ctx.path}:`, err));

@@ -34,7 +34,7 @@ export async function postForm(url, form, headers = {}) {
     body: new URLSearchParams(Object.entries(form).filter(([, v]) => v !== undefined)),
     redirect: 'manual',
   });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, headers: res.headers, body: await res.json() };
 }
 
 export const basic = (id, secret) => ({
