@@ -1,6 +1,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use mcp_auth_core::bearer::Policy;
+use mcp_auth_core::error::codes;
 use mcp_auth_core::{Error, ErrorKind};
 
 /// RFC 9110 challenge syntax for what we emit: `Bearer` then `name="quoted"` pairs.
@@ -64,7 +65,14 @@ fuzz_target!(|data: &[u8]| {
         };
         let err = Error::new(kind, code.clone()).with_message(message.clone());
         let r = policy.respond(&err);
-        assert!(r.status == 401 || r.status == 403);
+        // A replay store that cannot answer is the server's trouble, not the token's: 503
+        // without a challenge, so clients retry instead of asking for another token.
+        if code == codes::DPOP_REPLAY_STORE_UNAVAILABLE || code == codes::DPOP_REPLAY_STORE_FULL {
+            assert_eq!(r.status, 503);
+            assert!(r.www_authenticate.is_none());
+            continue;
+        }
+        assert!(r.status == 401 || r.status == 403, "{}", r.status);
         let h = r.www_authenticate.unwrap();
         assert!(well_formed(&h), "{h:?}");
     }
