@@ -3,17 +3,26 @@ export CARGO_BUILD_TARGET ?= x86_64-unknown-linux-gnu
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all test lint fmt test-rust lint-rust fuzz fuzz-ci redis-server
+.PHONY: all test lint fmt test-release test-rust lint-rust fuzz fuzz-ci redis-server
 
 all: test
 
 ## make demo: a local authorization server, both sample MCP servers and real MCP clients (mk/e2e.mk)
 ## make test: every test suite (Rust core + vectors, Python package, Node package, end to end,
 ## Kotlin, interoperability with Keycloak and Ory Hydra)
-test: test-rust test-python test-node test-e2e test-kotlin test-interop
+test: test-release test-rust test-python test-node test-e2e test-kotlin test-interop
 
 ## make lint: formatters and linters of every language
-lint: lint-rust lint-python lint-node lint-e2e lint-kotlin lint-interop
+lint: test-release lint-rust lint-python lint-node lint-e2e lint-kotlin lint-interop
+
+## make test-release: one version in every manifest (scripts/version.py) and the release
+## workflow checked by actionlint (Go module proxy, installed into the target dir)
+ACTIONLINT := $(CARGO_TARGET_DIR)/tools/actionlint
+$(ACTIONLINT):
+	GOBIN=$(dir $(ACTIONLINT)) go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+test-release: $(ACTIONLINT)
+	$(PYTHON) scripts/version.py check
+	$(ACTIONLINT) .github/workflows/*.yml
 
 test-rust: redis-server
 	cargo test --workspace --locked
