@@ -15,7 +15,7 @@ from ._errors import from_core
 from .auth.authorization_server_handler import AuthorizationServerHandler, AuthServerModeConfig
 from .auth.mcp_auth_handler import MCPAuthHandler
 from .auth.resource_server_handler import ResourceServerHandler, ResourceServerModeConfig
-from .config import AuthServerConfig, AuthServerDiscoveryConfig, IntrospectionConfig
+from .config import AuthServerConfig, AuthServerDiscoveryConfig, DpopConfig, IntrospectionConfig
 from .exceptions import AuthServerExceptionCode, MCPAuthAuthServerException
 from .middleware.create_bearer_auth import BearerAuthConfig
 from .types import AuthInfo, ResourceServerConfig, VerifyAccessTokenFunction
@@ -117,6 +117,7 @@ class MCPAuth:
         scope_hierarchy: Optional[Mapping[str, Sequence[str]]] = None,
         max_body_bytes: Optional[int] = None,
         accept_any_audience: bool = False,
+        dpop: Optional[Union[DpopConfig, Dict[str, Any]]] = None,
     ) -> type:
         """A pure ASGI middleware class for `Middleware(...)` that requires a valid bearer token.
 
@@ -138,6 +139,13 @@ class MCPAuth:
         handler runs. `scope_hierarchy` maps a scope to the scopes it implies (for every scope
         check of this route). `max_body_bytes` (default 4 MiB) bounds the JSON-RPC body that is
         inspected; larger POSTs get 413. Invalid rules raise `MCPAuthConfigException` here.
+
+        `dpop` (a `DpopConfig` or a dict of its fields) turns on DPoP (RFC 9449) for this route:
+        `Authorization: DPoP <token>` with a `DPoP` proof header, the token bound to the proof's
+        key (`cnf.jkt`, then `AuthInfo.jkt`). Proofs must name `resource`'s origin plus the
+        request path, so a proxy in front needs no `Host` trust. The resource's protected
+        resource metadata then advertises `dpop_signing_alg_values_supported` and
+        `dpop_bound_access_tokens_required`. Without `dpop`, DPoP-bound tokens are refused.
         """
         verify, config = self._route_auth(
             "bearer_auth_middleware",
@@ -157,9 +165,14 @@ class MCPAuth:
             max_body_bytes=max_body_bytes,
             accept_any_audience=accept_any_audience,
         )
-        from .middleware.create_bearer_auth import create_bearer_auth
+        from .middleware.create_bearer_auth import create_bearer_auth, dpop_options
 
-        return create_bearer_auth(verify, config=config, context_var=self._context_var, scope_key=self._scope_key)
+        if dpop is not None:
+            config.dpop, config._dpop_now = dpop_options(dpop, resource)
+        middleware = create_bearer_auth(verify, config=config, context_var=self._context_var, scope_key=self._scope_key)
+        if config.dpop is not None and isinstance(self._handler, ResourceServerHandler) and resource:
+            self._handler.add_dpop_route(resource, config.dpop, middleware._gate)  # type: ignore[attr-defined]
+        return middleware
 
     def token_verifier(
         self,
@@ -406,6 +419,7 @@ __all__ = [
     "VerifyAccessTokenFunction",
     "AuthServerConfig",
     "IntrospectionConfig",
+    "DpopConfig",
     "MCPAuthAuthServerException",
     "AuthServerExceptionCode",
 ]

@@ -41,6 +41,9 @@ _ServerSpec: TypeAlias = Tuple[str, Optional[Dict[str, Any]], Optional[str]]
 # (method, content-type, content-length, mcp-protocol-version, mcp-method, mcp-name)
 _Request: TypeAlias = Tuple[str, Optional[str], Optional[str], Optional[str], Optional[str], Optional[str]]
 
+# An accepted request: its AuthInfo and the (name, value) headers to add to the answer.
+_Accepted: TypeAlias = Tuple[AuthInfo, List[Tuple[bytes, bytes]]]
+
 class CoreError(Exception):
     """args: (kind, code, message, details_json | None)."""
 
@@ -52,6 +55,10 @@ class Failure:
     def body(self) -> bytes: ...
     @property
     def www_authenticate(self) -> Optional[str]: ...
+    @property
+    def challenges(self) -> List[str]: ...
+    @property
+    def headers(self) -> List[Tuple[str, str]]: ...
     @property
     def kind(self) -> str: ...
     @property
@@ -131,7 +138,12 @@ class Policy:
 
 @final
 class Authenticator:
-    def __new__(cls, verifier: Union[TokenVerifier, IntrospectionVerifier], policy: Policy) -> Self: ...
+    def __new__(
+        cls,
+        verifier: Union[TokenVerifier, IntrospectionVerifier],
+        policy: Policy,
+        dpop: Union[str, Dict[str, Any], None] = None,
+    ) -> Self: ...
     def authenticate_now(self, header: Union[bytes, str, None]) -> Union[AuthInfo, Failure, None]: ...
     def authenticate_spawn(self, header: Union[bytes, str, None], done: _Done) -> None: ...
     def has_rules(self) -> bool: ...
@@ -145,6 +157,28 @@ class Authenticator:
     def respond(
         self, kind: str, code: str, message: Optional[str] = None, details_json: Optional[str] = None
     ) -> Failure: ...
+    def has_dpop(self) -> bool: ...
+    def dpop_metadata(self, fields: Dict[str, Any]) -> Optional[Dict[str, Any]]: ...
+    def dpop_nonce_issued_at(self, nonce: str) -> Optional[int]: ...
+    def check_request_now(
+        self,
+        header: Union[bytes, str, None],
+        dpop: Sequence[Union[bytes, str]],
+        path: Union[bytes, str],
+        request: _Request,
+        body: Optional[bytes] = None,
+        now: Optional[float] = None,
+    ) -> Union[_Accepted, Failure, None]: ...
+    def check_request_spawn(
+        self,
+        header: Union[bytes, str, None],
+        dpop: Sequence[Union[bytes, str]],
+        path: Union[bytes, str],
+        request: _Request,
+        body: Optional[bytes],
+        now: Optional[float],
+        done: _Done,
+    ) -> None: ...
 
 def fetch_server_config(
     target: str,

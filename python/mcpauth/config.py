@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import TYPE_CHECKING, Any, List, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 
 class ProtectedResourceMetadataBase(BaseModel):
@@ -110,6 +110,41 @@ class ResourceServerConfig(BaseModel):
     metadata: ResourceServerMetadata
 
 
+class DpopConfig(BaseModel):
+    """DPoP (RFC 9449) on a protected route: tokens bound to a key the client proves it holds.
+
+    `mode`: `"allowed"` (Bearer and DPoP tokens both accepted), `"required"` (Bearer refused) or
+    `"off"` (Bearer only); in every mode a DPoP-bound token sent as a bearer token is refused.
+    `algorithms`: the proof algorithms accepted (default: every asymmetric one). `iat_window`
+    (seconds, default 300) is how far a proof's `iat` may be from now, plus `leeway` (default:
+    the route's `leeway`). `nonce=True` sends server nonces (RFC 9449 §8), sealed under
+    `nonce_secret` (at least 32 bytes; replicas sharing it accept each other's nonces) and valid
+    for `nonce_window` seconds. `replay_store`: `"memory"` (in process, at most
+    `replay_max_entries` proofs) or a `redis://` / `rediss://` URL shared by every replica; each
+    Redis call is bounded by `replay_timeout` seconds, keys start with `replay_key_prefix`, and
+    when Redis cannot answer the request is refused with 503 unless `replay_fail_open=True`.
+    Proofs must name the resource identifier's origin plus the request path (never `Host`).
+    """
+
+    # Strict: a misspelt option or a value of the wrong type is refused, not coerced or dropped.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    mode: Literal["allowed", "required", "off"] = "allowed"
+    algorithms: Optional[List[str]] = None
+    iat_window: Optional[float] = Field(default=None, allow_inf_nan=False)
+    leeway: Optional[float] = Field(default=None, allow_inf_nan=False)
+    nonce: bool = False
+    nonce_secret: Optional[str] = Field(default=None, repr=False)
+    nonce_window: Optional[float] = Field(default=None, allow_inf_nan=False)
+    replay_store: str = "memory"
+    replay_max_entries: Optional[int] = None
+    replay_timeout: Optional[float] = Field(default=None, gt=0, allow_inf_nan=False)
+    replay_fail_open: bool = False
+    replay_key_prefix: Optional[str] = None
+    # Tests only: "now" for the DPoP checks (proof `iat`, nonces, replay windows).
+    _now: Optional[float] = PrivateAttr(default=None)
+
+
 class IntrospectionConfig(BaseModel):
     """How the `introspection` mode asks the authorization server about a token (RFC 7662).
 
@@ -163,6 +198,7 @@ __all__ = [
     "ResourceServerMetadata",
     "ResourceServerConfig",
     "IntrospectionConfig",
+    "DpopConfig",
     "get_issuer",
     "fetch_server_config",
     "fetch_server_config_by_well_known_url",

@@ -25,6 +25,19 @@ class AuthInfo(BaseModel):
     claims: Dict[str, Any]
     expires_at: Optional[int] = None
 
+    @property
+    def jkt(self) -> Optional[str]:
+        """The thumbprint of the key the token is bound to (`cnf.jkt`, RFC 9449 §6), or None.
+
+        The 'jwt' and 'introspection' modes accept a token that carries one only with a valid
+        DPoP proof signed by that key, so a value here means a sender-constrained call. (A
+        custom verifier's AuthInfo has whatever `cnf` its claims hold.)"""
+        # Read from the claims, not stored: the model keeps upstream's fields, and the hot path
+        # builds it without a field more.
+        cnf = self.claims.get("cnf")
+        jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
+        return jkt if isinstance(jkt, str) else None
+
 
 class VerifyAccessTokenFunction(Protocol):
     """Verifies a token and returns its AuthInfo; may also be `async def`.

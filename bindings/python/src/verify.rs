@@ -5,19 +5,20 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use mcp_auth_core::{
-    Alg, Audience, AuthInfo, AuthResponse, AuthServer, Authenticator as CoreAuthenticator,
-    AuthorizationServerMetadata, Error, JwksOptions, JwtOptions, JwtVerifier as CoreJwtVerifier,
-    Key, KeySet, KeySource, OperationRules, Policy as CorePolicy, ServerConfig,
+    Accepted, Alg, Audience, AuthInfo, AuthResponse, AuthServer,
+    Authenticator as CoreAuthenticator, AuthorizationServerMetadata, DpopOptions, Error,
+    JwksOptions, JwtOptions, JwtVerifier as CoreJwtVerifier, Key, KeySet, KeySource,
+    OperationRules, Policy as CorePolicy, Refused, RequestAuth, ServerConfig,
     TokenVerifier as CoreTokenVerifier, VerifierOptions, Verify, INTERNAL_ERROR,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use serde_json::Value;
 
 use crate::auth_info::{auth_info_to_py, auth_info_to_py_owned};
 use crate::bridge::{block_on, spawn_py};
-use crate::convert::{from_py, object_from_py};
+use crate::convert::{from_py, map_to_py, object_from_py};
 use crate::errors::{from_parts, IntoPyResult, FLAVOR};
 use crate::introspection::IntrospectionVerifier;
 use crate::metadata::parse_type;
@@ -86,6 +87,14 @@ fn info_from_py(obj: &Bound<'_, PyAny>) -> PyResult<AuthInfo> {
 
 /// The header as text, borrowed from the Python object whenever it can be (no copy per request).
 fn header_str<'a>(header: Option<&'a Bound<'_, PyAny>>) -> PyResult<Option<Cow<'a, str>>> {
+    field_str(header, "the Authorization header")
+}
+
+/// A request field (header value, path) as text; `what` names it in the type error.
+fn field_str<'a>(
+    header: Option<&'a Bound<'_, PyAny>>,
+    what: &str,
+) -> PyResult<Option<Cow<'a, str>>> {
     let Some(h) = header else { return Ok(None) };
     if h.is_none() {
         return Ok(None);
@@ -98,9 +107,17 @@ fn header_str<'a>(header: Option<&'a Bound<'_, PyAny>>) -> PyResult<Option<Cow<'
     if let Ok(s) = h.cast::<PyString>() {
         return Ok(Some(Cow::Borrowed(s.to_str()?)));
     }
-    Err(PyTypeError::new_err(
-        "the Authorization header must be bytes, str or None",
-    ))
+    Err(PyTypeError::new_err(format!(
+        "{what} must be bytes, str or None"
+    )))
+}
+
+/// Every `DPoP` field line as text, in order.
+fn dpop_lines<'a>(lines: &'a [Bound<'_, PyAny>]) -> PyResult<Vec<Cow<'a, str>>> {
+    lines
+        .iter()
+        .map(|l| Ok(field_str(Some(l), "a DPoP header")?.unwrap_or_default()))
+        .collect()
 }
 
 /// The AuthInfo model, or `None` when metadata or keys must be fetched first (GIL released).
@@ -142,6 +159,10 @@ pub struct Failure {
     pub status: u16,
     pub body: Py<PyBytes>,
     pub www_authenticate: Option<String>,
+    /// Each challenge on its own, one `WWW-Authenticate` line each.
+    pub challenges: Vec<String>,
+    /// Further response headers (`DPoP-Nonce`), names as core spells them.
+    pub headers: Vec<(String, String)>,
     pub kind: String,
     pub code: String,
     /// Why, for logs: code, message and cause; never the token.
@@ -154,6 +175,8 @@ impl Failure {
             status: r.status,
             body: PyBytes::new(py, r.body_string().as_bytes()).unbind(),
             www_authenticate: r.www_authenticate,
+            challenges: r.challenges,
+            headers: r.headers,
             kind: e.kind().as_str().to_string(),
             code: e.code().to_string(),
             reason: e.reason(),
@@ -428,12 +451,40 @@ fn outcome_to_py(py: Python<'_>, o: Outcome) -> PyResult<Py<PyAny>> {
     }
 }
 
+/// `(AuthInfo, headers)` for an accepted request (header names lowered, names and values as
+/// bytes, ready for an ASGI response start), or the `Failure` to answer with.
+fn checked_to_py(py: Python<'_>, r: Result<Accepted, Refused>) -> PyResult<Py<PyAny>> {
+    match r {
+        Ok(a) => {
+            let headers = PyList::empty(py);
+            for (k, v) in &a.headers {
+                let pair = (
+                    PyBytes::new(py, k.to_ascii_lowercase().as_bytes()),
+                    PyBytes::new(py, v.as_bytes()),
+                );
+                headers.append(PyTuple::new(py, [pair.0, pair.1])?)?;
+            }
+            let info = auth_info_to_py(py, a.info, None)?;
+            Ok(PyTuple::new(py, [info, headers.into_any().unbind()])?
+                .into_any()
+                .unbind())
+        }
+        Err(f) => Ok(Py::new(py, Failure::new(py, f.response, &f.error))?.into_any()),
+    }
+}
+
 #[pymethods]
 impl Authenticator {
     /// `verifier`: a `TokenVerifier` (the `jwt` mode) or an `IntrospectionVerifier`; the
-    /// policy's per-operation rules and scope hierarchy come along.
+    /// policy's per-operation rules and scope hierarchy come along. `dpop`: the route's DPoP
+    /// settings in core's shape (`DpopOptions::from_json`), a dict or a JSON string.
     #[new]
-    fn new(verifier: &Bound<'_, PyAny>, policy: &Policy) -> PyResult<Self> {
+    #[pyo3(signature = (verifier, policy, dpop=None))]
+    fn new(
+        verifier: &Bound<'_, PyAny>,
+        policy: &Policy,
+        dpop: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
         let rules = policy.rules.clone();
         let policy = policy.inner.clone();
         let mut inner = if let Ok(v) = verifier.cast::<TokenVerifier>() {
@@ -448,9 +499,121 @@ impl Authenticator {
         if let Some(r) = rules {
             inner = inner.with_operations(Arc::unwrap_or_clone(r));
         }
+        if let Some(d) = dpop.filter(|d| !d.is_none()) {
+            let value = match d.cast::<PyString>() {
+                Ok(s) => serde_json::from_str(s.to_str()?).map_err(|e| {
+                    crate::errors::to_pyerr(&Error::config(
+                        mcp_auth_core::dpop::INVALID_DPOP_CONFIG,
+                        format!("DPoP settings are not JSON: {e}"),
+                    ))
+                })?,
+                Err(_) => from_py(d)?,
+            };
+            inner = inner.with_dpop(DpopOptions::from_json(&value).py()?).py()?;
+        }
         Ok(Authenticator {
             inner: Arc::new(inner),
         })
+    }
+
+    /// True when the route has DPoP settings (use `check_request_now`).
+    fn has_dpop(&self) -> bool {
+        self.inner.dpop().is_some()
+    }
+
+    /// The PRM fields with this route's DPoP members (`None` without DPoP settings).
+    fn dpop_metadata<'py>(
+        &self,
+        py: Python<'py>,
+        fields: &Bound<'py, PyAny>,
+    ) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(d) = self.inner.dpop() else {
+            return Ok(None);
+        };
+        let fields = object_from_py(fields)?;
+        map_to_py(py, &mcp_auth_core::resource::with_dpop_fields(&fields, d)).map(Some)
+    }
+
+    /// When a `DPoP-Nonce` this route sent was made (seconds since the epoch), `None` for a
+    /// nonce it did not make.
+    fn dpop_nonce_issued_at(&self, nonce: &str) -> Option<u64> {
+        self.inner.dpop().and_then(|d| d.nonce_issued_at(nonce))
+    }
+
+    /// The whole check of one HTTP request, DPoP included: `(AuthInfo, headers)` when it
+    /// passes (`headers`: `(name, value)` bytes for the application's answer), the `Failure`
+    /// to answer with, or `None` when keys or metadata must be fetched or a Redis replay store
+    /// asked (then call `check_request_spawn`). `dpop`: every `DPoP` field line; `path`: the
+    /// raw request path; `now` pins the DPoP clock (tests). Runs with the GIL released.
+    #[pyo3(signature = (header, dpop, path, request, body=None, now=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn check_request_now(
+        &self,
+        py: Python<'_>,
+        header: Option<&Bound<'_, PyAny>>,
+        dpop: Vec<Bound<'_, PyAny>>,
+        path: &Bound<'_, PyAny>,
+        request: RequestParts,
+        body: Option<&Bound<'_, PyBytes>>,
+        now: Option<f64>,
+    ) -> PyResult<Py<PyAny>> {
+        let h = header_str(header)?;
+        let lines = dpop_lines(&dpop)?;
+        let proofs: Vec<&str> = lines.iter().map(|l| l.as_ref()).collect();
+        let path = field_str(Some(path), "the request path")?.unwrap_or_default();
+        let body = body.map(|b| b.as_bytes());
+        let auth = RequestAuth {
+            authorization: h.as_deref(),
+            dpop: &proofs,
+            path: &path,
+            now,
+        };
+        let a = &self.inner;
+        match py.detach(|| a.check_request_now(&auth, &request.request(body))) {
+            std::task::Poll::Ready(r) => checked_to_py(py, r),
+            std::task::Poll::Pending => Ok(py.None()),
+        }
+    }
+
+    /// Like `check_request_now`, fetching and asking what is needed; reports to `done(ok, value)`.
+    #[pyo3(signature = (header, dpop, path, request, body, now, done))]
+    #[allow(clippy::too_many_arguments)]
+    fn check_request_spawn(
+        &self,
+        header: Option<&Bound<'_, PyAny>>,
+        dpop: Vec<Bound<'_, PyAny>>,
+        path: &Bound<'_, PyAny>,
+        request: RequestParts,
+        body: Option<&Bound<'_, PyBytes>>,
+        now: Option<f64>,
+        done: Py<PyAny>,
+    ) -> PyResult<()> {
+        let h = header_str(header)?.map(Cow::into_owned);
+        let lines: Vec<String> = dpop_lines(&dpop)?
+            .into_iter()
+            .map(Cow::into_owned)
+            .collect();
+        let path = field_str(Some(path), "the request path")?
+            .unwrap_or_default()
+            .into_owned();
+        let body: Option<Vec<u8>> = body.map(|b| b.as_bytes().to_vec());
+        let a = self.inner.clone();
+        spawn_py(
+            async move {
+                let proofs: Vec<&str> = lines.iter().map(String::as_str).collect();
+                let auth = RequestAuth {
+                    authorization: h.as_deref(),
+                    dpop: &proofs,
+                    path: &path,
+                    now,
+                };
+                let req = request.request(body.as_deref());
+                Ok(a.check_request(&auth, &req).await)
+            },
+            done,
+            checked_to_py,
+        );
+        Ok(())
     }
 
     /// True when per-operation rules are configured (use `authenticate_request_now`).

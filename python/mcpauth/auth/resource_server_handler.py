@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Dict, List, Union
+from typing import Any, Dict, List, Tuple, Union
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -11,8 +11,8 @@ from starlette.routing import Route, Router
 
 from .. import _core
 from .._errors import from_core
-from ..config import AuthServerConfig, ResourceServerConfig, get_issuer
-from ..exceptions import AuthServerExceptionCode, MCPAuthAuthServerException
+from ..config import AuthServerConfig, ProtectedResourceMetadata, ResourceServerConfig, get_issuer
+from ..exceptions import AuthServerExceptionCode, MCPAuthAuthServerException, MCPAuthConfigException
 from ..utils import validate_server_config
 from ..utils._transpile_resource_metadata import transpile_resource_metadata
 from .authorization_server_handler import CORS_HEADERS
@@ -34,6 +34,8 @@ class ResourceServerHandler(MCPAuthHandler):
             list(resources) if isinstance(resources, list) else [resources]
         )
         self._token_verifiers: Dict[str, TokenVerifier] = {}
+        # resource -> (its DPoP settings, the gate of a route with them), for the PRM fields.
+        self._dpop: Dict[str, Tuple[Dict[str, Any], Any]] = {}
         self._validate_config()
 
     def _validate_config(self) -> None:
@@ -71,6 +73,27 @@ class ResourceServerHandler(MCPAuthHandler):
                 "\n".join(f"  - {w.description}" for w in result.warnings),
             )
 
+    def add_dpop_route(self, resource: str, options: Dict[str, Any], gate: Any) -> None:
+        """A route of `resource` takes DPoP `options`: its metadata advertises them. The
+        document has one answer for the whole resource, so its routes must agree."""
+        seen = self._dpop.get(resource)
+        if seen is not None and seen[0] != options:
+            raise MCPAuthConfigException(
+                "invalid_dpop_config",
+                f"The resource `{resource}` already has a route with other DPoP settings; its protected "
+                "resource metadata can advertise only one (give every route of a resource the same `dpop`).",
+            )
+        if seen is None:
+            self._dpop[resource] = (options, gate)
+
+    def _with_dpop(self, resource: str, body: Dict[str, Any]) -> Dict[str, Any]:
+        dpop = self._dpop.get(resource)
+        if dpop is None:
+            return body
+        # Through the model again, so the members keep its order (authorization_servers last).
+        fields = dpop[1].dpop_metadata(body)
+        return ProtectedResourceMetadata(**fields).model_dump(exclude_none=True)
+
     def create_metadata_route(self) -> Router:
         routes = []
         for c in self._resources_configs:
@@ -80,10 +103,11 @@ class ResourceServerHandler(MCPAuthHandler):
                 raise from_core(e) from None
             body = transpile_resource_metadata(c.metadata).model_dump(exclude_none=True)
 
-            async def metadata(request: Request, body: dict = body) -> Response:  # type: ignore[type-arg]
+            # The DPoP members when asked for: DPoP routes may be added after the router.
+            async def metadata(request: Request, body: dict = body, resource: str = c.metadata.resource) -> Response:  # type: ignore[type-arg]
                 if request.method == "OPTIONS":
                     return Response(status_code=204, headers=CORS_HEADERS)
-                return JSONResponse(body, headers=CORS_HEADERS)
+                return JSONResponse(self._with_dpop(resource, body), headers=CORS_HEADERS)
 
             routes.append(Route(path, metadata, methods=["GET", "OPTIONS"]))
         return Router(routes=routes)

@@ -10,24 +10,31 @@ With per-operation rules (`tool_scopes`, `resource_scopes`, `prompt_scopes`, `me
 the core decides from the JSON-RPC body of a POST which scopes it needs. The body is read here
 once, at most as many bytes as the core asks for, and the same bytes are handed on to the app;
 the core does all the reading of them. GET streams (SSE) and every response pass untouched.
+
+With `dpop` settings (RFC 9449) every request goes through the core's `check_request`: the
+Authorization header, each `DPoP` header line and the raw request path (the proof's `htu` is
+the resource identifier's origin plus that path). Refusals carry one `WWW-Authenticate` line per
+challenge and any `DPoP-Nonce`; an accepted request's `DPoP-Nonce` is added to the app's answer.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
+import math
 from contextvars import ContextVar
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import urlparse
 
 import anyio.to_thread
-from pydantic import BaseModel, ConfigDict, PrivateAttr, SkipValidation
+from pydantic import BaseModel, ConfigDict, PrivateAttr, SkipValidation, ValidationError
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import _bridge, _core
 from .._context import new_scope_key, publish, sdk_auth_var
 from .._errors import from_core, to_core
+from ..config import DpopConfig
 from ..exceptions import BearerAuthExceptionCode, MCPAuthConfigException, MCPAuthException
 from ..types import AuthInfo, VerifyAccessTokenFunction
 from ..utils._create_verify_jwt import JwtVerify, log_notices
@@ -51,6 +58,10 @@ class BearerAuthConfig(BaseModel):
     method_scopes: SkipValidation[Optional[Mapping[str, Sequence[str]]]] = None
     scope_hierarchy: SkipValidation[Optional[Mapping[str, Sequence[str]]]] = None
     max_body_bytes: SkipValidation[Optional[int]] = None
+    # DPoP settings in the core's shape (see `dpop_options`), checked by the core.
+    dpop: SkipValidation[Optional[Dict[str, Any]]] = None
+    # Tests only: "now" for the DPoP checks.
+    _dpop_now: Optional[float] = PrivateAttr(default=None)
     # Set by MCPAuth when `audience` is the resource identifier because none was configured:
     # refusals then say which audience was expected.
     _audience_from_resource: bool = PrivateAttr(default=False)
@@ -64,6 +75,69 @@ OPERATION_OPTIONS = (
     "scope_hierarchy",
     "max_body_bytes",
 )
+
+
+INVALID_DPOP_CONFIG = "invalid_dpop_config"
+
+# DpopConfig members copied to the core's settings as they are, when set.
+_DPOP_AS_IS = ("algorithms", "iat_window", "leeway", "nonce_window", "replay_max_entries", "replay_key_prefix")
+
+
+def _dpop_config(dpop: Union[DpopConfig, Mapping[str, Any]]) -> DpopConfig:
+    if isinstance(dpop, DpopConfig):
+        return dpop
+    if not isinstance(dpop, Mapping):
+        raise MCPAuthConfigException(
+            INVALID_DPOP_CONFIG, f"`dpop` must be a DpopConfig or a dict, not {type(dpop).__name__}."
+        )
+    known = list(DpopConfig.model_fields)
+    for key in dpop:
+        if key not in known:
+            raise MCPAuthConfigException(
+                INVALID_DPOP_CONFIG, f"unknown DPoP option `{key}` (known: {', '.join(known)})."
+            )
+    try:
+        return DpopConfig.model_validate(dict(dpop))
+    except ValidationError as e:
+        raise MCPAuthConfigException(INVALID_DPOP_CONFIG, f"invalid DPoP settings: {e}") from None
+
+
+def dpop_options(
+    dpop: Union[DpopConfig, Mapping[str, Any]], resource: Optional[str]
+) -> Tuple[Dict[str, Any], Optional[float]]:
+    """The route's DPoP settings in the core's shape (`DpopOptions::from_json`), and the pinned
+    "now" of a test configuration."""
+    config = _dpop_config(dpop)
+    if not resource:
+        raise MCPAuthConfigException(
+            INVALID_DPOP_CONFIG,
+            "DPoP needs the route's `resource`: proofs name the resource identifier's origin.",
+        )
+    if config.nonce and not config.nonce_secret:
+        raise MCPAuthConfigException(
+            INVALID_DPOP_CONFIG, "`nonce=True` needs a `nonce_secret` (at least 32 bytes, the same on every replica)."
+        )
+    if config.nonce_secret is not None and not config.nonce:
+        # A secret without nonces is a configuration that looks safer than it is.
+        raise MCPAuthConfigException(
+            INVALID_DPOP_CONFIG, "`nonce_secret` is set but nonces are off: pass `nonce=True` to send DPoP nonces."
+        )
+    out: Dict[str, Any] = {
+        "mode": config.mode,
+        "resource": resource,
+        "replay_store": config.replay_store,
+        "replay_fail_open": config.replay_fail_open,
+    }
+    for name in _DPOP_AS_IS:
+        value = getattr(config, name)
+        if value is not None:
+            out[name] = value
+    if config.nonce:
+        out["nonce_secret"] = config.nonce_secret
+    if config.replay_timeout is not None:
+        # Rounded up: a positive timeout never becomes zero milliseconds.
+        out["replay_timeout_ms"] = math.ceil(config.replay_timeout * 1000)
+    return out, config._now
 
 
 def get_bearer_token_from_headers(headers: Mapping[str, str]) -> str:
@@ -219,8 +293,13 @@ async def _send_failure(scope: Scope, send: Send, f: Any) -> None:
         (b"content-type", b"application/json"),
         (b"content-length", str(len(f.body)).encode()),
     ]
-    if f.www_authenticate:
-        headers.append((b"www-authenticate", f.www_authenticate.encode("latin-1", "replace")))
+    # One line per challenge (RFC 9110 §11.6.1 allows the list in one field, but clients parse
+    # separate lines more reliably); the joined value only where the core gave no list.
+    challenges = f.challenges or ([f.www_authenticate] if f.www_authenticate else [])
+    for c in challenges:
+        headers.append((b"www-authenticate", c.encode("latin-1", "replace")))
+    for name, value in f.headers:
+        headers.append((name.lower().encode("latin-1"), value.encode("latin-1", "replace")))
     await send({"type": "http.response.start", "status": f.status, "headers": headers})
     await send({"type": "http.response.body", "body": f.body})
 
@@ -234,6 +313,32 @@ def _log_failure(f: Any) -> None:
         logger.warning("Bearer auth refused an MCP request it cannot classify (%s): %s", f.status, f.reason)
     else:
         logger.warning("Bearer auth rejected the request (%s): %s", f.status, f.reason)
+
+
+def _dpop_lines(scope: Scope) -> List[bytes]:
+    return [v for k, v in scope.get("headers", ()) if len(k) == 4 and k.lower() == b"dpop"]
+
+
+def _raw_path(scope: Scope) -> Union[bytes, str]:
+    """The request path as the client sent it (still percent-encoded), which a proof's `htu` names."""
+    raw = scope.get("raw_path")
+    if raw:
+        return raw  # type: ignore[no-any-return]
+    # ASGI's `path` includes `root_path`; its percent-encoding is lost, which only servers
+    # without `raw_path` do to us.
+    return scope.get("path", "/")  # type: ignore[no-any-return]
+
+
+def _with_headers(send: Send, extra: List[Tuple[bytes, bytes]]) -> Send:
+    """`send` that adds `extra` (the core's `DPoP-Nonce`) to the response start."""
+
+    async def sending(message: Any) -> None:
+        if message["type"] in ("http.response.start", "websocket.accept"):
+            message = dict(message)
+            message["headers"] = [*message.get("headers", ()), *extra]
+        await send(message)
+
+    return sending
 
 
 async def _call_verifier(verify: Any, token: str) -> Any:
@@ -275,15 +380,30 @@ class _Gate:
         native = verify_access_token._native_token_verifier if isinstance(verify_access_token, _JwtModeVerify) else None
         self._authenticator: Any = None
         self._policy: Any = None
+        # DPoP routes decide through `dpop_request` (the core's `check_request`).
+        self.dpop = False
+        self._now = config._dpop_now
         # `authenticate_now` of the native authenticator when a request is decided from its
         # header alone: the AuthInfo, the Failure, or None when keys or metadata must be fetched
         # first (then `header`). The middleware calls it without a coroutine in between.
         self.header_now: Any = None
         if native is not None:
-            self._authenticator = _core.Authenticator(native, _policy(config, native.issuers()))
+            try:
+                self._authenticator = _core.Authenticator(native, _policy(config, native.issuers()), config.dpop)
+            except _core.CoreError as e:
+                raise from_core(e) from None
+            except TypeError as e:  # a value that is not JSON
+                raise MCPAuthConfigException(INVALID_DPOP_CONFIG, f"DPoP settings: {e}") from None
             self.per_operation: bool = self._authenticator.has_rules()
-            if not self.per_operation:
+            self.dpop = self._authenticator.has_dpop()
+            if not self.per_operation and not self.dpop:
                 self.header_now = self._authenticator.authenticate_now
+        elif config.dpop is not None:
+            raise MCPAuthConfigException(
+                INVALID_DPOP_CONFIG,
+                "DPoP needs the 'jwt' or 'introspection' mode: a custom verifier's tokens cannot be "
+                "checked against their proofs.",
+            )
         else:
             issuer = config.issuer
             self._policy = _policy(config, [issuer] if isinstance(issuer, str) else None)
@@ -346,6 +466,36 @@ class _Gate:
         except MCPAuthException as e:
             return policy.respond(*to_core(e)), receive
 
+    async def dpop_request(self, scope: Scope, receive: Receive) -> Tuple[Any, Receive]:
+        """For a DPoP route: `(AuthInfo, headers to add)` or the Failure, and the `receive` to
+        hand the app; None as the outcome when the client left while its body was being read."""
+        a = self._authenticator
+        header = _authorization(scope)
+        proofs = _dpop_lines(scope)
+        path = _raw_path(scope)
+        if scope["type"] == "http":
+            request = _request(scope)
+        else:  # a WebSocket handshake is a GET
+            request = ("GET", None, None, None, None, None)
+        body = None
+        if self.per_operation and scope["type"] == "http":
+            limit = a.body_limit(request[0], request[2])
+            if limit is not None and header is not None:
+                present, body, receive = await _body_for(limit, receive)
+                if not present:
+                    return None, receive
+        r = a.check_request_now(header, proofs, path, request, body, self._now)
+        if r is None:  # keys or metadata to fetch, or the Redis replay store to ask
+            try:
+                r = await _bridge.run(a.check_request_spawn, header, proofs, path, request, body, self._now)
+            finally:
+                log_notices()
+        return r, receive
+
+    def dpop_metadata(self, fields: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        """The PRM fields with this route's DPoP members; None for a route without DPoP."""
+        return self._authenticator.dpop_metadata(fields) if self.dpop else None
+
     async def _custom_info(self, header: Union[bytes, str, None]) -> AuthInfo:
         """A custom verifier's AuthInfo, issuer checked; raises for a refused token."""
         if isinstance(header, bytes):
@@ -378,6 +528,9 @@ def create_bearer_auth(
     resource = config.resource
 
     class BearerAuthMiddleware:
+        # The route's decisions, for the PRM document of a DPoP route.
+        _gate = gate
+
         def __init__(self, app: ASGIApp, *args: Any, **kwargs: Any) -> None:
             self.app = app
 
@@ -391,6 +544,14 @@ def create_bearer_auth(
                 info = header_now(header)
                 if info is None:  # keys or metadata to fetch first
                     info = await gate.header(header)
+            elif gate.dpop:
+                info, receive = await gate.dpop_request(scope, receive)
+                if info is None:
+                    return
+                if not isinstance(info, _core.Failure):
+                    info, extra = info
+                    if extra:
+                        send = _with_headers(send, extra)
             else:
                 info, receive = await gate.request(scope, receive)
                 if info is None:  # the client left while its body was being read
@@ -417,6 +578,7 @@ def create_bearer_auth(
 
 __all__ = [
     "BearerAuthConfig",
+    "DpopConfig",
     "BearerAuthExceptionCode",
     "get_bearer_token_from_headers",
     "create_bearer_auth",
