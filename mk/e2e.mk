@@ -13,14 +13,14 @@ e2e-deps: $(PY_VENV)/.ready python-wheel node-build
 	$(PY_VENV)/bin/pip install -q --force-reinstall --no-deps $(PY_WHEELS)/mcpauth-*.whl
 	for dir in $(E2E_NPM_DIRS); do (cd $$dir && $(E2E_NPM_CI)) || exit 1; done
 
-## make test-e2e: both SDK clients against both sample servers, tokens from a real authorization server
-## (test_kotlin.py needs the Kotlin build: make test-kotlin runs it)
+## make test-e2e: both SDK clients and the DPoP client against both sample servers, tokens from a real
+## authorization server (test_kotlin.py needs the Kotlin build: make test-kotlin runs it)
 test-e2e: e2e-deps
 	cd $(E2E_DIR)/authorization-server && npm test --silent
 	cd $(E2E_DIR) && $(PY_VENV)/bin/python -m pytest -q --ignore=test_kotlin.py
 
 ## make demo: the whole flow on localhost, narrated (provider check, 401, discovery, token, 403, step-up,
-## two users, opaque tokens by introspection)
+## two users, opaque tokens by introspection, DPoP-bound tokens with replay, Bearer and nonce checks)
 demo: e2e-deps
 	@$(PY_VENV)/bin/python $(E2E_DIR)/demo.py
 

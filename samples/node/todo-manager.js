@@ -11,6 +11,11 @@
 //                            set both for opaque access tokens: each token is checked at the
 //                            authorization server's introspection endpoint (RFC 7662) instead
 //                            of being verified as a JWT
+//   MCP_AUTH_DPOP            `allowed` or `required`: DPoP (RFC 9449) sender-constrained tokens;
+//                            `allowed` takes Bearer tokens too, `required` only DPoP-bound ones
+//   MCP_AUTH_DPOP_NONCE_SECRET
+//                            with MCP_AUTH_DPOP: server nonces (RFC 9449 §8) sealed under this
+//                            secret (at least 32 bytes; replicas sharing it accept each other's)
 //
 // Scopes: `create:todos` to create; everyone sees and deletes their own todos, `read:todos`
 // sees all of them and `delete:todos` deletes any.
@@ -46,10 +51,16 @@ const introspection = process.env.MCP_AUTH_INTROSPECTION_CLIENT_ID
       clientSecret: process.env.MCP_AUTH_INTROSPECTION_CLIENT_SECRET ?? '',
     }
   : undefined;
+// DPoP when MCP_AUTH_DPOP is set: proofs are checked against the resource identifier's origin
+// plus the request path, so the server's view of its own URL (Host, a proxy) does not matter.
+const nonceSecret = process.env.MCP_AUTH_DPOP_NONCE_SECRET;
+const dpop = process.env.MCP_AUTH_DPOP
+  ? { mode: process.env.MCP_AUTH_DPOP, ...(nonceSecret && { nonceSecret }) }
+  : undefined;
 const protect = (options) =>
   introspection
-    ? mcpAuth.bearerAuth('introspection', { ...options, introspection })
-    : mcpAuth.bearerAuth('jwt', options);
+    ? mcpAuth.bearerAuth('introspection', { ...options, introspection, ...(dpop && { dpop }) })
+    : mcpAuth.bearerAuth('jwt', { ...options, ...(dpop && { dpop }) });
 
 const todos = new TodoService();
 const json = (value) => ({ content: [{ type: 'text', text: JSON.stringify(value) }] });

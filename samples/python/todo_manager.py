@@ -11,6 +11,11 @@ Environment:
                              set both for opaque access tokens: each token is checked at the
                              authorization server's introspection endpoint (RFC 7662) instead
                              of being verified as a JWT
+    MCP_AUTH_DPOP            `allowed` or `required`: DPoP (RFC 9449) sender-constrained tokens;
+                             `allowed` takes Bearer tokens too, `required` only DPoP-bound ones
+    MCP_AUTH_DPOP_NONCE_SECRET
+                             with MCP_AUTH_DPOP: server nonces (RFC 9449 §8) sealed under this
+                             secret (at least 32 bytes; replicas sharing it accept each other's)
 
 Scopes: `create:todos` to create; everyone sees and deletes their own todos, `read:todos`
 sees all of them and `delete:todos` deletes any.
@@ -61,6 +66,18 @@ INTROSPECTION = (
 )
 
 
+def dpop() -> Dict[str, Any]:
+    """The middleware's `dpop` option from the environment; none when MCP_AUTH_DPOP is unset."""
+    mode = os.environ.get("MCP_AUTH_DPOP")
+    if not mode:
+        return {}
+    # Imported here so the sample runs on versions without DPoP while the switch is off.
+    from mcpauth.config import DpopConfig
+
+    secret = os.environ.get("MCP_AUTH_DPOP_NONCE_SECRET")
+    return {"dpop": DpopConfig(mode=mode, nonce=secret is not None, nonce_secret=secret)}
+
+
 # Checked before the MCP handler runs: a call of `create-todo` without `create:todos` is answered
 # HTTP 403 with `WWW-Authenticate: Bearer error="insufficient_scope", scope="create:todos"`, which
 # MCP clients answer by asking the user for a token with more scopes (step-up authorization).
@@ -77,8 +94,11 @@ def protect() -> Any:
             audience=RESOURCE_ID,
             introspection=INTROSPECTION,
             tool_scopes=TOOL_SCOPES,
+            **dpop(),
         )
-    return mcp_auth.bearer_auth_middleware("jwt", resource=RESOURCE_ID, audience=RESOURCE_ID, tool_scopes=TOOL_SCOPES)
+    return mcp_auth.bearer_auth_middleware(
+        "jwt", resource=RESOURCE_ID, audience=RESOURCE_ID, tool_scopes=TOOL_SCOPES, **dpop()
+    )
 
 
 # The MCP endpoint lives at the resource identifier's path, so clients connect to RESOURCE_ID itself.

@@ -1,6 +1,6 @@
-"""`make demo`: MCP servers protected by mcp-auth (Python and Node; JWTs and, by introspection,
-opaque tokens), one authorization server, two real MCP clients (Python and TypeScript SDKs) and
-two users, all on 127.0.0.1. Prints what goes over the wire, checks the outcome, stops everything."""
+"""`make demo`: MCP servers protected by mcp-auth (Python and Node; JWTs, by introspection opaque
+tokens, and DPoP-bound tokens), one authorization server, real MCP clients (Python and TypeScript
+SDKs, and a DPoP client) and two users, all on 127.0.0.1. Prints what goes over the wire, checks the outcome, stops everything."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent / "clients"))
 sys.path.insert(0, str(Path(__file__).parent))
 
 import py_client  # noqa: E402
-from harness import Cast, run_ts_client  # noqa: E402
+from harness import Cast, run_dpop_client, run_ts_client  # noqa: E402
 
 BOLD, DIM, RESET = ("\033[1m", "\033[2m", "\033[0m") if sys.stdout.isatty() else ("", "", "")
 CHECKS: List[str] = []
@@ -98,6 +98,20 @@ def ts_client(url: str, user: str, grant: Optional[str], calls: List[Any]) -> Ca
     return lambda: run_ts_client(url, user, grant, calls)
 
 
+def dpop_client(url: str, user: str, calls: List[Any]) -> Callable[[], Dict[str, Any]]:
+    return lambda: run_dpop_client(url, user, None, calls)
+
+
+def challenge_error(found: Dict[str, Any], scheme: str) -> Optional[str]:
+    for c in found.get("challenges", []):
+        if c["scheme"].lower() == scheme.lower():
+            return c["params"].get("error")
+    return None
+
+
+# The Node sample with DPoP required and server nonces (RFC 9449 §8).
+DPOP = {"MCP_AUTH_DPOP": "required", "MCP_AUTH_DPOP_NONCE_SECRET": "demo-dpop-nonce-secret-0123456789abcdef"}
+
 INTROSPECTION = {
     "MCP_AUTH_INTROSPECTION_CLIENT_ID": "mcp-resource-server",
     "MCP_AUTH_INTROSPECTION_CLIENT_SECRET": "mcp-resource-server-secret",
@@ -110,6 +124,7 @@ def main() -> None:
         python_url = cast.python_server(issuer)
         node_url = cast.node_server(issuer)
         opaque_url = cast.python_server(issuer, INTROSPECTION)
+        dpop_url = cast.node_server(issuer, DPOP)
         opaque = httpx.post(f"{issuer}/admin/resources", data={"resource": opaque_url, "alg": "opaque"})
         check("the AS issues opaque tokens for py-opaque", opaque.status_code == 200, listed=False)
         origin = lambda url: url.rsplit("/", 1)[0]  # noqa: E731
@@ -118,6 +133,7 @@ def main() -> None:
             origin(python_url): "py-srv",
             origin(node_url): "node-srv",
             origin(opaque_url): "py-opaq",
+            origin(dpop_url): "node-dp",
         }
 
         print(
@@ -127,6 +143,7 @@ def main() -> None:
         print(f"  py-srv    {python_url:<32} samples/python/todo_manager.py (Starlette + FastMCP + mcpauth)")
         print(f"  node-srv  {node_url:<32} samples/node/todo-manager.js (Express + MCP SDK + mcp-auth)")
         print(f"  py-opaq   {opaque_url:<32} the Python sample in its introspection mode (opaque tokens)")
+        print(f"  node-dp   {dpop_url:<32} the Node sample with DPoP required and server nonces (RFC 9449)")
         print("\n  Scopes: create:todos to create; read:todos sees everyone's todos; delete:todos deletes any.")
         print("  Each client starts from the server URL alone.")
 
@@ -202,6 +219,51 @@ def main() -> None:
         check(
             "an opaque token from the AS works through introspection, step-up included",
             stepped_up(opaque_run) and tea["ownerId"] == "alice" and tea in listed["todos"],
+        )
+
+        dpop_run = act(
+            "6. alice, DPoP client -> node-dp (sender-constrained tokens, RFC 9449)",
+            "The 401 offers only the DPoP scheme. The client makes a key pair, proves it at the token endpoint\n"
+            "and gets a token bound to that key (cnf.jkt = the key's thumbprint). Every MCP request carries\n"
+            "Authorization: DPoP <token> and a fresh proof (method, URL, token hash, the server's nonce).\n"
+            "Then what a thief would try: the same proof again, the token as Bearer, a proof without nonce.",
+            labels,
+            dpop_client(dpop_url, "alice", [("create-todo", {"content": "Bound tea"}), "get-todos"]),
+        )
+        token = dpop_run["tokens"][0]
+        checks = dpop_run["checks"]
+        print(f"\n  key       {dpop_run['key']['alg']}, RFC 7638 thumbprint {dpop_run['key']['jkt']}")
+        print(f"  token     token_type={token['token_type']} cnf={json.dumps(token['claims']['cnf'])}")
+        replay, bearer, nonce = checks["replay"]["again"], checks["bearer"], checks["nonce"]
+        print(
+            f"  replay    the same proof twice: {checks['replay']['first']['status']}, then {replay['status']} "
+            f"{challenge_error(replay, 'DPoP')}"
+        )
+        print(f"  Bearer    the bound token as Bearer: {bearer['status']} {bearer.get('error')}")
+        print(
+            f"  nonce     a proof without the nonce: {nonce['without']['status']} "
+            f"{challenge_error(nonce['without'], 'DPoP')} (+ DPoP-Nonce), retried with it: {nonce['retry']['status']}"
+        )
+        bound_tea, listed = results(dpop_run)
+        check(
+            "DPoP: the token is bound to the client's key (cnf.jkt = its thumbprint) and tool calls with proofs work",
+            token["token_type"] == "DPoP"
+            and token["claims"]["cnf"] == {"jkt": dpop_run["key"]["jkt"]}
+            and bound_tea["ownerId"] == "alice"
+            and bound_tea in listed["todos"],
+        )
+        check(
+            "DPoP: a replayed proof is refused (401 invalid_dpop_proof)",
+            checks["replay"]["first"]["status"] == 200
+            and replay["status"] == 401
+            and challenge_error(replay, "DPoP") == "invalid_dpop_proof",
+        )
+        check("DPoP: the bound token sent as Bearer is refused (401)", bearer["status"] == 401)
+        check(
+            "DPoP: server nonce round trip (401 use_dpop_nonce + DPoP-Nonce, then 200 with it)",
+            nonce["without"]["status"] == 401
+            and challenge_error(nonce["without"], "DPoP") == "use_dpop_nonce"
+            and nonce["retry"]["status"] == 200,
         )
 
     print(f"\n{BOLD}== Checks{RESET}")

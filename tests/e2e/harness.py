@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 E2E = ROOT / "tests" / "e2e"
 AUTHORIZATION_SERVER = E2E / "authorization-server" / "server.js"
 TS_CLIENT = E2E / "clients" / "ts-client.mjs"
+DPOP_CLIENT = E2E / "clients" / "dpop-client.mjs"
 SAMPLES = ROOT / "samples"
 STARTUP_SECONDS = 60
 
@@ -107,9 +108,9 @@ class Cast:
         self.processes.append(process)
         return process
 
-    def authorization_server(self) -> str:
-        """Starts the authorization server; returns its issuer."""
-        process = self._spawn("authorization-server", ["node", str(AUTHORIZATION_SERVER), "--port", "0"])
+    def authorization_server(self, *args: str) -> str:
+        """Starts the authorization server (with `args`, e.g. "--dpop-nonce"); returns its issuer."""
+        process = self._spawn("authorization-server", ["node", str(AUTHORIZATION_SERVER), "--port", "0", *args])
         assert process.popen.stdout is not None
         line = process.popen.stdout.readline()
         if not line:
@@ -168,6 +169,32 @@ def run_ts_client(
     done = subprocess.run(args, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     if not done.stdout.strip():
         raise RuntimeError(f"ts-client failed ({done.returncode}):\n{done.stderr}")
+    report: Dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    report["returncode"] = done.returncode
+    report["stderr"] = done.stderr
+    return report
+
+
+def run_dpop_client(
+    server_url: str,
+    user: str,
+    grant: Optional[str] = None,
+    calls: Optional[List[Any]] = None,
+    checks: bool = True,
+) -> Dict[str, Any]:
+    """Runs tests/e2e/clients/dpop-client.mjs once: discovery, a DPoP-bound token, the calls with
+    proofs, then (with `checks`) the requests the server must refuse; its JSON report."""
+    args = ["node", str(DPOP_CLIENT), server_url, "--user", user]
+    if grant is not None:
+        args += ["--grant", grant]
+    for call in calls or []:
+        tool, arguments = (call, None) if isinstance(call, str) else call
+        args += ["--call", tool if arguments is None else f"{tool}={json.dumps(arguments)}"]
+    if not checks:
+        args.append("--no-checks")
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    if not done.stdout.strip():
+        raise RuntimeError(f"dpop-client failed ({done.returncode}):\n{done.stderr}")
     report: Dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     report["returncode"] = done.returncode
     report["stderr"] = done.stderr

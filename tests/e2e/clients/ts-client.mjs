@@ -12,6 +12,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
+import { HeadlessUser } from './headless-user.mjs';
+
 // Registered as the redirect URI; nothing listens there, the code is read off the redirect.
 const REDIRECT_URI = 'http://127.0.0.1:53683/callback';
 
@@ -58,63 +60,6 @@ async function recordingFetch(input, init = {}) {
   return res;
 }
 
-/** Plays the user: logs in (granting only `firstGrant` the first time) and consents, over HTTP. */
-class HeadlessUser {
-  cookies = new Map();
-  loggedIn = false;
-
-  constructor(username, firstGrant) {
-    this.username = username;
-    this.firstGrant = firstGrant;
-  }
-
-  async request(url, init = {}) {
-    const res = await fetch(url, {
-      ...init,
-      redirect: 'manual',
-      headers: { ...init.headers, cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
-    });
-    for (const cookie of res.headers.getSetCookie()) {
-      const [pair] = cookie.split(';');
-      const at = pair.indexOf('=');
-      this.cookies.set(pair.slice(0, at), pair.slice(at + 1));
-    }
-    return res;
-  }
-
-  /** Follows the authorization request to the redirect back to the client; returns its URL. */
-  async authorize(authorizationUrl) {
-    const scope = authorizationUrl.searchParams.get('scope');
-    const resource = authorizationUrl.searchParams.get('resource');
-    let url = authorizationUrl;
-    let detail = `authorization request: scope=${JSON.stringify(scope)} resource=${JSON.stringify(resource)}`;
-    while (!url.href.startsWith(REDIRECT_URI)) {
-      let res = await this.request(url);
-      http.push({ method: 'GET', url: url.href, status: res.status, ...(detail && { detail }) });
-      detail = undefined;
-      if (res.status === 200 && url.pathname.startsWith('/interaction/')) {
-        const form = { username: this.username };
-        if (!this.loggedIn && this.firstGrant !== undefined) form.scope = this.firstGrant;
-        const loginUrl = new URL(`${url.pathname}/login`, url);
-        res = await this.request(loginUrl, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams(form),
-        });
-        http.push({
-          method: 'POST', url: loginUrl.href, status: res.status,
-          detail: `login as ${this.username}, granting ${JSON.stringify(form.scope ?? 'everything requested')}`,
-        });
-        this.loggedIn = true;
-      }
-      const location = res.headers.get('location');
-      if (!location) throw new Error(`authorization stopped at ${url}: HTTP ${res.status} ${await res.text()}`);
-      url = new URL(location, url);
-    }
-    return url;
-  }
-}
-
 class HeadlessOAuthProvider {
   #clientInformation;
   #tokens;
@@ -156,7 +101,9 @@ class HeadlessOAuthProvider {
   }
 }
 
-const provider = new HeadlessOAuthProvider(new HeadlessUser(opts.user, opts.grant));
+const provider = new HeadlessOAuthProvider(new HeadlessUser(opts.user, opts.grant, {
+  redirectUri: REDIRECT_URI, record: (exchange) => http.push(exchange),
+}));
 let transport;
 const client = new Client({ name: 'mcp-auth-e2e-ts-client', version: '1.0.0' });
 
