@@ -389,3 +389,36 @@ def test_mcp_sdk_tool_call_with_a_dpop_proof(issuer: Issuer, stateless: bool) ->
     # The first request learnt the nonce from a 401; every later one had it from the last answer.
     assert auth.answers[:2] == [401, 200], auth.answers
     assert 401 not in auth.answers[2:], auth.answers
+
+
+def test_per_operation_rules_on_a_dpop_route(issuer: Issuer) -> None:
+    """The body is read for the core's decision and handed on unchanged; a shortfall is a 403
+    in the scheme the request used."""
+    key = DpopKey()
+    server = Server()
+    resource = f"{server.url}/mcp"
+    mcp_auth = protected(issuer, resource)
+    mw = mcp_auth.bearer_auth_middleware(
+        "jwt", resource=resource, dpop={"mode": "allowed"}, tool_scopes={"write": ["write"]}
+    )
+
+    async def echo(request: Request) -> Response:
+        info = mcp_auth.auth_info
+        assert info is not None
+        return JSONResponse({"jkt": info.jkt, "body": (await request.json())})
+
+    app = Starlette(
+        routes=[Mount("/", app=Starlette(routes=[Route("/mcp", echo, methods=["POST"])]), middleware=[Middleware(mw)])]
+    )
+    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "write", "arguments": {}}}
+    with server.start(app):
+        for scope, status in (("read", 403), ("read write", 200)):
+            token = issuer.token(aud=resource, scope=scope, cnf={"jkt": key.jkt})
+            headers = dict(dpop_headers(key, token, "POST", resource), Accept="application/json, text/event-stream")
+            r = httpx.post(resource, json=call, headers=headers)
+            assert r.status_code == status, r.text
+            if status == 403:
+                [line] = r.headers.get_list("www-authenticate")
+                assert line.startswith("DPoP ") and 'error="insufficient_scope"' in line and 'scope="write"' in line
+            else:
+                assert r.json() == {"jkt": key.jkt, "body": call}
