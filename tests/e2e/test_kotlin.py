@@ -1,7 +1,8 @@
 """The Kotlin sample MCP server (kotlin/sample, Kotlin MCP SDK on Ktor) with tokens from the local
 authorization server: the TypeScript and Python SDK clients discover everything from the server URL,
 call the protected `whoami` tool and step up on the per-tool 403 the library answers; raw requests
-check the metadata, the challenges and the audience.
+check the metadata, the challenges and the audience. The DPoP client (clients/dpop-client.mjs) runs
+against the sample with MCP_AUTH_DPOP=allowed and =required (RFC 9449, see test_dpop.py).
 
 `make test-kotlin` builds the sample (Maven) and runs this file with MCP_AUTH_KOTLIN=1."""
 
@@ -15,7 +16,8 @@ from typing import Dict, Iterator, Tuple
 import httpx
 import pytest
 
-from harness import ROOT, Cast, free_port, run_ts_client
+from dpop_expect import assert_run, dump
+from harness import ROOT, Cast, free_port, run_dpop_client, run_ts_client
 
 KOTLIN = ROOT / "kotlin" / "target"
 SAMPLE_MAIN = "dev.mcpauth.sample.WhoamiServerKt"
@@ -25,21 +27,42 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+def kotlin_server(cast: Cast, issuer: str, env: Dict[str, str] | None = None) -> str:
+    """Starts the Kotlin sample; returns its MCP URL."""
+    port = free_port()
+    classpath = ":".join(
+        [str(KOTLIN / "test-classes"), str(KOTLIN / "classes"), (KOTLIN / "sample.classpath").read_text().strip()]
+    )
+    process = cast._spawn(
+        f"kotlin-server-{port}",
+        ["java", "-cp", classpath, SAMPLE_MAIN],
+        env={"MCP_AUTH_ISSUER": issuer, "PORT": str(port), **(env or {})},
+    )
+    return cast._ready(process, f"http://127.0.0.1:{port}/mcp")
+
+
 @pytest.fixture(scope="module")
 def kotlin() -> Iterator[Tuple[str, str]]:
     """The authorization server and the Kotlin sample: (issuer, MCP URL)."""
     with Cast() as cast:
         issuer = cast.authorization_server()
-        port = free_port()
-        classpath = ":".join(
-            [str(KOTLIN / "test-classes"), str(KOTLIN / "classes"), (KOTLIN / "sample.classpath").read_text().strip()]
-        )
-        process = cast._spawn(
-            "kotlin-server",
-            ["java", "-cp", classpath, SAMPLE_MAIN],
-            env={"MCP_AUTH_ISSUER": issuer, "PORT": str(port)},
-        )
-        yield issuer, cast._ready(process, f"http://127.0.0.1:{port}/mcp")
+        yield issuer, kotlin_server(cast, issuer)
+
+
+# The DPoP option of the Kotlin package (kotlin/src/main/kotlin/dev/mcpauth/Dpop.kt), compiled.
+needs_dpop = pytest.mark.skipif(
+    not (KOTLIN / "classes" / "dev" / "mcpauth" / "DpopMode.class").exists(),
+    reason="the Kotlin build has no DPoP option (make test-kotlin builds it)",
+)
+
+
+@pytest.fixture(scope="module", params=["allowed", "required"])
+def kotlin_dpop(request: pytest.FixtureRequest) -> Iterator[Tuple[str, str, str]]:
+    """The authorization server and the Kotlin sample with MCP_AUTH_DPOP: (issuer, MCP URL, mode)."""
+    mode = str(request.param)
+    with Cast() as cast:
+        issuer = cast.authorization_server()
+        yield issuer, kotlin_server(cast, issuer, {"MCP_AUTH_DPOP": mode}), mode
 
 
 def prm_url(url: str) -> str:
@@ -179,3 +202,43 @@ def test_challenges_and_audience(kotlin: Tuple[str, str]) -> None:
     assert called.status_code == 200, called.text
     me = json.loads(called.json()["result"]["content"][0]["text"])
     assert (me["subject"], me["clientId"], me["scopes"]) == ("todo-service", "todo-service", ["read:todos"])
+
+
+@needs_dpop
+def test_dpop_client_discovers_binds_calls_and_is_refused_what_it_must(kotlin_dpop: Tuple[str, str, str]) -> None:
+    issuer, url, mode = kotlin_dpop
+    report = run_dpop_client(url, "alice", None, ["whoami", ("add-todo", {"content": "bound"})])
+    me, todo = assert_run(report, url, issuer, "alice", required=mode == "required", nonces=False)
+    assert me["subject"] == "alice" and me["audience"] == [url], dump(report)
+    assert (todo["content"], todo["ownerId"]) == ("bound", "alice")
+
+
+@needs_dpop
+def test_dpop_step_up_keeps_the_key(kotlin_dpop: Tuple[str, str, str]) -> None:
+    issuer, url, mode = kotlin_dpop
+    report = run_dpop_client(url, "bob", "read:todos", [("add-todo", {"content": "stepped up"})], checks=False)
+    assert report["returncode"] == 0, dump(report)
+    refused = next(e for e in report["http"] if e["status"] == 403)
+    assert refused["detail"] == "tools/call add-todo"
+    assert refused["www_authenticate"].startswith('DPoP algs="'), refused
+    assert 'error="insufficient_scope"' in refused["www_authenticate"]
+    assert 'scope="create:todos"' in refused["www_authenticate"]
+    first, second = report["tokens"]
+    assert first["claims"]["cnf"] == second["claims"]["cnf"] == {"jkt": report["key"]["jkt"]}
+    (call,) = report["calls"]
+    assert call["result"]["ownerId"] == "bob", dump(report)
+
+
+@needs_dpop
+def test_bearer_clients_where_dpop_is_allowed_or_required(kotlin_dpop: Tuple[str, str, str]) -> None:
+    issuer, url, mode = kotlin_dpop
+    token = client_credentials(issuer, url)
+    called = rpc(url, token, "tools/call", {"name": "whoami", "arguments": {}})
+    if mode == "allowed":
+        assert called.status_code == 200, called.text
+        report = run_ts_client(url, "bob", None, ["whoami"])
+        assert report["returncode"] == 0 and "error" not in report["calls"][0], json.dumps(report, indent=1)
+    else:
+        assert called.status_code == 401, called.text
+        assert called.headers["www-authenticate"].startswith('DPoP algs="')
+        assert called.json()["error"] == "dpop_required"
