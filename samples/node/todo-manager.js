@@ -69,6 +69,14 @@ function createMcpServer() {
   const server = new McpServer({ name: 'Todo Manager', version: '1.0.0' });
 
   server.registerTool(
+    'whoami',
+    { description: 'Who is calling: user, client, scopes, and the DPoP key the token is bound to.', inputSchema: {} },
+    // `jkt` is set only on a sender-constrained call: a DPoP-bound token with a valid proof of its key.
+    (_args, { authInfo }) =>
+      json({ subject: authInfo.subject, clientId: authInfo.clientId, scopes: authInfo.scopes, jkt: authInfo.jkt ?? null }),
+  );
+
+  server.registerTool(
     'create-todo',
     { description: 'Create a new todo (requires create:todos).', inputSchema: { content: z.string() } },
     ({ content }, { authInfo }) => json(todos.create(content, authInfo.subject)),

@@ -112,6 +112,13 @@ def caller() -> AuthInfo:
     return auth_info
 
 
+@mcp.tool(name="whoami", description="Who is calling: user, client, scopes, and the DPoP key the token is bound to.")
+def whoami() -> Dict[str, Any]:
+    user = caller()
+    # `jkt` is set only on a sender-constrained call: a DPoP-bound token with a valid proof of its key.
+    return {"subject": user.subject, "clientId": user.client_id, "scopes": user.scopes, "jkt": user.jkt}
+
+
 @mcp.tool(name="create-todo", description="Create a new todo (requires create:todos).")
 def create_todo(content: str) -> Dict[str, Any]:
     return todos.create(content, caller().subject)

@@ -77,8 +77,14 @@ def test_dpop_client_discovers_binds_calls_and_is_refused_what_it_must(
     issuer, urls = dpop_cast
     url = urls[(lang, mode)]
     content = f"DPoP {lang} {mode}"
-    report = run_dpop_client(url, "alice", None, ["get-todos", ("create-todo", {"content": content}), "get-todos"])
-    _, todo, listed = assert_run(report, url, issuer, "alice", required=mode == "required", nonces=mode == "required")
+    report = run_dpop_client(
+        url, "alice", None, ["whoami", "get-todos", ("create-todo", {"content": content}), "get-todos"]
+    )
+    me, _, todo, listed = assert_run(
+        report, url, issuer, "alice", required=mode == "required", nonces=mode == "required"
+    )
+    # The tool sees the call as sender-constrained: AuthInfo's jkt is the client's key.
+    assert me["subject"] == "alice" and me["jkt"] == report["key"]["jkt"], dump(report)
     assert (todo["content"], todo["ownerId"]) == (content, "alice")
     assert todo in listed["todos"]
 
@@ -133,10 +139,11 @@ def test_bearer_clients_still_work_where_dpop_is_allowed(
 ) -> None:
     issuer, urls = dpop_cast
     url = urls[(lang, mode)]
-    report = run_ts_client(url, "bob", None, ["get-todos"])
+    report = run_ts_client(url, "bob", None, ["whoami"])
     assert report["returncode"] == 0, json.dumps(report, indent=1)
     assert "error" not in report["calls"][0], json.dumps(report, indent=1)
-    assert "todos" in report["calls"][0]["result"]
+    me = report["calls"][0]["result"]
+    assert me["subject"] == "bob" and me["jkt"] is None  # a bearer token, bound to nothing
 
 
 @pytest.mark.parametrize(("lang", "mode"), cases("required"))

@@ -210,6 +210,8 @@ def test_dpop_client_discovers_binds_calls_and_is_refused_what_it_must(kotlin_dp
     report = run_dpop_client(url, "alice", None, ["whoami", ("add-todo", {"content": "bound"})])
     me, todo = assert_run(report, url, issuer, "alice", required=mode == "required", nonces=False)
     assert me["subject"] == "alice" and me["audience"] == [url], dump(report)
+    if "jkt" in me:  # whoami shows the key the call is bound to
+        assert me["jkt"] == report["key"]["jkt"], dump(report)
     assert (todo["content"], todo["ownerId"]) == ("bound", "alice")
 
 
