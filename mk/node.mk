@@ -15,7 +15,8 @@ node-deps:
 node-build: node-deps
 	cd $(NODE_PKG) && npm run build:native -- --features test-hooks && npm run build:ts
 
-test-node: node-build
+# redis-server: the DPoP replay-store tests start their own on a free port.
+test-node: node-build redis-server
 	cd $(NODE_PKG) && node --test --test-concurrency=1 test/*.test.js
 	$(NODE_PKG)/scripts/smoke-tarball.sh
 

@@ -23,6 +23,8 @@ import type {
   preParsingHookHandler,
 } from 'fastify';
 
+import { challengeLines } from './handlers/bearer-response.js';
+import { nodeDpopParts, type DpopRouteConfig } from './handlers/dpop.js';
 import { gateFor, metadataDocuments, reportFailure, type Gate } from './handlers/gate.js';
 import { type BearerAuthConfig } from './handlers/handle-bearer-auth.js';
 import { mcpRequest } from './handlers/request-body.js';
@@ -128,7 +130,11 @@ const guard = (gate: Gate): preParsingHookHandler =>
   function mcpAuthBearerAuth(request, reply, payload, done) {
     gate
       .decide(
-        { header: request.headers.authorization, request: mcpRequest(request.raw) },
+        {
+          header: request.headers.authorization,
+          request: mcpRequest(request.raw),
+          dpop: gate.dpop ? nodeDpopParts(request.raw, request.raw.url ?? request.url) : undefined,
+        },
         (limit) => readPayload(payload, limit)
       )
       .then((result) => {
@@ -138,9 +144,16 @@ const guard = (gate: Gate): preParsingHookHandler =>
         }
         if (!result.ok) {
           reportFailure(result, gate.logger, request.url.split('?')[0]);
-          const { status, body, wwwAuthenticate } = result.response;
-          if (wwwAuthenticate) {
-            void reply.header('www-authenticate', wwwAuthenticate);
+          const { status, body, headers } = result.response;
+          const challenges = challengeLines(result.response);
+          if (challenges) {
+            void reply.header(
+              'www-authenticate',
+              challenges.length === 1 ? challenges[0] : challenges
+            );
+          }
+          for (const [name, value] of headers ?? []) {
+            void reply.header(name, value);
           }
           if (result.body && !result.body.complete) {
             // The rest of the body is not read: the connection cannot be reused.
@@ -151,6 +164,10 @@ const guard = (gate: Gate): preParsingHookHandler =>
             .type('application/json; charset=utf-8')
             .send(JSON.stringify(body));
           return;
+        }
+        for (const [name, value] of result.headers ?? []) {
+          // On the raw answer: it also reaches a hijacked reply (the MCP SDK's transport).
+          reply.raw.setHeader(name, value);
         }
         request.auth = result.authInfo;
         (request.raw as IncomingMessage & { auth?: AuthInfo }).auth = result.authInfo;
@@ -172,17 +189,17 @@ export function bearerAuth(
 export function bearerAuth(
   mcpAuth: MCPAuth,
   mode: VerifyAccessTokenMode,
-  config?: RouteConfig & VerifyJwtConfig
+  config?: RouteConfig & VerifyJwtConfig & DpopRouteConfig
 ): preParsingHookHandler;
 export function bearerAuth(
   mcpAuth: MCPAuth,
   mode: 'introspection',
-  config: RouteConfig & VerifyIntrospectionConfig
+  config: RouteConfig & VerifyIntrospectionConfig & DpopRouteConfig
 ): preParsingHookHandler;
 export function bearerAuth(
   mcpAuth: MCPAuth,
   modeOrVerify: VerifyAccessTokenFunction | VerifyAccessTokenMode | 'introspection',
-  config: RouteConfig & VerifyJwtConfig & Partial<VerifyIntrospectionConfig> = {}
+  config: RouteConfig & VerifyJwtConfig & Partial<VerifyIntrospectionConfig> & DpopRouteConfig = {}
 ): preParsingHookHandler {
   return guard(mcpAuth[gateFor]('bearerAuth', modeOrVerify, config));
 }

@@ -15,8 +15,9 @@ import { type AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Context, MiddlewareHandler } from 'hono';
 
 import { gateFor, type Gate } from './handlers/gate.js';
+import { type DpopRouteConfig } from './handlers/dpop.js';
 import { type BearerAuthConfig } from './handlers/handle-bearer-auth.js';
-import { decideWebRequest, readWebBody } from './handlers/web.js';
+import { decideWebRequest, readWebBody, withAnswerHeaders } from './handlers/web.js';
 import {
   type MCPAuth,
   type VerifyAccessTokenMode,
@@ -73,6 +74,13 @@ const guard =
     }
     c.set('auth', auth);
     await next();
+    if (gate.dpop) {
+      // A DPoP route's `DPoP-Nonce` goes on whatever answer the application made.
+      const res = withAnswerHeaders(c.res, auth);
+      if (res !== c.res) {
+        c.res = res;
+      }
+    }
   };
 
 /**
@@ -88,17 +96,17 @@ export function bearerAuth(
 export function bearerAuth(
   mcpAuth: MCPAuth,
   mode: VerifyAccessTokenMode,
-  config?: RouteConfig & VerifyJwtConfig
+  config?: RouteConfig & VerifyJwtConfig & DpopRouteConfig
 ): MiddlewareHandler<McpAuthEnv>;
 export function bearerAuth(
   mcpAuth: MCPAuth,
   mode: 'introspection',
-  config: RouteConfig & VerifyIntrospectionConfig
+  config: RouteConfig & VerifyIntrospectionConfig & DpopRouteConfig
 ): MiddlewareHandler<McpAuthEnv>;
 export function bearerAuth(
   mcpAuth: MCPAuth,
   modeOrVerify: VerifyAccessTokenFunction | VerifyAccessTokenMode | 'introspection',
-  config: RouteConfig & VerifyJwtConfig & Partial<VerifyIntrospectionConfig> = {}
+  config: RouteConfig & VerifyJwtConfig & Partial<VerifyIntrospectionConfig> & DpopRouteConfig = {}
 ): MiddlewareHandler<McpAuthEnv> {
   return guard(mcpAuth[gateFor]('bearerAuth', modeOrVerify, config));
 }

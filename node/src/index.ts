@@ -37,3 +37,5 @@ export {
   type FetchBearerAuth,
 } from './mcp-auth.js';
 export { type McpTokenVerifier, type TokenVerifierSdk } from './handlers/token-verifier.js';
+export { type DpopConfig, type DpopMode, type DpopRouteConfig } from './handlers/dpop.js';
+export { answerHeaders, withAnswerHeaders } from './handlers/web.js';

@@ -3,6 +3,7 @@ import type { RequestHandler, Router } from 'express';
 
 import { MCPAuthAuthServerError, MCPAuthConfigError } from './errors.js';
 import { audienceFromResource, trustedIssuers } from './handlers/bearer-response.js';
+import { nativeDpop, type DpopRouteConfig } from './handlers/dpop.js';
 import { gateFor, metadataDocuments, nativeGate, type Gate } from './handlers/gate.js';
 import { checkedPolicyGate, expressBearerAuth } from './handlers/express.js';
 import {
@@ -21,7 +22,7 @@ import {
   type McpTokenVerifier,
   type TokenVerifierSdk,
 } from './handlers/token-verifier.js';
-import { decideWebRequest } from './handlers/web.js';
+import { decideWebRequest, withAnswerHeaders } from './handlers/web.js';
 import { defaultLogger, type Logger } from './logger.js';
 import * as native from './native.js';
 import {
@@ -144,7 +145,12 @@ export type TokenVerifierConfig = Omit<
 export type FetchBearerAuth = (request: Request) => Promise<AuthInfo | Response>;
 
 /** Every option a route of any adapter takes (`bearerAuth`'s). */
-type GateConfig = HandlerConfig & VerifyJwtConfig & Partial<VerifyIntrospectionConfig>;
+type GateConfig = HandlerConfig &
+  VerifyJwtConfig &
+  Partial<VerifyIntrospectionConfig> &
+  DpopRouteConfig;
+
+const dpopConfigError = (message: string) => new MCPAuthConfigError('invalid_dpop_config', message);
 
 const introspectionConfigError = (message: string) =>
   new MCPAuthConfigError('invalid_introspection_config', message);
@@ -237,8 +243,13 @@ const issuerValidator = (issuers: string[]): ValidateIssuerFunction => {
 export class MCPAuth {
   private readonly logger: Logger;
   private readonly resources?: ResourceServerConfig[];
-  private readonly audienceWarnings = new Set<string>();
+  private readonly warned = new Set<string>();
   private documents?: MetadataDocument[];
+  /** Per resource, the route whose DPoP settings its metadata document advertises. */
+  private readonly dpopRoutes = new Map<
+    string,
+    { authenticator: native.NativeAuthenticator; fields: string }
+  >();
 
   constructor(public readonly config: MCPAuthConfig) {
     this.logger = config.logger ?? defaultLogger;
@@ -306,9 +317,7 @@ export class MCPAuth {
         '`protectedResourceMetadataRouter` is not available in `authorization server` mode.'
       );
     }
-    return createResourceMetadataRouter(
-      this.resources.map(({ metadata }) => transpileResourceMetadata(metadata))
-    );
+    return createResourceMetadataRouter(this[metadataDocuments]());
   }
 
   /**
@@ -329,7 +338,8 @@ export class MCPAuth {
     mode: VerifyAccessTokenMode,
     config?: Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> &
       AudienceConfig &
-      VerifyJwtConfig
+      VerifyJwtConfig &
+      DpopRouteConfig
   ): RequestHandler;
   /**
    * Protects routes with any access tokens (opaque ones included) by asking the authorization
@@ -340,7 +350,8 @@ export class MCPAuth {
     mode: 'introspection',
     config: Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> &
       AudienceConfig &
-      VerifyIntrospectionConfig
+      VerifyIntrospectionConfig &
+      DpopRouteConfig
   ): RequestHandler;
   bearerAuth(
     modeOrVerify: VerifyAccessTokenFunction | VerifyAccessTokenMode | 'introspection',
@@ -422,11 +433,15 @@ export class MCPAuth {
   ): FetchBearerAuth;
   fetchBearerAuth(
     mode: VerifyAccessTokenMode,
-    config?: Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> & VerifyJwtConfig
+    config?: Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> &
+      VerifyJwtConfig &
+      DpopRouteConfig
   ): FetchBearerAuth;
   fetchBearerAuth(
     mode: 'introspection',
-    config: Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> & VerifyIntrospectionConfig
+    config: Omit<BearerAuthConfig, 'verifyAccessToken' | 'issuer'> &
+      VerifyIntrospectionConfig &
+      DpopRouteConfig
   ): FetchBearerAuth;
   fetchBearerAuth(
     modeOrVerify: VerifyAccessTokenFunction | VerifyAccessTokenMode | 'introspection',
@@ -457,7 +472,9 @@ export class MCPAuth {
         return document;
       }
       const auth = await authenticate(request);
-      return auth instanceof Response ? auth : handler(request, auth);
+      return auth instanceof Response
+        ? auth
+        : withAnswerHeaders(await handler(request, auth), auth);
     };
   }
 
@@ -501,10 +518,28 @@ export class MCPAuth {
       'remoteJwtSet',
       'introspection',
       'acceptAnyAudience',
+      'dpop',
     ]);
-    const { jwtVerify, remoteJwkSet, remoteJwtSet, introspection, acceptAnyAudience, ...rest } =
-      config;
+    const {
+      jwtVerify,
+      remoteJwkSet,
+      remoteJwtSet,
+      introspection,
+      acceptAnyAudience,
+      dpop,
+      ...rest
+    } = config;
     const introspecting = modeOrVerify === 'introspection';
+    if (dpop !== undefined && what === 'tokenVerifier') {
+      throw dpopConfigError(
+        '`tokenVerifier` sees the token only, not the request, so a DPoP proof cannot be checked there; use `bearerAuth`, `fetchBearerAuth` or the Hono / Fastify adapters for `dpop`.'
+      );
+    }
+    if (dpop !== undefined && modeOrVerify !== 'jwt' && !introspecting) {
+      throw dpopConfigError(
+        "`dpop` is checked by the 'jwt' and 'introspection' modes; a custom verifier cannot take it."
+      );
+    }
     if (introspecting && (jwtVerify || remoteJwkSet || remoteJwtSet)) {
       throw introspectionConfigError(
         "`jwtVerify` and `remoteJwkSet` belong to the 'jwt' mode; the 'introspection' mode takes `introspection.clockTolerance` and friends."
@@ -524,8 +559,8 @@ export class MCPAuth {
         acceptAnyAudience,
       })
     ) as { expected?: string | null; fromResource: boolean; warning?: string | null };
-    if (route.warning && !this.audienceWarnings.has(route.warning)) {
-      this.audienceWarnings.add(route.warning);
+    if (route.warning && !this.warned.has(route.warning)) {
+      this.warned.add(route.warning);
       this.logger.warn?.(route.warning);
     }
     const handlerConfig = { ...rest, audience: route.expected ?? undefined };
@@ -553,6 +588,7 @@ export class MCPAuth {
     };
     const nativeServers = servers.map((server) => nativeServer(server));
     const operations = nativeOperations(handlerConfig);
+    const dpopSettings = dpop === undefined ? undefined : nativeDpop(dpop, resource);
     const authenticator = callNative(() =>
       introspecting
         ? new native.NativeAuthenticator({
@@ -561,6 +597,7 @@ export class MCPAuth {
             introspection: nativeIntrospectionOptions(introspection),
             policy,
             operations,
+            dpop: dpopSettings?.options,
           })
         : new native.NativeAuthenticator({
             servers: nativeServers,
@@ -570,9 +607,37 @@ export class MCPAuth {
             },
             policy,
             operations,
+            dpop: dpopSettings?.options,
           })
     );
-    return nativeGate(authenticator, operations !== undefined, logger);
+    if (dpopSettings && resource && this.resources) {
+      this.advertiseDpop(resource, authenticator);
+    }
+    return nativeGate(
+      authenticator,
+      operations !== undefined,
+      logger,
+      dpopSettings && { now: dpopSettings.now }
+    );
+  }
+
+  /**
+   * Makes `authenticator`'s DPoP settings the ones `resource`'s metadata document advertises:
+   * the first route's. A later route of the resource that would advertise others is warned
+   * about, since one document cannot describe both.
+   */
+  private advertiseDpop(resource: string, authenticator: native.NativeAuthenticator) {
+    const fields = JSON.stringify(callNative(() => authenticator.withDpopFields({})));
+    const known = this.dpopRoutes.get(resource);
+    if (!known) {
+      this.dpopRoutes.set(resource, { authenticator, fields });
+      return;
+    }
+    const warning = `The routes of \`${resource}\` have different DPoP settings (${known.fields}, then ${fields}): its protected-resource metadata advertises the first route's.`;
+    if (known.fields !== fields && !this.warned.has(warning)) {
+      this.warned.add(warning);
+      this.logger.warn?.(warning);
+    }
   }
 
   /**
@@ -588,7 +653,10 @@ export class MCPAuth {
       );
     }
     return this.resources.map(({ metadata }) =>
-      metadataDocument(transpileResourceMetadata(metadata))
+      metadataDocument(
+        transpileResourceMetadata(metadata),
+        () => this.dpopRoutes.get(metadata.resource)?.authenticator
+      )
     );
   }
 

@@ -62,6 +62,8 @@ test('the root exports every documented runtime value', () => {
   ];
   // Beyond upstream: emptying the process's key and metadata caches.
   expected.push('clearCaches');
+  // And the headers a DPoP route adds to a web answer (`DPoP-Nonce`).
+  expected.push('answerHeaders', 'withAnswerHeaders');
   // Plus the error name the bearer-auth documentation uses; nothing internal leaks.
   assert.deepEqual(
     Object.keys(mcpAuthModule).sort(),

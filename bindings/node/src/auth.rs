@@ -12,16 +12,17 @@ use std::task::Poll;
 
 use mcp_auth_core::operations::decide;
 use mcp_auth_core::{
-    parse_authorization, Authenticator, IntrospectionVerifier, JwtVerifier, Key, KeySet, KeySource,
-    McpRequest, OperationConfig, OperationRules, Policy, TokenVerifier,
+    parse_authorization, resource, Authenticator, DpopOptions, IntrospectionVerifier, JwtVerifier,
+    Key, KeySet, KeySource, McpRequest, OperationConfig, OperationRules, Policy, RequestAuth,
+    TokenVerifier,
 };
 use napi::bindgen_prelude::Uint8Array;
 use napi_derive::napi;
 use serde_json::{json, Value};
 
 use crate::convert::{
-    auth_info_from_js, auth_servers, introspection_options, jwks_options, jwt_options, outcome,
-    policy, request_outcome, response_js, verifier_options, Outcome,
+    auth_info_from_js, auth_servers, checked_outcome, introspection_options, jwks_options,
+    jwt_options, outcome, policy, request_outcome, response_js, verifier_options, Outcome,
 };
 use crate::errors::{error_json, from_json, to_napi};
 use crate::on_core_runtime;
@@ -38,6 +39,35 @@ pub struct McpRequestInput {
     pub mcp_method: Option<String>,
     pub mcp_name: Option<String>,
     pub body: Option<Uint8Array>,
+}
+
+/// The credentials of one request for a DPoP route (`RequestAuth`): `Authorization` as sent,
+/// every `DPoP` field line on its own, the raw request path, and (tests only) "now" in seconds.
+#[napi(object, object_to_js = false)]
+pub struct RequestAuthInput {
+    pub authorization: Option<String>,
+    pub dpop: Vec<String>,
+    pub path: String,
+    pub now: Option<f64>,
+}
+
+/// [`RequestAuthInput`] owned, for checks made on the core runtime.
+struct OwnedAuth {
+    authorization: Option<String>,
+    dpop: Vec<String>,
+    path: String,
+    now: Option<f64>,
+}
+
+impl From<RequestAuthInput> for OwnedAuth {
+    fn from(a: RequestAuthInput) -> Self {
+        OwnedAuth {
+            authorization: a.authorization,
+            dpop: a.dpop,
+            path: a.path,
+            now: a.now,
+        }
+    }
 }
 
 /// [`McpRequestInput`] with its body copied, for decisions made on the core runtime.
@@ -112,8 +142,13 @@ impl NativeAuthenticator {
     /// `{ servers, options, policy, operations? }` for the JWT mode; `{ mode: 'introspection',
     /// servers, introspection, policy, operations? }` for RFC 7662 (see convert.rs for the
     /// shapes; `operations` is core's snake_case per-operation configuration).
+    /// `dpop`, when present, is core's snake_case DPoP shape (`DpopOptions::from_json`).
     #[napi(constructor)]
     pub fn new(config: Value) -> napi::Result<Self> {
+        let dpop = match config.get("dpop").filter(|d| !d.is_null()) {
+            Some(d) => Some(DpopOptions::from_json(d).map_err(to_napi)?),
+            None => None,
+        };
         let operations = operation_config(config.get("operations"))?;
         let servers = auth_servers(config.get("servers"))?;
         let mut options = verifier_options(config.get("options").unwrap_or(&Value::Null))?;
@@ -124,17 +159,92 @@ impl NativeAuthenticator {
             let verifier = Arc::new(
                 IntrospectionVerifier::new(servers, introspection, options).map_err(to_napi)?,
             );
-            return Ok(NativeAuthenticator {
-                inner: Arc::new(
-                    Authenticator::with_introspection(verifier, policy)
-                        .with_operation_config(operations),
-                ),
-            });
+            let a = Authenticator::with_introspection(verifier, policy)
+                .with_operation_config(operations);
+            return Self::finish(a, dpop);
         }
         let verifier = Arc::new(TokenVerifier::new(servers, options));
-        Ok(NativeAuthenticator {
-            inner: Arc::new(Authenticator::new(verifier, policy).with_operation_config(operations)),
+        Self::finish(
+            Authenticator::new(verifier, policy).with_operation_config(operations),
+            dpop,
+        )
+    }
+
+    fn finish(a: Authenticator, dpop: Option<DpopOptions>) -> napi::Result<Self> {
+        let a = match dpop {
+            Some(d) => a.with_dpop(d).map_err(to_napi)?,
+            None => a,
+        };
+        Ok(NativeAuthenticator { inner: Arc::new(a) })
+    }
+
+    /// The whole check of a request on a DPoP route without I/O (`check_request_now`): see
+    /// `convert::checked_outcome` for the answer.
+    #[napi(ts_return_type = "string | object")]
+    pub fn check_request_now(&self, auth: RequestAuthInput, request: McpRequestInput) -> Outcome {
+        let dpop: Vec<&str> = auth.dpop.iter().map(String::as_str).collect();
+        let core = RequestAuth {
+            authorization: auth.authorization.as_deref(),
+            dpop: &dpop,
+            path: &auth.path,
+            now: auth.now,
+        };
+        checked_outcome(self.inner.check_request_now(&core, &request.as_core()))
+    }
+
+    /// [`Self::check_request_now`], fetching keys and asking the replay store as needed.
+    #[napi(ts_return_type = "Promise<string | object>")]
+    pub async fn check_request(
+        &self,
+        auth: RequestAuthInput,
+        request: McpRequestInput,
+    ) -> napi::Result<Outcome> {
+        let a = self.inner.clone();
+        let auth = OwnedAuth::from(auth);
+        let request = OwnedRequest::from_input(request);
+        on_core_runtime(async move {
+            let dpop: Vec<&str> = auth.dpop.iter().map(String::as_str).collect();
+            let core = RequestAuth {
+                authorization: auth.authorization.as_deref(),
+                dpop: &dpop,
+                path: &auth.path,
+                now: auth.now,
+            };
+            let r = a.check_request(&core, &request.as_core()).await;
+            checked_outcome(Poll::Ready(r))
         })
+        .await
+    }
+
+    /// Whether this route has DPoP settings (then requests go through `checkRequest`).
+    #[napi(getter)]
+    pub fn has_dpop(&self) -> bool {
+        self.inner.dpop().is_some()
+    }
+
+    /// When a `DPoP-Nonce` of this route was issued (seconds since the epoch); `null` when it
+    /// is not one (diagnostics and tests).
+    #[napi]
+    pub fn dpop_nonce_issued_at(&self, nonce: String) -> Option<f64> {
+        self.inner
+            .dpop()
+            .and_then(|d| d.nonce_issued_at(&nonce))
+            .map(|t| t as f64)
+    }
+
+    /// Snake_case protected-resource metadata fields with this route's DPoP members
+    /// (`resource::with_dpop_fields`); unchanged without DPoP settings.
+    #[napi]
+    pub fn with_dpop_fields(&self, fields: Value) -> napi::Result<Value> {
+        let Value::Object(m) = fields else {
+            return Err(crate::errors::invalid_arg(
+                "The resource metadata must be an object.",
+            ));
+        };
+        Ok(Value::Object(match self.inner.dpop() {
+            Some(d) => resource::with_dpop_fields(&m, d),
+            None => m,
+        }))
     }
 
     /// `null` when the request is decided without its body, else the most bytes to read.

@@ -7,9 +7,9 @@ use std::time::Duration;
 use mcp_auth_core::introspection::INVALID_INTROSPECTION_CONFIG;
 use mcp_auth_core::metadata::finish;
 use mcp_auth_core::{
-    Alg, AuthInfo, AuthResponse, AuthServer, AuthServerType, ClaimRules, ClientAuthMethod, Error,
-    FetchOptions, IntrospectionOptions, JwksOptions, JwtOptions, Operation, Policy,
-    VerifierOptions,
+    Accepted, Alg, AuthInfo, AuthResponse, AuthServer, AuthServerType, ClaimRules,
+    ClientAuthMethod, Error, FetchOptions, IntrospectionOptions, JwksOptions, JwtOptions,
+    Operation, Policy, Refused, VerifierOptions,
 };
 use napi::Either;
 use serde_json::{json, Map, Value};
@@ -345,6 +345,9 @@ pub fn auth_info_js(a: &AuthInfo) -> Value {
         m.insert("expiresAt".into(), json!(e));
     }
     m.insert("claims".into(), Value::Object(a.claims.clone()));
+    if let Some(jkt) = a.jkt() {
+        m.insert("jkt".into(), json!(jkt));
+    }
     Value::Object(m)
 }
 
@@ -372,11 +375,15 @@ pub fn auth_info_from_js(v: &Value) -> AuthInfo {
     }
 }
 
+/// `{ status, body, wwwAuthenticate, challenges, headers }`: `challenges` one `WWW-Authenticate`
+/// line each, `headers` as `[name, value]` pairs (`DPoP-Nonce`).
 pub fn response_js(r: &AuthResponse) -> Value {
     json!({
         "status": r.status,
         "body": r.body,
         "wwwAuthenticate": r.www_authenticate,
+        "challenges": r.challenges,
+        "headers": r.headers,
     })
 }
 
@@ -412,6 +419,14 @@ fn same_through_text(v: &Value, depth: u32) -> bool {
     }
 }
 
+/// Whether [`auth_info_text`] can carry `a` (see [`same_through_text`]).
+fn fits_text(a: &AuthInfo) -> bool {
+    !a.claims.contains_key("__proto__")
+        && a.claims.values().all(|v| same_through_text(v, 1))
+        && a.expires_at
+            .is_none_or(|e| e.unsigned_abs() <= MAX_SAFE_INTEGER)
+}
+
 /// A verified `AuthInfo` as the JSON text of `[token, issuer, clientId, scopes, subject,
 /// audience, expiresAt, claims, operations?]` (`null` for what is absent; `token` too when the
 /// caller holds it already), which `native-outcome.ts` turns into the SDK's `AuthInfo` with
@@ -419,11 +434,7 @@ fn same_through_text(v: &Value, depth: u32) -> bool {
 /// several times the price of the parse. `None` when the claims would not come out the same
 /// (see [`same_through_text`]).
 pub fn auth_info_text(a: &AuthInfo, with_token: bool, ops: Option<&[Operation]>) -> Option<String> {
-    if a.claims.contains_key("__proto__")
-        || !a.claims.values().all(|v| same_through_text(v, 1))
-        || a.expires_at
-            .is_some_and(|e| e.unsigned_abs() > MAX_SAFE_INTEGER)
-    {
+    if !fits_text(a) {
         return None;
     }
     let token = with_token.then_some(a.token.as_str());
@@ -498,4 +509,52 @@ pub fn request_outcome(
         Poll::Ready(Err(e)) => Either::B(failure(&e, Some(respond(&e)))),
         Poll::Pending => Either::B(json!({ "pending": true })),
     }
+}
+
+/// A request checked with [`mcp_auth_core::Authenticator::check_request_now`]: a success as the
+/// JSON text of `[token, issuer, clientId, scopes, subject, audience, expiresAt, claims,
+/// operations, headers, jkt]` (`headers` as `[name, value]` pairs for the application's answer),
+/// or `{ ok: true, authInfo, operations, headers }` when the claims need napi's conversion; a
+/// refusal as `{ ok: false, error, response }`; `{ pending: true }`.
+pub fn checked_outcome(r: Poll<Result<Accepted, Refused>>) -> Outcome {
+    match r {
+        Poll::Pending => Either::B(json!({ "pending": true })),
+        Poll::Ready(Ok(a)) => match accepted_text(&a) {
+            Some(text) => Either::A(text),
+            None => Either::B(json!({
+                "ok": true,
+                "authInfo": auth_info_js(&a.info),
+                "operations": a.operations,
+                "headers": a.headers,
+            })),
+        },
+        Poll::Ready(Err(f)) => Either::B(failure(&f.error, Some(f.response))),
+    }
+}
+
+fn accepted_text(a: &Accepted) -> Option<String> {
+    let info = &a.info;
+    if !fits_text(info) {
+        return None;
+    }
+    let client_id = info.client_id.as_deref().unwrap_or_default();
+    let mut text = Vec::with_capacity(512 + info.token.len());
+    serde_json::to_writer(
+        &mut text,
+        &(
+            &info.token,
+            &info.issuer,
+            client_id,
+            &info.scopes,
+            &info.subject,
+            &info.audience,
+            info.expires_at,
+            &info.claims,
+            &a.operations,
+            &a.headers,
+            info.jkt(),
+        ),
+    )
+    .ok()?;
+    String::from_utf8(text).ok()
 }

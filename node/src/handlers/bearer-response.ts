@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 
 import { defaultLogger, type Logger } from '../logger.js';
 import { type NativeErrorShape } from '../native-errors.js';
+import { type NativeResponse } from '../native-outcome.js';
 
 import { reportFailure } from './gate.js';
 
@@ -31,7 +32,19 @@ export type IssuerValidator = ValidateIssuerFunction & { [trustedIssuers]?: stri
 export type Failure = {
   ok: false;
   error: NativeErrorShape;
-  response: { status: number; body: unknown; wwwAuthenticate?: string | null };
+  response: NativeResponse;
+};
+
+/**
+ * The `WWW-Authenticate` lines of an answer: each challenge on a line of its own (a DPoP
+ * route's 401 offers `DPoP` and `Bearer`), or the one joined value.
+ */
+export const challengeLines = (response: NativeResponse): string[] | undefined => {
+  const { challenges, wwwAuthenticate } = response;
+  if (challenges && challenges.length > 0) {
+    return challenges;
+  }
+  return wwwAuthenticate ? [wwwAuthenticate] : undefined;
 };
 
 /** Sends core's answer to a failed authentication. */
@@ -42,9 +55,13 @@ export const sendFailure = (
   req: Request
 ) => {
   reportFailure(failure, logger, req.path);
-  const { status, body, wwwAuthenticate } = failure.response;
-  if (wwwAuthenticate) {
-    res.set('WWW-Authenticate', wwwAuthenticate);
+  const { status, body, headers } = failure.response;
+  const challenges = challengeLines(failure.response);
+  if (challenges) {
+    res.set('WWW-Authenticate', challenges.length === 1 ? challenges[0] : challenges);
+  }
+  for (const [name, value] of headers ?? []) {
+    res.set(name, value);
   }
   res.status(status).json(body);
 };

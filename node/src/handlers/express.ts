@@ -15,6 +15,7 @@ import {
   trustedIssuers,
   type IssuerValidator,
 } from './bearer-response.js';
+import { nodeDpopParts } from './dpop.js';
 import { verifierGate, type Decision, type Gate } from './gate.js';
 import { type BearerAuthConfig } from './handle-bearer-auth.js';
 import { bearerAuthOptionNames, nativeOperations, refuseUnknownOptions } from './operations.js';
@@ -83,8 +84,29 @@ export const expressBearerAuth = (gate: Gate): RequestHandler => {
     }
     keepBody(req, result.body);
     attachAuth(req, result.authInfo, gate.logger);
+    if (result.headers) {
+      for (const [name, value] of result.headers) {
+        res.setHeader(name, value);
+      }
+    }
     next();
   };
+  if (gate.dpop) {
+    return function bearerAuthHandler(req, res, next) {
+      // `originalUrl`: the target as sent, before a mounting router took its prefix off.
+      const dpop = nodeDpopParts(req, req.originalUrl ?? req.url);
+      const ready = now?.(req.headers.authorization, dpop, req.method);
+      if (ready) {
+        finish(ready, req, res, next);
+        return;
+      }
+      return gate
+        .decide({ header: req.headers.authorization, request: mcpRequest(req), dpop }, (limit) =>
+          decisionBody(req, limit)
+        )
+        .then((result) => finish(result, req, res, next));
+    };
+  }
   // Not an async function: with the keys cached the gate answers at once, and a returned
   // promise would cost every request a promise, a reaction and a microtask in Express.
   return function bearerAuthHandler(req, res, next) {

@@ -13,11 +13,17 @@ import { type AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { defaultLogger, type Logger } from '../logger.js';
 import type * as native from '../native.js';
 import { awaitNative, errorToNative } from '../native-errors.js';
-import { authInfoOf, type NativeFailure, type NativeOutcome } from '../native-outcome.js';
+import {
+  acceptedOf,
+  authInfoOf,
+  type NativeFailure,
+  type NativeOutcome,
+} from '../native-outcome.js';
 import { type VerifyAccessTokenFunction } from '../utils/create-verify-jwt.js';
 
 import { logNotices, type Failure } from './bearer-response.js';
-import type { McpRequestInput } from '../../native/index.js';
+import { type DpopParts } from './dpop.js';
+import type { McpRequestInput, RequestAuthInput } from '../../native/index.js';
 
 /** What a gate reads of a request besides its body. */
 export type GateInput = {
@@ -25,6 +31,8 @@ export type GateInput = {
   header: string | undefined;
   /** Method and the MCP headers per-operation rules read. */
   request: Omit<McpRequestInput, 'body'>;
+  /** On a route with DPoP ({@link Gate.dpop}): its proofs and the raw request path. */
+  dpop?: DpopParts;
 };
 
 /** The body bytes a host read for a decision, with whatever the host wants to keep about them. */
@@ -36,7 +44,15 @@ export type BodyRead = { bytes?: Buffer };
  */
 export type ReadBody<B extends BodyRead> = (limit: number) => Promise<B | undefined>;
 
-export type Decision<B extends BodyRead> = ({ ok: true; authInfo: AuthInfo } | Failure) & {
+export type Decision<B extends BodyRead> = (
+  | {
+      ok: true;
+      authInfo: AuthInfo;
+      /** Headers for the application's answer (`DPoP-Nonce`). */
+      headers?: Array<[string, string]>;
+    }
+  | Failure
+) & {
   /** The body the decision was made on, when one was read. */
   body?: B;
 };
@@ -53,7 +69,16 @@ export type Gate = {
    * metadata must be fetched first (then call `decide`). Hosts call it first so that a request
    * with cached keys costs no promise.
    */
-  now?: (header: string | undefined) => Decision<never> | undefined;
+  now?: (
+    header: string | undefined,
+    dpop?: DpopParts,
+    method?: string
+  ) => Decision<never> | undefined;
+  /**
+   * The route checks DPoP: hosts pass its parts of the request (`GateInput.dpop`, and `now`'s
+   * `dpop` and `method`), and add a success's `headers` to the application's answer.
+   */
+  dpop?: boolean;
   /** Where this route's failures are reported (the route's, or the `MCPAuth` one). */
   logger: Logger | undefined;
 };
@@ -78,51 +103,119 @@ const decision = <B extends BodyRead>(outcome: NativeOutcome): Decision<B> => {
   return authInfo ? { ok: true, authInfo } : (outcome as NativeFailure);
 };
 
-/** The `'jwt'` and `'introspection'` modes: header to decision in core, I/O on its runtime. */
+/** A DPoP route's settled outcome as a decision. */
+const checked = <B extends BodyRead>(outcome: NativeOutcome): Decision<B> => {
+  const accepted = acceptedOf(outcome);
+  return accepted ? { ok: true, ...accepted } : (outcome as NativeFailure);
+};
+
+const noProofs: DpopParts = { proofs: [], path: '' };
+
+/**
+ * The `'jwt'` and `'introspection'` modes: header to decision in core, I/O on its runtime.
+ * A route with DPoP settings (`dpopNow`: the tests' pinned clock) is checked as a whole
+ * request by `checkRequest`; the others keep the header-only calls.
+ */
 export const nativeGate = (
   authenticator: native.NativeAuthenticator,
   withOperations: boolean,
-  logger: Logger | undefined
-): Gate => ({
-  logger,
-  now: withOperations
-    ? undefined
-    : (header) => {
-        const outcome = authenticator.authenticateNow(header) as NativeOutcome;
-        return isPending(outcome) ? undefined : decision<never>(outcome);
-      },
-  async decide<B extends BodyRead>(
-    { header, request }: GateInput,
-    readBody: ReadBody<B>
-  ): Promise<Decision<B> | undefined> {
-    if (!withOperations) {
-      let outcome = authenticator.authenticateNow(header) as NativeOutcome;
+  logger: Logger | undefined,
+  dpop?: { now?: number }
+): Gate => {
+  if (dpop) {
+    return dpopGate(authenticator, withOperations, logger, dpop.now);
+  }
+  return {
+    logger,
+    now: withOperations
+      ? undefined
+      : (header) => {
+          const outcome = authenticator.authenticateNow(header) as NativeOutcome;
+          return isPending(outcome) ? undefined : decision<never>(outcome);
+        },
+    async decide<B extends BodyRead>(
+      { header, request }: GateInput,
+      readBody: ReadBody<B>
+    ): Promise<Decision<B> | undefined> {
+      if (!withOperations) {
+        let outcome = authenticator.authenticateNow(header) as NativeOutcome;
+        if (isPending(outcome)) {
+          outcome = (await awaitNative(authenticator.authenticate(header))) as NativeOutcome;
+          // Key fetches, the only source of notices, happen on this path alone.
+          logNotices(logger);
+        }
+        return decision(outcome);
+      }
+      // Without credentials the answer is 401 whatever the body says: it is not read.
+      const limit =
+        header === undefined
+          ? null
+          : authenticator.bodyLimit(request.method, request.contentLength);
+      const body = limit === null ? undefined : await readBody(limit);
+      if (limit !== null && !body) {
+        return undefined;
+      }
+      const input = { ...request, body: body?.bytes };
+      let outcome = authenticator.authenticateRequestNow(header, input) as NativeOutcome;
       if (isPending(outcome)) {
-        outcome = (await awaitNative(authenticator.authenticate(header))) as NativeOutcome;
-        // Key fetches, the only source of notices, happen on this path alone.
+        outcome = (await awaitNative(
+          authenticator.authenticateRequest(header, input)
+        )) as NativeOutcome;
         logNotices(logger);
       }
-      return decision(outcome);
-    }
-    // Without credentials the answer is 401 whatever the body says: it is not read.
-    const limit =
-      header === undefined ? null : authenticator.bodyLimit(request.method, request.contentLength);
-    const body = limit === null ? undefined : await readBody(limit);
-    if (limit !== null && !body) {
-      return undefined;
-    }
-    const input = { ...request, body: body?.bytes };
-    let outcome = authenticator.authenticateRequestNow(header, input) as NativeOutcome;
+      const authInfo = authInfoOf(outcome);
+      return authInfo ? { ok: true, authInfo, body } : { ...(outcome as NativeFailure), body };
+    },
+  };
+};
+
+const dpopGate = (
+  authenticator: native.NativeAuthenticator,
+  withOperations: boolean,
+  logger: Logger | undefined,
+  now: number | undefined
+): Gate => {
+  const credentials = (header: string | undefined, parts: DpopParts = noProofs) =>
+    ({ authorization: header, dpop: parts.proofs, path: parts.path, now }) as RequestAuthInput;
+  const check = async (auth: RequestAuthInput, input: McpRequestInput) => {
+    let outcome = authenticator.checkRequestNow(auth, input) as NativeOutcome;
     if (isPending(outcome)) {
-      outcome = (await awaitNative(
-        authenticator.authenticateRequest(header, input)
-      )) as NativeOutcome;
+      outcome = (await awaitNative(authenticator.checkRequest(auth, input))) as NativeOutcome;
       logNotices(logger);
     }
-    const authInfo = authInfoOf(outcome);
-    return authInfo ? { ok: true, authInfo, body } : { ...(outcome as NativeFailure), body };
-  },
-});
+    return outcome;
+  };
+  return {
+    logger,
+    dpop: true,
+    now: withOperations
+      ? undefined
+      : (header, parts, method = 'GET') => {
+          const outcome = authenticator.checkRequestNow(credentials(header, parts), {
+            method,
+          }) as NativeOutcome;
+          return isPending(outcome) ? undefined : checked<never>(outcome);
+        },
+    async decide<B extends BodyRead>(
+      { header, request, dpop: parts }: GateInput,
+      readBody: ReadBody<B>
+    ): Promise<Decision<B> | undefined> {
+      const auth = credentials(header, parts);
+      if (!withOperations) {
+        return checked(await check(auth, request));
+      }
+      const limit =
+        header === undefined
+          ? null
+          : authenticator.bodyLimit(request.method, request.contentLength);
+      const body = limit === null ? undefined : await readBody(limit);
+      if (limit !== null && !body) {
+        return undefined;
+      }
+      return { ...checked<B>(await check(auth, { ...request, body: body?.bytes })), body };
+    },
+  };
+};
 
 /**
  * A user's verifier: core parses the header, the verifier checks the token, core decides

@@ -25,6 +25,11 @@ declare module '@modelcontextprotocol/sdk/server/auth/types.js' {
     audience?: string | string[];
     /** Every claim of the token. */
     claims?: Record<string, unknown>;
+    /**
+     * The RFC 7638 thumbprint of the key the token is bound to (`cnf.jkt`), on a request a
+     * `dpop` route accepted with a proof signed by that key; `undefined` for bearer tokens.
+     */
+    jkt?: string;
   }
 }
 

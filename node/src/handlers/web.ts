@@ -9,7 +9,8 @@
  */
 import { type AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 
-import { type Failure } from './bearer-response.js';
+import { challengeLines, type Failure } from './bearer-response.js';
+import { webDpopProofs } from './dpop.js';
 import { reportFailure, type Gate } from './gate.js';
 import { mcpRequestInput } from './request-body.js';
 
@@ -71,10 +72,15 @@ export const readWebBody = async (
 
 /** Core's answer to a refused request as a web `Response`. */
 export const failureResponse = (failure: Failure): Response => {
-  const { status, body, wwwAuthenticate } = failure.response;
-  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-  if (wwwAuthenticate) {
-    headers['www-authenticate'] = wwwAuthenticate;
+  const { status, body, headers: extra } = failure.response;
+  const headers = new Headers({ 'content-type': 'application/json; charset=utf-8' });
+  // Appended one by one; whether they leave as separate lines is the runtime's choice
+  // (a fetch `Headers` joins them with ", ", which means the same).
+  for (const challenge of challengeLines(failure.response) ?? []) {
+    headers.append('www-authenticate', challenge);
+  }
+  for (const [name, value] of extra ?? []) {
+    headers.append(name, value);
   }
   return new Response(JSON.stringify(body), { status, headers });
 };
@@ -85,6 +91,52 @@ const pathOf = (request: Request) => {
   } catch {
     return undefined;
   }
+};
+
+/** The request target (path and query) of a web request. */
+const targetOf = (request: Request) => {
+  try {
+    const url = new URL(request.url);
+    return url.pathname + url.search;
+  } catch {
+    return '';
+  }
+};
+
+/**
+ * Headers a DPoP route adds to the application's answer (`DPoP-Nonce`), by the `AuthInfo` it
+ * let through; see {@link answerHeaders}.
+ */
+const pendingHeaders = new WeakMap<AuthInfo, Array<[string, string]>>();
+
+/**
+ * The headers a DPoP route asks to be added to the answer of the request `authInfo` came from
+ * (`DPoP-Nonce` when nonces are on); empty otherwise.
+ */
+export const answerHeaders = (authInfo: AuthInfo): Array<[string, string]> =>
+  pendingHeaders.get(authInfo) ?? [];
+
+/**
+ * `response` with {@link answerHeaders} of `authInfo` added (a copy when its headers cannot
+ * be changed, as with a `Response` from `fetch`).
+ */
+export const withAnswerHeaders = (response: Response, authInfo: AuthInfo): Response => {
+  const extra = pendingHeaders.get(authInfo);
+  if (!extra || extra.length === 0) {
+    return response;
+  }
+  let out = response;
+  try {
+    for (const [name, value] of extra) {
+      out.headers.set(name, value);
+    }
+  } catch {
+    out = new Response(response.body, response);
+    for (const [name, value] of extra) {
+      out.headers.set(name, value);
+    }
+  }
+  return out;
 };
 
 /** Decides a web request: the caller's `AuthInfo`, or the `Response` to send back. */
@@ -98,6 +150,7 @@ export const decideWebRequest = async (
     {
       header: headers.get('authorization') ?? undefined,
       request: mcpRequestInput(request.method, (name) => headers.get(name)),
+      dpop: gate.dpop ? { proofs: webDpopProofs(headers), path: targetOf(request) } : undefined,
     },
     readBody
   );
@@ -108,6 +161,9 @@ export const decideWebRequest = async (
   if (!result.ok) {
     reportFailure(result, gate.logger, pathOf(request));
     return failureResponse(result);
+  }
+  if (result.headers && result.headers.length > 0) {
+    pendingHeaders.set(result.authInfo, result.headers);
   }
   return result.authInfo;
 };

@@ -10,17 +10,40 @@ import { snakeCaseKeysDeep } from '../utils/case.js';
 import { resourceMetadataPath } from '../utils/create-resource-metadata-endpoint.js';
 
 /** One resource's metadata document and the path it is served at. */
-export type MetadataDocument = { path: string; document: Record<string, unknown> };
+export type MetadataDocument = { path: string; readonly document: Record<string, unknown> };
 
+/**
+ * The document of `metadata`. `dpopRoute` names the route whose DPoP settings the document
+ * advertises (`dpop_signing_alg_values_supported`, `dpop_bound_access_tokens_required`, by
+ * core's `with_dpop_fields`); it is asked on every read, because routes are usually made
+ * after the metadata router is mounted.
+ */
 export const metadataDocument = (
-  metadata: CamelCaseProtectedResourceMetadata
+  metadata: CamelCaseProtectedResourceMetadata,
+  dpopRoute?: () => native.NativeAuthenticator | undefined
 ): MetadataDocument => {
   const { authorizationServers, ...fields } = metadata;
+  const path = resourceMetadataPath(metadata.resource);
+  const snake = snakeCaseKeysDeep(fields) as Record<string, unknown>;
+  const build = (route: native.NativeAuthenticator | undefined) =>
+    callNative(() =>
+      native.protectedResourceMetadata(
+        route ? route.withDpopFields(snake) : snake,
+        authorizationServers ?? []
+      )
+    ) as Record<string, unknown>;
+  let route = dpopRoute?.();
+  let document = build(route);
   return {
-    path: resourceMetadataPath(metadata.resource),
-    document: callNative(() =>
-      native.protectedResourceMetadata(snakeCaseKeysDeep(fields), authorizationServers ?? [])
-    ) as Record<string, unknown>,
+    path,
+    get document() {
+      const current = dpopRoute?.();
+      if (current !== route) {
+        route = current;
+        document = build(current);
+      }
+      return document;
+    },
   };
 };
 
