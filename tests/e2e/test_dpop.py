@@ -168,3 +168,22 @@ def test_bearer_tokens_are_refused_where_dpop_is_required(
     assert res.json()["error"] == "dpop_required"
     # The metadata says so too.
     assert httpx.get(prm_url(url)).json()["dpop_bound_access_tokens_required"] is True
+
+
+@pytest.mark.skipif(
+    not node_has_dpop(), reason="samples/node's mcp-auth has no DPoP option (make e2e-deps installs it)"
+)
+def test_the_authorization_servers_nonce_at_the_token_endpoint() -> None:
+    """An authorization server that demands DPoP nonces (--dpop-nonce): the client's first token
+    request gets 400 use_dpop_nonce with a DPoP-Nonce, the retry with it gets the bound token."""
+    with Cast() as cast:
+        issuer = cast.authorization_server("--dpop-nonce")
+        url = cast.node_server(issuer, env("allowed"))
+        report = run_dpop_client(url, "alice", None, ["whoami"], checks=False)
+    assert report["returncode"] == 0, dump(report)
+    tokens = [e for e in report["http"] if e["url"] == f"{issuer}/token"]
+    assert [e["status"] for e in tokens] == [400, 200], dump(report)
+    assert tokens[0]["detail"].startswith("error=use_dpop_nonce") and tokens[0]["dpop_nonce"]
+    assert "nonce" not in tokens[0]["proof"] and tokens[1]["proof"]["nonce"]
+    assert report["tokens"][0]["claims"]["cnf"] == {"jkt": report["key"]["jkt"]}
+    assert report["calls"][0]["result"]["jkt"] == report["key"]["jkt"]
