@@ -422,3 +422,37 @@ def test_per_operation_rules_on_a_dpop_route(issuer: Issuer) -> None:
                 assert line.startswith("DPoP ") and 'error="insufficient_scope"' in line and 'scope="write"' in line
             else:
                 assert r.json() == {"jkt": key.jkt, "body": call}
+
+
+def test_cached_keys_are_answered_without_waiting(issuer: Issuer) -> None:
+    """With the key set cached and the in-process replay store, a DPoP request is decided in the
+    synchronous call; only a Redis store (or a fetch) needs the core's runtime."""
+    key = DpopKey()
+    resource = "https://mcp.example.com/mcp"
+    mcp_auth = protected(issuer, resource)
+    gate = mcp_auth.bearer_auth_middleware("jwt", resource=resource, dpop={"mode": "required"})._gate  # type: ignore[attr-defined]
+    redis_gate = (
+        protected(issuer, resource)
+        .bearer_auth_middleware("jwt", resource=resource, dpop={"replay_store": "redis://127.0.0.1:1/0"})
+        ._gate
+    )  # type: ignore[attr-defined]
+    token = issuer.token(aud=resource, cnf={"jkt": key.jkt})
+    request = ("POST", None, None, None, None, None)
+
+    def now(g: Any) -> Any:
+        h = dpop_headers(key, token, "POST", resource)
+        return g._authenticator.check_request_now(h["Authorization"], [h["DPoP"]], b"/mcp", request)
+
+    async def fetch() -> Any:
+        h = dpop_headers(key, token, "POST", resource)
+        from mcpauth import _bridge
+
+        return await _bridge.run(
+            gate._authenticator.check_request_spawn, h["Authorization"], [h["DPoP"]], "/mcp", request, None, None
+        )
+
+    info, headers = asyncio.run(fetch())  # the key set fetched
+    assert info.jkt == key.jkt and headers == []
+    info, headers = now(gate)
+    assert info.jkt == key.jkt and headers == []
+    assert now(redis_gate) is None
