@@ -58,7 +58,7 @@ const user = new HeadlessUser(opts.user, opts.grant, { redirectUri: REDIRECT_URI
  * Splits a WWW-Authenticate value into challenges. fetch joins several header lines with ", ",
  * so a new challenge starts at a token that is not followed by "=" (RFC 9110 §11.6.1).
  */
-export function parseChallenges(value) {
+function parseChallenges(value) {
   const challenges = [];
   const re = /\s*([!#$%&'*+\-.^_`|~\w]+)(?:\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*))?\s*,?/gy;
   let current;
@@ -311,14 +311,14 @@ async function dpopFetch(input, init = {}) {
 
 // ---- checks the server must refuse
 
-async function probe(name, { authorization, proof, init }) {
+async function probe(name, { authorization, proof }) {
   const headers = new Headers(lastAccepted.headers);
   headers.delete('dpop');
   if (authorization) headers.set('authorization', authorization);
   else headers.delete('authorization');
   if (proof) headers.set('dpop', proof.jwt);
   const body = JSON.stringify({ jsonrpc: '2.0', id: `check-${name}`, method: 'tools/list', params: {} });
-  const res = await fetch(server, { method: 'POST', ...init, headers, body });
+  const res = await fetch(server, { method: 'POST', headers, body });
   const nonce = rememberNonce(server, res);
   const challenge = res.headers.get('www-authenticate');
   const json = await readJson(res);
@@ -334,7 +334,7 @@ async function probe(name, { authorization, proof, init }) {
     ...(proof && { proof: describeProof(proof.claims) }), ...(challenge && { www_authenticate: challenge }),
     ...(nonce && { dpop_nonce: true }), detail: `check ${name}: tools/list`,
   });
-  return { result, headers, body };
+  return { result };
 }
 
 async function runChecks() {
