@@ -24,11 +24,15 @@ pub struct AuthInfo {
     pub expires_at: Option<i64>,
     /// Every claim of the token, as a JSON object.
     pub claims_json: String,
+    /// The DPoP key binding (`cnf.jkt`, RFC 9449 §6): set when a DPoP route accepted the token
+    /// with a proof of that key; `None` for bearer tokens.
+    pub jkt: Option<String>,
 }
 
 impl From<mcp_auth_core::AuthInfo> for AuthInfo {
     fn from(i: mcp_auth_core::AuthInfo) -> Self {
         AuthInfo {
+            jkt: i.jkt().map(str::to_string),
             claims_json: Value::Object(i.claims).to_string(),
             token: i.token,
             issuer: i.issuer,
@@ -70,13 +74,31 @@ impl AuthInfo {
     }
 }
 
+/// One response header a host adds as it is (`DPoP-Nonce`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpHeader {
+    pub name: String,
+    pub value: String,
+}
+
+fn headers(h: Vec<(String, String)>) -> Vec<HttpHeader> {
+    h.into_iter()
+        .map(|(name, value)| HttpHeader { name, value })
+        .collect()
+}
+
 /// The answer to a request that failed authentication: status, JSON body and, for 401/403,
-/// the `WWW-Authenticate` challenge.
+/// the `WWW-Authenticate` challenges.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct AuthResponse {
     pub status: u16,
     pub body_json: String,
+    /// `challenges` joined with `", "`, for hosts that send one field.
     pub www_authenticate: Option<String>,
+    /// One `WWW-Authenticate` field line each (`Bearer ...`, `DPoP algs="..."`).
+    pub challenges: Vec<String>,
+    /// Further headers of the answer (`DPoP-Nonce`).
+    pub headers: Vec<HttpHeader>,
 }
 
 impl From<mcp_auth_core::AuthResponse> for AuthResponse {
@@ -85,6 +107,8 @@ impl From<mcp_auth_core::AuthResponse> for AuthResponse {
             status: r.status,
             body_json: r.body_string(),
             www_authenticate: r.www_authenticate,
+            challenges: r.challenges,
+            headers: headers(r.headers),
         }
     }
 }
@@ -122,6 +146,11 @@ pub struct AuthPolicy {
     pub operations_json: Option<String>,
     /// Accept tokens for any audience (otherwise `audience`, or else the resource identifier).
     pub accept_any_audience: bool,
+    /// DPoP settings (RFC 9449) as the snake_case JSON object core reads (`mode`,
+    /// `algorithms`, `iat_window`, `leeway`, `nonce_secret`, `nonce_window`, `replay_store`,
+    /// `replay_max_entries`, `replay_timeout_ms`, `replay_fail_open`, `replay_key_prefix`;
+    /// `resource` defaults to the route's resource); `None`: a bearer-only route.
+    pub dpop_json: Option<String>,
 }
 
 impl AuthPolicy {
@@ -165,6 +194,27 @@ impl AuthPolicy {
         crate::operations::operation_config(self.operations_json.as_deref())
     }
 
+    /// The DPoP settings of a route of `resource`, checked by core (`invalid_dpop_config`).
+    pub(crate) fn dpop_options(
+        &self,
+        resource: &str,
+    ) -> Result<Option<mcp_auth_core::DpopOptions>, McpAuthError> {
+        let Some(json) = &self.dpop_json else {
+            return Ok(None);
+        };
+        let mut value: Value = serde_json::from_str(json).map_err(|e| {
+            McpAuthError::from(Error::config(
+                mcp_auth_core::dpop::INVALID_DPOP_CONFIG,
+                format!("DPoP settings are not JSON: {e}"),
+            ))
+        })?;
+        if let Value::Object(m) = &mut value {
+            m.entry("resource")
+                .or_insert_with(|| Value::String(resource.to_string()));
+        }
+        Ok(Some(mcp_auth_core::DpopOptions::from_json(&value)?))
+    }
+
     // Field by field, so that options core may add later keep their defaults.
     #[allow(clippy::field_reassign_with_default)]
     pub(crate) fn core_policy(
@@ -203,6 +253,48 @@ fn request_outcome(
         },
         Err(e) => RequestOutcome::Rejected {
             rejection: rejection(&e, policy),
+        },
+    }
+}
+
+/// The credentials of one HTTP request for a route that may take DPoP.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct RequestCredentials {
+    pub authorization: Option<String>,
+    /// Every `DPoP` header field value, one element per field line, in order.
+    pub dpop: Vec<String>,
+    /// The request target as the client sent it (raw, percent-encoded; the query is ignored):
+    /// with the resource identifier's origin, the URL a proof's `htu` must name.
+    pub path: String,
+    /// "Now" for the DPoP checks, seconds since the epoch (tests); `None` reads the clock.
+    pub now: Option<f64>,
+}
+
+/// What a route decided about one HTTP request, DPoP included.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum CheckOutcome {
+    /// Let it through, adding `headers` to the application's answer.
+    Accepted {
+        info: AuthInfo,
+        operations: Vec<crate::operations::Operation>,
+        headers: Vec<HttpHeader>,
+    },
+    /// Answer it with `rejection.response`, its challenges and headers included.
+    Rejected { rejection: Rejection },
+}
+
+fn check_outcome(r: Result<mcp_auth_core::Accepted, mcp_auth_core::Refused>) -> CheckOutcome {
+    match r {
+        Ok(a) => CheckOutcome::Accepted {
+            info: a.info.into(),
+            operations: a.operations.into_iter().map(Into::into).collect(),
+            headers: headers(a.headers),
+        },
+        Err(f) => CheckOutcome::Rejected {
+            rejection: Rejection {
+                error: ErrorInfo::from_core(&f.error),
+                response: f.response.into(),
+            },
         },
     }
 }
@@ -290,6 +382,63 @@ impl Authenticator {
             Ok(r) => request_outcome(r, self.inner.policy()),
             Err(e) => request_outcome(Err(ErrorInfo::from(e).to_core()), self.inner.policy()),
         }
+    }
+
+    /// One HTTP request without I/O, DPoP included: the scheme, the token, the proof, the
+    /// replay store, then per-operation rules. `None` when metadata or keys must be fetched or
+    /// a Redis replay store asked (then call [`Authenticator::check_request`]).
+    pub fn check_request_now(
+        &self,
+        credentials: RequestCredentials,
+        request: McpHttpRequest,
+    ) -> Option<CheckOutcome> {
+        let dpop: Vec<&str> = credentials.dpop.iter().map(String::as_str).collect();
+        let auth = mcp_auth_core::RequestAuth {
+            authorization: credentials.authorization.as_deref(),
+            dpop: &dpop,
+            path: &credentials.path,
+            now: credentials.now,
+        };
+        match self.inner.check_request_now(&auth, &request.core()) {
+            Poll::Pending => None,
+            Poll::Ready(r) => Some(check_outcome(r)),
+        }
+    }
+
+    /// [`Authenticator::check_request_now`], fetching and asking what is needed. Never throws:
+    /// failures are rejections.
+    pub async fn check_request(
+        &self,
+        credentials: RequestCredentials,
+        request: McpHttpRequest,
+    ) -> CheckOutcome {
+        let a = self.inner.clone();
+        let r = on_core_runtime(async move {
+            let dpop: Vec<&str> = credentials.dpop.iter().map(String::as_str).collect();
+            let auth = mcp_auth_core::RequestAuth {
+                authorization: credentials.authorization.as_deref(),
+                dpop: &dpop,
+                path: &credentials.path,
+                now: credentials.now,
+            };
+            Ok(a.check_request(&auth, &request.core()).await)
+        })
+        .await;
+        match r {
+            Ok(r) => check_outcome(r),
+            Err(e) => CheckOutcome::Rejected {
+                rejection: rejection(&ErrorInfo::from(e).to_core(), self.inner.policy()),
+            },
+        }
+    }
+
+    /// The members this route adds to its resource's metadata document
+    /// (`dpop_signing_alg_values_supported`, `dpop_bound_access_tokens_required`) as a JSON
+    /// object; `None` without DPoP settings.
+    pub fn dpop_metadata_json(&self) -> Option<String> {
+        self.inner
+            .dpop()
+            .map(|d| Value::Object(d.metadata_fields()).to_string())
     }
 
     /// The answer to a failure found by the host after the token was accepted.
@@ -419,6 +568,7 @@ mod tests {
             audience: audience.iter().map(|a| a.to_string()).collect(),
             expires_at: None,
             claims_json: claims.into(),
+            jkt: None,
         }
     }
 
@@ -446,6 +596,7 @@ mod tests {
             algorithms: Some(vec!["RS256".into(), "XX999".into()]),
             operations_json: None,
             accept_any_audience: false,
+            dpop_json: None,
         };
         assert!(matches!(
             policy.jwt_options(),

@@ -109,6 +109,7 @@ mod tests {
             algorithms: None,
             operations_json: operations_json.map(str::to_string),
             accept_any_audience: false,
+            dpop_json: None,
         }
     }
 
@@ -148,6 +149,34 @@ mod tests {
         );
     }
 
+    #[test]
+    fn dpop_settings_core_refuses_are_config_errors() {
+        let code = |json: &str| {
+            let mut p = policy(None);
+            p.dpop_json = Some(json.into());
+            match server().authenticator(RESOURCE.into(), p) {
+                Err(McpAuthError::Config { code, reason, .. }) => (code, reason),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(code(r#"{"iatWindow":5}"#).0, "invalid_dpop_config");
+        assert!(code(r#"{"mode":"sometimes"}"#)
+            .1
+            .contains("unknown DPoP mode"));
+        assert_eq!(code("not json").0, "invalid_dpop_config");
+        let mut p = policy(None);
+        p.dpop_json = Some(r#"{"mode":"required"}"#.into());
+        let guard = server().authenticator(RESOURCE.into(), p.clone()).unwrap();
+        assert_eq!(
+            guard.dpop_metadata_json().unwrap(),
+            r#"{"dpop_signing_alg_values_supported":["ES256","ES384","ES512","EdDSA","PS256","PS384","PS512","RS256","RS384","RS512"],"dpop_bound_access_tokens_required":true}"#
+        );
+        assert!(matches!(
+            server().bearer_policy(RESOURCE.into(), p),
+            Err(McpAuthError::Config { .. })
+        ));
+    }
+
     fn request(body: &[u8]) -> McpHttpRequest {
         McpHttpRequest {
             method: "POST".into(),
@@ -170,6 +199,7 @@ mod tests {
             audience: vec![RESOURCE.into()],
             expires_at: None,
             claims_json: "{}".into(),
+            jkt: None,
         }
     }
 

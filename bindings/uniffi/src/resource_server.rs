@@ -106,6 +106,8 @@ struct Resource {
     servers: Vec<AuthServer>,
     path: String,
     url: String,
+    /// The configured RFC 9728 fields, `resource` first, without `authorization_servers`.
+    fields: Map<String, Value>,
     document: String,
 }
 
@@ -136,7 +138,7 @@ fn warnings_message(issuer: &str, warnings: &[mcp_auth_core::metadata::Finding])
     )
 }
 
-fn document(config: &ResourceConfig, issuers: &[String]) -> Result<String, McpAuthError> {
+fn fields(config: &ResourceConfig) -> Result<Map<String, Value>, McpAuthError> {
     let mut fields = Map::new();
     fields.insert("resource".into(), Value::String(config.resource.clone()));
     if let Some(extra) = &config.metadata_json {
@@ -152,8 +154,11 @@ fn document(config: &ResourceConfig, issuers: &[String]) -> Result<String, McpAu
     if let Some(scopes) = &config.scopes_supported {
         fields.insert("scopes_supported".into(), scopes.clone().into());
     }
-    let doc = resource::protected_resource_metadata(&fields, issuers);
-    Ok(Value::Object(doc).to_string())
+    Ok(fields)
+}
+
+fn document(fields: &Map<String, Value>, issuers: &[String]) -> String {
+    Value::Object(resource::protected_resource_metadata(fields, issuers)).to_string()
 }
 
 #[uniffi::export]
@@ -208,11 +213,13 @@ impl ResourceServer {
         let mut out = vec![];
         for (config, servers) in resources.iter().zip(servers) {
             let issuers: Vec<String> = servers.iter().map(|s| s.issuer().to_string()).collect();
+            let fields = fields(config)?;
             out.push(Resource {
                 resource: config.resource.clone(),
                 path: resource::resource_metadata_path(&config.resource)?,
                 url: resource::resource_metadata_url(&config.resource)?,
-                document: document(config, &issuers)?,
+                document: document(&fields, &issuers),
+                fields,
                 servers,
             });
         }
@@ -248,6 +255,21 @@ impl ResourceServer {
         Ok(self.find(&resource)?.document.clone())
     }
 
+    /// The RFC 9728 document of a resource whose routes `guard` protects: with the DPoP
+    /// members its DPoP settings give (`dpop_signing_alg_values_supported`,
+    /// `dpop_bound_access_tokens_required`), replacing configured ones.
+    pub fn metadata_document_for(
+        &self,
+        resource: String,
+        guard: Arc<Authenticator>,
+    ) -> Result<String, McpAuthError> {
+        let r = self.find(&resource)?;
+        Ok(match guard.inner.dpop() {
+            None => r.document.clone(),
+            Some(d) => document(&resource::with_dpop_fields(&r.fields, d), &r.issuers()),
+        })
+    }
+
     /// What to log once, at warning level, for a route of `resource` with `policy`: set when
     /// tokens for any audience pass.
     pub fn audience_warning(
@@ -278,9 +300,7 @@ impl ResourceServer {
             policy.core_policy(&r.resource, r.issuers(), r.url.clone())?,
         )
         .with_operation_config(operations);
-        Ok(Arc::new(Authenticator {
-            inner: Arc::new(core),
-        }))
+        with_dpop(core, &policy, &r.resource)
     }
 
     /// The guard of a resource's routes for tokens checked by introspection at the
@@ -304,9 +324,7 @@ impl ResourceServer {
             policy.core_policy(&r.resource, r.issuers(), r.url.clone())?,
         )
         .with_operation_config(operations);
-        Ok(Arc::new(Authenticator {
-            inner: Arc::new(core),
-        }))
+        with_dpop(core, &policy, &r.resource)
     }
 
     /// The policy of a resource's routes, for a host-side token verifier.
@@ -316,6 +334,13 @@ impl ResourceServer {
         policy: AuthPolicy,
     ) -> Result<Arc<BearerPolicy>, McpAuthError> {
         let r = self.find(&resource)?;
+        if policy.dpop_json.is_some() {
+            return Err(Error::config(
+                mcp_auth_core::dpop::INVALID_DPOP_CONFIG,
+                "DPoP settings need one of the built-in token checks (JWT or introspection); a route with a verifier of its own takes bearer tokens only.",
+            )
+            .into());
+        }
         let operations = policy.operation_config()?;
         let mut inner = policy.core_policy(&r.resource, r.issuers(), r.url.clone())?;
         inner.scope_hierarchy = operations.hierarchy.map(Arc::new);
@@ -339,6 +364,22 @@ impl ResourceServer {
         }
         Ok(guard.authenticate(authorization_header).await)
     }
+}
+
+/// `core` with the route's DPoP settings, checked now so that a bad one is refused when the
+/// route is built.
+fn with_dpop(
+    core: mcp_auth_core::Authenticator,
+    policy: &AuthPolicy,
+    resource: &str,
+) -> Result<Arc<Authenticator>, McpAuthError> {
+    let core = match policy.dpop_options(resource)? {
+        Some(o) => core.with_dpop(o)?,
+        None => core,
+    };
+    Ok(Arc::new(Authenticator {
+        inner: Arc::new(core),
+    }))
 }
 
 impl ResourceServer {

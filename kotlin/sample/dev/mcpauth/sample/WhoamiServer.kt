@@ -10,10 +10,13 @@
 //   MCP_RESOURCE_IDENTIFIER  this server's resource identifier, the URL clients connect to
 //                            (default http://127.0.0.1:$PORT/mcp)
 //   MCP_STATEFUL             1: one MCP session per client (Mcp-Session-Id); default stateless
+//   MCP_AUTH_DPOP            allowed: DPoP-bound tokens (RFC 9449) with proofs as well as bearer
+//                            tokens; required: DPoP only; off (default): bearer tokens only
 package dev.mcpauth.sample
 
 import dev.mcpauth.AuthInfo
 import dev.mcpauth.AuthorizationServer
+import dev.mcpauth.DpopMode
 import dev.mcpauth.McpAuth
 import dev.mcpauth.ProtectedResource
 import dev.mcpauth.ServerType
@@ -120,6 +123,7 @@ fun Application.whoami(
     issuer: String,
     resource: String,
     stateful: Boolean = false,
+    dpop: DpopMode? = null,
 ) {
     val mcpAuth =
         McpAuth(
@@ -149,6 +153,8 @@ fun Application.whoami(
                                 "add-todo" to listOf("create:todos"),
                                 "delete-todo" to listOf("delete:todos"),
                             )
+                        // DPoP proofs are checked against this resource identifier's origin.
+                        dpop?.let { dpop { mode = it } }
                     }
             }
         }
@@ -168,5 +174,12 @@ fun main() {
     val port = System.getenv("PORT")?.toInt() ?: 3001
     val resource = System.getenv("MCP_RESOURCE_IDENTIFIER") ?: "http://127.0.0.1:$port/mcp"
     val stateful = System.getenv("MCP_STATEFUL") == "1"
-    embeddedServer(CIO, port = port, host = "127.0.0.1") { whoami(issuer, resource, stateful) }.start(wait = true)
+    val dpop =
+        when (val mode = System.getenv("MCP_AUTH_DPOP")?.lowercase()) {
+            null, "", "off" -> null
+            "allowed" -> DpopMode.ALLOWED
+            "required" -> DpopMode.REQUIRED
+            else -> error("MCP_AUTH_DPOP must be allowed, required or off (got `$mode`)")
+        }
+    embeddedServer(CIO, port = port, host = "127.0.0.1") { whoami(issuer, resource, stateful, dpop) }.start(wait = true)
 }

@@ -22,11 +22,17 @@ data class AuthInfo(
     val expiresAt: Long? = null,
     /** Every claim of the token. */
     val claims: JsonObject = JsonObject(emptyMap()),
+    /**
+     * The DPoP key binding (`cnf.jkt`, RFC 9449): the thumbprint of the key whose proof came
+     * with the token on a DPoP route; `null` for bearer tokens.
+     */
+    val jkt: String? = null,
 ) {
-    override fun toString(): String = "AuthInfo(issuer=$issuer, subject=$subject, clientId=$clientId, scopes=$scopes, audience=$audience)"
+    override fun toString(): String =
+        "AuthInfo(issuer=$issuer, subject=$subject, clientId=$clientId, scopes=$scopes, audience=$audience, jkt=$jkt)"
 
     internal fun toNative(): NativeAuthInfo =
-        NativeAuthInfo(token, issuer, clientId, subject, scopes, audience, expiresAt, claims.toString())
+        NativeAuthInfo(token, issuer, clientId, subject, scopes, audience, expiresAt, claims.toString(), jkt)
 
     internal companion object {
         fun of(n: NativeAuthInfo): AuthInfo =
@@ -39,6 +45,7 @@ data class AuthInfo(
                 audience = n.audience,
                 expiresAt = n.expiresAt,
                 claims = Json.parseToJsonElement(n.claimsJson) as JsonObject,
+                jkt = n.jkt,
             )
     }
 }

@@ -6,10 +6,11 @@ import dev.mcpauth.uniffi.AuthOutcome as NativeOutcome
 import dev.mcpauth.uniffi.Authenticator as NativeAuthenticator
 import dev.mcpauth.uniffi.BearerPolicy as NativeBearerPolicy
 import dev.mcpauth.uniffi.BearerToken as NativeBearerToken
+import dev.mcpauth.uniffi.CheckOutcome as NativeCheck
 import dev.mcpauth.uniffi.McpHttpRequest as NativeRequest
 import dev.mcpauth.uniffi.OperationDecision as NativeDecision
 import dev.mcpauth.uniffi.Rejection as NativeRejection
-import dev.mcpauth.uniffi.RequestOutcome as NativeRequestOutcome
+import dev.mcpauth.uniffi.RequestCredentials as NativeCredentials
 
 /** What a guard decided about one request. */
 sealed interface AuthResult {
@@ -20,11 +21,14 @@ sealed interface AuthResult {
     data class Authenticated(
         val authInfo: AuthInfo,
         val operations: List<McpOperation> = emptyList(),
+        /** Headers to add to the application's answer (`DPoP-Nonce` on routes with DPoP nonces). */
+        val headers: List<Pair<String, String>> = emptyList(),
     ) : AuthResult
 
     /**
-     * The request is refused: answer [status] with the JSON [body] and, for 401/403, the
-     * `WWW-Authenticate` challenge [wwwAuthenticate]. [error] says why (for logs). A body that
+     * The request is refused: answer [status] with the JSON [body], each of [challenges] as its
+     * own `WWW-Authenticate` field line ([wwwAuthenticate] is them joined, for one field) and
+     * every one of [headers] (`DPoP-Nonce`). [error] says why (for logs). A body that
      * per-operation rules cannot classify is answered 400/413/415 with a JSON-RPC error body
      * and no challenge ([error] is a [RequestException]).
      */
@@ -33,6 +37,8 @@ sealed interface AuthResult {
         val body: String,
         val wwwAuthenticate: String?,
         val error: McpAuthException,
+        val challenges: List<String> = listOfNotNull(wwwAuthenticate),
+        val headers: List<Pair<String, String>> = emptyList(),
     ) : AuthResult
 }
 
@@ -59,6 +65,13 @@ class McpHttpRequest(
     /** `Mcp-Name`. */
     val mcpName: String? = null,
     val body: ByteArray? = null,
+    /** Every `DPoP` header field value, one element per field line, in order. */
+    val dpop: List<String> = emptyList(),
+    /**
+     * The request target as the client sent it (raw, still percent-encoded, with any prefix a
+     * proxy strips): a DPoP proof's `htu` must name the resource identifier's origin plus this path.
+     */
+    val path: String? = null,
 ) {
     // Neither the token nor the body belongs in a log line.
     override fun toString(): String = "McpHttpRequest($method, contentType=$contentType, body=${body?.size} bytes)"
@@ -99,22 +112,15 @@ private fun rejected(
     val error = McpAuthException.of(r.error)
     // Why a request was refused helps operators; the token and the body are never logged.
     logger.log(if (r.response.status.toInt() >= 500) Level.WARNING else Level.FINE) { "mcp-auth: request refused: $error" }
-    return AuthResult.Rejected(r.response.status.toInt(), r.response.bodyJson, r.response.wwwAuthenticate, error)
+    return AuthResult.Rejected(
+        r.response.status.toInt(),
+        r.response.bodyJson,
+        r.response.wwwAuthenticate,
+        error,
+        r.response.challenges,
+        r.response.headers.map { it.name to it.value },
+    )
 }
-
-private fun outcome(
-    o: NativeRequestOutcome,
-    logger: Logger,
-): AuthResult =
-    when (o) {
-        is NativeRequestOutcome.Authenticated -> {
-            AuthResult.Authenticated(AuthInfo.of(o.info), o.operations.map { McpOperation(it.method, it.name) })
-        }
-
-        is NativeRequestOutcome.Rejected -> {
-            rejected(o.rejection, logger)
-        }
-    }
 
 // uniffi's u64; no JVM array is larger than Int.MAX_VALUE anyway.
 private fun limit(n: ULong?): Long? = n?.let { minOf(it, Int.MAX_VALUE.toULong()).toLong() }
@@ -123,6 +129,7 @@ internal class NativeBearerAuth(
     override val resource: String,
     private val native: NativeAuthenticator,
     private val logger: Logger,
+    private val clock: (() -> Double)? = null,
 ) : BearerAuth {
     override suspend fun authenticate(authorizationHeader: String?): AuthResult {
         // Cached keys and metadata answer without suspending; only a fetch goes async.
@@ -144,8 +151,20 @@ internal class NativeBearerAuth(
 
     override suspend fun authenticate(request: McpHttpRequest): AuthResult {
         val r = request.toNative()
-        val outcome = native.authenticateRequestNow(request.authorization, r) ?: native.authenticateRequest(request.authorization, r)
-        return outcome(outcome, logger)
+        val credentials = NativeCredentials(request.authorization, request.dpop, request.path ?: "", clock?.invoke())
+        return when (val o = native.checkRequestNow(credentials, r) ?: native.checkRequest(credentials, r)) {
+            is NativeCheck.Accepted -> {
+                AuthResult.Authenticated(
+                    AuthInfo.of(o.info),
+                    o.operations.map { McpOperation(it.method, it.name) },
+                    o.headers.map { it.name to it.value },
+                )
+            }
+
+            is NativeCheck.Rejected -> {
+                rejected(o.rejection, logger)
+            }
+        }
     }
 }
 

@@ -8,6 +8,7 @@ import java.util.logging.Logger
 import kotlin.time.Duration
 import kotlin.time.Duration.Companion.seconds
 import dev.mcpauth.uniffi.AuthPolicy as NativePolicy
+import dev.mcpauth.uniffi.Authenticator as NativeAuthenticator
 import dev.mcpauth.uniffi.AuthorizationServer as NativeServer
 import dev.mcpauth.uniffi.ResourceConfig as NativeResource
 import dev.mcpauth.uniffi.ResourceServer as NativeResourceServer
@@ -155,6 +156,17 @@ class BearerAuthConfig {
     /** The largest body read for the rules, in bytes (4 MiB when `null`); larger ones are answered 413. */
     var maxBodyBytes: Int? = null
 
+    /**
+     * DPoP (RFC 9449) on this route: `dpop { mode = DpopMode.REQUIRED }`. `null` (the default):
+     * bearer tokens only, and DPoP-bound tokens are refused as bearer tokens.
+     */
+    var dpop: DpopConfig? = null
+
+    /** Sets [dpop]: `dpop { mode = DpopMode.ALLOWED; nonce = true; nonceSecret = secret }`. */
+    fun dpop(configure: DpopConfig.() -> Unit) {
+        dpop = DpopConfig().apply(configure)
+    }
+
     /** The options above in the one snake_case shape core checks (unknown names cannot occur). */
     private fun operationsJson(): String {
         fun scopes(m: Map<String, List<String>>) = JsonObject(m.mapValues { (_, v) -> JsonArray(v.map(::JsonPrimitive)) })
@@ -178,6 +190,7 @@ class BearerAuthConfig {
             algorithms,
             operationsJson(),
             acceptAnyAudience,
+            dpop?.toJson(),
         )
 }
 
@@ -206,6 +219,13 @@ class McpAuth(
 
     internal val native: NativeResourceServer = native { NativeResourceServer(resources.map { it.toNative() }) }
 
+    /**
+     * Per resource, a guard with DPoP settings and the metadata members they give: the
+     * resource's document advertises them, so every DPoP guard of a resource must agree.
+     */
+    private val dpopGuards =
+        java.util.concurrent.ConcurrentHashMap<String, Pair<NativeAuthenticator, String>>()
+
     private val audienceWarnings =
         java.util.concurrent.ConcurrentHashMap
             .newKeySet<String>()
@@ -223,8 +243,44 @@ class McpAuth(
     /** The URL of that document, as challenges advertise it. */
     fun metadataUrl(resource: String): String = native { native.metadataUrl(resource) }
 
-    /** The RFC 9728 document of a resource (JSON). */
-    fun metadataDocument(resource: String): String = native { native.metadataDocument(resource) }
+    /**
+     * The RFC 9728 document of a resource (JSON), with `dpop_signing_alg_values_supported` and
+     * `dpop_bound_access_tokens_required` once a guard of the resource has DPoP settings.
+     */
+    fun metadataDocument(resource: String): String =
+        native {
+            when (val dpop = dpopGuards[resource]) {
+                null -> native.metadataDocument(resource)
+                else -> native.metadataDocumentFor(resource, dpop.first)
+            }
+        }
+
+    /** A JWT or introspection guard, with the DPoP names in messages as Kotlin spells them. */
+    private fun guard(
+        resource: String,
+        config: BearerAuthConfig,
+        build: () -> NativeAuthenticator,
+    ): BearerAuth {
+        val guard =
+            try {
+                native(build)
+            } catch (e: ConfigException) {
+                if (e.code != DpopConfig.INVALID_DPOP_CONFIG) throw e
+                throw ConfigException(e.code, DpopConfig.kotlinNames(e.message), e.details)
+            }
+        guard.dpopMetadataJson()?.let { fields ->
+            val first = dpopGuards.putIfAbsent(resource, guard to fields)
+            if (first != null && first.second != fields) {
+                throw ConfigException(
+                    DpopConfig.INVALID_DPOP_CONFIG,
+                    "Another guard of `$resource` has other DPoP settings ($fields here, ${first.second} there): " +
+                        "the resource's metadata document advertises one DPoP mode and algorithm list, so every guard of a " +
+                        "resource needs the same `mode` and `algorithms`.",
+                )
+            }
+        }
+        return NativeBearerAuth(resource, guard, logger, config.dpop?.clock)
+    }
 
     /**
      * The guard of a resource's routes for JWT access tokens, verified with the keys of the
@@ -237,7 +293,7 @@ class McpAuth(
     ): BearerAuth {
         val config = BearerAuthConfig().apply(configure)
         warnAboutAudience(resource, config)
-        return NativeBearerAuth(resource, native { native.authenticator(resource, config.toNative()) }, logger)
+        return guard(resource, config) { native.authenticator(resource, config.toNative()) }
     }
 
     /**
@@ -252,14 +308,14 @@ class McpAuth(
     ): BearerAuth {
         val config = BearerAuthConfig().apply(configure)
         warnAboutAudience(resource, config)
-        val native = native { native.introspectionAuthenticator(resource, config.toNative(), introspection.toNative()) }
-        return NativeBearerAuth(resource, native, logger)
+        return guard(resource, config) { native.introspectionAuthenticator(resource, config.toNative(), introspection.toNative()) }
     }
 
     /**
      * The guard of a resource's routes with a verifier of your own (opaque tokens, introspection,
      * ...). It throws a [McpAuthException] subclass to refuse a token; the issuer, audience and
-     * scopes of the [AuthInfo] it returns are still checked.
+     * scopes of the [AuthInfo] it returns are still checked. Such a route takes bearer tokens
+     * only: [BearerAuthConfig.dpop] is refused ([ConfigException] `invalid_dpop_config`).
      */
     fun bearerAuth(
         resource: String,

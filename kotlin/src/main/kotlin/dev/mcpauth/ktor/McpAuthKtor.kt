@@ -18,6 +18,7 @@ import io.ktor.server.application.install
 import io.ktor.server.request.ApplicationReceivePipeline
 import io.ktor.server.request.httpMethod
 import io.ktor.server.request.receiveChannel
+import io.ktor.server.request.uri
 import io.ktor.server.response.header
 import io.ktor.server.response.respond
 import io.ktor.server.response.respondText
@@ -62,12 +63,13 @@ private val corsHeaders =
     )
 
 /**
- * Serves each protected resource's metadata (RFC 9728) at its well-known path, with CORS.
- * Mount it outside any [McpBearerAuth] guard: clients read it before they have a token.
+ * Serves each protected resource's metadata (RFC 9728) at its well-known path, with CORS, and
+ * with `dpop_signing_alg_values_supported` / `dpop_bound_access_tokens_required` when the
+ * resource's guards have DPoP settings ([dev.mcpauth.BearerAuthConfig.dpop]). Mount it outside
+ * any [McpBearerAuth] guard: clients read it before they have a token.
  */
 fun Route.protectedResourceMetadata(mcpAuth: McpAuth) {
     for (resource in mcpAuth.resources) {
-        val document = mcpAuth.metadataDocument(resource)
         // Each segment is literal: a `{` or `*` in a resource path is no route pattern here.
         val route =
             mcpAuth.metadataPath(resource).split('/').filter(String::isNotEmpty).fold(this) { parent, segment ->
@@ -75,7 +77,9 @@ fun Route.protectedResourceMetadata(mcpAuth: McpAuth) {
             }
         route.get {
             corsHeaders.forEach { (k, v) -> call.response.header(k, v) }
-            call.respondText(document, ContentType.Application.Json)
+            // Read per request: the DPoP members come from the resource's guards, which may be
+            // built after this route.
+            call.respondText(mcpAuth.metadataDocument(resource), ContentType.Application.Json)
         }
         route.options {
             corsHeaders.forEach { (k, v) -> call.response.header(k, v) }
@@ -84,10 +88,19 @@ fun Route.protectedResourceMetadata(mcpAuth: McpAuth) {
     }
 }
 
-/** Answers a refused request: status, exact JSON body and `WWW-Authenticate` challenge. */
+/**
+ * Answers a refused request: status, exact JSON body, each `WWW-Authenticate` challenge on its
+ * own field line (`Bearer ...`, `DPoP algs="..."`) and the other headers (`DPoP-Nonce`).
+ */
 suspend fun ApplicationCall.respondRejection(rejection: AuthResult.Rejected) {
-    rejection.wwwAuthenticate?.let { response.header(HttpHeaders.WWWAuthenticate, it) }
+    rejection.challenges.forEach { response.headers.append(HttpHeaders.WWWAuthenticate, it) }
+    rejection.headers.forEach { (k, v) -> response.headers.append(k, v) }
     respondText(rejection.body, ContentType.Application.Json, HttpStatusCode.fromValue(rejection.status))
+}
+
+/** The headers an accepted request's answer carries (`DPoP-Nonce`), set before the handlers answer. */
+internal fun ApplicationCall.addAcceptedHeaders(result: AuthResult.Authenticated) {
+    result.headers.forEach { (k, v) -> response.headers.append(k, v) }
 }
 
 class McpBearerAuthConfig {
@@ -143,6 +156,10 @@ internal fun ApplicationCall.mcpHttpRequest(body: ByteArray?): McpHttpRequest =
         mcpMethod = header("Mcp-Method"),
         mcpName = header("Mcp-Name"),
         body = body,
+        // Each field line on its own: core refuses more than one proof.
+        dpop = request.headers.getAll("DPoP") ?: emptyList(),
+        // The request target as sent, never rebuilt from Host or routing.
+        path = request.uri,
     )
 
 /**
@@ -158,9 +175,10 @@ private suspend fun ApplicationCall.bodyFor(limit: Long): ByteArray {
 
 /**
  * Protects a route and everything below it: requests without a valid token are answered
- * 401/403 (or 500 when the authorization server fails) exactly as the Python and Node packages
- * answer; the others reach the handlers with [authInfo] set. Exceptions of the handlers are
- * not touched.
+ * 401/403 (or 500 when the authorization server fails, 503 when a DPoP replay store cannot
+ * answer) exactly as the Python and Node packages answer; the others reach the handlers with
+ * [authInfo] set (and `DPoP-Nonce` on the answer when the guard's DPoP nonces are on).
+ * Exceptions of the handlers are not touched.
  *
  * With per-operation rules ([dev.mcpauth.BearerAuthConfig.toolScopes], ...) the body of a POST
  * is read here, bounded, decided on by core, and replayed byte for byte to the handlers (the MCP
@@ -189,6 +207,7 @@ val McpBearerAuth =
                 is AuthResult.Authenticated -> {
                     call.attributes.put(AuthInfoKey, result.authInfo)
                     call.attributes.put(OperationsKey, result.operations)
+                    call.addAcceptedHeaders(result)
                     true
                 }
 

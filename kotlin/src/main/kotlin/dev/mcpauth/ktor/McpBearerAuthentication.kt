@@ -18,6 +18,8 @@ import io.ktor.server.auth.AuthenticationProvider
  * challenge when the authorization server fails). On success the principal is the caller's
  * [AuthInfo] (`call.principal<AuthInfo>()`), and [authInfo] is set as with the plugin.
  *
+ * DPoP ([dev.mcpauth.BearerAuthConfig.dpop]) works as with the plugin: the `DPoP` header lines
+ * and the request target go to core, and `DPoP-Nonce` is added to every answer when nonces are on.
  * Per-operation rules ([dev.mcpauth.BearerAuthConfig.toolScopes], ...) are refused here, see [mcpBearer].
  */
 class McpBearerAuthenticationProvider internal constructor(
@@ -29,6 +31,7 @@ class McpBearerAuthenticationProvider internal constructor(
         when (val result = guard.authenticate(call.mcpHttpRequest(body = null))) {
             is AuthResult.Authenticated -> {
                 call.attributes.put(AuthInfoKey, result.authInfo)
+                call.addAcceptedHeaders(result)
                 context.principal(name, result.authInfo)
             }
 

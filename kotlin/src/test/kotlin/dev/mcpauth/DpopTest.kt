@@ -1,0 +1,349 @@
+package dev.mcpauth
+
+import dev.mcpauth.ktor.McpBearerAuth
+import dev.mcpauth.ktor.mcpBearer
+import dev.mcpauth.ktor.protectedResourceMetadata
+import io.ktor.server.application.install
+import io.ktor.server.auth.Authentication
+import io.ktor.server.auth.authenticate
+import io.ktor.server.routing.route
+import io.ktor.server.routing.routing
+import kotlinx.serialization.json.Json
+import kotlinx.serialization.json.JsonArray
+import kotlinx.serialization.json.JsonNull
+import kotlinx.serialization.json.JsonObject
+import kotlinx.serialization.json.JsonPrimitive
+import kotlinx.serialization.json.double
+import kotlinx.serialization.json.jsonObject
+import kotlinx.serialization.json.jsonPrimitive
+import org.junit.jupiter.api.AfterAll
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertNull
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Assumptions.assumeTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.TestInstance
+import org.junit.jupiter.api.assertThrows
+import java.io.File
+import java.net.InetSocketAddress
+import java.net.ServerSocket
+import java.net.Socket
+import java.net.http.HttpResponse
+import kotlin.time.Duration
+import kotlin.time.Duration.Companion.seconds
+
+/** A `redis-server` of this test on a free port of 127.0.0.1; `null` when none is installed. */
+class RedisServer private constructor(
+    private val process: Process,
+    val port: Int,
+    private val dir: File,
+) : AutoCloseable {
+    val url: String get() = "redis://127.0.0.1:$port/0"
+
+    override fun close() {
+        process.destroy()
+        process.waitFor()
+        dir.deleteRecursively()
+    }
+
+    companion object {
+        fun start(): RedisServer? {
+            val bin =
+                System
+                    .getenv("PATH")
+                    .orEmpty()
+                    .split(':')
+                    .map { File(it, "redis-server") }
+                    .firstOrNull(File::canExecute) ?: return null
+            val port = ServerSocket(0, 0, java.net.InetAddress.getByName("127.0.0.1")).use { it.localPort }
+            val dir =
+                kotlin.io.path
+                    .createTempDirectory("mcp-auth-redis")
+                    .toFile()
+            val process =
+                ProcessBuilder(bin.path, "--port", "$port", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.path)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start()
+            // Until it answers PING: a readiness wait, not a timing assertion.
+            val deadline = System.nanoTime() + 20_000_000_000L
+            while (System.nanoTime() < deadline) {
+                val pong =
+                    runCatching {
+                        Socket().use { s ->
+                            s.connect(InetSocketAddress("127.0.0.1", port), 1000)
+                            s.getOutputStream().write("PING\r\n".toByteArray())
+                            String(s.getInputStream().readNBytes(7))
+                        }
+                    }.getOrNull()
+                if (pong == "+PONG\r\n") return RedisServer(process, port, dir)
+                Thread.sleep(20)
+            }
+            process.destroy()
+            dir.deleteRecursively()
+            error("redis-server on port $port never answered")
+        }
+    }
+}
+
+/**
+ * DPoP on the Kotlin API beyond the vectors: a Redis replay store, `DPoP-Nonce` on accepted
+ * requests, the two challenge lines of a 401, configuration refused when the guard is built,
+ * `call.authInfo.jkt`, and the `mcpBearer` authentication provider. Proofs and tokens are the
+ * vectors' (tests/vectors/dpop.json), sent at each case's pinned "now".
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class DpopTest {
+    private val vectors = Vectors.load("dpop.json")
+    private val resource = vectors["resource"]!!.jsonPrimitive.content
+    private val keys = JsonServer()
+
+    private val serverConfig: AuthServerConfig =
+        run {
+            keys.serve("/jwks.json", vectors["jwks"].toString())
+            val metadata = vectors["metadata"]!!.jsonObject.toMutableMap()
+            metadata["jwks_uri"] = JsonPrimitive("${keys.url}/jwks.json")
+            AuthServerConfig.fromJson(JsonObject(metadata), ServerType.OIDC)
+        }
+
+    private fun mcpAuth() = McpAuth(ProtectedResource(resource, listOf(AuthorizationServer.Metadata(serverConfig)), listOf("read")))
+
+    private fun case(name: String): JsonObject =
+        (vectors["cases"] as JsonArray).map { it.jsonObject }.single { it["name"]!!.jsonPrimitive.content == name }
+
+    private fun now(c: JsonObject) = c["now"]!!.jsonPrimitive.double
+
+    /** The case's request against [url] (the route's path is the case's). */
+    private fun send(
+        url: String,
+        c: JsonObject,
+    ): HttpResponse<String> {
+        val r = c["request"]!!.jsonObject
+        return DpopHttp.send(
+            url + r["path"]!!.jsonPrimitive.content,
+            r["method"]!!.jsonPrimitive.content,
+            r["authorization"].stringOrNull(),
+            r["dpop"].strings()!!,
+        )
+    }
+
+    /** A real Ktor server whose `/mcp` routes are guarded by [guard] and answer the caller. */
+    private fun serve(
+        guard: BearerAuth,
+        test: (url: String) -> Unit,
+    ) = KtorServer {
+        routing {
+            route("/mcp") {
+                install(McpBearerAuth) { this.guard = guard }
+                echoCaller()
+            }
+        }
+    }.use { test(it.url) }
+
+    @AfterAll
+    fun stop() = keys.close()
+
+    @Test
+    fun `a 401 of an allowed route offers both schemes, one WWW-Authenticate line each`() {
+        val guard = mcpAuth().bearerAuth(resource) { dpop { mode = DpopMode.ALLOWED } }
+        serve(guard) { url ->
+            val r = DpopHttp.send("$url/mcp", "POST", null, emptyList())
+            assertEquals(401, r.statusCode())
+            val lines = r.headers().allValues("WWW-Authenticate")
+            val metadata = vectors["resource_metadata"]!!.jsonPrimitive.content
+            assertEquals(
+                listOf(
+                    "Bearer resource_metadata=\"$metadata\"",
+                    "DPoP algs=\"ES256 ES384 ES512 EdDSA PS256 PS384 PS512 RS256 RS384 RS512\", resource_metadata=\"$metadata\"",
+                ),
+                lines,
+            )
+        }
+    }
+
+    @Test
+    fun `call authInfo jkt is the key thumbprint of a DPoP call and null for a bearer token`() {
+        val bound = case("ES256 proof with a bound token")
+        val bearer = case("unbound bearer token on an allowed route")
+        for (c in listOf(bound, bearer)) {
+            val guard = mcpAuth().bearerAuth(resource) { dpopFrom(c["dpop"]!!.jsonObject, now(c)) }
+            serve(guard) { url ->
+                val r = send(url, c)
+                assertEquals(200, r.statusCode(), r.body())
+                val jkt = Json.parseToJsonElement(r.body()).jsonObject["jkt"]
+                assertEquals(c["expect"]!!.jsonObject["auth_info"]!!.jsonObject["jkt"], jkt)
+            }
+        }
+        assertTrue(bound["expect"]!!.jsonObject["auth_info"]!!.jsonObject["jkt"] !is JsonNull)
+    }
+
+    @Test
+    fun `an accepted request's answer carries a fresh DPoP-Nonce when nonces are on`() {
+        for (name in listOf("nonces on: a valid nonce", "nonces on: a bearer request gets a nonce too")) {
+            val c = case(name)
+            val secret = c["dpop"]!!.jsonObject["nonce_secret"]!!.jsonPrimitive.content
+            val guard = mcpAuth().bearerAuth(resource) { dpopFrom(c["dpop"]!!.jsonObject, now(c)) }
+            serve(guard) { url ->
+                val r = send(url, c)
+                assertEquals(200, r.statusCode(), r.body())
+                val nonces = r.headers().allValues("DPoP-Nonce")
+                assertEquals(1, nonces.size, "$nonces")
+                assertEquals(kotlin.math.floor(now(c)).toLong(), DpopHttp.nonceIssuedAt(nonces.single(), secret))
+                // The handler ran: the answer is the caller.
+                assertEquals(
+                    "user-1",
+                    Json
+                        .parseToJsonElement(r.body())
+                        .jsonObject["subject"]!!
+                        .jsonPrimitive.content,
+                )
+            }
+        }
+    }
+
+    @Test
+    fun `a Redis replay store refuses a proof seen before, and answers 503 while Redis is down`() {
+        val redis = RedisServer.start()
+        assumeTrue(redis != null, "redis-server is not installed (Debian: apt-get install redis-server; `make redis-server`)")
+        val twice = case("the same proof twice")
+        val fresh = case("ES256 proof with a bound token")
+        val auth = mcpAuth()
+
+        fun guard(
+            c: JsonObject,
+            failOpen: Boolean = false,
+        ) = auth.bearerAuth(resource) {
+            showErrorDetails = c["show_error_details"]!!.jsonPrimitive.content.toBoolean()
+            dpopFrom(c["dpop"]!!.jsonObject, now(c))
+            dpop!!.replayStore = redis!!.url
+            dpop!!.replayKeyPrefix = "kotlin-test:${System.nanoTime()}:"
+            dpop!!.replayFailOpen = failOpen
+        }
+        redis!!.use {
+            serve(guard(twice)) { url ->
+                assertEquals(200, send(url, twice).statusCode())
+                val again = send(url, twice)
+                assertEquals(
+                    twice["expect"]!!
+                        .jsonObject["status"]!!
+                        .jsonPrimitive.content
+                        .toInt(),
+                    again.statusCode(),
+                )
+                assertEquals(twice["expect"]!!.jsonObject["body"], Json.parseToJsonElement(again.body()))
+            }
+        }
+        // Redis stopped: the proof cannot be recorded, so it is refused, unless the route fails open.
+        serve(guard(fresh)) { url ->
+            val r = send(url, fresh)
+            assertEquals(503, r.statusCode(), r.body())
+            assertEquals(
+                "temporarily_unavailable",
+                Json
+                    .parseToJsonElement(r.body())
+                    .jsonObject["error"]!!
+                    .jsonPrimitive.content,
+            )
+            assertTrue(r.headers().allValues("WWW-Authenticate").isEmpty())
+        }
+        serve(guard(fresh, failOpen = true)) { url -> assertEquals(200, send(url, fresh).statusCode()) }
+    }
+
+    @Test
+    fun `bad DPoP settings are refused when the guard is built, naming the Kotlin option`() {
+        fun refused(configure: DpopConfig.() -> Unit): ConfigException {
+            val e = assertThrows<ConfigException> { mcpAuth().bearerAuth(resource) { dpop(configure) } }
+            assertEquals("invalid_dpop_config", e.code, e.toString())
+            return e
+        }
+        assertTrue(refused { nonce = true }.message.contains("`nonceSecret`"))
+        assertTrue(refused { iatWindow = Duration.ZERO }.message.contains("`iatWindow` must be more than 0"))
+        assertTrue(refused { iatWindow = Duration.INFINITE }.message.contains("`iatWindow` must be a finite duration"))
+        assertTrue(refused { algorithms = listOf("HS256") }.message.contains("symmetric"))
+        assertTrue(refused { replayStore = "disk" }.message.contains("`replayStore`"))
+        assertTrue(refused { replayMaxEntries = 0 }.message.contains("`replayMaxEntries`"))
+        assertTrue(
+            refused {
+                nonce = true
+                nonceSecret = "short"
+            }.message.contains("at least 32 bytes"),
+        )
+
+        // A verifier of the application's own takes bearer tokens only.
+        val e =
+            assertThrows<ConfigException> {
+                mcpAuth().bearerAuth(resource, { _: String -> error("not called") }) { dpop { mode = DpopMode.ALLOWED } }
+            }
+        assertEquals("invalid_dpop_config", e.code)
+
+        // One metadata document per resource: its DPoP guards must agree on what it advertises.
+        val auth = mcpAuth()
+        auth.bearerAuth(resource) { dpop { mode = DpopMode.REQUIRED } }
+        auth.bearerAuth(resource) {
+            dpop {
+                mode = DpopMode.REQUIRED
+                nonce = true
+                nonceSecret = "x".repeat(32)
+            }
+        }
+        val other = assertThrows<ConfigException> { auth.bearerAuth(resource) { dpop { mode = DpopMode.ALLOWED } } }
+        assertTrue(other.message.contains("same `mode` and `algorithms`"), other.message)
+    }
+
+    @Test
+    fun `the metadata document advertises the DPoP settings of the resource's guards`() {
+        val auth = mcpAuth()
+        val before = Json.parseToJsonElement(auth.metadataDocument(resource)).jsonObject
+        assertNull(before["dpop_bound_access_tokens_required"])
+        val guard =
+            auth.bearerAuth(resource) {
+                dpop {
+                    mode = DpopMode.REQUIRED
+                    algorithms = listOf("ES256")
+                }
+            }
+        KtorServer {
+            routing {
+                // Mounted before the guard's route is: the document is read per request.
+                protectedResourceMetadata(auth)
+                route("/mcp") { install(McpBearerAuth) { this.guard = guard } }
+            }
+        }.use { s ->
+            val doc = Http.send(s.url + auth.metadataPath(resource)).json.jsonObject
+            assertEquals(JsonArray(listOf(JsonPrimitive("ES256"))), doc["dpop_signing_alg_values_supported"])
+            assertEquals(JsonPrimitive(true), doc["dpop_bound_access_tokens_required"])
+        }
+    }
+
+    @Test
+    fun `the mcpBearer authentication provider takes DPoP too`() {
+        val c = case("ES256 proof with a bound token")
+        val guard = mcpAuth().bearerAuth(resource) { dpopFrom(c["dpop"]!!.jsonObject, now(c)) }
+        KtorServer {
+            install(Authentication) { mcpBearer("mcp") { this.guard = guard } }
+            routing {
+                authenticate("mcp") { route("/mcp") { echoCaller() } }
+            }
+        }.use { s ->
+            val ok = send(s.url, c)
+            assertEquals(200, ok.statusCode(), ok.body())
+            assertEquals(
+                c["expect"]!!.jsonObject["auth_info"]!!.jsonObject["jkt"],
+                Json.parseToJsonElement(ok.body()).jsonObject["jkt"],
+            )
+            val none = DpopHttp.send("${s.url}/mcp", "POST", null, emptyList())
+            assertEquals(401, none.statusCode())
+            assertEquals(2, none.headers().allValues("WWW-Authenticate").size)
+            // The proof was recorded: the same one again is a replay.
+            val again = send(s.url, c)
+            assertEquals(401, again.statusCode())
+            assertEquals(
+                "invalid_dpop_proof",
+                Json
+                    .parseToJsonElement(again.body())
+                    .jsonObject["error"]!!
+                    .jsonPrimitive.content,
+            )
+        }
+    }
+}
