@@ -33,7 +33,8 @@ kotlin-e2e-deps: $(KT_E2E_VENV)/.ready
 
 ## make test-kotlin: the Kotlin package's JUnit suite (vectors, Ktor), then the sample end to end
 ## and against Keycloak and Ory Hydra (tests/interop/test_kotlin.py)
-test-kotlin: kotlin-bindings kotlin-e2e-deps interop-servers
+# redis-server: the DPoP replay-store test starts its own on a free port.
+test-kotlin: kotlin-bindings kotlin-e2e-deps interop-servers redis-server
 	$(KT_MVN) package
 	@cat $(KT_DIR)/target/surefire-reports/*.txt | awk '/^Tests run:/ { gsub(",", ""); \
 		run += $$3; failed += $$5 + $$7; skipped += $$9 } \
