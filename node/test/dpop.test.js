@@ -21,6 +21,7 @@ import { Hono } from 'hono';
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { MCPAuth, MCPAuthConfigError } from 'mcp-auth';
 import { bearerAuth as fastifyBearerAuth } from 'mcp-auth/fastify';
+import { gateFor } from 'mcp-auth/handlers/gate.js';
 import { bearerAuth as honoBearerAuth } from 'mcp-auth/hono';
 
 import { freePort, serve, serveFetch, startIssuer } from './support/servers.js';
@@ -212,6 +213,68 @@ describe('DPoP on Express', () => {
       bearer.lines['www-authenticate'].map((c) => c.split(' ')[0]),
       ['DPoP']
     );
+  });
+});
+
+describe('DPoP without waiting', () => {
+  let iss;
+  let key;
+  before(async () => {
+    iss = await startIssuer();
+    key = await dpopKey();
+  });
+  after(() => iss.close());
+
+  test('with cached keys and the in-process store, a DPoP request is decided at once', async () => {
+    const resource = 'https://mcp.example.com/mcp';
+    const mcpAuth = mcpAuthFor(iss, resource);
+    const gate = mcpAuth[gateFor]('bearerAuth', 'jwt', {
+      resource,
+      audience: resource,
+      dpop: { mode: 'required' },
+    });
+    const token = await iss.mint({ aud: resource, cnf: { jkt: key.jkt } });
+    const parts = async () => ({
+      proofs: [await proof(key, { htm: 'GET', htu: resource, token })],
+      path: '/mcp',
+    });
+    // The first request fetches the keys: it waits.
+    const cold = await parts();
+    assert.equal(gate.now(`DPoP ${token}`, cold, 'GET'), undefined);
+    const first = await gate.decide(
+      { header: `DPoP ${token}`, request: { method: 'GET' }, dpop: cold },
+      () => undefined
+    );
+    assert.equal(first.ok, true, JSON.stringify(first));
+    // Then a fresh proof is decided by the synchronous call.
+    const warm = gate.now(`DPoP ${token}`, await parts(), 'GET');
+    assert.equal(warm?.ok, true, JSON.stringify(warm));
+    assert.equal(warm.authInfo.jkt, key.jkt);
+    // A replay of the first proof is refused at once too.
+    const replayed = gate.now(`DPoP ${token}`, { proofs: [cold.proofs[0]], path: '/mcp' }, 'GET');
+    assert.equal(replayed?.ok, false);
+    assert.equal(replayed.response.status, 401);
+  });
+
+  test('a Redis replay store is asked off the synchronous path', async () => {
+    const resource = 'https://mcp.example.com/mcp';
+    const gate = mcpAuthFor(iss, resource)[gateFor]('bearerAuth', 'jwt', {
+      resource,
+      audience: resource,
+      dpop: { replayStore: `redis://127.0.0.1:${await freePort()}/0` },
+    });
+    // Keys cached by a bearer request, which does not touch the store.
+    const bearer = await gate.decide(
+      { header: `Bearer ${await iss.mint({ aud: resource })}`, request: { method: 'GET' } },
+      () => undefined
+    );
+    assert.equal(bearer.ok, true, JSON.stringify(bearer));
+    const token = await iss.mint({ aud: resource, cnf: { jkt: key.jkt } });
+    const parts = {
+      proofs: [await proof(key, { htm: 'GET', htu: resource, token })],
+      path: '/mcp',
+    };
+    assert.equal(gate.now(`DPoP ${token}`, parts, 'GET'), undefined);
   });
 });
 
