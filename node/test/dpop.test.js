@@ -20,9 +20,15 @@ import Fastify from 'fastify';
 import { Hono } from 'hono';
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { MCPAuth, MCPAuthConfigError } from 'mcp-auth';
-import { bearerAuth as fastifyBearerAuth } from 'mcp-auth/fastify';
+import {
+  bearerAuth as fastifyBearerAuth,
+  protectedResourceMetadata as fastifyMetadata,
+} from 'mcp-auth/fastify';
 import { gateFor } from 'mcp-auth/handlers/gate.js';
-import { bearerAuth as honoBearerAuth } from 'mcp-auth/hono';
+import {
+  bearerAuth as honoBearerAuth,
+  protectedResourceMetadata as honoMetadata,
+} from 'mcp-auth/hono';
 
 import { freePort, serve, serveFetch, startIssuer } from './support/servers.js';
 
@@ -476,12 +482,13 @@ describe('DPoP on Hono and Fastify', () => {
   });
   after(() => iss.close());
 
-  test('Hono: a DPoP request reaches the handler with jkt, and gets its DPoP-Nonce', async () => {
+  test('Hono: a DPoP request reaches the handler with jkt, gets its DPoP-Nonce; metadata', async () => {
     const hono = new Hono();
     const app = await serveFetch(hono.fetch);
     try {
       const resource = `${app.url}/mcp`;
       const mcpAuth = mcpAuthFor(iss, resource);
+      hono.use(honoMetadata(mcpAuth));
       hono.all(
         '/mcp',
         honoBearerAuth(mcpAuth, 'jwt', { resource, audience: resource, dpop: { nonceSecret } }),
@@ -505,16 +512,20 @@ describe('DPoP on Hono and Fastify', () => {
       assert.equal(none.status, 401);
       // Both schemes; a fetch `Headers` may join the lines with ", ".
       assert.match(none.lines['www-authenticate'].join(', '), /^Bearer .*, DPoP algs="/);
+      const metadata = await request(`${app.url}/.well-known/oauth-protected-resource/mcp`);
+      assert.equal(metadata.body.dpop_bound_access_tokens_required, false);
+      assert.equal(metadata.body.dpop_signing_alg_values_supported.length, 10);
     } finally {
       await app.close();
     }
   });
 
-  test('Fastify: a DPoP request reaches the handler with jkt, and gets its DPoP-Nonce', async () => {
+  test('Fastify: a DPoP request reaches the handler with jkt, gets its DPoP-Nonce; metadata', async () => {
     const port = await freePort();
     const resource = `http://127.0.0.1:${port}/mcp`;
     const mcpAuth = mcpAuthFor(iss, resource);
     const app = Fastify();
+    await app.register(fastifyMetadata(mcpAuth));
     app.post(
       '/mcp',
       {
@@ -558,6 +569,12 @@ describe('DPoP on Hono and Fastify', () => {
       assert.equal(bearer.status, 401);
       assert.equal(bearer.lines['www-authenticate'].length, 1);
       assert.match(bearer.lines['www-authenticate'][0], /^DPoP /);
+      // The plugin was registered before the route was made.
+      const metadata = await request(
+        `http://127.0.0.1:${port}/.well-known/oauth-protected-resource/mcp`
+      );
+      assert.equal(metadata.body.dpop_bound_access_tokens_required, true);
+      assert.ok(metadata.body.dpop_signing_alg_values_supported.includes('EdDSA'));
     } finally {
       await app.close();
     }
