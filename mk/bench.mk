@@ -24,7 +24,7 @@ $(BENCH_PY_UPSTREAM)/.ready:
 	$(BENCH_PY_UPSTREAM)/bin/pip install -q 'mcpauth==0.2.0b1' $(BENCH_PY_DEPS)
 	touch $@
 
-bench-deps: $(BENCH_PY_OURS)/.ready $(BENCH_PY_UPSTREAM)/.ready python-wheel node-build
+bench-deps: $(BENCH_PY_OURS)/.ready $(BENCH_PY_UPSTREAM)/.ready python-wheel node-build redis-server
 	command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
 	command -v taskset >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq util-linux; }
 	$(BENCH_PY_OURS)/bin/pip install -q --force-reinstall --no-deps $(PY_WHEELS)/mcpauth-*.whl

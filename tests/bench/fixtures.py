@@ -5,16 +5,21 @@ Keys are the shared test keys of tests/vectors/keys (RS256 `rsa-1`, ES256 `ec-25
 `ed-1`); the rotation keys are generated here (ten RSA-2048 keys, test use only). Tokens are
 valid until 2100, so no clock matters. Needs PyJWT and cryptography.
 
+A DPoP client key (P-256, generated here) and an RS256 token bound to it (`cnf.jkt`) serve the
+DPoP rows; dpop_proofs.py signs the proofs of each run with that key.
+
 Usage: fixtures.py OUT_DIR
 """
 
+import base64
+import hashlib
 import json
 import pathlib
 import sys
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -40,6 +45,22 @@ def claims(i, iss=ISSUER):
             "iat": IAT, "exp": EXP, "jti": f"t-{i}"}
 
 
+def thumbprint(jwk):
+    """RFC 7638: the required members in lexicographic order, no whitespace, SHA-256."""
+    members = json.dumps({k: jwk[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(hashlib.sha256(members.encode()).digest()).rstrip(b"=").decode()
+
+
+def dpop_fixture(rsa1):
+    key = ec.generate_private_key(ec.SECP256R1())
+    jwk = {k: v for k, v in json.loads(ECAlgorithm.to_jwk(key.public_key())).items() if k in ("kty", "crv", "x", "y")}
+    bound = dict(claims(1), cnf={"jkt": thumbprint(jwk)})
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    return {"jwk": jwk, "pem": pem, "jkt": bound["cnf"]["jkt"],
+            "token": jwt.encode(bound, rsa1, algorithm="RS256", headers={"kid": "rsa-1"})}
+
+
 def main():
     out = pathlib.Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
@@ -62,7 +83,7 @@ def main():
                        for i in range(per_key)],
         })
     doc = {"issuer": ISSUER, "audience": AUDIENCE, "jwks": {"keys": jwks}, "tokens": tokens,
-           "private": private, "distinct": distinct, "rotation": rotation}
+           "private": private, "distinct": distinct, "rotation": rotation, "dpop": dpop_fixture(rsa1)}
     (out / "fixtures.json").write_text(json.dumps(doc))
 
 

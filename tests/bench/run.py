@@ -205,10 +205,20 @@ class Bench:
                 return
             last = now
 
-    def load_runs(self, lang, apps, counter, token=None, script=None, rss=None):
+    def load_runs(self, lang, apps, counter, token=None, script=None, rss=None, how=None):
         """Starts each app (name -> (package, mode)) pinned to CPU 0, warms it up, then loads each
         once per round in rotating order. Per run: wrk's figures, the authorization server's
-        `counter` calls it caused, and the server's CPU time per request."""
+        `counter` calls it caused, and the server's CPU time per request. `how` gives an app its
+        own (token, script, prepare): `prepare(name, last_run)` runs before each of its wrk runs
+        (fresh DPoP proofs)."""
+        how = how or {}
+
+        def load(name, seconds, last):
+            tok, scr, prepare = how.get(name, (token, script, None))
+            if prepare:
+                prepare(name, seconds, last)
+            return self.wrk(ports[name], tok, seconds, scr)
+
         procs, ports = {}, {}
         names = list(apps)
         runs = {name: [] for name in names}
@@ -219,14 +229,14 @@ class Bench:
                                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for name in names:
                 wait_port(ports[name], procs[name])
-                self.wrk(ports[name], token, 1, script)  # warm-up: first fetches, JIT, caches
+                load(name, 1, None)  # warm-up: first fetches, JIT, caches
                 self.quiesce(procs[name].pid, counter)
             rss_start = {n: rss_mb(procs[n].pid) for n in names} if rss else None
             for r in range(self.a.http_rounds):
                 for name in names[r % len(names):] + names[:r % len(names)]:
                     pid = procs[name].pid
                     before, cpu = self.as_get("/stats")[counter], cpu_seconds(pid)
-                    res = self.wrk(ports[name], token, self.a.http_seconds, script)
+                    res = load(name, self.a.http_seconds, runs[name][-1] if runs[name] else None)
                     # A server that blocks its event loop still works off queued requests after
                     # the load stops: count their calls and CPU to it, not to the next run.
                     self.quiesce(pid, counter)
@@ -294,6 +304,54 @@ class Bench:
         result = self.load_runs(lang, apps, "jwks", script=HERE / "operations.lua", rss=True)
         self.results[f"{lang}_operations"] = result
         return result["median"]
+
+    # -- DPoP: one more signature check per request --------------------------------------------
+    def dpop(self, lang):
+        """Apps in DPoP 'allowed' mode: one loaded with Bearer requests (an unbound token), one
+        with DPoP requests (the bound token and a fresh ES256 proof each, dpop.lua), and one whose
+        replay store is a local Redis (when redis-server is installed): what each proof's record
+        in Redis adds to p50/p99."""
+        log(f"{lang} DPoP under load")
+        self.as_get("/reset")
+        apps = {"bearer": ("ours", "dpop"), "dpop": ("ours", "dpop")}
+        redis = self.start_redis()
+        if redis:
+            os.environ["BENCH_REDIS_URL"] = redis[1]
+            apps["dpop-redis"] = ("ours", "dpop-redis")
+        os.environ["BENCH_DPOP_TOKEN"] = self.fix["dpop"]["token"]
+
+        def proofs(name, seconds, last):
+            # Enough proofs for the run at the last run's rate and then some: each is good once.
+            rate = last["rps"] * 1.5 if last else 8000
+            path = self.out / f"proofs-{lang}-{name}.txt"
+            subprocess.run([self.a.py_ours, str(HERE / "dpop_proofs.py"), str(self.fixtures), str(path),
+                            str(int(rate * seconds) + 2000)], check=True)
+            os.environ["BENCH_DPOP_PROOFS"] = str(path)
+
+        how = {"bearer": (self.fix["tokens"]["RS256"], None, None)}
+        for name in apps:
+            if name != "bearer":
+                how[name] = (None, HERE / "dpop.lua", proofs)
+        try:
+            result = self.load_runs(lang, apps, "jwks", how=how)
+        finally:
+            if redis:
+                stop(redis[0])
+        self.results[f"{lang}_dpop"] = result
+        return result["median"]
+
+    def start_redis(self):
+        exe = shutil.which("redis-server") or ("/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server")
+                                                else None)
+        if not exe:
+            log("  redis-server not installed: no Redis replay store row (make redis-server)")
+            return None
+        port = free_port()
+        proc = subprocess.Popen(pinned(1, [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                           "--appendonly", "no"]),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(port, proc)
+        return proc, f"redis://127.0.0.1:{port}/"
 
     # -- cold start with a lazy discovery config -----------------------------------------------
     def request(self, port, token):
@@ -393,6 +451,9 @@ class Bench:
             if want("operations"):
                 self.operations("py")
                 self.operations("node")
+            if want("dpop"):
+                self.dpop("py")
+                self.dpop("node")
             if want("cold"):
                 for lang, pkg in (("py", "ours"), ("node", "ours"), ("node", "upstream")):
                     self.cold(lang, pkg)
@@ -483,6 +544,15 @@ def summarize(r):
                                                         po["median"]["endpoint"]["rps"])
             s[f"{lang}_operations_rss_growth_mb"] = po["rss"]["operations"]["growth_mb"]
             s[f"{lang}_endpoint_rss_growth_mb"] = po["rss"]["endpoint"]["growth_mb"]
+    for lang in ("py", "node"):
+        pd = r.get(f"{lang}_dpop", {}).get("median")
+        if pd:
+            s[f"{lang}_dpop_vs_bearer"] = ratio(pd["dpop"]["rps"], pd["bearer"]["rps"])
+            s[f"{lang}_dpop_non_2xx"] = pd["dpop"]["non_2xx"]
+            if "dpop-redis" in pd:
+                s[f"{lang}_dpop_redis_p50_added_ms"] = round(pd["dpop-redis"]["p50_ms"] - pd["dpop"]["p50_ms"], 3)
+                s[f"{lang}_dpop_redis_p99_added_ms"] = round(pd["dpop-redis"]["p99_ms"] - pd["dpop"]["p99_ms"], 3)
+                s[f"{lang}_dpop_redis_vs_memory"] = ratio(pd["dpop-redis"]["rps"], pd["dpop"]["rps"])
     # Time ratios (lower is better): one verification through the package's verify function
     # against the bare signature check of the core floor (same algorithm and key size), taken
     # in the same rounds (the `bare` contender: the core bench's bare check, wall clock and CPU
@@ -561,6 +631,15 @@ def table(r, s):
                 lines.append(f"  {name:<12}{fmt(x['rps']):>9}{fmt(x['p50_ms'], 2):>10}{fmt(x['p99_ms'], 2):>10}"
                              f"{x['non_2xx']:>9}{fmt(x['introspection_calls_per_10k'], 1):>11}")
     for lang, name_ in (("py", "Python"), ("node", "Node")):
+        pd = r.get(f"{lang}_dpop", {}).get("median")
+        if pd:
+            lines += ["", f"{name_}: one app in DPoP 'allowed' mode, Bearer vs DPoP (ES256 proof per request), "
+                      f"proofs recorded in process or in Redis (wrk, {r['machine']['http_rounds']} rounds)",
+                      f"  {'':<12}{'req/s':>9}{'p50 ms':>10}{'p99 ms':>10}{'CPU us/req':>11}{'non-2xx':>9}"]
+            for name, x in pd.items():
+                lines.append(f"  {name:<12}{fmt(x['rps']):>9}{fmt(x['p50_ms'], 2):>10}{fmt(x['p99_ms'], 2):>10}"
+                             f"{fmt(x['cpu_us_per_request']):>11}{x['non_2xx']:>9}")
+    for lang, name_ in (("py", "Python"), ("node", "Node")):
         po = r.get(f"{lang}_operations")
         if po:
             lines += ["", f"{name_}: POST of a 1 KiB tools/call, endpoint rule vs 20 per-tool rules "
@@ -609,7 +688,7 @@ def main():
     p.add_argument("--http-seconds", type=float, default=float(os.environ.get("BENCH_HTTP_SECONDS", 5)))
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--cold-repeats", type=int, default=3)
-    p.add_argument("--only", default=os.environ.get("BENCH_ONLY"), help="comma list: verify,http,memory,introspection,operations,cold")
+    p.add_argument("--only", default=os.environ.get("BENCH_ONLY"), help="comma list: verify,http,memory,introspection,operations,dpop,cold")
     Bench(p.parse_args()).run()
 
 

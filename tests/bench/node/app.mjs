@@ -15,8 +15,12 @@
 // 20 per-tool rules, so bearerAuth reads the body and core classifies and decides it before the
 // handler runs (express.json() then finds it parsed).
 //
+// `dpop` and `dpop-redis` guard GET /mcp in DPoP 'allowed' mode, so Bearer and DPoP requests meet
+// the same app; proofs are signed ahead of a run (dpop_proofs.py), hence the hour-long `iat`
+// window. `dpop-redis` records proofs in the Redis at BENCH_REDIS_URL instead of in process.
+//
 // Usage: node app.mjs ours|upstream|plain-sync|plain-hop FIXTURES_JSON AS_PORT PORT
-//        [resolved|discovery|introspection|introspection-cached|endpoint|operations]
+//        [resolved|discovery|introspection|introspection-cached|endpoint|operations|dpop|dpop-redis]
 import { webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import express from 'express';
@@ -84,6 +88,10 @@ async function protectedApp() {
 function bearerAuth(mcpAuth) {
   const route = { resource: fix.audience, audience: fix.audience };
   if (mode === 'operations') return mcpAuth.bearerAuth('jwt', { ...route, toolScopes });
+  if (mode.startsWith('dpop')) {
+    const replayStore = mode === 'dpop-redis' ? process.env.BENCH_REDIS_URL : 'memory';
+    return mcpAuth.bearerAuth('jwt', { ...route, dpop: { mode: 'allowed', iatWindow: 3600, replayStore } });
+  }
   if (!mode.startsWith('introspection')) return mcpAuth.bearerAuth('jwt', route);
   const endpoint = `http://127.0.0.1:${asPort}/introspect`;
   if (pkg === 'ours') {

@@ -4,7 +4,7 @@ GET /mcp answers {"sub": ...} from the auth info the bearer middleware set. One 
 (httptools, asyncio loop), no access log.
 
 Usage: app.py FIXTURES_JSON AS_PORT PORT
-              [resolved|discovery|introspection|introspection-cached|endpoint|operations|plain]
+              [resolved|discovery|introspection|introspection-cached|endpoint|operations|plain|dpop|dpop-redis]
 
 `plain` is the control without any auth: the same route and answer, no middleware (what the
 bearer middleware costs is the difference).
@@ -16,9 +16,14 @@ repository's package through its 'introspection' mode (optionally caching answer
 `endpoint` and `operations` serve POST /mcp (the handler reads the body and answers its length):
 `endpoint` guards it with the endpoint rule only, `operations` adds 20 per-tool rules, so every
 request's body is classified and decided in core before the handler runs.
+
+`dpop` and `dpop-redis` guard GET /mcp in DPoP 'allowed' mode, so Bearer and DPoP requests meet
+the same app; proofs are signed ahead of a run (dpop_proofs.py), hence the hour-long `iat`
+window. `dpop-redis` records proofs in the Redis at BENCH_REDIS_URL instead of in process.
 """
 
 import json
+import os
 import sys
 
 import uvicorn
@@ -61,6 +66,10 @@ TOOL_RULES = {f"tool-{i}": ["read"] for i in range(20)}
 
 
 def bearer_auth():
+    if MODE.startswith("dpop"):
+        store = os.environ["BENCH_REDIS_URL"] if MODE == "dpop-redis" else "memory"
+        return mcp_auth.bearer_auth_middleware("jwt", resource=AUD, audience=AUD,
+                                               dpop={"mode": "allowed", "iat_window": 3600, "replay_store": store})
     if MODE == "operations":
         return mcp_auth.bearer_auth_middleware("jwt", resource=AUD, audience=AUD, tool_scopes=TOOL_RULES)
     if not MODE.startswith("introspection"):
