@@ -1,21 +1,27 @@
 package dev.mcpauth
 
 import dev.mcpauth.ktor.McpBearerAuth
+import dev.mcpauth.ktor.authInfo
 import dev.mcpauth.ktor.mcpBearer
 import dev.mcpauth.ktor.protectedResourceMetadata
 import io.ktor.server.application.install
 import io.ktor.server.auth.Authentication
 import io.ktor.server.auth.authenticate
+import io.ktor.server.response.respondText
+import io.ktor.server.routing.post
 import io.ktor.server.routing.route
 import io.ktor.server.routing.routing
+import kotlinx.coroutines.runBlocking
 import kotlinx.serialization.json.Json
 import kotlinx.serialization.json.JsonArray
 import kotlinx.serialization.json.JsonNull
 import kotlinx.serialization.json.JsonObject
 import kotlinx.serialization.json.JsonPrimitive
+import kotlinx.serialization.json.buildJsonObject
 import kotlinx.serialization.json.double
 import kotlinx.serialization.json.jsonObject
 import kotlinx.serialization.json.jsonPrimitive
+import kotlinx.serialization.json.put
 import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNull
@@ -312,6 +318,98 @@ class DpopTest {
             val doc = Http.send(s.url + auth.metadataPath(resource)).json.jsonObject
             assertEquals(JsonArray(listOf(JsonPrimitive("ES256"))), doc["dpop_signing_alg_values_supported"])
             assertEquals(JsonPrimitive(true), doc["dpop_bound_access_tokens_required"])
+        }
+    }
+
+    @Test
+    fun `readme, nonces and a Redis replay store on the real clock`() {
+        val redis = RedisServer.start()
+        assumeTrue(redis != null, "redis-server is not installed (Debian: apt-get install redis-server; `make redis-server`)")
+        val resource = "https://api.example.com/mcp"
+        val nonceSecret = "a secret of at least 32 bytes, the same on every replica"
+        val key = DpopClientKey()
+        redis!!.use {
+            LocalIssuer().use { issuer ->
+                val mcpAuth = McpAuth(ProtectedResource(resource, listOf(AuthorizationServer.Discovery(issuer.issuer, ServerType.OIDC))))
+                val redisUrl = redis.url
+                KtorServer {
+                    routing {
+                        protectedResourceMetadata(mcpAuth)
+                        route("/mcp") {
+                            install(McpBearerAuth) {
+                                guard =
+                                    mcpAuth.bearerAuth(resource) {
+                                        audience = resource
+                                        dpop {
+                                            mode = DpopMode.ALLOWED
+                                            algorithms = listOf("ES256", "EdDSA")
+                                            nonce = true
+                                            this.nonceSecret = nonceSecret
+                                            replayStore = redisUrl
+                                        }
+                                    }
+                            }
+                            post {
+                                // The key thumbprint of a DPoP call; null for a bearer token.
+                                call.respondText("jkt=${call.authInfo!!.jkt}")
+                            }
+                        }
+                    }
+                }.use { server ->
+                    val token =
+                        Tokens.sign(
+                            buildJsonObject {
+                                put("iss", issuer.issuer)
+                                put("sub", "alice")
+                                put("aud", resource)
+                                put("iat", System.currentTimeMillis() / 1000 - 10)
+                                put("exp", System.currentTimeMillis() / 1000 + 600)
+                                put("cnf", buildJsonObject { put("jkt", key.thumbprint) })
+                            },
+                        )
+                    val url = "${server.url}/mcp"
+                    // First without a nonce: 401 use_dpop_nonce, with the nonce to use.
+                    val first = DpopHttp.send(url, "POST", "DPoP $token", listOf(key.proof("POST", resource, token)))
+                    assertEquals(401, first.statusCode(), first.body())
+                    assertEquals(
+                        "use_dpop_nonce",
+                        Json
+                            .parseToJsonElement(first.body())
+                            .jsonObject["error"]!!
+                            .jsonPrimitive.content,
+                    )
+                    val issued = first.headers().firstValue("DPoP-Nonce").get()
+                    assertTrue(issued.isNotEmpty())
+                    val proof = key.proof("POST", resource, token, issued)
+                    val ok = DpopHttp.send(url, "POST", "DPoP $token", listOf(proof))
+                    assertEquals(200, ok.statusCode(), ok.body())
+                    assertEquals("jkt=${key.thumbprint}", ok.body())
+                    assertEquals(1, ok.headers().allValues("DPoP-Nonce").size)
+                    // Recorded in Redis: a second guard (another replica) refuses the same proof.
+                    val replica =
+                        mcpAuth.bearerAuth(resource) {
+                            audience = resource
+                            dpop {
+                                mode = DpopMode.ALLOWED
+                                algorithms = listOf("ES256", "EdDSA")
+                                nonce = true
+                                this.nonceSecret = nonceSecret
+                                replayStore = redisUrl
+                            }
+                        }
+                    val again =
+                        runBlocking {
+                            replica.authenticate(McpHttpRequest("POST", authorization = "DPoP $token", dpop = listOf(proof), path = "/mcp"))
+                        }
+                    assertEquals(401, (again as AuthResult.Rejected).status)
+                    assertEquals("invalid_dpop_proof", again.error.code)
+                    val metadata = Http.send(server.url + mcpAuth.metadataPath(resource)).json.jsonObject
+                    assertEquals(
+                        JsonArray(listOf(JsonPrimitive("ES256"), JsonPrimitive("EdDSA"))),
+                        metadata["dpop_signing_alg_values_supported"],
+                    )
+                }
+            }
         }
     }
 

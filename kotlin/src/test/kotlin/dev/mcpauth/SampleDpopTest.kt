@@ -56,6 +56,7 @@ class DpopClientKey {
         method: String,
         htu: String,
         accessToken: String,
+        nonce: String? = null,
     ): String {
         val header =
             buildJsonObject {
@@ -70,6 +71,7 @@ class DpopClientKey {
                 put("htu", htu)
                 put("iat", System.currentTimeMillis() / 1000)
                 put("ath", b64.encodeToString(MessageDigest.getInstance("SHA-256").digest(accessToken.toByteArray())))
+                nonce?.let { put("nonce", it) }
             }
         val input = b64.encodeToString(header.toString().toByteArray()) + "." + b64.encodeToString(payload.toString().toByteArray())
         val signature =
