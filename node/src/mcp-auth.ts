@@ -622,9 +622,9 @@ export class MCPAuth {
   }
 
   /**
-   * Makes `authenticator`'s DPoP settings the ones `resource`'s metadata document advertises:
-   * the first route's. A later route of the resource that would advertise others is warned
-   * about, since one document cannot describe both.
+   * Makes `authenticator`'s DPoP settings the ones `resource`'s metadata document advertises.
+   * One document describes the whole resource, so every DPoP route of a resource must agree on
+   * what it advertises (mode and algorithms; nonces, windows and replay stores may differ).
    */
   private advertiseDpop(resource: string, authenticator: native.NativeAuthenticator) {
     const fields = JSON.stringify(callNative(() => authenticator.withDpopFields({})));
@@ -633,10 +633,10 @@ export class MCPAuth {
       this.dpopRoutes.set(resource, { authenticator, fields });
       return;
     }
-    const warning = `The routes of \`${resource}\` have different DPoP settings (${known.fields}, then ${fields}): its protected-resource metadata advertises the first route's.`;
-    if (known.fields !== fields && !this.warned.has(warning)) {
-      this.warned.add(warning);
-      this.logger.warn?.(warning);
+    if (known.fields !== fields) {
+      throw dpopConfigError(
+        `Another route of \`${resource}\` has other DPoP settings (${known.fields} there, ${fields} here): the resource's protected-resource metadata advertises one DPoP mode and algorithm list, so every route of a resource needs the same \`mode\` and \`algorithms\`.`
+      );
     }
   }
 

@@ -327,6 +327,25 @@ describe('DPoP configuration', () => {
     );
   });
 
+  test('the routes of one resource agree on the DPoP mode and algorithms they advertise', () => {
+    const auth = mcpAuthFor(iss, resource);
+    auth.bearerAuth('jwt', { resource, dpop: { mode: 'required' } });
+    // Windows, nonces and replay stores may differ: the metadata does not advertise them.
+    auth.bearerAuth('jwt', { resource, dpop: { mode: 'required', iatWindow: 60 } });
+    refused(
+      () => auth.bearerAuth('jwt', { resource, dpop: { mode: 'allowed' } }),
+      /other DPoP settings/
+    );
+    refused(
+      () =>
+        auth.fetchBearerAuth('jwt', {
+          resource,
+          dpop: { mode: 'required', algorithms: ['ES256'] },
+        }),
+      /the same `mode` and `algorithms`/
+    );
+  });
+
   test('dpop where no request is seen, or with a custom verifier, is refused', () => {
     const auth = mcpAuthFor(iss, resource);
     refused(() => auth.tokenVerifier({ resource, dpop: {} }), /tokenVerifier/);

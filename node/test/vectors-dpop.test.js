@@ -99,14 +99,18 @@ describe('dpop.json (DPoP, RFC 9449)', () => {
       ),
     });
     const metadata = camel({ ...v.metadata, jwks_uri: `${base}/jwks` });
-    mcpAuth = new MCPAuth({
-      protectedResources: {
-        metadata: { resource: v.resource, authorizationServers: [{ metadata, type: 'oidc' }] },
-      },
-      // Its routes differ in DPoP settings, which is warned about (one metadata document).
-      logger: {},
-    });
+    const newMcpAuth = () =>
+      new MCPAuth({
+        protectedResources: {
+          metadata: { resource: v.resource, authorizationServers: [{ metadata, type: 'oidc' }] },
+        },
+        logger: {},
+      });
+    mcpAuth = newMcpAuth();
+    // An instance per route: the cases' routes differ in DPoP mode and algorithms, which the
+    // routes of one instance's resource may not (one metadata document advertises them).
     const route = (c, adapter) => {
+      const auth = newMcpAuth();
       const common = {
         resource: v.resource,
         audience: v.resource,
@@ -127,8 +131,8 @@ describe('dpop.json (DPoP, RFC 9449)', () => {
           }
         : { ...common, jwtVerify: { clockTolerance: c.leeway } };
       return adapter === 'fetch'
-        ? mcpAuth.fetchBearerAuth(mode, config)
-        : mcpAuth.bearerAuth(mode, config);
+        ? auth.fetchBearerAuth(mode, config)
+        : auth.bearerAuth(mode, config);
     };
     // A route of its own for every case and variant: each has its own replay store.
     for (const variant of variants) {

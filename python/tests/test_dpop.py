@@ -214,7 +214,9 @@ def test_dpop_options_are_checked(issuer: Issuer) -> None:
     # The metadata has one answer per resource: its routes agree on DPoP.
     mcp_auth.bearer_auth_middleware("jwt", resource=resource, dpop={"mode": "required"})
     mcp_auth.bearer_auth_middleware("jwt", resource=resource, dpop=DpopConfig(mode="required"))
+    mcp_auth.bearer_auth_middleware("jwt", resource=resource, dpop={"mode": "required", "iat_window": 60})
     refused({"mode": "allowed"}, "already has a route with other DPoP settings")
+    refused({"mode": "required", "algorithms": ["ES256"]}, "the same `mode` and `algorithms`")
 
 
 def test_auth_info_jkt() -> None:

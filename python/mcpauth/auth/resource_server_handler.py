@@ -74,17 +74,20 @@ class ResourceServerHandler(MCPAuthHandler):
             )
 
     def add_dpop_route(self, resource: str, options: Dict[str, Any], gate: Any) -> None:
-        """A route of `resource` takes DPoP `options`: its metadata advertises them. The
-        document has one answer for the whole resource, so its routes must agree."""
+        """A route of `resource` takes DPoP `options`: its metadata advertises their mode and
+        algorithms. The document has one answer for the whole resource, so its routes must
+        agree on those (nonces, windows and replay stores may differ)."""
+        fields = gate.dpop_metadata({})
         seen = self._dpop.get(resource)
-        if seen is not None and seen[0] != options:
+        if seen is not None and seen[0] != fields:
             raise MCPAuthConfigException(
                 "invalid_dpop_config",
-                f"The resource `{resource}` already has a route with other DPoP settings; its protected "
-                "resource metadata can advertise only one (give every route of a resource the same `dpop`).",
+                f"The resource `{resource}` already has a route with other DPoP settings ({seen[0]} there, "
+                f"{fields} here); its protected resource metadata advertises one DPoP mode and algorithm list, "
+                "so every route of a resource needs the same `mode` and `algorithms`.",
             )
         if seen is None:
-            self._dpop[resource] = (options, gate)
+            self._dpop[resource] = (fields, gate)
 
     def _with_dpop(self, resource: str, body: Dict[str, Any]) -> Dict[str, Any]:
         dpop = self._dpop.get(resource)
