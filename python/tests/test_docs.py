@@ -169,3 +169,35 @@ def test_readme_operations(issuer: Issuer) -> None:
         assert r.status_code == 415
         r = post("notes:admin", {"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"pad": "x" * 2_000_000}})
         assert r.status_code == 413
+
+
+def test_readme_dpop(issuer: Issuer) -> None:
+    pytest.importorskip("mcp.server.fastmcp")
+    from test_dpop import NONCE_SECRET, DpopKey
+
+    ns = run_snippet("readme_dpop", AUTH_ISSUER=issuer.url, NONCE_SECRET=NONCE_SECRET)
+    resource_id = ns["resource_id"]
+    prm = "https://api.example.com/.well-known/oauth-protected-resource/notes"
+    key = DpopKey()
+    token = issuer.token(sub="ann", aud=resource_id, cnf={"jkt": key.jkt})
+    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}}
+    headers = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+
+    with Server(ns["app"]) as srv, httpx.Client(base_url=srv.url) as client:
+        assert client.get(prm.removeprefix("https://api.example.com")).json()["dpop_bound_access_tokens_required"]
+        r = client.post("/notes", json=call, headers=headers)
+        assert r.status_code == 401
+        assert r.headers.get_list("www-authenticate")[0].startswith('DPoP algs="ES256 ')
+        # The first proof has no nonce: the answer carries one to sign the retry with.
+        dpop = {"authorization": f"DPoP {token}", **headers}
+        r = client.post("/notes", json=call, headers={**dpop, "dpop": key.proof("POST", resource_id, token)})
+        assert r.status_code == 401 and 'error="use_dpop_nonce"' in r.headers["www-authenticate"]
+        proof = key.proof("POST", resource_id, token, nonce=r.headers["dpop-nonce"])
+        r = client.post("/notes", json=call, headers={**dpop, "dpop": proof})
+        assert r.status_code == 200 and f"ann with key {key.jkt}" in r.text
+        assert r.headers["dpop-nonce"]
+        # The same proof again, and the token without its key's proof, are refused.
+        r = client.post("/notes", json=call, headers={**dpop, "dpop": proof})
+        assert r.status_code == 401 and r.json()["error"] == "invalid_dpop_proof"
+        r = client.post("/notes", json=call, headers={**headers, "authorization": f"Bearer {token}"})
+        assert r.status_code == 401
