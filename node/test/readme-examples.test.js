@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 
+import { createHash, randomUUID } from 'node:crypto';
+
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import ts from 'typescript';
 
 import { startIntrospection } from './support/introspection.js';
@@ -13,6 +16,7 @@ const source = new URL('./fixtures/readme-examples.ts', import.meta.url);
 // Next to the fixture, so that `mcp-auth` and `express` resolve as they do for the tests.
 const compiled = new URL('./fixtures/readme-examples.run.mjs', import.meta.url);
 const resource = 'https://api.example.com/notes';
+const nonceSecret = 'a DPoP nonce secret of at least 32 bytes, tests only';
 
 let iss;
 let endpoint;
@@ -40,7 +44,7 @@ before(async () => {
   writeFileSync(compiled, outputText);
   ({ child, output } = await startSnippet(
     compiled.pathname,
-    { NOTES_API_SECRET: 'from-the-env' },
+    { NOTES_API_SECRET: 'from-the-env', DPOP_NONCE_SECRET: nonceSecret },
     `${base}/notes`
   ));
 });
@@ -141,4 +145,38 @@ test('/mcp: 403 naming every scope a tool call needs, 400 for a key twice, the c
   assert.equal(done.status, 200);
   const { result } = await done.json();
   assert.equal(result.content[0].text, 'user-1 deleted note 42');
+});
+
+test('/private: DPoP only, the nonce round trip, the key in req.auth, replay and Bearer refused', async () => {
+  const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const { kty, crv, x, y } = await exportJWK(publicKey);
+  const jkt = createHash('sha256').update(JSON.stringify({ crv, kty, x, y })).digest('base64url');
+  const token = await iss.mint({ aud: resource, cnf: { jkt } });
+  const htu = 'https://api.example.com/private';
+  const proof = (nonce) =>
+    new SignJWT({
+      jti: randomUUID(),
+      htm: 'GET',
+      htu,
+      iat: Math.floor(Date.now() / 1000),
+      ath: createHash('sha256').update(token).digest('base64url'),
+      ...(nonce && { nonce }),
+    })
+      .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } })
+      .sign(privateKey);
+  const call = (headers) => fetch(`${base}/private`, { headers });
+
+  const first = await call({ authorization: `DPoP ${token}`, dpop: await proof() });
+  assert.equal(first.status, 401);
+  assert.match(first.headers.get('www-authenticate'), /^DPoP algs="[^"]+", error="use_dpop_nonce"/);
+  const signed = await proof(first.headers.get('dpop-nonce'));
+  const ok = await call({ authorization: `DPoP ${token}`, dpop: signed });
+  assert.equal(ok.status, 200);
+  assert.deepEqual(await ok.json(), { user: 'user-1', key: jkt });
+  assert.ok(ok.headers.get('dpop-nonce'));
+  const replay = await call({ authorization: `DPoP ${token}`, dpop: signed });
+  assert.equal(replay.status, 401);
+  assert.equal((await replay.json()).error, 'invalid_dpop_proof');
+  const downgraded = await call({ authorization: `Bearer ${token}` });
+  assert.equal(downgraded.status, 401);
 });
