@@ -86,8 +86,9 @@ interface BearerAuth {
 
     /**
      * Checks one request's `Authorization` header (`null` when absent): the token and the
-     * route's [BearerAuthConfig.requiredScopes]. Per-operation rules need the request itself:
-     * integrations call `authenticate(McpHttpRequest)`.
+     * route's [BearerAuthConfig.requiredScopes]. Per-operation rules and DPoP proofs need the
+     * request itself: integrations call `authenticate(McpHttpRequest)` (this one takes bearer
+     * tokens only).
      */
     suspend fun authenticate(authorizationHeader: String?): AuthResult
 
