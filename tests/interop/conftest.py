@@ -1,4 +1,5 @@
 import json
+import os
 import re
 import subprocess
 import sys
@@ -58,9 +59,18 @@ class Verifiers:
             for language, url in self.urls.items()
         }
 
-    def auth_info(self, route: str, token: str) -> Dict[str, Dict[str, Any]]:
-        """Both packages accept `token`; the auth info each saw, in Python's field names."""
-        answers = self.call(route, token)
+    def send(self, route: str, headers: Dict[str, Dict[str, str]]) -> Dict[str, httpx.Response]:
+        """A GET per package with that package's `headers` (e.g. its own DPoP proof)."""
+        return {
+            language: self.client.get(url + route, headers=headers[language]) for language, url in self.urls.items()
+        }
+
+    def auth_info(
+        self, route: str, token: str, headers: Optional[Dict[str, Dict[str, str]]] = None
+    ) -> Dict[str, Dict[str, Any]]:
+        """Both packages accept `token` (sent as Bearer, or with `headers` per package); the auth
+        info each saw, in Python's field names."""
+        answers = self.call(route, token) if headers is None else self.send(route, headers)
         infos = {}
         for language, response in answers.items():
             assert response.status_code == 200, f"{language}: {response.status_code} {response.text}"
@@ -74,16 +84,24 @@ class Verifiers:
                     "audience": info.get("audience"),
                     "claims": info["claims"],
                     "token": info["token"],
+                    "jkt": info.get("jkt"),
                 }
             infos[language] = info
         assert infos["python"]["token"] == infos["node"]["token"] == token
-        for field in ("issuer", "subject", "client_id", "scopes", "audience", "claims"):
+        for field in ("issuer", "subject", "client_id", "scopes", "audience", "claims", "jkt"):
             assert infos["python"][field] == infos["node"][field], field
         return infos
 
-    def refused(self, route: str, token: Optional[str], status: int = 401) -> Dict[str, Any]:
-        """Both packages refuse `token` alike; the JSON body and the challenge."""
-        answers = self.call(route, token)
+    def refused(
+        self,
+        route: str,
+        token: Optional[str],
+        status: int = 401,
+        headers: Optional[Dict[str, Dict[str, str]]] = None,
+    ) -> Dict[str, Any]:
+        """Both packages refuse `token` (sent as Bearer, or with `headers` per package) alike;
+        the JSON body and the challenge."""
+        answers = self.call(route, token) if headers is None else self.send(route, headers)
         for language, response in answers.items():
             assert response.status_code == status, f"{language}: {response.status_code} {response.text}"
         python, node = answers["python"], answers["node"]
@@ -181,7 +199,8 @@ def cast() -> Iterator[Cast]:
 
 @pytest.fixture(scope="module")
 def keycloak(cast: Cast) -> Keycloak:
-    return Keycloak(cast)
+    # Set while developing: a Keycloak started by `python servers.py keycloak` (its realm anew).
+    return Keycloak(cast, os.environ.get("MCP_AUTH_INTEROP_KEYCLOAK"))
 
 
 @pytest.fixture(scope="module")

@@ -88,6 +88,7 @@ class Tokens:
     access_token: str
     refresh_token: Optional[str] = None
     id_token: Optional[str] = None
+    token_type: str = "Bearer"
 
 
 class Keycloak:
@@ -103,10 +104,23 @@ class Keycloak:
     FOREIGN_SERVICE = ("other-service", "other-service-secret")  # audience: the other MCP server
     PLAIN_SERVICE = ("plain-service", "plain-service-secret")  # no audience mapper
     RFC9068_SERVICE = ("rfc9068-service", "rfc9068-service-secret")  # header typ at+jwt
+    DPOP_SERVICE = ("dpop-service", "dpop-service-secret")  # DPoP-bound access tokens only
     INTROSPECTOR = ("mcp-server", "mcp-server-secret")  # the MCP server's own credentials
     PUBLIC_CLIENT = "mcp-client"
 
-    def __init__(self, cast: Cast) -> None:
+    def __init__(self, cast: Cast, running: Optional[str] = None) -> None:
+        """Starts Keycloak, or with `running` (its base URL, from MCP_AUTH_INTEROP_KEYCLOAK) uses
+        one already started by `python servers.py keycloak`, whose realm `mcp` is made anew."""
+        if running:
+            self.base = running.rstrip("/")
+            self.port = int(urlparse(self.base).port or 80)
+            self.issuer = f"{self.base}/realms/{self.REALM}"
+            self.admin = httpx.Client(base_url=f"{self.base}/admin/realms", timeout=HTTP_TIMEOUT)
+            self._admin_login()
+            if self.admin.get(f"/{self.REALM}").status_code == 200:
+                ok(self.admin.delete(f"/{self.REALM}"))
+            self._configure()
+            return
         if not (KEYCLOAK_HOME / "bin" / "kc.sh").exists():
             raise RuntimeError(f"no Keycloak at {KEYCLOAK_HOME}: run `make interop-deps`")
         # A fresh database every run: state left by an earlier run cannot leak into this one.
@@ -235,6 +249,9 @@ class Keycloak:
         service(self.PLAIN_SERVICE, None)
         # RFC 9068 header type, so that `require_at_jwt` tells access tokens from ID tokens.
         service(self.RFC9068_SERVICE, "mcp-audience", **{"access.token.header.type.rfc9068": "true"})
+        # "Require DPoP bound tokens" (RFC 9449): a token request without a proof is refused.
+        # Keycloak binds any client's token to a proof it is sent; this makes the proof mandatory.
+        service(self.DPOP_SERVICE, "mcp-audience", **{"dpop.bound.access.tokens": "true"})
         client(
             {
                 "clientId": self.INTROSPECTOR[0],
@@ -267,16 +284,23 @@ class Keycloak:
     def introspection_endpoint(self) -> str:
         return f"{self.issuer}/protocol/openid-connect/token/introspect"
 
-    def client_credentials(self, credentials: tuple[str, str], scope: str = "notes:read") -> Tokens:
-        answer = ok(
-            httpx.post(
-                self.token_endpoint,
-                auth=credentials,
-                timeout=HTTP_TIMEOUT,
-                data={"grant_type": "client_credentials", "scope": scope},
-            )
-        ).json()
-        return Tokens(answer["access_token"])
+    def client_credentials(
+        self, credentials: tuple[str, str], scope: str = "notes:read", dpop_proof: Optional[str] = None
+    ) -> Tokens:
+        """With `dpop_proof` (a proof for POST at the token endpoint) the token is bound to its key."""
+        answer = ok(self.token_request(credentials, scope, dpop_proof)).json()
+        return Tokens(answer["access_token"], token_type=answer["token_type"])
+
+    def token_request(
+        self, credentials: tuple[str, str], scope: str = "notes:read", dpop_proof: Optional[str] = None
+    ) -> httpx.Response:
+        return httpx.post(
+            self.token_endpoint,
+            auth=credentials,
+            timeout=HTTP_TIMEOUT,
+            data={"grant_type": "client_credentials", "scope": scope},
+            headers={"dpop": dpop_proof} if dpop_proof else {},
+        )
 
     def login(self, scope: str = "openid notes:read") -> Tokens:
         """Authorization code + PKCE for alice: the login form is filled over HTTP."""
@@ -525,3 +549,17 @@ class Hydra:
         kid = f"rotated-{secrets.token_hex(4)}"
         ok(self.admin.post("/keys/hydra.jwt.access-token", json={"alg": "RS256", "use": "sig", "kid": kid}))
         return kid
+
+
+if __name__ == "__main__":
+    # Development: one Keycloak for many pytest runs (its start is most of a run's time), e.g.
+    #   python servers.py keycloak &   then   MCP_AUTH_INTEROP_KEYCLOAK=<printed URL> pytest ...
+    if sys.argv[1:] != ["keycloak"]:
+        sys.exit("usage: python servers.py keycloak")
+    with Cast() as processes:
+        started = Keycloak(processes)
+        print(f"MCP_AUTH_INTEROP_KEYCLOAK={started.base}", flush=True)
+        try:
+            started.process.popen.wait()
+        except KeyboardInterrupt:
+            pass

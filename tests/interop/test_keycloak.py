@@ -9,20 +9,28 @@ a string, `realm_access.roles` and the claim `typ: Bearer`.
 from __future__ import annotations
 
 import sys
+from typing import Dict, Tuple
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from mcpauth.config import AuthServerType
 from mcpauth.utils import fetch_server_config
 
-from conftest import MCP_ROUTE, NODE_CHECKER, Verifiers, node_discovery, run, step_up
+from conftest import LANGUAGES, MCP_ROUTE, NODE_CHECKER, Verifiers, node_discovery, run, step_up
+from dpop_key import DpopKey
 from harness import Cast
 from servers import FOREIGN_RESOURCE, RESOURCE, Keycloak, claims_of, header_of
+
+# A proof's `htu` on the DPoP route: the resource identifier's origin and the route's path.
+DPOP_HTU = f"{urlsplit(RESOURCE).scheme}://{urlsplit(RESOURCE).netloc}/dpop"
 
 ROUTES = {
     "/jwt": {"mode": "jwt", "audience": RESOURCE},
     "/jwt/write": {"mode": "jwt", "audience": RESOURCE, "required_scopes": ["notes:write"]},
     "/jwt/at": {"mode": "jwt", "audience": RESOURCE, "require_at_jwt": True},
     "/mcp": MCP_ROUTE,
+    "/dpop": {"mode": "jwt", "audience": RESOURCE, "dpop": {"mode": "required"}},
     "/introspection": {
         "mode": "introspection",
         "audience": RESOURCE,
@@ -182,3 +190,72 @@ def test_key_rotation_under_load(keycloak: Keycloak, apps: Verifiers) -> None:
     kids = [header_of(t)["kid"] for t in tokens]
     assert len(set(kids)) == 3, kids
     assert seen == {("python", 200): 150, ("node", 200): 150}
+
+
+@pytest.fixture(scope="module")
+def bound(keycloak: Keycloak) -> Tuple[DpopKey, str]:
+    """A DPoP key and a Keycloak access token bound to it (client credentials with a proof)."""
+    key = DpopKey()
+    tokens = keycloak.client_credentials(Keycloak.DPOP_SERVICE, dpop_proof=key.proof("POST", keycloak.token_endpoint))
+    assert tokens.token_type == "DPoP"
+    return key, tokens.access_token
+
+
+def dpop_headers(key: DpopKey, token: str) -> Dict[str, Dict[str, str]]:
+    """Per package: the token under the DPoP scheme and a fresh proof for GET /dpop."""
+    return {
+        language: {"authorization": f"DPoP {token}", "dpop": key.proof("GET", DPOP_HTU, token)}
+        for language in LANGUAGES
+    }
+
+
+def test_keycloak_binds_tokens_to_the_proof_key(keycloak: Keycloak, bound: Tuple[DpopKey, str]) -> None:
+    key, token = bound
+    metadata = httpx.get(f"{keycloak.issuer}/.well-known/openid-configuration", timeout=30).json()
+    assert "ES256" in metadata["dpop_signing_alg_values_supported"]
+    claims = claims_of(token)
+    # RFC 9449 §6.1: the key's thumbprint in `cnf.jkt`; Keycloak also says so in its `typ` claim.
+    assert claims["cnf"] == {"jkt": key.jkt}
+    assert (claims["typ"], claims["azp"]) == ("DPoP", Keycloak.DPOP_SERVICE[0])
+    assert RESOURCE in claims["aud"]
+    # The client requires DPoP: a token request without a proof is refused.
+    refused = keycloak.token_request(Keycloak.DPOP_SERVICE)
+    assert refused.status_code == 400
+    assert refused.json() == {"error": "invalid_request", "error_description": "DPoP proof is missing"}
+
+
+def test_dpop_bound_token_with_its_proof(keycloak: Keycloak, apps: Verifiers, bound: Tuple[DpopKey, str]) -> None:
+    key, token = bound
+    infos = apps.auth_info("/dpop", token, dpop_headers(key, token))
+    info = infos["python"]
+    assert info["jkt"] == infos["node"]["jkt"] == key.jkt
+    assert info["subject"] == keycloak.service_account_id(Keycloak.DPOP_SERVICE[0])
+    assert info["client_id"] == Keycloak.DPOP_SERVICE[0]
+    assert info["audience"] == [RESOURCE, "account"]
+
+
+def test_dpop_replayed_proof_is_refused(apps: Verifiers, bound: Tuple[DpopKey, str]) -> None:
+    key, token = bound
+    headers = dpop_headers(key, token)
+    for language, response in apps.send("/dpop", headers).items():
+        assert response.status_code == 200, f"{language}: {response.text}"
+    refused = apps.refused("/dpop", token, headers=headers)
+    assert refused["body"]["error"] == "invalid_dpop_proof"
+    assert "used before" in refused["body"]["cause"]["cause"]
+    assert refused["challenge"].startswith('DPoP algs="') and 'error="invalid_dpop_proof"' in refused["challenge"]
+
+
+def test_dpop_bound_token_as_bearer_is_refused(apps: Verifiers, bound: Tuple[DpopKey, str]) -> None:
+    _, token = bound
+    refused = apps.refused("/dpop", token)
+    assert refused["body"]["error"] == "dpop_required"
+    assert refused["challenge"].startswith('DPoP algs="')
+
+
+def test_dpop_proof_by_another_key_is_refused(apps: Verifiers, bound: Tuple[DpopKey, str]) -> None:
+    _, token = bound
+    # A valid proof, but not by the key in the token's `cnf.jkt`: the token is refused.
+    refused = apps.refused("/dpop", token, headers=dpop_headers(DpopKey(), token))
+    assert refused["body"]["error"] == "invalid_token"
+    assert "cnf.jkt" in refused["body"]["cause"]["cause"]
+    assert refused["challenge"].startswith('DPoP algs="') and 'error="invalid_token"' in refused["challenge"]

@@ -23,6 +23,8 @@ const protect = (route) => {
     audience: route.audience ?? undefined,
     requiredScopes: route.required_scopes ?? undefined,
     toolScopes: route.tool_scopes ?? undefined,
+    // Only `mode` is used here, which has the same name in both packages.
+    dpop: route.dpop ?? undefined,
     // The tests read why a token was refused.
     showErrorDetails: true,
   };

@@ -5,6 +5,7 @@ the request carried. Configured by the JSON in INTEROP_APP (see ../conftest.py):
      "routes": {"/jwt": {"mode": "jwt" | "introspection", "audience": "..." | null,
                          "required_scopes": [...] | null, "require_at_jwt": false,
                          "tool_scopes": {"tool": [...]} | null,
+                         "dpop": {"mode": "required" | "allowed"} | null,
                          "introspection": {"client_id": ..., "client_secret": ..., "endpoint": ...}}}}
 
 The authorization server is discovered on first use (`type` null: untyped discovery).
@@ -39,7 +40,8 @@ mcp_auth = MCPAuth(
 async def auth_info(request: Request) -> JSONResponse:
     info = mcp_auth.auth_info
     assert info is not None
-    return JSONResponse(info.model_dump())
+    # jkt is derived from the claims (cnf.jkt), not a field of the model.
+    return JSONResponse({**info.model_dump(), "jkt": info.jkt})
 
 
 def protect(route: dict) -> Middleware:
@@ -53,6 +55,7 @@ def protect(route: dict) -> Middleware:
             require_at_jwt=route.get("require_at_jwt", False),
             introspection=IntrospectionConfig(**introspection) if introspection else None,
             tool_scopes=route.get("tool_scopes"),
+            dpop=route.get("dpop"),
             # The tests read why a token was refused.
             show_error_details=True,
         )
