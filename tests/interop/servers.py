@@ -302,8 +302,9 @@ class Keycloak:
             headers={"dpop": dpop_proof} if dpop_proof else {},
         )
 
-    def login(self, scope: str = "openid notes:read") -> Tokens:
-        """Authorization code + PKCE for alice: the login form is filled over HTTP."""
+    def login(self, scope: str = "openid notes:read", dpop_proof: Optional[str] = None) -> Tokens:
+        """Authorization code + PKCE for alice: the login form is filled over HTTP. With
+        `dpop_proof` (for POST at the token endpoint) the tokens are bound to its key."""
         verifier, challenge = pkce()
         form = ok(
             httpx.get(
@@ -344,9 +345,10 @@ class Keycloak:
                     "client_id": self.PUBLIC_CLIENT,
                     "code_verifier": verifier,
                 },
+                headers={"dpop": dpop_proof} if dpop_proof else {},
             )
         ).json()
-        return Tokens(answer["access_token"], answer["refresh_token"], answer["id_token"])
+        return Tokens(answer["access_token"], answer["refresh_token"], answer["id_token"], answer["token_type"])
 
     def user_id(self) -> str:
         return str(ok(self.admin.get(f"/{self.REALM}/users", params={"username": self.USER[0]})).json()[0]["id"])

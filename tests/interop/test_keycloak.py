@@ -20,7 +20,7 @@ from mcpauth.utils import fetch_server_config
 from conftest import LANGUAGES, MCP_ROUTE, NODE_CHECKER, Verifiers, node_discovery, run, step_up
 from dpop_key import DpopKey
 from harness import Cast
-from servers import FOREIGN_RESOURCE, RESOURCE, Keycloak, claims_of, header_of
+from servers import FOREIGN_RESOURCE, RESOURCE, Keycloak, claims_of, header_of, ok
 
 # A proof's `htu` on the DPoP route: the resource identifier's origin and the route's path.
 DPOP_HTU = f"{urlsplit(RESOURCE).scheme}://{urlsplit(RESOURCE).netloc}/dpop"
@@ -234,6 +234,32 @@ def test_dpop_bound_token_with_its_proof(keycloak: Keycloak, apps: Verifiers, bo
     assert info["audience"] == [RESOURCE, "account"]
 
 
+def test_dpop_login_of_a_public_client(keycloak: Keycloak, apps: Verifiers) -> None:
+    # An MCP client's flow: authorization code with PKCE, a proof at the token endpoint. The
+    # public client has no DPoP attribute: Keycloak binds the tokens because a proof came.
+    key = DpopKey()
+    tokens = keycloak.login("openid notes:read", dpop_proof=key.proof("POST", keycloak.token_endpoint))
+    assert tokens.token_type == "DPoP" and claims_of(tokens.access_token)["cnf"] == {"jkt": key.jkt}
+    info = apps.auth_info("/dpop", tokens.access_token, dpop_headers(key, tokens.access_token))["python"]
+    assert (info["jkt"], info["subject"], info["client_id"]) == (key.jkt, keycloak.user_id(), Keycloak.PUBLIC_CLIENT)
+
+    # Its refresh token is bound too (public clients, RFC 9449 §5): refreshed only with a proof.
+    def refresh(proof: Dict[str, str]) -> httpx.Response:
+        data = {
+            "grant_type": "refresh_token",
+            "refresh_token": tokens.refresh_token,
+            "client_id": Keycloak.PUBLIC_CLIENT,
+        }
+        return httpx.post(keycloak.token_endpoint, data=data, headers=proof, timeout=30)
+
+    refused = refresh({})
+    assert refused.status_code == 400
+    assert refused.json() == {"error": "invalid_grant", "error_description": "DPoP proof is missing"}
+    refreshed = ok(refresh({"dpop": key.proof("POST", keycloak.token_endpoint)})).json()
+    assert refreshed["token_type"] == "DPoP" and claims_of(refreshed["access_token"])["cnf"] == {"jkt": key.jkt}
+    apps.auth_info("/dpop", refreshed["access_token"], dpop_headers(key, refreshed["access_token"]))
+
+
 def test_dpop_replayed_proof_is_refused(apps: Verifiers, bound: Tuple[DpopKey, str]) -> None:
     key, token = bound
     headers = dpop_headers(key, token)
@@ -259,3 +285,17 @@ def test_dpop_proof_by_another_key_is_refused(apps: Verifiers, bound: Tuple[Dpop
     assert refused["body"]["error"] == "invalid_token"
     assert "cnf.jkt" in refused["body"]["cause"]["cause"]
     assert refused["challenge"].startswith('DPoP algs="') and 'error="invalid_token"' in refused["challenge"]
+
+
+def test_routes_without_dpop_refuse_bound_tokens(apps: Verifiers, bound: Tuple[DpopKey, str]) -> None:
+    # An MCP server not configured for DPoP, given Keycloak's bound token: as a bearer token it is
+    # refused (RFC 9449 §7.2), and the DPoP scheme is not one it takes.
+    key, token = bound
+    refused = apps.refused("/jwt", token)
+    assert refused["body"]["error"] == "invalid_token"
+    assert "cnf.jkt" in refused["body"]["cause"]["cause"]
+    jwt_htu = DPOP_HTU.rsplit("/", 1)[0] + "/jwt"
+    headers = {lang: {"authorization": f"DPoP {token}", "dpop": key.proof("GET", jwt_htu, token)} for lang in LANGUAGES}
+    refused = apps.refused("/jwt", token, headers=headers)
+    assert refused["body"]["error"] == "invalid_auth_header_format"
+    assert refused["challenge"].startswith("Bearer ")
