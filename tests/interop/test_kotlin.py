@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, Optional
 import httpx
 import pytest
 
+from dpop_key import DpopKey
 from harness import ROOT, Cast, free_port
 from servers import FOREIGN_RESOURCE, RESOURCE, Hydra, Keycloak, wait_until_up
 
@@ -25,8 +26,16 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def kotlin_sample(cast: Cast, issuer: str) -> str:
-    """Starts the sample for `issuer` with resource RESOURCE; the URL of its MCP endpoint."""
+# The DPoP option of the Kotlin package (kotlin/src/main/kotlin/dev/mcpauth/Dpop.kt), compiled.
+needs_dpop = pytest.mark.skipif(
+    not (KOTLIN / "classes" / "dev" / "mcpauth" / "DpopMode.class").exists(),
+    reason="the Kotlin build has no DPoP option (make test-kotlin builds it)",
+)
+
+
+def kotlin_sample(cast: Cast, issuer: str, env: Optional[Dict[str, str]] = None) -> str:
+    """Starts the sample for `issuer` with resource RESOURCE (and `env`, e.g. MCP_AUTH_DPOP);
+    the URL of its MCP endpoint."""
     port = free_port()
     classpath = ":".join(
         [str(KOTLIN / "test-classes"), str(KOTLIN / "classes"), (KOTLIN / "sample.classpath").read_text().strip()]
@@ -34,15 +43,22 @@ def kotlin_sample(cast: Cast, issuer: str) -> str:
     process = cast._spawn(
         "kotlin-server",
         ["java", "-cp", classpath, SAMPLE_MAIN],
-        env={"MCP_AUTH_ISSUER": issuer, "PORT": str(port), "MCP_RESOURCE_IDENTIFIER": RESOURCE},
+        env={"MCP_AUTH_ISSUER": issuer, "PORT": str(port), "MCP_RESOURCE_IDENTIFIER": RESOURCE, **(env or {})},
     )
     url = f"http://127.0.0.1:{port}/mcp"
     wait_until_up(process, f"http://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp", 60)
     return url
 
 
-def call(url: str, token: Optional[str], tool: str, arguments: Optional[Dict[str, Any]] = None) -> httpx.Response:
-    headers = {"accept": "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18"}
+def call(
+    url: str,
+    token: Optional[str],
+    tool: str,
+    arguments: Optional[Dict[str, Any]] = None,
+    auth: Optional[Dict[str, str]] = None,
+) -> httpx.Response:
+    """A tool call with `token` as Bearer, or with the `auth` headers (DPoP scheme and proof)."""
+    headers = {"accept": "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18", **(auth or {})}
     if token is not None:
         headers["authorization"] = f"Bearer {token}"
     message = {
@@ -114,3 +130,36 @@ def test_hydra_tokens(cast: Cast, hydra: Hydra) -> None:
     assert refused_with(whoami(url, tokens.id_token)) == "invalid_audience"
     assert refused_with(whoami(url, tokens.refresh_token)) == "invalid_token"
     step_up(url, lambda scope: hydra.login(f"openid {scope}").access_token)
+
+
+@needs_dpop
+def test_keycloak_dpop_bound_tokens(cast: Cast, keycloak: Keycloak) -> None:
+    """MCP_AUTH_DPOP=required with a token Keycloak bound to the client's key (client credentials
+    with a proof): the call with a proof passes; a replay, the token as Bearer and a proof by
+    another key are refused."""
+    url = kotlin_sample(cast, keycloak.issuer, {"MCP_AUTH_DPOP": "required"})
+    key = DpopKey()
+    token = keycloak.client_credentials(
+        Keycloak.DPOP_SERVICE, dpop_proof=key.proof("POST", keycloak.token_endpoint)
+    ).access_token
+
+    def dpop(signer: DpopKey = key) -> Dict[str, str]:
+        # The sample's resource is its MCP endpoint: `htu` is RESOURCE itself.
+        return {"authorization": f"DPoP {token}", "dpop": signer.proof("POST", RESOURCE, token)}
+
+    service = me(call(url, None, "whoami", auth=dpop()))
+    assert (service["issuer"], service["clientId"]) == (keycloak.issuer, Keycloak.DPOP_SERVICE[0])
+    assert service["subject"] == keycloak.service_account_id(Keycloak.DPOP_SERVICE[0])
+    headers = dpop()
+    me(call(url, None, "whoami", auth=headers))
+    replayed = call(url, None, "whoami", auth=headers)
+    assert replayed.status_code == 401, replayed.text
+    assert replayed.json()["error"] == "invalid_dpop_proof"
+    assert replayed.headers["www-authenticate"].startswith('DPoP algs="')
+    as_bearer = whoami(url, token)
+    assert as_bearer.status_code == 401, as_bearer.text
+    assert as_bearer.json()["error"] == "dpop_required"
+    other_key = call(url, None, "whoami", auth=dpop(DpopKey()))
+    assert other_key.status_code == 401, other_key.text
+    assert other_key.json()["error"] == "invalid_token"
+    assert 'error="invalid_token"' in other_key.headers["www-authenticate"]
