@@ -468,14 +468,25 @@ class Hydra:
     def introspection_endpoint(self) -> str:
         return f"{self.admin_url}/admin/oauth2/introspect"
 
+    @property
+    def token_endpoint(self) -> str:
+        return f"{self.issuer}/oauth2/token"
+
     def client_credentials(
-        self, credentials: tuple[str, str] = SERVICE, audience: Optional[str] = RESOURCE, scope: str = "notes:read"
+        self,
+        credentials: tuple[str, str] = SERVICE,
+        audience: Optional[str] = RESOURCE,
+        scope: str = "notes:read",
+        dpop_proof: Optional[str] = None,
     ) -> Tokens:
         data = {"grant_type": "client_credentials", "scope": scope}
         if audience:
             data["audience"] = audience
-        answer = ok(httpx.post(f"{self.issuer}/oauth2/token", auth=credentials, data=data, timeout=HTTP_TIMEOUT)).json()
-        return Tokens(answer["access_token"])
+        headers = {"dpop": dpop_proof} if dpop_proof else {}
+        answer = ok(
+            httpx.post(self.token_endpoint, auth=credentials, data=data, headers=headers, timeout=HTTP_TIMEOUT)
+        ).json()
+        return Tokens(answer["access_token"], token_type=answer["token_type"])
 
     def login(
         self,

@@ -10,12 +10,15 @@ API, not in its metadata, and answers refresh tokens as active: `token_use` tell
 from __future__ import annotations
 
 import sys
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from mcpauth.config import AuthServerType
 from mcpauth.utils import fetch_server_config
 
-from conftest import MCP_ROUTE, NODE_CHECKER, Verifiers, node_discovery, run, step_up
+from conftest import LANGUAGES, MCP_ROUTE, NODE_CHECKER, Verifiers, node_discovery, run, step_up
+from dpop_key import DpopKey
 from harness import Cast
 from servers import FOREIGN_RESOURCE, RESOURCE, Hydra, claims_of, header_of
 
@@ -25,6 +28,7 @@ def routes(hydra: Hydra) -> dict:
         "/jwt": {"mode": "jwt", "audience": RESOURCE},
         "/jwt/write": {"mode": "jwt", "audience": RESOURCE, "required_scopes": ["notes:write"]},
         "/mcp": MCP_ROUTE,
+        "/dpop": {"mode": "jwt", "audience": RESOURCE, "dpop": {"mode": "required"}},
         "/introspection": {
             "mode": "introspection",
             "audience": RESOURCE,
@@ -167,3 +171,22 @@ def test_key_rotation_under_load(hydra: Hydra, apps: Verifiers) -> None:
         assert header_of(tokens[-1])["kid"] == kid
         seen += apps.load("/jwt", tokens, 120)
     assert seen == {("python", 200): 150, ("node", 200): 150}
+
+
+def test_hydra_does_not_bind_tokens_to_dpop_keys(hydra: Hydra, apps: Verifiers) -> None:
+    # Hydra 2.3 has no DPoP (ory/hydra#3235): it advertises none and ignores a proof at its token
+    # endpoint, so its tokens are bearer tokens and a route that requires DPoP refuses them.
+    metadata = httpx.get(f"{hydra.issuer}/.well-known/openid-configuration", timeout=30).json()
+    assert "dpop_signing_alg_values_supported" not in metadata
+    key = DpopKey()
+    tokens = hydra.client_credentials(dpop_proof=key.proof("POST", hydra.token_endpoint))
+    assert tokens.token_type == "bearer" and "cnf" not in claims_of(tokens.access_token)
+    apps.auth_info("/jwt", tokens.access_token)
+    token = tokens.access_token
+    refused = apps.refused("/dpop", token)
+    assert refused["body"]["error"] == "dpop_required" and refused["challenge"].startswith('DPoP algs="')
+    htu = f"{urlsplit(RESOURCE).scheme}://{urlsplit(RESOURCE).netloc}/dpop"
+    headers = {lang: {"authorization": f"DPoP {token}", "dpop": key.proof("GET", htu, token)} for lang in LANGUAGES}
+    refused = apps.refused("/dpop", token, headers=headers)
+    assert refused["body"]["error"] == "invalid_token"
+    assert refused["body"]["cause"]["cause"] == "The token has no `cnf.jkt` confirmation."
