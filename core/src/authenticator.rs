@@ -222,6 +222,45 @@ impl Authenticator {
             .map_err(|e| self.refused(e, auth, now))
     }
 
+    /// The check of a request whose caller another guard already accepted in this very request
+    /// (its token verified, its DPoP proof checked and recorded: a proof counts once), for
+    /// hosts that stack two guards on one route (an authentication provider around a route
+    /// plugin). `info` must be that guard's answer for this request's own token. This route's
+    /// scheme rule, RFC 9449 §7.2, the token's binding in the `DPoP` scheme and the policy (and
+    /// per-operation rules, given the body) decide; the token and the proof are not checked
+    /// again, so the other guard must protect the same resource.
+    // The same `Refused` as `check_request` answers, answered at once.
+    #[allow(clippy::result_large_err)]
+    pub fn check_accepted(
+        &self,
+        auth: &RequestAuth<'_>,
+        req: &McpRequest<'_>,
+        info: &AuthInfo,
+    ) -> Result<Accepted, Refused> {
+        let now = auth.now.unwrap_or_else(clock);
+        let checked = (|| {
+            let creds = self.credentials(auth.authorization)?;
+            if creds.token != info.token {
+                return Err(
+                    Error::bearer(crate::error::codes::INVALID_TOKEN).with_cause(
+                        "The caller was accepted with another token than this request's.",
+                    ),
+                );
+            }
+            match creds.scheme {
+                Scheme::Bearer => crate::dpop::check_bearer_token(info)?,
+                Scheme::DPoP => {
+                    if crate::dpop::token_jkt(info)?.is_none() {
+                        return Err(Error::bearer(crate::error::codes::INVALID_TOKEN)
+                            .with_cause("The token has no `cnf.jkt` confirmation."));
+                    }
+                }
+            }
+            self.accepted(info.clone(), req, now)
+        })();
+        checked.map_err(|e| self.refused(e, auth, now))
+    }
+
     fn refused(&self, error: Error, auth: &RequestAuth<'_>, now: f64) -> Refused {
         let response = self.respond_to(&error, scheme_of(auth.authorization), now);
         Refused { error, response }

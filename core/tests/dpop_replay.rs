@@ -392,3 +392,91 @@ fn redis_urls_are_checked_when_the_route_is_built() {
     let e = RedisStore::new("redis://[::1", "p:", Duration::from_millis(100), false).unwrap_err();
     assert!(e.contains("not a Redis URL"), "{e}");
 }
+
+/// Two guards stacked on one request: the second takes the first's caller without checking the
+/// proof again (which would find it replayed), and still applies its own rules.
+#[tokio::test]
+async fn a_second_guard_of_the_same_request_takes_the_accepted_caller() {
+    let doc = load_vector("dpop.json");
+    let c = client(&doc);
+    let first = route(&doc, json!({}));
+    let header = format!("DPoP {}", c.token);
+    let proofs = [c.proof("s-1")];
+    let proofs: Vec<&str> = proofs.iter().map(String::as_str).collect();
+    let auth = RequestAuth {
+        authorization: Some(&header),
+        dpop: &proofs,
+        path: "/mcp",
+        now: Some(NOW),
+    };
+    let req = McpRequest {
+        method: "POST",
+        ..McpRequest::default()
+    };
+    let info = first.auth.check_request(&auth, &req).await.unwrap().info;
+    // Checked again in full, the proof is a replay.
+    assert_eq!(
+        first
+            .auth
+            .check_request(&auth, &req)
+            .await
+            .unwrap_err()
+            .response
+            .status,
+        401
+    );
+
+    let second = route(&doc, json!({"mode": "required"}));
+    let ok = second.auth.check_accepted(&auth, &req, &info).unwrap();
+    assert_eq!(ok.info.jkt(), info.jkt());
+    // The same caller with another request's token, or in the Bearer scheme, is refused.
+    let mut other = info.clone();
+    other.token = "another".into();
+    assert_eq!(
+        second
+            .auth
+            .check_accepted(&auth, &req, &other)
+            .unwrap_err()
+            .response
+            .status,
+        401
+    );
+    let bearer = format!("Bearer {}", c.token);
+    let as_bearer = RequestAuth {
+        authorization: Some(&bearer),
+        ..auth
+    };
+    let refused = second
+        .auth
+        .check_accepted(&as_bearer, &req, &info)
+        .unwrap_err();
+    assert_eq!(refused.response.status, 401);
+    assert_eq!(
+        refused.response.challenges.len(),
+        1,
+        "{:?}",
+        refused.response.challenges
+    );
+    // Its own policy still decides: a scope the token lacks.
+    let mut scoped = route(&doc, json!({}));
+    let mut policy = scoped.auth.policy().clone();
+    policy.required_scopes = vec!["admin".into()];
+    scoped.auth = Authenticator::new(
+        match scoped.auth.mode() {
+            mcp_auth_core::Mode::Jwt(v) => v.clone(),
+            _ => unreachable!(),
+        },
+        policy,
+    )
+    .with_dpop(DpopOptions::from_json(&json!({"resource": "https://mcp.example.com/mcp"})).unwrap())
+    .unwrap();
+    assert_eq!(
+        scoped
+            .auth
+            .check_accepted(&auth, &req, &info)
+            .unwrap_err()
+            .response
+            .status,
+        403
+    );
+}
