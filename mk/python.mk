@@ -41,13 +41,26 @@ $(PY_VENV_FM4)/.ready:
 
 python-venv: $(PY_VENV)/.ready $(PY_VENV2)/.ready $(PY_VENV_FM3)/.ready $(PY_VENV_FM4)/.ready
 
-## python-wheel: the release wheel of mcpauth (abi3, CPython 3.10+), with the core's test hooks
-## (the suite proves a panic never crosses; a wheel for users is built without `test-hooks`)
-python-wheel: $(PY_VENV)/.ready
+# The wheel's portability: zig (PyPI `ziglang`) links against glibc 2.17's symbols, so the wheel
+# is manylinux2014 (Debian 9+, Ubuntu 18.04+, Amazon Linux 2, RHEL 7+) without a manylinux
+# container; auditwheel (PyPI) checks the tag it earns against the one its file name claims.
+PY_ZIG_TARGET_DIR := $(CARGO_TARGET_DIR)/manylinux
+$(PY_VENV)/.packaging: $(PY_VENV)/.ready
+	$(PY_VENV)/bin/pip install -q ziglang==0.17.1 auditwheel==6.8.2
+	touch $@
+
+## python-wheel: the release wheel of mcpauth (abi3, CPython 3.10+, manylinux2014), with the
+## core's test hooks (the suite proves a panic never crosses; a wheel for users is built without
+## `test-hooks`). Its own target dir: zig's C compiler and linker would otherwise invalidate the
+## shared release build of the other packages (aws-lc's build script reruns on a new CC).
+python-wheel: $(PY_VENV)/.packaging
 	rm -rf $(PY_WHEELS)
-	cd python && $(PY_VENV)/bin/maturin build --release --locked --quiet --features test-hooks -o $(PY_WHEELS)
+	cd python && PATH="$(PY_VENV)/bin:$$PATH" CARGO_TARGET_DIR=$(PY_ZIG_TARGET_DIR) \
+		$(PY_VENV)/bin/maturin build --release --locked --quiet --features test-hooks \
+		--zig --compatibility manylinux2014 -o $(PY_WHEELS)
 
 test-python: python-venv python-wheel
+	$(PY_VENV)/bin/python python/scripts/check_wheel_tag.py $(PY_WHEELS)/mcpauth-*.whl
 	$(PY_VENV)/bin/pip install -q --force-reinstall --no-deps $(PY_WHEELS)/mcpauth-*.whl
 	$(PY_VENV2)/bin/pip install -q --force-reinstall --no-deps $(PY_WHEELS)/mcpauth-*.whl
 	$(PY_VENV_FM3)/bin/pip install -q --force-reinstall --no-deps $(PY_WHEELS)/mcpauth-*.whl
