@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -569,10 +570,12 @@ if __name__ == "__main__":
     #   python servers.py keycloak &   then   MCP_AUTH_INTEROP_KEYCLOAK=<printed URL> pytest ...
     if sys.argv[1:] != ["keycloak"]:
         sys.exit("usage: python servers.py keycloak")
+    # `kill <pid>` stops it (and Keycloak with it): a background job ignores SIGINT.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with Cast() as processes:
         started = Keycloak(processes)
         print(f"MCP_AUTH_INTEROP_KEYCLOAK={started.base}", flush=True)
         try:
             started.process.popen.wait()
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, SystemExit):
             pass
