@@ -417,6 +417,52 @@ class Bench:
         self.results.setdefault("cold", {})[f"{lang}_{pkg}"] = out
         return out
 
+    # -- cold import and artefact sizes -------------------------------------------------------
+    def py_import_ms(self, python):
+        """`python -X importtime -c 'import mcpauth'`: the package's cumulative import time."""
+        times = []
+        for _ in range(self.a.import_repeats + 1):  # the first run warms the page cache, not counted
+            res = subprocess.run(pinned(0, [python, "-X", "importtime", "-c", "import mcpauth"]),
+                                 capture_output=True, text=True, cwd=HERE)
+            if res.returncode != 0:
+                raise RuntimeError(f"import mcpauth failed in {python}:\n{res.stderr}")
+            # "import time: self [us] | cumulative | imported package"; the top-level line is unindented.
+            top = [line for line in res.stderr.splitlines()
+                   if re.fullmatch(r"import time:\s*\d+ \|\s*\d+ \| mcpauth", line)]
+            times.append(int(top[-1].split("|")[1]) / 1000)
+        return median(times[1:])
+
+    def node_import_ms(self, spec):
+        """A timed `await import(...)` of the package in a fresh node (its whole module graph)."""
+        script = ("const t = performance.now(); await import(process.argv[1]); "
+                  "console.log(performance.now() - t)")
+        times = []
+        for _ in range(self.a.import_repeats + 1):
+            res = subprocess.run(pinned(0, [self.node, "--input-type=module", "-e", script, spec]),
+                                 capture_output=True, text=True, cwd=HERE)
+            if res.returncode != 0:
+                raise RuntimeError(f"import {spec} failed:\n{res.stderr}")
+            times.append(float(res.stdout.strip().splitlines()[-1]))
+        return median(times[1:])
+
+    def imports(self):
+        log("cold import (python -X importtime, a timed node import) and artefact sizes")
+        ours_node = (ROOT / "node" / "lib" / "index.js").as_uri()
+        out = {"py_ours_ms": self.py_import_ms(self.a.py_ours), "py_upstream_ms": self.py_import_ms(self.a.py_upstream),
+               "node_ours_ms": self.node_import_ms(ours_node), "node_upstream_ms": self.node_import_ms("mcp-auth-upstream")}
+        target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+        sizes = {}
+        for key, pattern in (("wheel", target / "wheels" / "python" / "mcpauth-*.whl"),
+                             ("node_addon", ROOT / "node" / "native" / "*.node"),
+                             ("jar", ROOT / "kotlin" / "target" / "mcp-auth-*.jar")):
+            found = sorted(p for p in pattern.parent.glob(pattern.name)
+                           if not p.name.endswith(("-sources.jar", "-javadoc.jar")))
+            if found:
+                sizes[key] = {"file": found[-1].name, "bytes": found[-1].stat().st_size}
+        out["artefacts"] = sizes
+        self.results["imports"] = out
+        return out
+
     # -- memory and growth ---------------------------------------------------------------------
     def memory(self):
         log("memory and growth")
@@ -455,6 +501,7 @@ class Bench:
                 self.dpop("py")
                 self.dpop("node")
             if want("cold"):
+                self.imports()
                 for lang, pkg in (("py", "ours"), ("node", "ours"), ("node", "upstream")):
                     self.cold(lang, pkg)
         finally:
@@ -574,6 +621,14 @@ def summarize(r):
     if mem:
         for name, m in mem.items():
             s[f"{name}_rss_growth_mb"] = m["rss_growth_mb"]
+    imp = r.get("imports")
+    if imp:
+        s["py_import_ms"] = round(imp["py_ours_ms"], 1)
+        s["py_import_ms_upstream"] = round(imp["py_upstream_ms"], 1)
+        s["node_import_ms"] = round(imp["node_ours_ms"], 1)
+        s["node_import_ms_upstream"] = round(imp["node_upstream_ms"], 1)
+        for key, a in imp["artefacts"].items():
+            s[f"artefact_{key}_bytes"] = a["bytes"]
     cold = r.get("cold")
     if cold:
         for name, c in cold.items():
@@ -661,6 +716,13 @@ def table(r, s):
             if "jwks_uris" in m:
                 lines.append(f"  {'':<10} {m['jwks_uris']} JWKS URIs: RSS {m['rss_after_uris_mb']:.1f}, first URI "
                              f"{'evicted and refetched (bounded)' if m['evicted_refetched'] else 'still cached'}")
+    imp = r.get("imports")
+    if imp:
+        lines += ["", "Cold import (ms, median; python -X importtime cumulative, node: a timed import())",
+                  f"  python  ours {imp['py_ours_ms']:.1f}  upstream {imp['py_upstream_ms']:.1f}",
+                  f"  node    ours {imp['node_ours_ms']:.1f}  upstream {imp['node_upstream_ms']:.1f}"]
+        for key, a in imp["artefacts"].items():
+            lines.append(f"  {key:<11} {a['bytes']:>12,} bytes  {a['file']}")
     cold = r.get("cold")
     if cold:
         lines += ["", "Cold start, lazy discovery (ms)",
@@ -688,6 +750,7 @@ def main():
     p.add_argument("--http-seconds", type=float, default=float(os.environ.get("BENCH_HTTP_SECONDS", 5)))
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--cold-repeats", type=int, default=3)
+    p.add_argument("--import-repeats", type=int, default=5)
     p.add_argument("--only", default=os.environ.get("BENCH_ONLY"), help="comma list: verify,http,memory,introspection,operations,dpop,cold")
     Bench(p.parse_args()).run()
 
