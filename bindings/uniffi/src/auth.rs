@@ -432,6 +432,28 @@ impl Authenticator {
         }
     }
 
+    /// A request whose caller `info` another guard of the same resource accepted in this very
+    /// request (stacked guards): this route's scheme rule, the token's binding and its policy,
+    /// without checking the token or the DPoP proof again (a proof counts once). Never throws.
+    pub fn check_accepted(
+        &self,
+        credentials: RequestCredentials,
+        request: McpHttpRequest,
+        info: AuthInfo,
+    ) -> CheckOutcome {
+        let dpop: Vec<&str> = credentials.dpop.iter().map(String::as_str).collect();
+        let auth = mcp_auth_core::RequestAuth {
+            authorization: credentials.authorization.as_deref(),
+            dpop: &dpop,
+            path: &credentials.path,
+            now: credentials.now,
+        };
+        check_outcome(
+            self.inner
+                .check_accepted(&auth, &request.core(), &info.to_core()),
+        )
+    }
+
     /// The members this route adds to its resource's metadata document
     /// (`dpop_signing_alg_values_supported`, `dpop_bound_access_tokens_required`) as a JSON
     /// object; `None` without DPoP settings.

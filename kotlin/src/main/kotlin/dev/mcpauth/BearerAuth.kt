@@ -152,8 +152,21 @@ internal class NativeBearerAuth(
 
     override suspend fun authenticate(request: McpHttpRequest): AuthResult {
         val r = request.toNative()
-        val credentials = NativeCredentials(request.authorization, request.dpop, request.path ?: "", clock?.invoke())
-        return when (val o = native.checkRequestNow(credentials, r) ?: native.checkRequest(credentials, r)) {
+        val credentials = credentials(request)
+        return result(native.checkRequestNow(credentials, r) ?: native.checkRequest(credentials, r))
+    }
+
+    /** [request], whose caller [earlier] a guard of this resource accepted in this very request. */
+    fun authenticateAccepted(
+        request: McpHttpRequest,
+        earlier: AuthInfo,
+    ): AuthResult = result(native.checkAccepted(credentials(request), request.toNative(), earlier.toNative()))
+
+    private fun credentials(request: McpHttpRequest) =
+        NativeCredentials(request.authorization, request.dpop, request.path ?: "", clock?.invoke())
+
+    private fun result(outcome: NativeCheck): AuthResult =
+        when (val o = outcome) {
             is NativeCheck.Accepted -> {
                 AuthResult.Authenticated(
                     AuthInfo.of(o.info),
@@ -166,7 +179,6 @@ internal class NativeBearerAuth(
                 rejected(o.rejection, logger)
             }
         }
-    }
 }
 
 internal class CustomBearerAuth(

@@ -414,6 +414,51 @@ class DpopTest {
     }
 
     @Test
+    fun `the provider around a route with the plugin takes the caller the plugin accepted`() {
+        fun stacked(
+            c: JsonObject,
+            providerScopes: List<String>,
+            test: (url: String) -> Unit,
+        ) {
+            val auth = mcpAuth()
+            val provider =
+                auth.bearerAuth(resource) {
+                    requiredScopes = providerScopes
+                    dpopFrom(c["dpop"]!!.jsonObject, now(c))
+                }
+            val plugin = auth.bearerAuth(resource) { dpopFrom(c["dpop"]!!.jsonObject, now(c)) }
+            KtorServer {
+                install(Authentication) { mcpBearer("mcp") { guard = provider } }
+                routing {
+                    authenticate("mcp") {
+                        route("/mcp") {
+                            install(McpBearerAuth) { guard = plugin }
+                            echoCaller()
+                        }
+                    }
+                }
+            }.use { test(it.url) }
+        }
+        // Both guards with nonces: one proof, checked once, one DPoP-Nonce.
+        val c = case("nonces on: a valid nonce")
+        stacked(c, emptyList()) { url ->
+            val ok = send(url, c)
+            assertEquals(200, ok.statusCode(), ok.body())
+            assertEquals(c["expect"]!!.jsonObject["auth_info"]!!.jsonObject["jkt"], Json.parseToJsonElement(ok.body()).jsonObject["jkt"])
+            assertEquals(1, ok.headers().allValues("DPoP-Nonce").size)
+            // The proof was recorded once: sent again, the plugin refuses it.
+            assertEquals(401, send(url, c).statusCode())
+        }
+        // The provider's own policy still decides.
+        val bound = case("ES256 proof with a bound token")
+        stacked(bound, listOf("admin")) { url ->
+            val r = send(url, bound)
+            assertEquals(403, r.statusCode(), r.body())
+            assertEquals(listOf("DPoP"), r.headers().allValues("WWW-Authenticate").map { it.substringBefore(' ') })
+        }
+    }
+
+    @Test
     fun `the mcpBearer authentication provider takes DPoP too`() {
         val c = case("ES256 proof with a bound token")
         val guard = mcpAuth().bearerAuth(resource) { dpopFrom(c["dpop"]!!.jsonObject, now(c)) }

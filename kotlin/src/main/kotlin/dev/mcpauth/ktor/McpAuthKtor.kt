@@ -6,6 +6,7 @@ import dev.mcpauth.BearerAuth
 import dev.mcpauth.McpAuth
 import dev.mcpauth.McpHttpRequest
 import dev.mcpauth.McpOperation
+import dev.mcpauth.NativeBearerAuth
 import io.ktor.http.ContentType
 import io.ktor.http.HttpHeaders
 import io.ktor.http.HttpStatusCode
@@ -94,13 +95,42 @@ fun Route.protectedResourceMetadata(mcpAuth: McpAuth) {
  */
 suspend fun ApplicationCall.respondRejection(rejection: AuthResult.Rejected) {
     rejection.challenges.forEach { response.headers.append(HttpHeaders.WWWAuthenticate, it) }
-    rejection.headers.forEach { (k, v) -> response.headers.append(k, v) }
+    addHeaders(rejection.headers)
     respondText(rejection.body, ContentType.Application.Json, HttpStatusCode.fromValue(rejection.status))
 }
 
-/** The headers an accepted request's answer carries (`DPoP-Nonce`), set before the handlers answer. */
-internal fun ApplicationCall.addAcceptedHeaders(result: AuthResult.Authenticated) {
-    result.headers.forEach { (k, v) -> response.headers.append(k, v) }
+// One of each (a `DPoP-Nonce` of an earlier guard of the call stays the one sent).
+private fun ApplicationCall.addHeaders(headers: List<Pair<String, String>>) {
+    headers.forEach { (k, v) -> if (response.headers[k] == null) response.headers.append(k, v) }
+}
+
+/** Which resource's guard accepted this call: a later guard of that resource takes its caller. */
+private val AcceptedForKey: AttributeKey<String> = AttributeKey("mcp-auth.AcceptedFor")
+
+/**
+ * [guard]'s decision on this call, published on success ([authInfo], `DPoP-Nonce`). When a guard
+ * of the same resource accepted the call already (the provider around a route with the plugin,
+ * or nested plugins), its caller is taken without checking the token and the DPoP proof again:
+ * a proof counts once, and a second full check would find it replayed. This guard's own scheme
+ * rule, binding and policy still decide.
+ */
+internal suspend fun ApplicationCall.decide(
+    guard: BearerAuth,
+    request: McpHttpRequest,
+): AuthResult {
+    val earlier = attributes.getOrNull(AuthInfoKey)
+    val result =
+        if (earlier != null && guard is NativeBearerAuth && attributes.getOrNull(AcceptedForKey) == guard.resource) {
+            guard.authenticateAccepted(request, earlier)
+        } else {
+            guard.authenticate(request)
+        }
+    if (result is AuthResult.Authenticated) {
+        attributes.put(AuthInfoKey, result.authInfo)
+        attributes.put(AcceptedForKey, guard.resource)
+        addHeaders(result.headers)
+    }
+    return result
 }
 
 class McpBearerAuthConfig {
@@ -203,11 +233,9 @@ val McpBearerAuth =
             val guard = guardOf(call)
             val limit = guard.bodyLimit(call.request.httpMethod.value, call.header(HttpHeaders.ContentLength))
             val request = call.mcpHttpRequest(limit?.let { call.bodyFor(it) })
-            when (val result = guard.authenticate(request)) {
+            when (val result = call.decide(guard, request)) {
                 is AuthResult.Authenticated -> {
-                    call.attributes.put(AuthInfoKey, result.authInfo)
                     call.attributes.put(OperationsKey, result.operations)
-                    call.addAcceptedHeaders(result)
                     true
                 }
 

@@ -20,8 +20,9 @@ import io.ktor.server.auth.AuthenticationProvider
  *
  * DPoP ([dev.mcpauth.BearerAuthConfig.dpop]) works as with the plugin: the `DPoP` header lines
  * and the request target go to core, and `DPoP-Nonce` is added to every answer when nonces are on.
- * A DPoP route takes one of the two, not [McpBearerAuth] inside `authenticate` as well: each
- * would check the proof, and a proof counts once (the second check refuses it as replayed).
+ * With [McpBearerAuth] of the same resource inside `authenticate` as well, the guard that runs
+ * second takes the caller the first accepted (a DPoP proof counts once) and applies its own
+ * scheme rule and policy.
  * Per-operation rules ([dev.mcpauth.BearerAuthConfig.toolScopes], ...) are refused here, see [mcpBearer].
  */
 class McpBearerAuthenticationProvider internal constructor(
@@ -30,19 +31,8 @@ class McpBearerAuthenticationProvider internal constructor(
 ) : AuthenticationProvider(config) {
     override suspend fun onAuthenticate(context: AuthenticationContext) {
         val call = context.call
-        if (call.authInfo?.jkt != null) {
-            // A McpBearerAuth guard inside `authenticate` accepted this DPoP call already: its proof
-            // counts once, so checking it again here finds it replayed.
-            logger.warning(
-                "mcp-auth: a DPoP request reached mcpBearer(${name ?: ""}) after a McpBearerAuth guard accepted it; " +
-                    "the proof was recorded there and is refused here as replayed. With DPoP, protect a route with " +
-                    "one of the two (McpBearerAuth alone when the guard has per-operation rules).",
-            )
-        }
-        when (val result = guard.authenticate(call.mcpHttpRequest(body = null))) {
+        when (val result = call.decide(guard, call.mcpHttpRequest(body = null))) {
             is AuthResult.Authenticated -> {
-                call.attributes.put(AuthInfoKey, result.authInfo)
-                call.addAcceptedHeaders(result)
                 context.principal(name, result.authInfo)
             }
 
@@ -74,9 +64,6 @@ class McpBearerAuthenticationProvider internal constructor(
 
     private companion object {
         val ChallengeKey: Any = "McpBearer"
-        val logger: java.util.logging.Logger =
-            java.util.logging.Logger
-                .getLogger("dev.mcpauth")
     }
 }
 
@@ -100,8 +87,8 @@ class McpBearerAuthenticationProvider internal constructor(
  * MCP SDK's transport (Ktor marks the call as received, and only its own OAuth provider may
  * replay a body there). Install such a guard with [McpBearerAuth] or [bearerAuth] on the MCP
  * route, inside `authenticate(name) { }` if the principal is wanted too: the plugin reads the
- * body once, bounded, and replays those very bytes to the SDK. With DPoP settings, give the
- * route one guard only (the plugin's, reading the caller from [authInfo]): a proof counts once.
+ * body once, bounded, and replays those very bytes to the SDK; with DPoP, give both guards the
+ * same `dpop { }` settings (the provider then takes the caller the plugin accepted).
  */
 fun AuthenticationConfig.mcpBearer(
     name: String? = null,
