@@ -449,7 +449,8 @@ class Bench:
         log("cold import (python -X importtime, a timed node import) and artefact sizes")
         ours_node = (ROOT / "node" / "lib" / "index.js").as_uri()
         out = {"py_ours_ms": self.py_import_ms(self.a.py_ours), "py_upstream_ms": self.py_import_ms(self.a.py_upstream),
-               "node_ours_ms": self.node_import_ms(ours_node), "node_upstream_ms": self.node_import_ms("mcp-auth-upstream")}
+               "node_ours_ms": self.node_import_ms(ours_node),
+               "node_upstream_ms": self.node_import_ms("mcp-auth-upstream")}
         target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
         sizes = {}
         for key, pattern in (("wheel", target / "wheels" / "python" / "mcpauth-*.whl"),
