@@ -222,43 +222,79 @@ impl Authenticator {
             .map_err(|e| self.refused(e, auth, now))
     }
 
-    /// The check of a request whose caller another guard already accepted in this very request
-    /// (its token verified, its DPoP proof checked and recorded: a proof counts once), for
-    /// hosts that stack two guards on one route (an authentication provider around a route
-    /// plugin). `info` must be that guard's answer for this request's own token. This route's
-    /// scheme rule, RFC 9449 §7.2, the token's binding in the `DPoP` scheme and the policy (and
-    /// per-operation rules, given the body) decide; the token and the proof are not checked
-    /// again, so the other guard must protect the same resource.
-    // The same `Refused` as `check_request` answers, answered at once.
-    #[allow(clippy::result_large_err)]
-    pub fn check_accepted(
+    /// The check of a request whose caller (`info`) another guard of the same resource already
+    /// accepted in this very request, for hosts that stack two guards on one route (an
+    /// authentication provider around a route plugin): everything [`Self::check_request_now`]
+    /// checks, this route's token verification and DPoP proof rules included, except that the
+    /// proof's `jti` is not recorded again (a proof counts once, and the other guard recorded
+    /// it: a second record would find it replayed). `info` must be that guard's answer for this
+    /// request's own token.
+    pub fn check_accepted_now(
+        &self,
+        auth: &RequestAuth<'_>,
+        req: &McpRequest<'_>,
+        info: &AuthInfo,
+    ) -> Poll<Result<Accepted, Refused>> {
+        let now = auth.now.unwrap_or_else(clock);
+        let creds = match self.accepted_credentials(auth, info) {
+            Ok(c) => c,
+            Err(e) => return Poll::Ready(Err(self.refused(e, auth, now))),
+        };
+        match self.mode.verify_now(creds.token) {
+            Poll::Ready(Ok(verified)) => Poll::Ready(
+                self.accepted_again(&creds, verified, auth, req, now)
+                    .map_err(|e| self.refused(e, auth, now)),
+            ),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(self.refused(e, auth, now))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// [`Self::check_accepted_now`], fetching what is needed.
+    pub async fn check_accepted(
         &self,
         auth: &RequestAuth<'_>,
         req: &McpRequest<'_>,
         info: &AuthInfo,
     ) -> Result<Accepted, Refused> {
         let now = auth.now.unwrap_or_else(clock);
-        let checked = (|| {
-            let creds = self.credentials(auth.authorization)?;
-            if creds.token != info.token {
-                return Err(
-                    Error::bearer(crate::error::codes::INVALID_TOKEN).with_cause(
-                        "The caller was accepted with another token than this request's.",
-                    ),
-                );
-            }
-            match creds.scheme {
-                Scheme::Bearer => crate::dpop::check_bearer_token(info)?,
-                Scheme::DPoP => {
-                    if crate::dpop::token_jkt(info)?.is_none() {
-                        return Err(Error::bearer(crate::error::codes::INVALID_TOKEN)
-                            .with_cause("The token has no `cnf.jkt` confirmation."));
-                    }
-                }
-            }
-            self.accepted(info.clone(), req, now)
-        })();
-        checked.map_err(|e| self.refused(e, auth, now))
+        let checked = async {
+            let creds = self.accepted_credentials(auth, info)?;
+            let verified = self.mode.verify(creds.token).await?;
+            self.accepted_again(&creds, verified, auth, req, now)
+        };
+        checked.await.map_err(|e| self.refused(e, auth, now))
+    }
+
+    fn accepted_credentials<'h>(
+        &self,
+        auth: &RequestAuth<'h>,
+        info: &AuthInfo,
+    ) -> Result<Credentials<'h>> {
+        let creds = self.credentials(auth.authorization)?;
+        if creds.token != info.token {
+            return Err(Error::bearer(crate::error::codes::INVALID_TOKEN)
+                .with_cause("The caller was accepted with another token than this request's."));
+        }
+        Ok(creds)
+    }
+
+    fn accepted_again(
+        &self,
+        creds: &Credentials<'_>,
+        info: AuthInfo,
+        auth: &RequestAuth<'_>,
+        req: &McpRequest<'_>,
+        now: f64,
+    ) -> Result<Accepted> {
+        crate::guard::call(|| match self.dpop.as_deref() {
+            // The whole proof check, without the record the other guard made.
+            Some(d) => d
+                .confirm(creds, &info, auth.dpop, req.method, auth.path, now)
+                .map(|_| ()),
+            None => crate::dpop::check_bearer_token(&info),
+        })?;
+        self.accepted(info, req, now)
     }
 
     fn refused(&self, error: Error, auth: &RequestAuth<'_>, now: f64) -> Refused {

@@ -427,8 +427,45 @@ async fn a_second_guard_of_the_same_request_takes_the_accepted_caller() {
     );
 
     let second = route(&doc, json!({"mode": "required"}));
-    let ok = second.auth.check_accepted(&auth, &req, &info).unwrap();
+    let ok = second
+        .auth
+        .check_accepted(&auth, &req, &info)
+        .await
+        .unwrap();
     assert_eq!(ok.info.jkt(), info.jkt());
+    // Keys cached: the synchronous entry point answers too, the proof checked in full.
+    assert!(matches!(
+        second.auth.check_accepted_now(&auth, &req, &info),
+        Poll::Ready(Ok(_))
+    ));
+    let tampered = [format!("{}x", proofs[0])];
+    let tampered: Vec<&str> = tampered.iter().map(String::as_str).collect();
+    let bad_proof = RequestAuth {
+        dpop: &tampered,
+        ..auth
+    };
+    assert_eq!(
+        second
+            .auth
+            .check_accepted(&bad_proof, &req, &info)
+            .await
+            .unwrap_err()
+            .response
+            .status,
+        401
+    );
+    // This route's own proof rules: an ES384-only route refuses the ES256 proof.
+    let es384 = route(&doc, json!({"algorithms": ["ES384"]}));
+    assert_eq!(
+        es384
+            .auth
+            .check_accepted(&auth, &req, &info)
+            .await
+            .unwrap_err()
+            .response
+            .status,
+        401
+    );
     // The same caller with another request's token, or in the Bearer scheme, is refused.
     let mut other = info.clone();
     other.token = "another".into();
@@ -436,6 +473,7 @@ async fn a_second_guard_of_the_same_request_takes_the_accepted_caller() {
         second
             .auth
             .check_accepted(&auth, &req, &other)
+            .await
             .unwrap_err()
             .response
             .status,
@@ -449,6 +487,7 @@ async fn a_second_guard_of_the_same_request_takes_the_accepted_caller() {
     let refused = second
         .auth
         .check_accepted(&as_bearer, &req, &info)
+        .await
         .unwrap_err();
     assert_eq!(refused.response.status, 401);
     assert_eq!(
@@ -474,6 +513,7 @@ async fn a_second_guard_of_the_same_request_takes_the_accepted_caller() {
         scoped
             .auth
             .check_accepted(&auth, &req, &info)
+            .await
             .unwrap_err()
             .response
             .status,
