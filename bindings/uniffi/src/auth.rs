@@ -433,14 +433,15 @@ impl Authenticator {
     }
 
     /// A request whose caller `info` another guard of the same resource accepted in this very
-    /// request (stacked guards): this route's scheme rule, the token's binding and its policy,
-    /// without checking the token or the DPoP proof again (a proof counts once). Never throws.
-    pub fn check_accepted(
+    /// request (stacked guards), without I/O: the whole check but the replay record the other
+    /// guard made (a proof counts once). `None` when keys or metadata must be fetched (then
+    /// call [`Authenticator::check_accepted`]).
+    pub fn check_accepted_now(
         &self,
         credentials: RequestCredentials,
         request: McpHttpRequest,
         info: AuthInfo,
-    ) -> CheckOutcome {
+    ) -> Option<CheckOutcome> {
         let dpop: Vec<&str> = credentials.dpop.iter().map(String::as_str).collect();
         let auth = mcp_auth_core::RequestAuth {
             authorization: credentials.authorization.as_deref(),
@@ -448,10 +449,41 @@ impl Authenticator {
             path: &credentials.path,
             now: credentials.now,
         };
-        check_outcome(
-            self.inner
-                .check_accepted(&auth, &request.core(), &info.to_core()),
-        )
+        match self
+            .inner
+            .check_accepted_now(&auth, &request.core(), &info.to_core())
+        {
+            Poll::Pending => None,
+            Poll::Ready(r) => Some(check_outcome(r)),
+        }
+    }
+
+    /// [`Authenticator::check_accepted_now`], fetching what is needed. Never throws.
+    pub async fn check_accepted(
+        &self,
+        credentials: RequestCredentials,
+        request: McpHttpRequest,
+        info: AuthInfo,
+    ) -> CheckOutcome {
+        let a = self.inner.clone();
+        let r = on_core_runtime(async move {
+            let dpop: Vec<&str> = credentials.dpop.iter().map(String::as_str).collect();
+            let auth = mcp_auth_core::RequestAuth {
+                authorization: credentials.authorization.as_deref(),
+                dpop: &dpop,
+                path: &credentials.path,
+                now: credentials.now,
+            };
+            Ok(a.check_accepted(&auth, &request.core(), &info.to_core())
+                .await)
+        })
+        .await;
+        match r {
+            Ok(r) => check_outcome(r),
+            Err(e) => CheckOutcome::Rejected {
+                rejection: rejection(&ErrorInfo::from(e).to_core(), self.inner.policy()),
+            },
+        }
     }
 
     /// The members this route adds to its resource's metadata document

@@ -156,11 +156,19 @@ internal class NativeBearerAuth(
         return result(native.checkRequestNow(credentials, r) ?: native.checkRequest(credentials, r))
     }
 
-    /** [request], whose caller [earlier] a guard of this resource accepted in this very request. */
-    fun authenticateAccepted(
+    /**
+     * [request], whose caller [earlier] a guard of this resource accepted in this very request:
+     * the whole check but the DPoP replay record that guard made.
+     */
+    suspend fun authenticateAccepted(
         request: McpHttpRequest,
         earlier: AuthInfo,
-    ): AuthResult = result(native.checkAccepted(credentials(request), request.toNative(), earlier.toNative()))
+    ): AuthResult {
+        val r = request.toNative()
+        val credentials = credentials(request)
+        val info = earlier.toNative()
+        return result(native.checkAcceptedNow(credentials, r, info) ?: native.checkAccepted(credentials, r, info))
+    }
 
     private fun credentials(request: McpHttpRequest) =
         NativeCredentials(request.authorization, request.dpop, request.path ?: "", clock?.invoke())

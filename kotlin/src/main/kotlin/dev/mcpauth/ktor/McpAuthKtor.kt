@@ -110,9 +110,8 @@ private val AcceptedForKey: AttributeKey<String> = AttributeKey("mcp-auth.Accept
 /**
  * [guard]'s decision on this call, published on success ([authInfo], `DPoP-Nonce`). When a guard
  * of the same resource accepted the call already (the provider around a route with the plugin,
- * or nested plugins), its caller is taken without checking the token and the DPoP proof again:
- * a proof counts once, and a second full check would find it replayed. This guard's own scheme
- * rule, binding and policy still decide.
+ * or nested plugins), this one checks it in full but does not record its DPoP proof again: a
+ * proof counts once, and a second record would find it replayed.
  */
 internal suspend fun ApplicationCall.decide(
     guard: BearerAuth,

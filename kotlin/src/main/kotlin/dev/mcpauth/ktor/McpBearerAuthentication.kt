@@ -21,8 +21,7 @@ import io.ktor.server.auth.AuthenticationProvider
  * DPoP ([dev.mcpauth.BearerAuthConfig.dpop]) works as with the plugin: the `DPoP` header lines
  * and the request target go to core, and `DPoP-Nonce` is added to every answer when nonces are on.
  * With [McpBearerAuth] of the same resource inside `authenticate` as well, the guard that runs
- * second takes the caller the first accepted (a DPoP proof counts once) and applies its own
- * scheme rule and policy.
+ * second checks the call in full but does not record its DPoP proof again (a proof counts once).
  * Per-operation rules ([dev.mcpauth.BearerAuthConfig.toolScopes], ...) are refused here, see [mcpBearer].
  */
 class McpBearerAuthenticationProvider internal constructor(
@@ -88,7 +87,7 @@ class McpBearerAuthenticationProvider internal constructor(
  * replay a body there). Install such a guard with [McpBearerAuth] or [bearerAuth] on the MCP
  * route, inside `authenticate(name) { }` if the principal is wanted too: the plugin reads the
  * body once, bounded, and replays those very bytes to the SDK; with DPoP, give both guards the
- * same `dpop { }` settings (the provider then takes the caller the plugin accepted).
+ * same `dpop { }` settings (the second guard does not record the proof again).
  */
 fun AuthenticationConfig.mcpBearer(
     name: String? = null,
