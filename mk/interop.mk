@@ -32,8 +32,8 @@ interop-servers: $(KEYCLOAK_HOME)/bin/kc.sh $(HYDRA_BIN)
 
 interop-deps: e2e-deps interop-servers
 
-## make test-interop: Keycloak and Ory Hydra issue the tokens both packages verify (tests/interop;
-## test_kotlin.py needs the Kotlin build: make test-kotlin runs it)
+## make test-interop: Keycloak and Ory Hydra issue the tokens both packages verify, DPoP-bound ones
+## from Keycloak (tests/interop; test_kotlin.py needs the Kotlin build: make test-kotlin runs it)
 test-interop: interop-deps
 	cd $(INTEROP_DIR) && MCP_AUTH_INTEROP_CACHE=$(INTEROP_CACHE) $(PY_VENV)/bin/python -m pytest -q \
 		--ignore=test_kotlin.py
