@@ -397,9 +397,11 @@ fn check_access_token(claims: &Map<String, Value>) -> Result<()> {
     }
     if let Some(typ) = jwt::string_claim(claims, "typ")? {
         let t = typ.to_ascii_lowercase();
+        // Keycloak names the token's type: `Bearer`, or `DPoP` for a DPoP-bound one.
         let access = matches!(
             t.as_str(),
             "bearer"
+                | "dpop"
                 | "at+jwt"
                 | "application/at+jwt"
                 | "access_token"

@@ -1473,6 +1473,7 @@ T_UNBOUND = token()
 T_EXPIRED = bound_token(exp=PAST, iat=PAST - 60)
 T_READ = bound_token(scope="read")
 OPAQUE_BOUND, OPAQUE_BOUND_2 = "opaque-dpop-bound-token-1", "opaque-dpop-bound-token-2"
+OPAQUE_BOUND_TYP = "opaque-dpop-bound-token-typ"
 INTROSPECTED = {"active": True, "iss": ISS, "sub": "user-1", "aud": RESOURCE, "client_id": "client-1",
                 "scope": "read write", "exp": EXP, "cnf": {"jkt": jkt(client_a)}}
 DUP_HEADER = '{"typ":"dpop+jwt","alg":"ES256","typ":"dpop+jwt","jwk":%s}' % json.dumps(public_jwk(client_a), separators=(",", ":"))
@@ -1511,6 +1512,9 @@ dpop_cases = [
     dcase("GET with htm GET", dpop(T), [proof(T, htm="GET")], accepted(), method="GET"),
     dcase("introspection answer with cnf.jkt, DPoP", dpop(OPAQUE_BOUND), [proof(OPAQUE_BOUND)], accepted(),
           introspection=INTROSPECTED),
+    # Keycloak answers for a DPoP-bound token with `typ: DPoP` (where a bearer token has `typ: Bearer`).
+    dcase("introspection answer with cnf.jkt and typ DPoP", dpop(OPAQUE_BOUND_TYP), [proof(OPAQUE_BOUND_TYP)],
+          accepted(), introspection=dict(INTROSPECTED, typ="DPoP", token_type="DPoP")),
     dcase("nonces on: a valid nonce", dpop(T), [proof(T, payload={"nonce": nonce_for(DPOP_NOW - 10)})],
           accepted(nonce=True), options=NONCES),
     dcase("nonces on: a bearer request gets a nonce too", bearer(T_UNBOUND), [], accepted(None, nonce=True), options=NONCES),
