@@ -3,7 +3,7 @@ export CARGO_BUILD_TARGET ?= x86_64-unknown-linux-gnu
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all test lint fmt test-release test-rust lint-rust fuzz fuzz-ci redis-server
+.PHONY: all test lint fmt test-release test-rust lint-rust fuzz fuzz-ci redis-server test-cross
 
 all: test
 
@@ -67,3 +67,4 @@ include mk/e2e.mk
 include mk/bench.mk
 include mk/kotlin.mk
 include mk/interop.mk
+include mk/cross.mk
