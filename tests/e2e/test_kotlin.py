@@ -60,9 +60,12 @@ needs_dpop = pytest.mark.skipif(
 def kotlin_dpop(request: pytest.FixtureRequest) -> Iterator[Tuple[str, str, str]]:
     """The authorization server and the Kotlin sample with MCP_AUTH_DPOP: (issuer, MCP URL, mode)."""
     mode = str(request.param)
+    env = {"MCP_AUTH_DPOP": mode}
+    if mode == "required":  # with server nonces, as the Python and Node samples in test_dpop.py
+        env["MCP_AUTH_DPOP_NONCE_SECRET"] = "e2e-dpop-nonce-secret-0123456789abcdef"
     with Cast() as cast:
         issuer = cast.authorization_server()
-        yield issuer, kotlin_server(cast, issuer, {"MCP_AUTH_DPOP": mode}), mode
+        yield issuer, kotlin_server(cast, issuer, env), mode
 
 
 def prm_url(url: str) -> str:
@@ -208,10 +211,9 @@ def test_challenges_and_audience(kotlin: Tuple[str, str]) -> None:
 def test_dpop_client_discovers_binds_calls_and_is_refused_what_it_must(kotlin_dpop: Tuple[str, str, str]) -> None:
     issuer, url, mode = kotlin_dpop
     report = run_dpop_client(url, "alice", None, ["whoami", ("add-todo", {"content": "bound"})])
-    me, todo = assert_run(report, url, issuer, "alice", required=mode == "required", nonces=False)
+    me, todo = assert_run(report, url, issuer, "alice", required=mode == "required", nonces=mode == "required")
     assert me["subject"] == "alice" and me["audience"] == [url], dump(report)
-    if "jkt" in me:  # whoami shows the key the call is bound to
-        assert me["jkt"] == report["key"]["jkt"], dump(report)
+    assert me["jkt"] == report["key"]["jkt"], dump(report)  # whoami shows the key the call is bound to
     assert (todo["content"], todo["ownerId"]) == ("bound", "alice")
 
 

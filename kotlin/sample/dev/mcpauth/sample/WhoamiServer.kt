@@ -12,6 +12,8 @@
 //   MCP_STATEFUL             1: one MCP session per client (Mcp-Session-Id); default stateless
 //   MCP_AUTH_DPOP            allowed: DPoP-bound tokens (RFC 9449) with proofs as well as bearer
 //                            tokens; required: DPoP only; off (default): bearer tokens only
+//   MCP_AUTH_DPOP_NONCE_SECRET  with MCP_AUTH_DPOP: server nonces (RFC 9449 §8) sealed under this
+//                            secret (at least 32 bytes; replicas sharing it accept each other's)
 package dev.mcpauth.sample
 
 import dev.mcpauth.AuthInfo
@@ -88,6 +90,8 @@ fun whoamiMcpServer(
                 put("issuer", caller.issuer)
                 put("scopes", JsonArray(caller.scopes.map(::JsonPrimitive)))
                 put("audience", JsonArray(caller.audience.map(::JsonPrimitive)))
+                // The thumbprint of the key a DPoP call was signed with; absent for a bearer token.
+                caller.jkt?.let { put("jkt", it) }
             }
         json(me)
     }
@@ -124,6 +128,7 @@ fun Application.whoami(
     resource: String,
     stateful: Boolean = false,
     dpop: DpopMode? = null,
+    nonceSecret: String? = null,
 ) {
     val mcpAuth =
         McpAuth(
@@ -154,7 +159,15 @@ fun Application.whoami(
                                 "delete-todo" to listOf("delete:todos"),
                             )
                         // DPoP proofs are checked against this resource identifier's origin.
-                        dpop?.let { dpop { mode = it } }
+                        dpop?.let {
+                            dpop {
+                                mode = it
+                                if (nonceSecret != null) {
+                                    nonce = true
+                                    this.nonceSecret = nonceSecret
+                                }
+                            }
+                        }
                     }
             }
         }
@@ -181,5 +194,8 @@ fun main() {
             "required" -> DpopMode.REQUIRED
             else -> error("MCP_AUTH_DPOP must be allowed, required or off (got `$mode`)")
         }
-    embeddedServer(CIO, port = port, host = "127.0.0.1") { whoami(issuer, resource, stateful, dpop) }.start(wait = true)
+    val nonceSecret = System.getenv("MCP_AUTH_DPOP_NONCE_SECRET")?.takeIf { it.isNotEmpty() }
+    embeddedServer(CIO, port = port, host = "127.0.0.1") {
+        whoami(issuer, resource, stateful, dpop, nonceSecret)
+    }.start(wait = true)
 }
