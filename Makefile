@@ -2,6 +2,13 @@
 export CARGO_BUILD_TARGET ?= x86_64-unknown-linux-gnu
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
 export CARGO_TERM_COLOR ?= never
+# The packages' release artefacts are built by zig, for glibc 2.17 or musl, in a target dir of
+# their own (mk/platforms.mk): ZIG_ENV runs a command under cargo-zigbuild's environment for one
+# target (scripts/zigenv.py).
+ZIG_TARGET_DIR := $(CARGO_TARGET_DIR)/zig
+ZIG_ENV = PATH="$(PY_VENV)/bin:$$PATH" CARGO_TARGET_DIR=$(ZIG_TARGET_DIR) \
+	$(PY_VENV)/bin/python $(CURDIR)/scripts/zigenv.py
+KT_NATIVES := $(CARGO_TARGET_DIR)/natives
 
 .PHONY: all test lint fmt test-release test-rust lint-rust fuzz fuzz-ci redis-server test-cross
 
@@ -9,8 +16,8 @@ all: test
 
 ## make demo: a local authorization server, both sample MCP servers and real MCP clients (mk/e2e.mk)
 ## make test: every test suite (Rust core + vectors, Python package, Node package, end to end,
-## Kotlin, interoperability with Keycloak and Ory Hydra)
-test: test-release test-rust test-python test-node test-e2e test-kotlin test-interop
+## every Linux artefact checked for its platform, Kotlin, interoperability with Keycloak and Ory Hydra)
+test: test-release test-rust test-python test-node test-platforms test-e2e test-kotlin test-interop
 
 ## make lint: formatters and linters of every language
 lint: test-release lint-rust lint-python lint-node lint-e2e lint-kotlin lint-interop
@@ -67,4 +74,5 @@ include mk/e2e.mk
 include mk/bench.mk
 include mk/kotlin.mk
 include mk/interop.mk
+include mk/platforms.mk
 include mk/cross.mk

@@ -10,14 +10,18 @@
 .PHONY: test-kotlin lint-kotlin kotlin-bindings kotlin-e2e-deps
 
 KT_DIR := $(CURDIR)/kotlin
-KT_NATIVE := $(CARGO_TARGET_DIR)/$(CARGO_BUILD_TARGET)/release
+KT_NATIVE := $(ZIG_TARGET_DIR)/x86_64-unknown-linux-gnu/release
 KT_GENERATED := $(KT_DIR)/target/generated-sources/uniffi
-KT_MVN := mvn -B -q -f $(KT_DIR)/pom.xml -Dmcpauth.native.dir=$(KT_NATIVE)
+KT_MVN := mvn -B -q -f $(KT_DIR)/pom.xml -Dmcpauth.native.dir=$(KT_NATIVE) \
+	-Dmcpauth.natives.dir=$(KT_NATIVES)
+KT_VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' $(CURDIR)/Cargo.toml | head -1)
 KT_E2E_VENV := $(CURDIR)/.venv-kotlin-e2e
 
-## kotlin-bindings: the release uniffi library and the Kotlin bindings generated from it
-kotlin-bindings:
-	cargo build --release --locked -p mcp-auth-uniffi --features bindgen
+## kotlin-bindings: the release uniffi library (zig, glibc 2.17, in the shared zig target dir:
+## mk/platforms.mk) and the Kotlin bindings generated from it
+kotlin-bindings: $(PY_VENV)/.packaging
+	$(ZIG_ENV) x86_64-unknown-linux-gnu.2.17 cargo build --release --locked -p mcp-auth-uniffi \
+		--features bindgen --target x86_64-unknown-linux-gnu
 	rm -rf $(KT_GENERATED)
 	$(KT_NATIVE)/uniffi-bindgen generate --library $(KT_NATIVE)/libmcpauth_uniffi.rlib \
 		--language kotlin --no-format --out-dir $(KT_GENERATED)
@@ -34,8 +38,16 @@ kotlin-e2e-deps: $(KT_E2E_VENV)/.ready
 ## make test-kotlin: the Kotlin package's JUnit suite (vectors, Ktor), then the sample end to end
 ## and against Keycloak and Ory Hydra (tests/interop/test_kotlin.py)
 # redis-server: the DPoP replay-store test starts its own on a free port.
-test-kotlin: kotlin-bindings kotlin-e2e-deps interop-servers redis-server
+# platform-aarch64-unknown-linux-gnu: the jar also carries the Linux aarch64 library (mk/platforms.mk);
+# both of its libraries are checked for their platform as they are in the jar.
+test-kotlin: kotlin-bindings platform-aarch64-unknown-linux-gnu kotlin-e2e-deps interop-servers redis-server
 	$(KT_MVN) package
+	rm -rf $(KT_DIR)/target/jar-natives && mkdir -p $(KT_DIR)/target/jar-natives
+	cd $(KT_DIR)/target/jar-natives && jar xf $(KT_DIR)/target/mcp-auth-$(KT_VERSION).jar \
+		linux-x86-64/libmcpauth_uniffi.so linux-aarch64/libmcpauth_uniffi.so
+	$(PY_VENV)/bin/python scripts/check_native.py \
+		$(KT_DIR)/target/jar-natives/linux-x86-64/libmcpauth_uniffi.so=x86_64-unknown-linux-gnu \
+		$(KT_DIR)/target/jar-natives/linux-aarch64/libmcpauth_uniffi.so=aarch64-unknown-linux-gnu
 	@cat $(KT_DIR)/target/surefire-reports/*.txt | awk '/^Tests run:/ { gsub(",", ""); \
 		run += $$3; failed += $$5 + $$7; skipped += $$9 } \
 		END { printf "kotlin: %d passed, %d failed, %d skipped\n", run - failed - skipped, failed, skipped }'

@@ -44,20 +44,22 @@ python-venv: $(PY_VENV)/.ready $(PY_VENV2)/.ready $(PY_VENV_FM3)/.ready $(PY_VEN
 # The wheel's portability: zig (PyPI `ziglang`) links against glibc 2.17's symbols, so the wheel
 # is manylinux2014 (Debian 9+, Ubuntu 18.04+, Amazon Linux 2, RHEL 7+) without a manylinux
 # container; auditwheel (PyPI) checks the tag it earns against the one its file name claims.
-PY_ZIG_TARGET_DIR := $(CARGO_TARGET_DIR)/manylinux
+# maturin runs under cargo-zigbuild's environment (scripts/zigenv.py, mk/platforms.mk) rather than
+# with its own `--zig`, so the Node addon and the Kotlin library of the same target reuse its
+# build of aws-lc in the shared zig target dir. cargo-zigbuild is the release maturin embeds.
 $(PY_VENV)/.packaging: $(PY_VENV)/.ready
-	$(PY_VENV)/bin/pip install -q ziglang==0.17.1 auditwheel==6.8.2
+	$(PY_VENV)/bin/pip install -q ziglang==0.17.1 cargo-zigbuild==0.24.0 auditwheel==6.8.2
 	touch $@
 
 ## python-wheel: the release wheel of mcpauth (abi3, CPython 3.10+, manylinux2014), with the
 ## core's test hooks (the suite proves a panic never crosses; a wheel for users is built without
-## `test-hooks`). Its own target dir: zig's C compiler and linker would otherwise invalidate the
-## shared release build of the other packages (aws-lc's build script reruns on a new CC).
+## `test-hooks`). Its own target dir (ZIG_TARGET_DIR): zig's C compiler and linker would otherwise
+## invalidate the debug build of `cargo test` (aws-lc's build script reruns on a new CC).
 python-wheel: $(PY_VENV)/.packaging
 	rm -rf $(PY_WHEELS)
-	cd python && PATH="$(PY_VENV)/bin:$$PATH" CARGO_TARGET_DIR=$(PY_ZIG_TARGET_DIR) \
-		$(PY_VENV)/bin/maturin build --release --locked --quiet --features test-hooks \
-		--zig --compatibility manylinux2014 -o $(PY_WHEELS)
+	cd python && $(ZIG_ENV) x86_64-unknown-linux-gnu.2.17 $(PY_VENV)/bin/maturin build --release \
+		--locked --quiet --features test-hooks --target x86_64-unknown-linux-gnu \
+		--compatibility manylinux2014 -o $(PY_WHEELS)
 
 test-python: python-venv python-wheel
 	$(PY_VENV)/bin/python python/scripts/check_wheel_tag.py $(PY_WHEELS)/mcpauth-*.whl
@@ -74,4 +76,6 @@ test-python: python-venv python-wheel
 lint-python: $(PY_VENV)/.ready
 	$(PY_VENV)/bin/ruff format --check python
 	$(PY_VENV)/bin/ruff check python
+	$(PY_VENV)/bin/ruff format --config python/pyproject.toml --check scripts
+	$(PY_VENV)/bin/ruff check --config python/pyproject.toml scripts
 	cd python && $(PY_VENV)/bin/mypy --config-file pyproject.toml mcpauth
