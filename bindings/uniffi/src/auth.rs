@@ -270,6 +270,23 @@ pub struct RequestCredentials {
     pub now: Option<f64>,
 }
 
+impl RequestCredentials {
+    /// The `DPoP` field values as the core borrows them.
+    fn dpop_fields(&self) -> Vec<&str> {
+        self.dpop.iter().map(String::as_str).collect()
+    }
+
+    /// The core's view of these credentials, `dpop` from [`RequestCredentials::dpop_fields`].
+    fn core<'a>(&'a self, dpop: &'a [&'a str]) -> mcp_auth_core::RequestAuth<'a> {
+        mcp_auth_core::RequestAuth {
+            authorization: self.authorization.as_deref(),
+            dpop,
+            path: &self.path,
+            now: self.now,
+        }
+    }
+}
+
 /// What a route decided about one HTTP request, DPoP included.
 #[derive(Debug, Clone, PartialEq, uniffi::Enum)]
 pub enum CheckOutcome {
@@ -392,13 +409,8 @@ impl Authenticator {
         credentials: RequestCredentials,
         request: McpHttpRequest,
     ) -> Option<CheckOutcome> {
-        let dpop: Vec<&str> = credentials.dpop.iter().map(String::as_str).collect();
-        let auth = mcp_auth_core::RequestAuth {
-            authorization: credentials.authorization.as_deref(),
-            dpop: &dpop,
-            path: &credentials.path,
-            now: credentials.now,
-        };
+        let dpop = credentials.dpop_fields();
+        let auth = credentials.core(&dpop);
         match self.inner.check_request_now(&auth, &request.core()) {
             Poll::Pending => None,
             Poll::Ready(r) => Some(check_outcome(r)),
@@ -414,13 +426,8 @@ impl Authenticator {
     ) -> CheckOutcome {
         let a = self.inner.clone();
         let r = on_core_runtime(async move {
-            let dpop: Vec<&str> = credentials.dpop.iter().map(String::as_str).collect();
-            let auth = mcp_auth_core::RequestAuth {
-                authorization: credentials.authorization.as_deref(),
-                dpop: &dpop,
-                path: &credentials.path,
-                now: credentials.now,
-            };
+            let dpop = credentials.dpop_fields();
+            let auth = credentials.core(&dpop);
             Ok(a.check_request(&auth, &request.core()).await)
         })
         .await;
@@ -442,13 +449,8 @@ impl Authenticator {
         request: McpHttpRequest,
         info: AuthInfo,
     ) -> Option<CheckOutcome> {
-        let dpop: Vec<&str> = credentials.dpop.iter().map(String::as_str).collect();
-        let auth = mcp_auth_core::RequestAuth {
-            authorization: credentials.authorization.as_deref(),
-            dpop: &dpop,
-            path: &credentials.path,
-            now: credentials.now,
-        };
+        let dpop = credentials.dpop_fields();
+        let auth = credentials.core(&dpop);
         match self
             .inner
             .check_accepted_now(&auth, &request.core(), &info.to_core())
@@ -467,13 +469,8 @@ impl Authenticator {
     ) -> CheckOutcome {
         let a = self.inner.clone();
         let r = on_core_runtime(async move {
-            let dpop: Vec<&str> = credentials.dpop.iter().map(String::as_str).collect();
-            let auth = mcp_auth_core::RequestAuth {
-                authorization: credentials.authorization.as_deref(),
-                dpop: &dpop,
-                path: &credentials.path,
-                now: credentials.now,
-            };
+            let dpop = credentials.dpop_fields();
+            let auth = credentials.core(&dpop);
             Ok(a.check_accepted(&auth, &request.core(), &info.to_core())
                 .await)
         })
