@@ -10,7 +10,7 @@ ZIG_ENV = PATH="$(PY_VENV)/bin:$$PATH" CARGO_TARGET_DIR=$(ZIG_TARGET_DIR) \
 	$(PY_VENV)/bin/python $(CURDIR)/scripts/zigenv.py
 KT_NATIVES := $(CARGO_TARGET_DIR)/natives
 
-.PHONY: all test lint fmt test-release test-rust lint-rust fuzz fuzz-ci redis-server test-cross
+.PHONY: all test lint fmt test-release test-rust lint-rust fuzz fuzz-build fuzz-ci redis-server test-cross
 
 all: test
 
@@ -31,8 +31,9 @@ test-release: $(ACTIONLINT)
 	$(PYTHON) scripts/version.py check
 	$(ACTIONLINT) .github/workflows/*.yml
 
+# The Kotlin bindings generator has no tests; mk/kotlin.mk builds it.
 test-rust: redis-server
-	cargo test --workspace --locked
+	cargo test --workspace --exclude mcp-auth-uniffi-bindgen --locked
 
 ## redis-server: the Debian package the DPoP replay-store tests start on a free port (they start
 ## and stop their own server; no system service is used). Installs it when it is missing.
@@ -50,11 +51,15 @@ fmt:
 ## make fuzz: every cargo-fuzz target of core/fuzz for FUZZ_SECONDS each (needs a nightly toolchain)
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := authorization_header jwt_verify jwks_parse server_metadata resource_urls challenge dpop_proof
-fuzz:
+FUZZ_CARGO := cd core/fuzz && CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/fuzz cargo +nightly fuzz
+## make fuzz-build: every target built (ASan, its own target dir); `make fuzz` then only runs them
+fuzz-build:
 	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.2 --locked
+	$(FUZZ_CARGO) build
+fuzz: fuzz-build
 	for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(CARGO_TARGET_DIR)/fuzz-corpus/$$t && cp -n core/fuzz/corpus/$$t/* $(CARGO_TARGET_DIR)/fuzz-corpus/$$t/; \
-		(cd core/fuzz && CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/fuzz cargo +nightly fuzz run $$t \
+		($(FUZZ_CARGO) run $$t \
 			$(CARGO_TARGET_DIR)/fuzz-corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 \
 			-timeout=5 -max_len=65536) || exit 1; \
 	done

@@ -1,14 +1,14 @@
 # Kotlin package (kotlin/, bindings/uniffi) for JVM MCP servers.
 #
 # The uniffi library is built once (release, sharing the Node addon's build of the dependency
-# tree: bindings/feature-unify); the bindings generator (bindings/uniffi-bindgen, a debug build
-# for the host) writes the Kotlin bindings from the library's metadata (read from the rlib: the
+# tree: bindings/feature-unify); the bindings generator (bindings/uniffi-bindgen, a quick unoptimised
+# build for the host) writes the Kotlin bindings from the library's metadata (read from the rlib: the
 # linked .so is stripped), and Maven compiles the package, the sample and the JUnit 5 tests against the .so,
 # which goes into the jar where JNA finds it. JNA, Ktor, the Kotlin MCP SDK and the Maven plugins
 # come from Maven Central; Java 17 and Maven from the machine. The end-to-end test runs the
 # sample with the local authorization server and the TypeScript SDK client (tests/e2e), and
 # with Keycloak and Ory Hydra (tests/interop).
-.PHONY: test-kotlin lint-kotlin kotlin-bindings kotlin-e2e-deps
+.PHONY: test-kotlin lint-kotlin kotlin-bindings kotlin-bindgen kotlin-e2e-deps
 
 KT_DIR := $(CURDIR)/kotlin
 KT_NATIVE := $(ZIG_TARGET_DIR)/x86_64-unknown-linux-gnu/release
@@ -19,18 +19,23 @@ KT_VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' $(CURDIR)/Cargo.toml
 KT_E2E_VENV := $(CURDIR)/.venv-kotlin-e2e
 
 ## kotlin-bindings: the release uniffi library (zig, glibc 2.17, in the shared zig target dir:
-## mk/platforms.mk; with the core's test hooks, as the wheel and the addon the suites run) and
-## the Kotlin bindings generated from it
-## (the release pipeline builds it with KT_FEATURES= , without them)
-KT_FEATURES ?= test-hooks
-KT_BINDGEN := $(CARGO_TARGET_DIR)/$(CARGO_BUILD_TARGET)/debug/uniffi-bindgen
-kotlin-bindings: $(PY_VENV)/.packaging
+## mk/platforms.mk) and the Kotlin bindings generated from it. Without the core's test hooks,
+## unlike the wheel and the addon the suites run: the Kotlin suite checks that the library the
+## jar ships cannot be made to panic (only the core itself is rebuilt for it).
+kotlin-bindings: kotlin-bindgen $(PY_VENV)/.packaging
 	$(ZIG_ENV) x86_64-unknown-linux-gnu.2.17 cargo build --release --locked -p mcp-auth-uniffi \
-		$(if $(KT_FEATURES),--features $(KT_FEATURES)) --target x86_64-unknown-linux-gnu
-	cargo build --locked -p mcp-auth-uniffi-bindgen
+		--target x86_64-unknown-linux-gnu
 	rm -rf $(KT_GENERATED)
 	$(KT_BINDGEN) generate --library $(KT_NATIVE)/libmcpauth_uniffi.rlib \
 		--language kotlin --no-format --out-dir $(KT_GENERATED)
+
+## kotlin-bindgen: the bindings generator, in a target dir of its own: it needs nothing else
+## built, so .ci/run builds it beside make test (cargo's lock on the directory makes a second
+## build wait for the first and find it done)
+KT_BINDGEN_DIR := $(CARGO_TARGET_DIR)/bindgen-host
+KT_BINDGEN := $(KT_BINDGEN_DIR)/$(CARGO_BUILD_TARGET)/bindgen/uniffi-bindgen
+kotlin-bindgen:
+	CARGO_TARGET_DIR=$(KT_BINDGEN_DIR) cargo build --locked --profile bindgen -p mcp-auth-uniffi-bindgen
 
 # The end-to-end test drives the sample with both SDK clients: the Python one needs the `mcp` SDK.
 $(KT_E2E_VENV)/.ready:
