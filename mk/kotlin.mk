@@ -1,10 +1,10 @@
 # Kotlin package (kotlin/, bindings/uniffi) for JVM MCP servers.
 #
 # The uniffi library is built once (release, sharing the Node addon's build of the dependency
-# tree: bindings/feature-unify); the bindings generator (bindings/uniffi-bindgen, a quick unoptimised
-# build for the host) writes the Kotlin bindings from the library's metadata (read from the rlib: the
-# linked .so is stripped), and Maven compiles the package, the sample and the JUnit 5 tests against the .so,
-# which goes into the jar where JNA finds it. JNA, Ktor, the Kotlin MCP SDK and the Maven plugins
+# tree: bindings/feature-unify); the bindings generator (bindings/uniffi-bindgen, a quick
+# unoptimised build for the host) writes the Kotlin bindings from the library's metadata (read
+# from the rlib: the linked .so is stripped), and Maven compiles the package, the sample and the
+# JUnit 5 tests against the .so, which goes into the jar where JNA finds it. JNA, Ktor, the Kotlin MCP SDK and the Maven plugins
 # come from Maven Central; Java 17 and Maven from the machine. The end-to-end test runs the
 # sample with the local authorization server and the TypeScript SDK client (tests/e2e), and
 # with Keycloak and Ory Hydra (tests/interop).
