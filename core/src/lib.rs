@@ -31,6 +31,7 @@ pub mod operations;
 pub mod resource;
 pub mod runtime;
 pub mod scopes;
+pub mod verified;
 pub mod verifier;
 
 pub use audience::{route_audience, RouteAudience, RouteMode};

@@ -13,9 +13,10 @@ use crate::error::{codes, Error, Flavor, Result};
 use crate::guard;
 use crate::jwks::{JwksOptions, KeySource, Lookup};
 use crate::jwt::{self, AuthInfo, Decoded, JwtOptions, SignatureCheck};
-use crate::keys::KeySet;
+use crate::keys::{Alg, KeySet};
 use crate::metadata::cache::DEFAULT_TTL;
 use crate::metadata::{AuthServerType, FetchOptions, ServerConfig};
+use crate::verified::{Entry, VerifiedTokens};
 
 /// What every verifier offers: an attempt without I/O (`Pending` when keys or metadata must
 /// be fetched) and the full check. Bindings expose any verifier through these two.
@@ -87,6 +88,7 @@ impl Default for VerifierOptions {
 pub struct TokenVerifier {
     servers: Vec<AuthServer>,
     options: VerifierOptions,
+    verified: Arc<VerifiedTokens>,
 }
 
 /// Checks an issuer against the trusted list: `invalid_issuer` naming all of them otherwise.
@@ -99,11 +101,20 @@ pub fn check_trusted_issuer(trusted: &[&str], actual: &str) -> Result<()> {
 
 impl TokenVerifier {
     pub fn new(servers: Vec<AuthServer>, options: VerifierOptions) -> Self {
-        TokenVerifier { servers, options }
+        TokenVerifier {
+            servers,
+            options,
+            verified: Arc::default(),
+        }
     }
 
     pub fn options(&self) -> &VerifierOptions {
         &self.options
+    }
+
+    /// How many verified tokens this verifier keeps (for tests and benchmarks).
+    pub fn cached_tokens(&self) -> usize {
+        self.verified.len()
     }
 
     pub fn servers(&self) -> &[AuthServer] {
@@ -185,6 +196,12 @@ impl TokenVerifier {
 
     fn verify_cached(&self, token: &str) -> Poll<Result<AuthInfo>> {
         guard::test_hook(token);
+        if let Some(hit) = self.verified.get(token) {
+            let current = self.keys_now(&hit);
+            if let Some(r) = reuse(&self.verified, token, current, &hit, &self.options.jwt) {
+                return Poll::Ready(r);
+            }
+        }
         let d = match jwt::decode(token, &self.options.jwt) {
             Ok(d) => d,
             Err(e) => return Poll::Ready(Err(e)),
@@ -198,10 +215,23 @@ impl TokenVerifier {
             Ok(Some(self.jwks_uri(iss, &config)?.to_string()))
         };
         match uri() {
-            Ok(Some(uri)) => remote_now(token, d, &uri, &self.options.jwt, &self.options.jwks),
+            Ok(Some(uri)) => {
+                let (alg, kid) = (d.alg, d.kid.clone());
+                let r = remote_now(token, d, &uri, &self.options.jwt, &self.options.jwks);
+                r.map(|r| keep(&self.verified, token, alg, kid, r))
+            }
             Ok(None) => Poll::Pending,
             Err(e) => Poll::Ready(Err(e)),
         }
+    }
+
+    /// The key set a verification of `hit`'s token would use now, without I/O; `None` when
+    /// that would fetch (metadata or keys) or fail.
+    fn keys_now(&self, hit: &Entry) -> Option<Arc<KeySet>> {
+        let server = self.servers.iter().find(|s| s.issuer() == hit.issuer)?;
+        let config = self.cached_config(server)?;
+        let uri = config.metadata.jwks_uri.as_deref()?;
+        cached_keys(uri, hit, &self.options.jwks)
     }
 
     /// Verifies, fetching metadata and keys as needed.
@@ -218,13 +248,71 @@ impl TokenVerifier {
         let server = self.server(&iss)?;
         let config = self.config(server).await?;
         let uri = self.jwks_uri(&iss, &config)?.to_string();
-        remote_fetching(token, d, &uri, &self.options.jwt, &self.options.jwks).await
+        let (alg, kid) = (d.alg, d.kid.clone());
+        let r = remote_fetching(token, d, &uri, &self.options.jwt, &self.options.jwks).await;
+        keep(&self.verified, token, alg, kid, r)
     }
 }
 
-fn finish(token: &str, d: Decoded<'_>, keys: &KeySet, opts: &JwtOptions) -> Result<AuthInfo> {
+/// A verification's answer and, when it succeeded, the key set whose key verified it.
+type Verified = Result<(AuthInfo, Arc<KeySet>)>;
+
+/// The answer for a token verified before, when `current` (the key set a verification would
+/// use now) is the set that verified it: the clock and the claim rules are checked again, the
+/// signature is not. Any other set empties the cache and the token is verified afresh.
+fn reuse(
+    cache: &VerifiedTokens,
+    token: &str,
+    current: Option<Arc<KeySet>>,
+    hit: &Entry,
+    opts: &JwtOptions,
+) -> Option<Result<AuthInfo>> {
+    match current {
+        Some(keys) if Arc::ptr_eq(&keys, &hit.keys) => {
+            let claims = match hit.claims.get() {
+                Some(c) => c.clone(),
+                // The first hit: the claims of bytes that decoded before decode alike again.
+                None => {
+                    let claims = jwt::decode(token, opts).ok()?.claims;
+                    let _ = hit.claims.set(claims.clone());
+                    claims
+                }
+            };
+            Some(jwt::auth_info(token, claims, opts))
+        }
+        _ => {
+            cache.clear();
+            None
+        }
+    }
+}
+
+/// Records a successful verification in `cache`; the answer either way.
+fn keep(
+    cache: &VerifiedTokens,
+    token: &str,
+    alg: Alg,
+    kid: Option<String>,
+    r: Verified,
+) -> Result<AuthInfo> {
+    let (info, keys) = r?;
+    let issuer = info.issuer.clone();
+    cache.insert(token, Entry::new(keys, alg, kid, issuer));
+    Ok(info)
+}
+
+/// The cached remote set for `hit`'s algorithm and `kid`, when one serves without I/O.
+fn cached_keys(uri: &str, hit: &Entry, opts: &JwksOptions) -> Option<Arc<KeySet>> {
+    let g = crate::runtime::globals();
+    match g.jwks.lookup(uri, hit.alg, hit.kid.as_deref(), opts) {
+        Ok(Lookup::Keys(k)) => Some(k),
+        _ => None,
+    }
+}
+
+fn finish(token: &str, d: Decoded<'_>, keys: &Arc<KeySet>, opts: &JwtOptions) -> Verified {
     jwt::verify_signature(&d, keys)?;
-    jwt::auth_info(token, d.claims, opts)
+    Ok((jwt::auth_info(token, d.claims, opts)?, keys.clone()))
 }
 
 /// A token against cached remote keys, without I/O: `Pending` when the keys must be fetched,
@@ -235,7 +323,7 @@ fn remote_now(
     uri: &str,
     jwt_opts: &JwtOptions,
     jwks: &JwksOptions,
-) -> Poll<Result<AuthInfo>> {
+) -> Poll<Verified> {
     let keys = match KeySource::lookup_remote(uri, &d, jwks) {
         Ok(Some(k)) => k,
         Ok(None) => return Poll::Pending,
@@ -243,7 +331,7 @@ fn remote_now(
     };
     Poll::Ready(match jwt::check_signature(&d, &keys) {
         Err(e) => Err(e),
-        Ok(SignatureCheck::Valid) => jwt::auth_info(token, d.claims, jwt_opts),
+        Ok(SignatureCheck::Valid) => jwt::auth_info(token, d.claims, jwt_opts).map(|i| (i, keys)),
         Ok(SignatureCheck::Invalid)
             if d.kid.is_none()
                 && crate::runtime::globals()
@@ -264,10 +352,10 @@ async fn remote_fetching(
     uri: &str,
     jwt_opts: &JwtOptions,
     jwks: &JwksOptions,
-) -> Result<AuthInfo> {
+) -> Verified {
     let (keys, fetched) = KeySource::load_remote(uri, &d, jwks).await?;
     match jwt::check_signature(&d, &keys)? {
-        SignatureCheck::Valid => jwt::auth_info(token, d.claims, jwt_opts),
+        SignatureCheck::Valid => Ok((jwt::auth_info(token, d.claims, jwt_opts)?, keys)),
         SignatureCheck::Invalid if d.kid.is_none() && !fetched => {
             let g = crate::runtime::globals();
             match g.jwks.refresh_for_signature(uri, jwks).await {
@@ -323,23 +411,48 @@ impl KeySource {
 pub struct JwtVerifier {
     pub source: KeySource,
     pub options: JwtOptions,
+    verified: Arc<VerifiedTokens>,
 }
 
 impl JwtVerifier {
+    pub fn new(source: KeySource, options: JwtOptions) -> Self {
+        JwtVerifier {
+            source,
+            options,
+            verified: Arc::default(),
+        }
+    }
+
+    /// How many verified tokens this verifier keeps (for tests and benchmarks).
+    pub fn cached_tokens(&self) -> usize {
+        self.verified.len()
+    }
+
     pub fn verify_now(&self, token: &str) -> Poll<Result<AuthInfo>> {
         guard::sync(|| self.verify_cached(token))
     }
 
     fn verify_cached(&self, token: &str) -> Poll<Result<AuthInfo>> {
         guard::test_hook(token);
+        if let Some(hit) = self.verified.get(token) {
+            let current = match &self.source {
+                KeySource::Static(keys) => Some(keys.clone()),
+                KeySource::Remote { uri, options } => cached_keys(uri, &hit, options),
+            };
+            if let Some(r) = reuse(&self.verified, token, current, &hit, &self.options) {
+                return Poll::Ready(r);
+            }
+        }
         let d = match jwt::decode(token, &self.options) {
             Ok(d) => d,
             Err(e) => return Poll::Ready(Err(e)),
         };
-        match &self.source {
+        let (alg, kid) = (d.alg, d.kid.clone());
+        let r = match &self.source {
             KeySource::Static(keys) => Poll::Ready(finish(token, d, keys, &self.options)),
             KeySource::Remote { uri, options } => remote_now(token, d, uri, &self.options, options),
-        }
+        };
+        r.map(|r| keep(&self.verified, token, alg, kid, r))
     }
 
     pub async fn verify(&self, token: &str) -> Result<AuthInfo> {
@@ -351,11 +464,13 @@ impl JwtVerifier {
 
     async fn verify_fetching(&self, token: &str) -> Result<AuthInfo> {
         let d = jwt::decode(token, &self.options)?;
-        match &self.source {
+        let (alg, kid) = (d.alg, d.kid.clone());
+        let r = match &self.source {
             KeySource::Static(keys) => finish(token, d, keys, &self.options),
             KeySource::Remote { uri, options } => {
                 remote_fetching(token, d, uri, &self.options, options).await
             }
-        }
+        };
+        keep(&self.verified, token, alg, kid, r)
     }
 }

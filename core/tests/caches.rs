@@ -14,13 +14,13 @@ async fn clearing_the_caches_makes_the_next_verification_fetch() {
     let case = &doc["published"][0];
     let s = TestServer::start();
     s.set("/keys", Reply::json(&case["jwks"]));
-    let v = JwtVerifier {
-        source: KeySource::Remote {
+    let v = JwtVerifier::new(
+        KeySource::Remote {
             uri: s.url("/keys"),
             options: JwksOptions::default(),
         },
-        options: Default::default(),
-    };
+        Default::default(),
+    );
     let token = case["tokens"][0]["token"].as_str().unwrap();
     v.verify(token).await.unwrap();
     v.verify(token).await.unwrap();

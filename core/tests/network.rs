@@ -799,13 +799,13 @@ mod introspection {
 }
 
 fn remote_verifier(uri: &str, jwks: JwksOptions) -> mcp_auth_core::JwtVerifier {
-    mcp_auth_core::JwtVerifier {
-        source: mcp_auth_core::KeySource::Remote {
+    mcp_auth_core::JwtVerifier::new(
+        mcp_auth_core::KeySource::Remote {
             uri: uri.to_string(),
             options: jwks,
         },
-        options: Default::default(),
-    }
+        Default::default(),
+    )
 }
 
 /// An RS256 token of `kid` (or none) signed with `pem`.

@@ -12,10 +12,10 @@ use serde_json::json;
 #[test]
 fn panics_become_internal_errors() {
     std::env::set_var("MCP_AUTH_TEST_PANIC", "boom.boom.boom");
-    let v = JwtVerifier {
-        source: KeySource::Static(Arc::new(KeySet::from_json(&json!({"keys": []})).unwrap())),
-        options: JwtOptions::default(),
-    };
+    let v = JwtVerifier::new(
+        KeySource::Static(Arc::new(KeySet::from_json(&json!({"keys": []})).unwrap())),
+        JwtOptions::default(),
+    );
     let Poll::Ready(Err(e)) = v.verify_now("boom.boom.boom") else {
         panic!("expected an error")
     };

@@ -727,10 +727,7 @@ async fn keys() {
             case["error"].as_str(),
         ) {
             (Ok(key), None) => {
-                let v = JwtVerifier {
-                    source: KeySource::static_key(key),
-                    options: jwt(algs),
-                };
+                let v = JwtVerifier::new(KeySource::static_key(key), jwt(algs));
                 check_key_tokens(name, case, &v, &mut failures).await;
             }
             (Err(e), Some(code)) if e.code() == code && e.kind() == ErrorKind::Config => {}
@@ -745,10 +742,7 @@ async fn keys() {
             case["error"].as_str(),
         ) {
             (Ok(set), None) => {
-                let v = JwtVerifier {
-                    source: KeySource::Static(Arc::new(set)),
-                    options: jwt(algs),
-                };
+                let v = JwtVerifier::new(KeySource::Static(Arc::new(set)), jwt(algs));
                 check_key_tokens(name, case, &v, &mut failures).await;
             }
             (Err(e), Some(code)) if e.code() == code && e.kind() == ErrorKind::Config => {}
@@ -760,13 +754,13 @@ async fn keys() {
         let name = case["name"].as_str().unwrap();
         let path = format!("/published/{i}");
         server.set(&path, Reply::json(&case["jwks"]));
-        let v = JwtVerifier {
-            source: KeySource::Remote {
+        let v = JwtVerifier::new(
+            KeySource::Remote {
                 uri: server.url(&path),
                 options: Default::default(),
             },
-            options: jwt(algorithms(&case["algorithms"])),
-        };
+            jwt(algorithms(&case["algorithms"])),
+        );
         check_key_tokens(name, case, &v, &mut failures).await;
         if let Some(kid) = case["notice"].as_str() {
             let notices = mcp_auth_core::notice::take();

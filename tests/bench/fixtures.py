@@ -32,6 +32,9 @@ ALGS = {"RS256": ("rsa1.pem", "rsa-1", RSAAlgorithm), "ES256": ("ec256.pem", "ec
         "EdDSA": ("ed25519.pem", "ed-1", OKPAlgorithm)}
 DISTINCT = 1000
 ROTATIONS = 10
+# More tokens than a verifier keeps verified (core/src/verified.rs, MAX_ENTRIES = 1024): cycled
+# through, every one is seen for the first time and its signature is checked.
+FIRST_SIGHT = 1100
 
 
 def public_jwk(algo, key, kid):
@@ -64,11 +67,14 @@ def dpop_fixture(rsa1):
 def main():
     out = pathlib.Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
-    jwks, tokens, private = [], {}, {}
+    jwks, tokens, private, first_sight = [], {}, {}, {}
     for alg, (pem, kid, algo) in ALGS.items():
         key = serialization.load_pem_private_key((KEYS / pem).read_bytes(), password=None)
         jwks.append(public_jwk(algo, key, kid))
         tokens[alg] = jwt.encode(claims(1), key, algorithm=alg, headers={"kid": kid})
+        # Subject user-1 throughout, as the one token's; only the jti tells them apart.
+        first_sight[alg] = [jwt.encode(dict(claims(1), jti=f"f-{i}"), key, algorithm=alg, headers={"kid": kid})
+                            for i in range(FIRST_SIGHT)]
         private[alg] = {"kid": kid, "pem": (KEYS / pem).read_text()}
     rsa1 = serialization.load_pem_private_key((KEYS / "rsa1.pem").read_bytes(), password=None)
     distinct = [jwt.encode(claims(i), rsa1, algorithm="RS256", headers={"kid": "rsa-1"}) for i in range(DISTINCT)]
@@ -83,7 +89,7 @@ def main():
                        for i in range(per_key)],
         })
     doc = {"issuer": ISSUER, "audience": AUDIENCE, "jwks": {"keys": jwks}, "tokens": tokens,
-           "private": private, "distinct": distinct, "rotation": rotation, "dpop": dpop_fixture(rsa1)}
+           "private": private, "first_sight": first_sight, "distinct": distinct, "rotation": rotation, "dpop": dpop_fixture(rsa1)}
     (out / "fixtures.json").write_text(json.dumps(doc))
 
 

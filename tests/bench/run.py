@@ -163,14 +163,15 @@ class Bench:
     def py_verify(self):
         log("python verify")
         ours, up = [self.a.py_ours, "py/verify.py"], [self.a.py_upstream, "py/verify.py"]
-        return self.verify_rounds("py_verify", self.with_bare({"ours_jwt": ours, "ours_key": ours,
+        return self.verify_rounds("py_verify", self.with_bare({"ours_jwt": ours, "ours_jwt_repeat": ours,
+                                                               "ours_key": ours,
                                                                "upstream_jwt": up, "upstream_key": up,
                                                                "pyjwt": ours}))
 
     def node_verify(self):
         log("node verify")
         n = [self.node, "node/verify.mjs"]
-        return self.verify_rounds("node_verify", self.with_bare({c: n for c in ("ours_url", "ours_jwks", "ours_remote",
+        return self.verify_rounds("node_verify", self.with_bare({c: n for c in ("ours_url", "ours_url_repeat", "ours_jwks", "ours_remote",
                                                                                 "upstream_remote", "jose")}))
 
     # -- protected apps under load -------------------------------------------------------------
@@ -528,6 +529,9 @@ def summarize(r):
     for alg in ("ES256", "EdDSA"):
         if alg in core.get("algorithms", {}):
             s[f"core_overhead_{alg.lower()}"] = round(core["algorithms"][alg]["overhead"], 3)
+    for alg, c in core.get("algorithms", {}).items():
+        if "repeat_vs_bare" in c:
+            s[f"core_repeat_vs_bare_{alg.lower()}"] = round(c["repeat_vs_bare"], 3)
     if "operations" in core:
         s["core_operations_vs_endpoint_time"] = round(core["operations"]["rules_vs_endpoint"], 3)
         s["core_classify_1kib_ns"] = round(core["operations"]["classify_ns"])
@@ -606,11 +610,14 @@ def summarize(r):
     # in the same rounds (the `bare` contender: the core bench's bare check, wall clock and CPU
     # time), or else against core.json's bare_ns.
     bare = {alg: c.get("bare_ns") for alg, c in core.get("algorithms", {}).items()}
-    for lang, part, contender in (("py", "py_verify", "ours_jwt"), ("node", "node_verify", "ours_url")):
+    # `_repeat`: one token again and again, answered from the verifier's cache of verified tokens.
+    for lang, part, contender, what in (("py", "py_verify", "ours_jwt", ""), ("node", "node_verify", "ours_url", ""),
+                                        ("py", "py_verify", "ours_jwt_repeat", "_repeat"),
+                                        ("node", "node_verify", "ours_url_repeat", "_repeat")):
         per = r.get(part, {}).get("ops_per_s", {})
         ops, same_rounds = per.get(contender), per.get("bare")
         for alg in ALGS:
-            suffix = "" if alg == "RS256" else "_" + alg.lower()
+            suffix = what + ("" if alg == "RS256" else "_" + alg.lower())
             if not (ops and ops.get(alg)):
                 continue
             if same_rounds and same_rounds.get(alg):

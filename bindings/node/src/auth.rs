@@ -437,7 +437,7 @@ impl NativeJwtVerifier {
 
     fn build(source: KeySource, options: mcp_auth_core::JwtOptions) -> Self {
         NativeJwtVerifier {
-            inner: Arc::new(JwtVerifier { source, options }),
+            inner: Arc::new(JwtVerifier::new(source, options)),
         }
     }
 

@@ -310,7 +310,7 @@ impl JwtVerifier {
             KeySource::Static(Arc::new(KeySet::configured(&from_py(source)?, algs).py()?))
         };
         Ok(JwtVerifier {
-            inner: Arc::new(CoreJwtVerifier { source, options }),
+            inner: Arc::new(CoreJwtVerifier::new(source, options)),
         })
     }
 

@@ -32,10 +32,10 @@ fn fixture() -> &'static Fixture {
             serde_json::from_str(include_str!("../../../tests/vectors/tokens.json")).unwrap();
         let jwks = doc["jwks"]["keys"].as_array().unwrap().clone();
         Fixture {
-            verifier: JwtVerifier {
-                source: KeySource::Static(Arc::new(KeySet::from_json(&doc["jwks"]).unwrap())),
-                options: JwtOptions::default(),
-            },
+            verifier: JwtVerifier::new(
+                KeySource::Static(Arc::new(KeySet::from_json(&doc["jwks"]).unwrap())),
+                JwtOptions::default(),
+            ),
             jwks,
         }
     })

@@ -4,10 +4,15 @@
 // as a request handler would.
 //
 //   ours_url         mcp-auth (this repository): createVerifyJwt(<JWKS URL>), keys cached
+//   ours_url_repeat  the same, one token again and again: answered from the verifier's cache
+//                    of verified tokens after the first time
 //   ours_jwks        mcp-auth (this repository): createVerifyJwt(<JWK Set>)
 //   ours_remote      mcp-auth (this repository): createVerifyJwt(jose createRemoteJWKSet(url))
 //   upstream_remote  mcp-auth 0.2.0: createVerifyJwt(createRemoteJWKSet(url)) ('jwt' mode does this)
 //   jose             jose jwtVerify(token, createLocalJWKSet(jwks))
+//
+// Every contender but `ours_url_repeat` cycles through the fixtures' first-sight tokens (more
+// than a verifier keeps), so every signature is checked, as for a token never seen before.
 //
 // Usage: node verify.mjs FIXTURES_JSON AS_PORT CONTENDER SECONDS
 import { readFileSync } from 'node:fs';
@@ -21,6 +26,7 @@ const ours = () => import(new URL('../../../node/lib/index.js', import.meta.url)
 
 const factories = {
   ours_url: async () => (await ours()).createVerifyJwt(jwksUri),
+  ours_url_repeat: async () => (await ours()).createVerifyJwt(jwksUri),
   ours_jwks: async () => (await ours()).createVerifyJwt(fix.jwks),
   ours_remote: async () => (await ours()).createVerifyJwt(createRemoteJWKSet(new URL(jwksUri))),
   upstream_remote: async () =>
@@ -33,16 +39,18 @@ const factories = {
 
 const subject = (r) => r.subject ?? r.sub;
 
-const opsPerSecond = async (verify, token) => {
+// `tokens`: the batch verified between two looks at the clock (one token repeated, or the
+// first-sight tokens), so that every contender runs the same loop.
+const opsPerSecond = async (verify, tokens) => {
   const warm = performance.now() + Math.min(300, (seconds * 1000) / 3);
-  while (performance.now() < warm) await verify(token);
+  while (performance.now() < warm) for (const token of tokens) await verify(token);
   let n = 0;
   const cpu = process.cpuUsage();
   const start = performance.now();
   const end = start + seconds * 1000;
   for (;;) {
-    for (let i = 0; i < 50; i++) await verify(token);
-    n += 50;
+    for (const token of tokens) await verify(token);
+    n += tokens.length;
     const now = performance.now();
     if (now >= end) {
       const used = process.cpuUsage(cpu);
@@ -57,7 +65,8 @@ for (const alg of ['RS256', 'ES256', 'EdDSA']) {
   const token = fix.tokens[alg];
   try {
     if (subject(await verify(token)) !== 'user-1') throw new Error('wrong subject');
-    [out[alg], out[`${alg}_cpu`]] = await opsPerSecond(verify, token);
+    const tokens = contender.endsWith('_repeat') ? Array(50).fill(token) : fix.first_sight[alg];
+    [out[alg], out[`${alg}_cpu`]] = await opsPerSecond(verify, tokens);
   } catch (e) {
     out[alg] = null;
     out[`${alg}_error`] = String(e).slice(0, 200);

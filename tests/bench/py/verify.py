@@ -4,8 +4,12 @@ Per algorithm: ops per wall-clock second, and (`<alg>_cpu`) ops per second of pr
 (all threads), which a busy machine disturbs less.
 
 Run by run.py in the contender's own virtualenv, interleaved with the others, once per round.
+Every contender but `ours_jwt_repeat` cycles through the fixtures' first-sight tokens (more
+than a verifier keeps), so every signature is checked, as for a token never seen before.
 
   ours_jwt       mcpauth (this repository): TokenVerifier 'jwt' mode, JWKS URI cached
+  ours_jwt_repeat  the same, one token again and again: answered from the verifier's cache of
+                 verified tokens after the first time
   ours_key       mcpauth (this repository): create_verify_jwt(<JWK Set>)
   upstream_jwt   mcpauth 0.2.0b1: TokenVerifier 'jwt' mode (fetches the JWKS for every token)
   upstream_key   mcpauth 0.2.0b1: create_verify_jwt(PyJWK)
@@ -67,23 +71,26 @@ def subject(result):
     return result["sub"] if isinstance(result, dict) else result.subject
 
 
-def ops_per_second(verify, token):
+def ops_per_second(verify, tokens):
+    """`tokens`: the batch verified between two looks at the clock (one token repeated, or the
+    first-sight tokens), so that every contender runs the same loop."""
     deadline = time.perf_counter() + min(0.3, SECONDS / 3)
     while time.perf_counter() < deadline:
-        verify(token)
+        for token in tokens:
+            verify(token)
     n, start, cpu = 0, time.perf_counter(), time.process_time()
     end = start + SECONDS
     while True:
-        for _ in range(50):
+        for token in tokens:
             verify(token)
-        n += 50
+        n += len(tokens)
         now = time.perf_counter()
         if now >= end:
             return n / (now - start), n / max(time.process_time() - cpu, 1e-9)
 
 
 def main():
-    factory = {"ours_jwt": jwt_mode, "upstream_jwt": jwt_mode, "ours_key": ours_key, "upstream_key": upstream_key,
+    factory = {"ours_jwt": jwt_mode, "ours_jwt_repeat": jwt_mode, "upstream_jwt": jwt_mode, "ours_key": ours_key, "upstream_key": upstream_key,
                "pyjwt": pyjwt}[CONTENDER]()
     out = {}
     for alg in ALGS:
@@ -96,7 +103,8 @@ def main():
             out[alg] = None
             out[alg + "_error"] = f"{type(e).__name__}: {e}"[:200]
             continue
-        out[alg], out[alg + "_cpu"] = ops_per_second(verify, token)
+        tokens = [token] * 50 if CONTENDER.endswith("_repeat") else FIX["first_sight"][alg]
+        out[alg], out[alg + "_cpu"] = ops_per_second(verify, tokens)
     print(json.dumps(out))
 
 
