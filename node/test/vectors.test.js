@@ -85,22 +85,26 @@ for (const file of ['tokens.json', 'providers.json']) {
     for (const [i, c] of v.cases.entries()) {
       test(c.name, async () => {
         const expect = c.expect_node ?? c.expect;
-        const { status, body, challenge } = await request(`${app.url}/case/${i}`, c.header);
-        assert.equal(status, expect.status, JSON.stringify(body));
-        if (status === 200) {
-          const e = expect.auth_info;
-          assert.equal(body.issuer, e.issuer);
-          assert.equal(body.subject, e.subject);
-          assert.equal(body.clientId, e.client_id ?? '');
-          assert.deepEqual(body.scopes, e.scopes);
-          assert.deepEqual(body.audience, e.audience ?? undefined);
-          assert.equal(body.token, c.header.trim().split(/\s+/)[1]);
-          for (const [claim, value] of Object.entries(e.claims ?? {})) {
-            assert.deepEqual(body.claims[claim], value, claim);
+        // Twice: the second answer may come from the verifier's cache of verified tokens, and
+        // must be the same.
+        for (const attempt of ['first', 'again']) {
+          const { status, body, challenge } = await request(`${app.url}/case/${i}`, c.header);
+          assert.equal(status, expect.status, `${attempt}: ${JSON.stringify(body)}`);
+          if (status === 200) {
+            const e = expect.auth_info;
+            assert.equal(body.issuer, e.issuer);
+            assert.equal(body.subject, e.subject);
+            assert.equal(body.clientId, e.client_id ?? '');
+            assert.deepEqual(body.scopes, e.scopes);
+            assert.deepEqual(body.audience, e.audience ?? undefined);
+            assert.equal(body.token, c.header.trim().split(/\s+/)[1]);
+            for (const [claim, value] of Object.entries(e.claims ?? {})) {
+              assert.deepEqual(body.claims[claim], value, claim);
+            }
+          } else {
+            assert.deepEqual(body, expect.body, attempt);
+            assert.equal(challenge, expect.www_authenticate, attempt);
           }
-        } else {
-          assert.deepEqual(body, expect.body);
-          assert.equal(challenge, expect.www_authenticate);
         }
       });
     }

@@ -1881,6 +1881,46 @@ options_doc = {
 }
 
 
+# -- key_rotation.json: a key set that changes under tokens already verified ---------------------
+# A verifier keeps the tokens it has verified (core/src/verified.rs); an answer kept for a key set
+# that has since changed must never be given again, even where the token's kid is still in the
+# new set (here it names another key). RSA PKCS#1 v1.5 and EdDSA signatures are deterministic,
+# so rewriting this file changes nothing.
+
+def rotation_step(name, header, expect, serve=None, expect_node=None):
+    step = {"name": name, "serve": serve, "header": header, "expect": expect}
+    if expect_node:
+        step["expect_node"] = expect_node
+    return step
+
+
+_old = token(key=rsa1, kid="old")
+_new = token(alg="EdDSA", key=ed, kid="new")
+_replaced_py, _replaced_node = token_failed("The token signature is invalid.")
+rotation_doc = {
+    "description": "A key set that changes under tokens already verified: a cached answer never outlives "
+                   "the key set that verified it. Steps run in order against one route. See README.md.",
+    "issuer": ISS,
+    "resource": RESOURCE,
+    "resource_metadata": PRM_URL,
+    "metadata": tokens_doc["metadata"],
+    "show_error_details": True,
+    "key_sets": {
+        "before": {"keys": [rsa_jwk(rsa1, "old")]},
+        # The kid `old` now names another key, beside a new one.
+        "after": {"keys": [rsa_jwk(rsa2, "old"), ed_jwk(ed, "new")]},
+    },
+    "steps": [
+        rotation_step("a token of the first key", bearer(_old), ok(info()), serve="before"),
+        rotation_step("the same token again", bearer(_old), ok(info())),
+        rotation_step("the server replaces the key: a token of the new kid refreshes the set", bearer(_new),
+                      ok(info()), serve="after"),
+        rotation_step("the first token, verified before, is checked against the new set and refused", bearer(_old),
+                      _replaced_py, expect_node=_replaced_node),
+        rotation_step("the new kid's token again", bearer(_new), ok(info())),
+    ],
+}
+
 def write(name, doc):
     (HERE / name).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
@@ -1899,6 +1939,7 @@ DOCS = {
     "audience.json": audience_doc,
     "keys.json": keys_doc,
     "options.json": options_doc,
+    "key_rotation.json": rotation_doc,
 }
 # `gen.py operations.json` writes only that file: EC signatures are randomised, so rewriting
 # the others would change their tokens for nothing.

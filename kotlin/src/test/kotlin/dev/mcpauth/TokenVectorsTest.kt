@@ -96,10 +96,14 @@ abstract class JwtVectors(
             val c = case.jsonObject
             DynamicTest.dynamicTest(c["name"]!!.jsonPrimitive.content) {
                 val header = c["header"].stringOrNull()
-                val r = Http.send("${server.url}/case/$i", headers = header?.let { mapOf("Authorization" to it) } ?: emptyMap())
-                // Kotlin words and shapes failures as the Node package does.
-                assertExpected((c["expect_node"] ?: c["expect"])!!.jsonObject, r)
-                if (r.status != 200) assertEquals("application/json", r.header("Content-Type")!!.substringBefore(';'))
+                // Twice: the second answer may come from the verifier's cache of verified tokens,
+                // and must be the same.
+                repeat(2) {
+                    val r = Http.send("${server.url}/case/$i", headers = header?.let { mapOf("Authorization" to it) } ?: emptyMap())
+                    // Kotlin words and shapes failures as the Node package does.
+                    assertExpected((c["expect_node"] ?: c["expect"])!!.jsonObject, r)
+                    if (r.status != 200) assertEquals("application/json", r.header("Content-Type")!!.substringBefore(';'))
+                }
             }
         }
 }
