@@ -111,6 +111,64 @@ for (const file of ['tokens.json', 'providers.json']) {
   });
 }
 
+describe('key_rotation.json (jwt mode, the key set changing between steps)', () => {
+  const v = load('key_rotation.json');
+  // The key set the JWKS URL answers with; a step's `serve` replaces it from that step on.
+  let serving = v.steps[0].serve;
+  let jwks;
+  let app;
+  before(async () => {
+    jwks = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(v.key_sets[serving]));
+    });
+    const base = await listen(jwks);
+    // A path of its own: the key-set cache is process-wide, keyed by URL, and ports are reused.
+    const metadata = camel({ ...v.metadata, jwks_uri: `${base}/rotation/jwks` });
+    const mcpAuth = new MCPAuth({
+      protectedResources: {
+        metadata: { resource: v.resource, authorizationServers: [{ metadata, type: 'oidc' }] },
+      },
+    });
+    const router = express();
+    // Resource-server defaults: the audience is the resource, no required scopes, default leeway.
+    router.get(
+      '/mcp',
+      mcpAuth.bearerAuth('jwt', { resource: v.resource, showErrorDetails: v.show_error_details }),
+      (req, res) => res.json(req.auth)
+    );
+    app = await serve(router);
+  });
+  after(async () => {
+    await app.close();
+    await close(jwks);
+  });
+
+  test('the steps, in order, against one route', async () => {
+    for (const step of v.steps) {
+      if (step.serve !== null) {
+        serving = step.serve;
+      }
+      const expect = step.expect_node ?? step.expect;
+      const { status, body, challenge } = await request(`${app.url}/mcp`, step.header);
+      const at = `step ${JSON.stringify(step.name)}`;
+      assert.equal(status, expect.status, `${at}: ${JSON.stringify(body)}`);
+      if (status === 200) {
+        const e = expect.auth_info;
+        assert.equal(body.issuer, e.issuer, at);
+        assert.equal(body.subject, e.subject, at);
+        assert.equal(body.clientId, e.client_id ?? '', at);
+        assert.deepEqual(body.scopes, e.scopes, at);
+        assert.deepEqual(body.audience, e.audience ?? undefined, at);
+        assert.equal(body.token, step.header.trim().split(/\s+/)[1], at);
+      } else {
+        assert.deepEqual(body, expect.body, at);
+        assert.equal(challenge, expect.www_authenticate, at);
+      }
+    }
+  });
+});
+
 describe('introspection.json (introspection mode)', () => {
   const v = load('introspection.json');
   let endpoint;

@@ -102,6 +102,46 @@ def test_tokens(name: str) -> None:
         jwks_server.stop()
 
 
+def test_key_rotation() -> None:
+    """key_rotation.json: one route, the steps in order, the key set served changing between them."""
+    v = load("key_rotation.json")
+    # The key set the JWKS URL answers with; a step's `serve` replaces it from that step on.
+    serving = {"set": v["steps"][0]["serve"]}
+    # A path of its own: the key-set cache is process-wide, keyed by URL, and ports are reused.
+    path = "/rotation/jwks"
+    jwks_server = Server(Starlette(routes=[Route(path, lambda r: JSONResponse(v["key_sets"][serving["set"]]))])).start()
+    try:
+        metadata = dict(v["metadata"], jwks_uri=f"{jwks_server.url}{path}")
+        mcp_auth = MCPAuth(
+            protected_resources=ResourceServerConfig(
+                metadata=ResourceServerMetadata(
+                    resource=v["resource"],
+                    authorization_servers=[
+                        AuthServerConfig(metadata=AuthorizationServerMetadata(**metadata), type=AuthServerType.OIDC)
+                    ],
+                )
+            )
+        )
+        # Resource-server defaults: the audience is the resource, no required scopes, default leeway.
+        mw = mcp_auth.bearer_auth_middleware("jwt", resource=v["resource"], show_error_details=v["show_error_details"])
+        routes = [Mount("/mcp", app=whoami_app(mcp_auth), middleware=[Middleware(mw)])]
+        with Server(Starlette(routes=routes)) as app, httpx.Client(base_url=app.url) as client:
+            for step in v["steps"]:
+                if step["serve"] is not None:
+                    serving["set"] = step["serve"]
+                headers = {} if step["header"] is None else {"Authorization": step["header"]}
+                expect = step["expect"]
+                resp = client.get("/mcp/", headers=headers)
+                try:
+                    check_answer(resp, expect)
+                    if expect["status"] == 200:
+                        check_auth_info(resp.json(), expect["auth_info"])
+                except AssertionError as e:
+                    raise AssertionError(f"step {step['name']!r}: {e}") from e
+    finally:
+        jwks_server.stop()
+
+
 def _raised(spec: Dict[str, Any]) -> Exception:
     kind, code = spec["kind"], spec["code"]
     if kind == "token_verification":
