@@ -117,11 +117,29 @@ fn operations_row(endpoint_only: &Authenticator) -> Value {
         Poll::Ready(Ok((_, ref ops))) if ops.len() == 1
     ));
     let rules_only = with_rules.operations().unwrap().clone();
+    // First-sight tokens, a set for each (they share one verifier and its cache of verified
+    // tokens), so that the rules are weighed against a full verification as before that cache.
+    let mint_many = |tag: &str| -> Vec<String> {
+        let key = EncodingKey::from_rsa_pem(&pem).unwrap();
+        (0..mcp_auth_core::verified::MAX_ENTRIES + 76)
+            .map(|i| {
+                let mut c = claims.clone();
+                c["jti"] = json!(format!("{tag}-{i}"));
+                format!("Bearer {}", encode(&h, &c, &key).unwrap())
+            })
+            .collect()
+    };
+    let (endpoint_tokens, rules_tokens) = (mint_many("e"), mint_many("r"));
+    let (mut next_endpoint, mut next_rules) = (0, 0);
     let mut endpoint_f = || {
-        let _ = black_box(endpoint_only.authenticate_request_now(Some(black_box(&header)), &req));
+        next_endpoint = (next_endpoint + 1) % endpoint_tokens.len();
+        let h = &endpoint_tokens[next_endpoint];
+        let _ = black_box(endpoint_only.authenticate_request_now(Some(black_box(h)), &req));
     };
     let mut rules_f = || {
-        let _ = black_box(with_rules.authenticate_request_now(Some(black_box(&header)), &req));
+        next_rules = (next_rules + 1) % rules_tokens.len();
+        let h = &rules_tokens[next_rules];
+        let _ = black_box(with_rules.authenticate_request_now(Some(black_box(h)), &req));
     };
     let mut classify_f = || {
         let _ = black_box(rules_only.classify(black_box(&req)));
@@ -260,6 +278,13 @@ fn main() {
         .position(|a| a == "--bare-ops")
         .map(|i| args.get(i + 4).and_then(|s| s.parse().ok()).unwrap_or(0.6));
     let mut bare_ops = serde_json::Map::new();
+    // In --bare-ops, the fixtures' first-sight tokens: the ones the packages verify in that run.
+    let fixture_tokens: Option<Value> = bare_ops_seconds.and_then(|_| {
+        let i = args.iter().position(|a| a == "--bare-ops")?;
+        let text = std::fs::read_to_string(args.get(i + 1)?).ok()?;
+        let doc: Value = serde_json::from_str(&text).ok()?;
+        Some(doc["first_sight"].clone())
+    });
     let vectors: Value = serde_json::from_str(
         &std::fs::read_to_string(root().join("tests/vectors/tokens.json")).unwrap(),
     )
@@ -352,6 +377,33 @@ fn main() {
 
         let (signing_input, signature) = token.rsplit_once('.').unwrap();
         let sig_bytes = URL_SAFE_NO_PAD.decode(signature).unwrap();
+        // First sight: more distinct tokens than the verifier keeps verified, cycled through, so
+        // every one has its signature checked (the fixtures' in --bare-ops). The bare check and
+        // the crate's run over the same tokens, so all read bytes and signatures the caches have
+        // not just seen. Repeat: the one token, answered from the verifier's cache.
+        let first_sight: Vec<String> = match &fixture_tokens {
+            Some(f) => f[c.alg]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| format!("Bearer {}", t.as_str().unwrap()))
+                .collect(),
+            None => (0..mcp_auth_core::verified::MAX_ENTRIES + 76)
+                .map(|i| {
+                    let mut c = claims.clone();
+                    c["jti"] = json!(format!("f-{i}"));
+                    format!("Bearer {}", encode(&h, &c, &key).unwrap())
+                })
+                .collect(),
+        };
+        // (signing input, signature in base64url, signature bytes) of each first-sight token.
+        let inputs: Vec<(&str, &str, Vec<u8>)> = first_sight
+            .iter()
+            .map(|h| {
+                let (input, sig) = h["Bearer ".len()..].rsplit_once('.').unwrap();
+                (input, sig, URL_SAFE_NO_PAD.decode(sig).unwrap())
+            })
+            .collect();
         let jwk = jwks["keys"]
             .as_array()
             .unwrap()
@@ -377,14 +429,13 @@ fn main() {
         assert!(parsed
             .verify_sig(signing_input.as_bytes(), &sig_bytes)
             .is_ok());
+        let mut next_bare = 0;
+        let mut bare_f = || {
+            next_bare = (next_bare + 1) % inputs.len();
+            let (input, _, sig) = &inputs[next_bare];
+            black_box(parsed.verify_sig(black_box(input.as_bytes()), sig).is_ok());
+        };
         if let Some(seconds) = bare_ops_seconds {
-            let mut bare_f = || {
-                black_box(
-                    parsed
-                        .verify_sig(black_box(signing_input.as_bytes()), &sig_bytes)
-                        .is_ok(),
-                );
-            };
             let (wall, cpu) = ops_per_second(&mut bare_f, seconds);
             bare_ops.insert(c.alg.into(), json!(wall));
             bare_ops.insert(format!("{}_cpu", c.alg), json!(cpu));
@@ -397,15 +448,6 @@ fn main() {
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(25);
-        // First sight: more distinct tokens than the verifier keeps verified, cycled through, so
-        // every one has its signature checked. Repeat: the one token, answered from that cache.
-        let first_sight: Vec<String> = (0..mcp_auth_core::verified::MAX_ENTRIES + 76)
-            .map(|i| {
-                let mut c = claims.clone();
-                c["jti"] = json!(format!("f-{i}"));
-                format!("Bearer {}", encode(&h, &c, &key).unwrap())
-            })
-            .collect();
         let mut next = 0;
         let mut ours_f = || {
             next = (next + 1) % first_sight.len();
@@ -414,20 +456,13 @@ fn main() {
         let mut repeat_f = || {
             let _ = black_box(auth.authenticate_now(Some(black_box(&header))));
         };
+        let mut next_crate = 0;
         let mut crate_f = || {
-            black_box(
-                jsonwebtoken::crypto::verify(signature, signing_input.as_bytes(), &dk, alg)
-                    .unwrap(),
-            );
+            next_crate = (next_crate + 1) % inputs.len();
+            let (input, sig, _) = &inputs[next_crate];
+            black_box(jsonwebtoken::crypto::verify(sig, input.as_bytes(), &dk, alg).unwrap());
         };
-        let mut bare_f = || {
-            black_box(
-                parsed
-                    .verify_sig(black_box(signing_input.as_bytes()), &sig_bytes)
-                    .is_ok(),
-            );
-        };
-        // Where the time around the signature goes: the same token through the static-key path
+        // Where the time around the signature goes: the same tokens through the static-key path
         // (no issuer policy, no process-wide caches) and through the decoder alone.
         let keyset = KeySet::from_json(&jwks).unwrap();
         let jwt_opts = mcp_auth_core::JwtOptions::default();
