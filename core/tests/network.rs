@@ -5,7 +5,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{load_vector, Reply, TestServer};
+use common::{Reply, TestServer};
 use jsonwebtoken::{encode, EncodingKey, Header};
 use mcp_auth_core::jwks::JwksOptions;
 use mcp_auth_core::metadata::{self, AuthServerType, FetchOptions};
@@ -18,21 +18,11 @@ fn key_pem(name: &str) -> Vec<u8> {
 }
 
 fn jwk(kid: &str) -> Value {
-    let jwks = load_vector("tokens.json")["jwks"].clone();
     let src = match kid {
         "rsa-2" => "rsa-enc",
         k => k,
     };
-    let mut k = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kid"] == src)
-        .unwrap()
-        .clone();
-    k["kid"] = json!(kid);
-    k.as_object_mut().unwrap().remove("use");
-    k
+    common::vector_rsa_jwk(src, kid)
 }
 
 fn mint(iss: &str, kid: &str) -> String {

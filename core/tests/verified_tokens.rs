@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{load_vector, Reply, TestServer};
+use common::{Reply, TestServer};
 use jsonwebtoken::{encode, EncodingKey, Header};
 use mcp_auth_core::jwks::JwksOptions;
 use mcp_auth_core::jwt::JwtOptions;
@@ -25,20 +25,7 @@ fn pem(name: &str) -> Vec<u8> {
     std::fs::read(common::vectors_dir().join("keys").join(name)).unwrap()
 }
 
-/// The vector key set's RSA key `src`, published as `kid`.
-fn jwk(src: &str, kid: &str) -> Value {
-    let jwks = load_vector("tokens.json")["jwks"].clone();
-    let mut k = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kid"] == src)
-        .unwrap()
-        .clone();
-    k["kid"] = json!(kid);
-    k.as_object_mut().unwrap().remove("use");
-    k
-}
+use common::vector_rsa_jwk as jwk;
 
 fn mint(pem_name: &str, kid: &str, claims: Value) -> String {
     let mut h = Header::new(jsonwebtoken::Algorithm::RS256);

@@ -208,3 +208,18 @@ pub fn load_vector(name: &str) -> serde_json::Value {
     let p = vectors_dir().join(name);
     serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap()
 }
+
+/// The RSA key `src` of `tokens.json`'s key set, published as `kid` (without `use`).
+pub fn vector_rsa_jwk(src: &str, kid: &str) -> serde_json::Value {
+    let jwks = load_vector("tokens.json")["jwks"].clone();
+    let mut k = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == src)
+        .unwrap()
+        .clone();
+    k["kid"] = serde_json::json!(kid);
+    k.as_object_mut().unwrap().remove("use");
+    k
+}
