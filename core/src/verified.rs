@@ -27,7 +27,7 @@ use crate::keys::{Alg, KeySet};
 /// At most this many tokens per verifier.
 pub const MAX_ENTRIES: usize = 1024;
 /// At most this many bytes of tokens per verifier (their claims are about as large again).
-pub const MAX_TOKEN_BYTES: usize = 2 * 1024 * 1024;
+pub const MAX_TOTAL_BYTES: usize = 2 * 1024 * 1024;
 /// Larger tokens are verified every time: one of them would crowd out many ordinary ones.
 pub const MAX_CACHED_TOKEN: usize = 16 * 1024;
 
@@ -108,7 +108,7 @@ impl VerifiedTokens {
         }
         inner.bytes += key.len();
         inner.order.push_back(key);
-        while inner.map.len() > MAX_ENTRIES || inner.bytes > MAX_TOKEN_BYTES {
+        while inner.map.len() > MAX_ENTRIES || inner.bytes > MAX_TOTAL_BYTES {
             let Some(oldest) = inner.order.pop_front() else {
                 break;
             };
@@ -159,13 +159,13 @@ mod tests {
     #[test]
     fn bounded_by_bytes() {
         let c = VerifiedTokens::default();
-        let n = MAX_TOKEN_BYTES / MAX_CACHED_TOKEN;
+        let n = MAX_TOTAL_BYTES / MAX_CACHED_TOKEN;
         for i in 0..n + 3 {
             let t = format!("{i:05}{}", "x".repeat(MAX_CACHED_TOKEN - 5));
             c.insert(&t, entry());
         }
         assert_eq!(c.len(), n);
-        assert!(c.lock().bytes <= MAX_TOKEN_BYTES);
+        assert!(c.lock().bytes <= MAX_TOTAL_BYTES);
     }
 
     #[test]

@@ -474,3 +474,90 @@ impl JwtVerifier {
         keep(&self.verified, token, alg, kid, r)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+
+    fn keys() -> Arc<KeySet> {
+        Arc::new(KeySet {
+            keys: vec![],
+            notices: vec![],
+        })
+    }
+
+    /// A token whose signature no key could verify: only a hit can accept it.
+    fn unsigned(claims: &str) -> String {
+        let b = |s: &str| URL_SAFE_NO_PAD.encode(s);
+        format!(
+            "{}.{}.{}",
+            b(r#"{"alg":"RS256","kid":"k"}"#),
+            b(claims),
+            b("no")
+        )
+    }
+
+    #[test]
+    fn a_hit_skips_the_signature_only_under_the_set_that_verified_it() {
+        let cache = VerifiedTokens::default();
+        let (set, other) = (keys(), keys());
+        let opts = JwtOptions::default();
+        let token = unsigned(r#"{"iss":"https://i.example","sub":"u","exp":4102444800}"#);
+        let entry = || {
+            Entry::new(
+                set.clone(),
+                Alg::RS256,
+                Some("k".into()),
+                "https://i.example".into(),
+            )
+        };
+        cache.insert(&token, entry());
+        let hit = cache.get(&token).unwrap();
+        let info = reuse(&cache, &token, Some(set.clone()), &hit, &opts)
+            .expect("a hit under the same set")
+            .unwrap();
+        assert_eq!(info.subject.as_deref(), Some("u"));
+        // Another set (a refetch, a replaced key): no answer, and every kept token is forgotten.
+        assert!(reuse(&cache, &token, Some(other), &hit, &opts).is_none());
+        assert!(cache.is_empty());
+        cache.insert(&token, entry());
+        assert!(reuse(&cache, &token, None, &cache.get(&token).unwrap(), &opts).is_none());
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn a_hit_checks_the_clock_and_the_claim_rules_again() {
+        let cache = VerifiedTokens::default();
+        let set = keys();
+        let token = unsigned(r#"{"iss":"https://i.example","sub":"u","exp":1000}"#);
+        cache.insert(
+            &token,
+            Entry::new(set.clone(), Alg::RS256, None, "https://i.example".into()),
+        );
+        let hit = cache.get(&token).unwrap();
+        let at = |now: f64| JwtOptions {
+            now: Some(now),
+            leeway: 0.0,
+            ..JwtOptions::default()
+        };
+        assert!(reuse(&cache, &token, Some(set.clone()), &hit, &at(999.0))
+            .unwrap()
+            .is_ok());
+        let e = reuse(&cache, &token, Some(set.clone()), &hit, &at(1001.0))
+            .unwrap()
+            .unwrap_err();
+        assert!(e.to_string().contains("expired"), "{e}");
+        let other_subject = JwtOptions {
+            claims: jwt::ClaimRules {
+                subject: Some("someone-else".into()),
+                ..Default::default()
+            },
+            ..at(999.0)
+        };
+        assert!(reuse(&cache, &token, Some(set), &hit, &other_subject)
+            .unwrap()
+            .is_err());
+    }
+}

@@ -37,6 +37,26 @@ const request = async (url, header) => {
   };
 };
 
+/** A JWT-mode route's answer (`request`'s result) against a vector's expectation; `at` names it. */
+const checkJwtAnswer = ({ status, body, challenge }, expect, header, at) => {
+  assert.equal(status, expect.status, `${at}: ${JSON.stringify(body)}`);
+  if (status === 200) {
+    const e = expect.auth_info;
+    assert.equal(body.issuer, e.issuer, at);
+    assert.equal(body.subject, e.subject, at);
+    assert.equal(body.clientId, e.client_id ?? '', at);
+    assert.deepEqual(body.scopes, e.scopes, at);
+    assert.deepEqual(body.audience, e.audience ?? undefined, at);
+    assert.equal(body.token, header.trim().split(/\s+/)[1], at);
+    for (const [claim, value] of Object.entries(e.claims ?? {})) {
+      assert.deepEqual(body.claims[claim], value, `${at}: ${claim}`);
+    }
+  } else {
+    assert.deepEqual(body, expect.body, at);
+    assert.equal(challenge, expect.www_authenticate, at);
+  }
+};
+
 for (const file of ['tokens.json', 'providers.json']) {
   describe(`${file} (jwt mode)`, () => {
     const v = load(file);
@@ -88,23 +108,12 @@ for (const file of ['tokens.json', 'providers.json']) {
         // Twice: the second answer may come from the verifier's cache of verified tokens, and
         // must be the same.
         for (const attempt of ['first', 'again']) {
-          const { status, body, challenge } = await request(`${app.url}/case/${i}`, c.header);
-          assert.equal(status, expect.status, `${attempt}: ${JSON.stringify(body)}`);
-          if (status === 200) {
-            const e = expect.auth_info;
-            assert.equal(body.issuer, e.issuer);
-            assert.equal(body.subject, e.subject);
-            assert.equal(body.clientId, e.client_id ?? '');
-            assert.deepEqual(body.scopes, e.scopes);
-            assert.deepEqual(body.audience, e.audience ?? undefined);
-            assert.equal(body.token, c.header.trim().split(/\s+/)[1]);
-            for (const [claim, value] of Object.entries(e.claims ?? {})) {
-              assert.deepEqual(body.claims[claim], value, claim);
-            }
-          } else {
-            assert.deepEqual(body, expect.body, attempt);
-            assert.equal(challenge, expect.www_authenticate, attempt);
-          }
+          checkJwtAnswer(
+            await request(`${app.url}/case/${i}`, c.header),
+            expect,
+            c.header,
+            attempt
+          );
         }
       });
     }
@@ -150,21 +159,8 @@ describe('key_rotation.json (jwt mode, the key set changing between steps)', () 
         serving = step.serve;
       }
       const expect = step.expect_node ?? step.expect;
-      const { status, body, challenge } = await request(`${app.url}/mcp`, step.header);
-      const at = `step ${JSON.stringify(step.name)}`;
-      assert.equal(status, expect.status, `${at}: ${JSON.stringify(body)}`);
-      if (status === 200) {
-        const e = expect.auth_info;
-        assert.equal(body.issuer, e.issuer, at);
-        assert.equal(body.subject, e.subject, at);
-        assert.equal(body.clientId, e.client_id ?? '', at);
-        assert.deepEqual(body.scopes, e.scopes, at);
-        assert.deepEqual(body.audience, e.audience ?? undefined, at);
-        assert.equal(body.token, step.header.trim().split(/\s+/)[1], at);
-      } else {
-        assert.deepEqual(body, expect.body, at);
-        assert.equal(challenge, expect.www_authenticate, at);
-      }
+      const got = await request(`${app.url}/mcp`, step.header);
+      checkJwtAnswer(got, expect, step.header, `step ${JSON.stringify(step.name)}`);
     }
   });
 });

@@ -91,15 +91,21 @@ def test_tokens(name: str) -> None:
                 # Twice: the second answer may come from the verifier's cache of verified
                 # tokens, and must be the same.
                 for attempt in ("first", "again"):
-                    resp = client.get(f"/c{i}/", headers=headers)
-                    try:
-                        check_answer(resp, expect)
-                        if expect["status"] == 200:
-                            check_auth_info(resp.json(), expect["auth_info"])
-                    except AssertionError as e:
-                        raise AssertionError(f"case {case['name']!r} ({attempt}): {e}") from e
+                    _check_jwt_answer(
+                        client.get(f"/c{i}/", headers=headers), expect, f"case {case['name']!r} ({attempt})"
+                    )
     finally:
         jwks_server.stop()
+
+
+def _check_jwt_answer(resp: Any, expect: Dict[str, Any], label: str) -> None:
+    """A JWT-mode route's answer against a vector's `expect`; `label` names the case or step."""
+    try:
+        check_answer(resp, expect)
+        if expect["status"] == 200:
+            check_auth_info(resp.json(), expect["auth_info"])
+    except AssertionError as e:
+        raise AssertionError(f"{label}: {e}") from e
 
 
 def test_key_rotation() -> None:
@@ -130,14 +136,7 @@ def test_key_rotation() -> None:
                 if step["serve"] is not None:
                     serving["set"] = step["serve"]
                 headers = {} if step["header"] is None else {"Authorization": step["header"]}
-                expect = step["expect"]
-                resp = client.get("/mcp/", headers=headers)
-                try:
-                    check_answer(resp, expect)
-                    if expect["status"] == 200:
-                        check_auth_info(resp.json(), expect["auth_info"])
-                except AssertionError as e:
-                    raise AssertionError(f"step {step['name']!r}: {e}") from e
+                _check_jwt_answer(client.get("/mcp/", headers=headers), step["expect"], f"step {step['name']!r}")
     finally:
         jwks_server.stop()
 
