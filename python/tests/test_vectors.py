@@ -51,6 +51,21 @@ def whoami_app(mcp_auth: MCPAuth) -> Starlette:
     return Starlette(routes=[Route("/", whoami)])
 
 
+def _oidc_mcp_auth(resource: str, servers_metadata: List[Dict[str, Any]]) -> MCPAuth:
+    """An MCPAuth protecting `resource` with one OIDC authorization server per metadata dict."""
+    return MCPAuth(
+        protected_resources=ResourceServerConfig(
+            metadata=ResourceServerMetadata(
+                resource=resource,
+                authorization_servers=[
+                    AuthServerConfig(metadata=AuthorizationServerMetadata(**m), type=AuthServerType.OIDC)
+                    for m in servers_metadata
+                ],
+            )
+        )
+    )
+
+
 @pytest.mark.parametrize("name", ["tokens.json", "providers.json"])
 def test_tokens(name: str) -> None:
     v = load(name)
@@ -60,17 +75,7 @@ def test_tokens(name: str) -> None:
         # Further trusted authorization servers, when the file names them, share the key set.
         more = ([v["second_issuer"]] if "second_issuer" in v else []) + v.get("more_issuers", [])
         issuers_metadata = [metadata] + [dict(metadata, issuer=issuer) for issuer in more]
-        mcp_auth = MCPAuth(
-            protected_resources=ResourceServerConfig(
-                metadata=ResourceServerMetadata(
-                    resource=v["resource"],
-                    authorization_servers=[
-                        AuthServerConfig(metadata=AuthorizationServerMetadata(**m), type=AuthServerType.OIDC)
-                        for m in issuers_metadata
-                    ],
-                )
-            )
-        )
+        mcp_auth = _oidc_mcp_auth(v["resource"], issuers_metadata)
         routes: List[Any] = []
         for i, case in enumerate(v["cases"]):
             mw = mcp_auth.bearer_auth_middleware(
@@ -118,16 +123,7 @@ def test_key_rotation() -> None:
     jwks_server = Server(Starlette(routes=[Route(path, lambda r: JSONResponse(v["key_sets"][serving["set"]]))])).start()
     try:
         metadata = dict(v["metadata"], jwks_uri=f"{jwks_server.url}{path}")
-        mcp_auth = MCPAuth(
-            protected_resources=ResourceServerConfig(
-                metadata=ResourceServerMetadata(
-                    resource=v["resource"],
-                    authorization_servers=[
-                        AuthServerConfig(metadata=AuthorizationServerMetadata(**metadata), type=AuthServerType.OIDC)
-                    ],
-                )
-            )
-        )
+        mcp_auth = _oidc_mcp_auth(v["resource"], [metadata])
         # Resource-server defaults: the audience is the resource, no required scopes, default leeway.
         mw = mcp_auth.bearer_auth_middleware("jwt", resource=v["resource"], show_error_details=v["show_error_details"])
         routes = [Mount("/mcp", app=whoami_app(mcp_auth), middleware=[Middleware(mw)])]
