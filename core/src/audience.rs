@@ -100,6 +100,11 @@ pub fn canonical(value: &str) -> Cow<'_, str> {
         None => ("", authority),
     };
     let tail = tail.strip_suffix('/').unwrap_or(tail);
+    let lower = |s: &str| !s.bytes().any(|b| b.is_ascii_uppercase());
+    if lower(scheme) && lower(host) && tail.len() == rest.len() - authority_end {
+        // Already canonical: no trailing `/` dropped, nothing to lower-case.
+        return Cow::Borrowed(value);
+    }
     let out = format!(
         "{}://{userinfo}{}{tail}",
         scheme.to_ascii_lowercase(),
@@ -114,12 +119,17 @@ pub fn canonical(value: &str) -> Cow<'_, str> {
 
 /// Whether a token's `aud` names `expected`, compared in canonical form.
 pub fn audience_matches(expected: &str, aud: &Audience) -> bool {
-    let want = canonical(expected);
-    let same = |a: &String| canonical(a) == want;
-    match aud {
-        Audience::One(a) => same(a),
-        Audience::Many(list) => list.iter().any(same),
+    let values = match aud {
+        Audience::One(a) => std::slice::from_ref(a),
+        Audience::Many(list) => list.as_slice(),
+    };
+    // Equal values have equal canonical forms: most tokens name the audience exactly as
+    // configured, which needs no canonical form at all.
+    if values.iter().any(|a| a == expected) {
+        return true;
     }
+    let want = canonical(expected);
+    values.iter().any(|a| canonical(a) == want)
 }
 
 #[cfg(test)]
@@ -145,6 +155,23 @@ mod tests {
         assert_eq!(canonical("client-1"), "client-1");
         assert_eq!(canonical("api://My-App"), "api://my-app");
         assert_eq!(canonical("urn:example:Thing/"), "urn:example:Thing/");
+    }
+
+    #[test]
+    fn audiences_match_exactly_or_in_canonical_form() {
+        let one = |a: &str| Audience::One(a.to_string());
+        let r = "https://mcp.example.com/mcp";
+        assert!(audience_matches(r, &one(r)));
+        assert!(audience_matches(r, &one("HTTPS://MCP.example.com/mcp/")));
+        assert!(audience_matches("HTTPS://MCP.example.com/mcp/", &one(r)));
+        assert!(!audience_matches(r, &one("https://mcp.example.com/MCP")));
+        assert!(!audience_matches(r, &one("https://mcp.example.com/mcp/x")));
+        let many = Audience::Many(vec![
+            "client-1".into(),
+            "https://MCP.example.com/mcp".into(),
+        ]);
+        assert!(audience_matches(r, &many));
+        assert!(!audience_matches("client-2", &many));
     }
 
     #[test]

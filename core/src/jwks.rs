@@ -118,51 +118,74 @@ pub enum Lookup {
     Fetch,
 }
 
-/// One cached set: its URI and the configured headers (names lower-cased, sorted).
-type CacheKey = (String, Vec<(String, String)>);
+/// The configured headers a set is fetched with (names lower-cased, sorted): with its URI,
+/// what tells one cached set from another.
+type Headers = Vec<(String, String)>;
 
-fn cache_key(uri: &str, opts: &JwksOptions) -> CacheKey {
-    let mut headers: Vec<(String, String)> = opts
+fn normalized(opts: &JwksOptions) -> Headers {
+    let mut headers: Headers = opts
         .headers
         .iter()
         .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
         .collect();
     headers.sort();
-    (uri.to_string(), headers)
+    headers
 }
+
+/// Cached sets by URI, then by headers. Looked up on every request, so a lookup borrows the
+/// URI and, without configured headers (the usual case), allocates nothing.
+type Remotes = HashMap<String, Vec<(Headers, Arc<Remote>)>, foldhash::fast::RandomState>;
 
 #[derive(Default)]
 pub struct JwksCache {
-    remotes: Mutex<HashMap<CacheKey, Arc<Remote>>>,
+    remotes: Mutex<Remotes>,
 }
 
 impl JwksCache {
     fn remote(&self, uri: &str, opts: &JwksOptions) -> Arc<Remote> {
-        let key = cache_key(uri, opts);
+        let headers = if opts.headers.is_empty() {
+            Vec::new()
+        } else {
+            normalized(opts)
+        };
         let mut map = self.remotes.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(r) = map.get(&key) {
-            return r.clone();
+        if let Some(r) = map
+            .get(uri)
+            .and_then(|v| v.iter().find(|(h, _)| *h == headers))
+        {
+            return r.1.clone();
         }
-        if map.len() >= MAX_URIS {
+        if map.values().map(Vec::len).sum::<usize>() >= MAX_URIS {
             // Drop the least recently fetched set; it is refetched if it is used again.
             let oldest = map
                 .iter()
-                .min_by_key(|(_, r)| r.state.lock().map(|s| s.last_attempt).ok().flatten())
-                .map(|(k, _)| k.clone());
-            if let Some(k) = oldest {
-                map.remove(&k);
+                .flat_map(|(u, v)| v.iter().map(move |(h, r)| (u, h, r)))
+                .min_by_key(|(_, _, r)| r.state.lock().map(|s| s.last_attempt).ok().flatten())
+                .map(|(u, h, _)| (u.clone(), h.clone()));
+            if let Some((u, h)) = oldest {
+                if let Some(v) = map.get_mut(&u) {
+                    v.retain(|(k, _)| *k != h);
+                    if v.is_empty() {
+                        map.remove(&u);
+                    }
+                }
             }
         }
-        map.entry(key).or_default().clone()
+        let r = Arc::new(Remote::default());
+        map.entry(uri.to_string())
+            .or_default()
+            .push((headers, r.clone()));
+        r
     }
 
     /// How many times `uri` was fetched, whatever headers (for tests and benchmarks).
     pub fn fetch_count(&self, uri: &str) -> u64 {
         let map = self.remotes.lock().unwrap_or_else(|p| p.into_inner());
-        map.iter()
-            .filter(|((u, _), _)| u == uri)
-            .map(|(_, r)| r.state.lock().map(|s| s.fetches).unwrap_or(0))
-            .sum()
+        map.get(uri).map_or(0, |v| {
+            v.iter()
+                .map(|(_, r)| r.state.lock().map(|s| s.fetches).unwrap_or(0))
+                .sum()
+        })
     }
 
     /// Forgets every set: the next verification fetches afresh.

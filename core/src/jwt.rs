@@ -523,26 +523,7 @@ pub(crate) fn scopes_claim(claims: &Map<String, Value>) -> Result<Vec<String>> {
 pub fn auth_info(token: &str, claims: Map<String, Value>, opts: &JwtOptions) -> Result<AuthInfo> {
     let now = opts.now();
     let leeway = opts.leeway.max(0.0);
-    let exp = numeric(&claims, "exp")?;
-    if let Some(exp) = exp {
-        if exp <= now - leeway {
-            return Err(invalid("The token has expired."));
-        }
-    } else if opts.requires_at_jwt() {
-        return Err(invalid(
-            "The token has no `exp`, which an RFC 9068 access token must have.",
-        ));
-    }
-    if let Some(nbf) = numeric(&claims, "nbf")? {
-        if nbf > now + leeway {
-            return Err(invalid("The token is not yet valid (nbf)."));
-        }
-    }
-    if let Some(iat) = numeric(&claims, "iat")? {
-        if iat > now + leeway {
-            return Err(invalid("The token is not yet valid (iat)."));
-        }
-    }
+    let exp = check_time(&claims, now, leeway, opts)?;
     let issuer = match claims.get("iss") {
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
         _ => {
@@ -577,6 +558,45 @@ pub fn auth_info(token: &str, claims: Map<String, Value>, opts: &JwtOptions) -> 
         expires_at: exp.map(|e| e as i64),
         claims,
     })
+}
+
+/// What of [`auth_info`] depends on the clock or on the claim rules, which a token verified
+/// before must pass again on every request (`verifier`'s cache of verified tokens).
+pub(crate) fn check_again(info: &AuthInfo, opts: &JwtOptions) -> Result<()> {
+    let now = opts.now();
+    let leeway = opts.leeway.max(0.0);
+    check_time(&info.claims, now, leeway, opts)?;
+    opts.claims.check(&info.claims, now, leeway)
+}
+
+/// `exp`, `nbf` and `iat` at `now`; the token's `exp`, if any.
+fn check_time(
+    claims: &Map<String, Value>,
+    now: f64,
+    leeway: f64,
+    opts: &JwtOptions,
+) -> Result<Option<f64>> {
+    let exp = numeric(claims, "exp")?;
+    if let Some(exp) = exp {
+        if exp <= now - leeway {
+            return Err(invalid("The token has expired."));
+        }
+    } else if opts.requires_at_jwt() {
+        return Err(invalid(
+            "The token has no `exp`, which an RFC 9068 access token must have.",
+        ));
+    }
+    if let Some(nbf) = numeric(claims, "nbf")? {
+        if nbf > now + leeway {
+            return Err(invalid("The token is not yet valid (nbf)."));
+        }
+    }
+    if let Some(iat) = numeric(claims, "iat")? {
+        if iat > now + leeway {
+            return Err(invalid("The token is not yet valid (iat)."));
+        }
+    }
+    Ok(exp)
 }
 
 /// Verifies `token` against `keys` with no issuer policy (`create_verify_jwt` / `createVerifyJwt`).

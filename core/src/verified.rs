@@ -2,7 +2,8 @@
 //! request pays for its signature once.
 //!
 //! What is kept is what a full verification would compute again from the same bytes: the
-//! claims, and the key set the signature was checked against. A hit is used only while that
+//! answer (claims and what is read from them), and the key set the signature was checked
+//! against. A hit is used only while that
 //! very key set (the same `Arc`) is still the one the key cache serves for the token; the
 //! first hit that finds another set empties the cache, so a rotated or revoked key never
 //! verifies a token again. Everything that depends on the clock (`exp`, `nbf`, `iat`, a
@@ -13,20 +14,20 @@
 //!
 //! Bounded by entries and by token bytes; the oldest entry goes first, so a token sent on
 //! every request is verified again at most once per `MAX_ENTRIES` other tokens. A miss costs
-//! one hash of the token and no copy of its claims: they are parsed again, once, on the
-//! token's first hit, so a stream of tokens each seen once pays almost nothing for the cache.
+//! one hash of the token and no copy of its claims: the answer is computed again, once, on
+//! the token's first hit, so a stream of tokens each seen once pays almost nothing for the
+//! cache.
 
 use std::collections::hash_map::Entry as Slot;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use serde_json::{Map, Value};
-
+use crate::jwt::AuthInfo;
 use crate::keys::{Alg, KeySet};
 
 /// At most this many tokens per verifier.
 pub const MAX_ENTRIES: usize = 1024;
-/// At most this many bytes of tokens per verifier (their claims are about as large again).
+/// At most this many bytes of tokens per verifier (their answers are about as large again).
 pub const MAX_TOTAL_BYTES: usize = 2 * 1024 * 1024;
 /// Larger tokens are verified every time: one of them would crowd out many ordinary ones.
 pub const MAX_CACHED_TOKEN: usize = 16 * 1024;
@@ -40,8 +41,9 @@ pub struct Entry {
     pub kid: Option<String>,
     /// Its `iss`, which picks the trusted server whose keys must still be `keys`.
     pub issuer: String,
-    /// The token's claims, parsed on its first hit.
-    pub claims: OnceLock<Map<String, Value>>,
+    /// The answer, computed on the token's first hit; its `token` is left empty (the key is
+    /// the token) and filled in on every hit.
+    pub info: OnceLock<AuthInfo>,
 }
 
 impl Entry {
@@ -51,7 +53,7 @@ impl Entry {
             alg,
             kid,
             issuer,
-            claims: OnceLock::new(),
+            info: OnceLock::new(),
         }
     }
 }

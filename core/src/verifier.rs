@@ -269,16 +269,24 @@ fn reuse(
 ) -> Option<Result<AuthInfo>> {
     match current {
         Some(keys) if Arc::ptr_eq(&keys, &hit.keys) => {
-            let claims = match hit.claims.get() {
-                Some(c) => c.clone(),
-                // The first hit: the claims of bytes that decoded before decode alike again.
+            let kept = match hit.info.get() {
+                Some(i) => i,
+                // The first hit: bytes that decoded before decode alike again.
                 None => {
                     let claims = jwt::decode(token, opts).ok()?.claims;
-                    let _ = hit.claims.set(claims.clone());
-                    claims
+                    let info = match jwt::auth_info("", claims, opts) {
+                        Ok(i) => i,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    hit.info.get_or_init(|| info)
                 }
             };
-            Some(jwt::auth_info(token, claims, opts))
+            if let Err(e) = jwt::check_again(kept, opts) {
+                return Some(Err(e));
+            }
+            let mut info = kept.clone();
+            info.token = token.to_string();
+            Some(Ok(info))
         }
         _ => {
             cache.clear();
