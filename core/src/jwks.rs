@@ -143,11 +143,8 @@ pub struct JwksCache {
 
 impl JwksCache {
     fn remote(&self, uri: &str, opts: &JwksOptions) -> Arc<Remote> {
-        let headers = if opts.headers.is_empty() {
-            Vec::new()
-        } else {
-            normalized(opts)
-        };
+        // No configured headers: an empty `Vec`, which does not allocate.
+        let headers = normalized(opts);
         let mut map = self.remotes.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(r) = map
             .get(uri)
@@ -441,5 +438,48 @@ impl KeySource {
             keys: vec![Arc::new(key.standalone())],
             notices: vec![],
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_headers(h: &[(&str, &str)]) -> JwksOptions {
+        JwksOptions {
+            headers: h
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..JwksOptions::default()
+        }
+    }
+
+    #[test]
+    fn one_set_per_uri_and_headers_and_a_bounded_number_of_them() {
+        let c = JwksCache::default();
+        let plain = JwksOptions::default();
+        let a = c.remote("https://a.example/jwks", &plain);
+        assert!(Arc::ptr_eq(&a, &c.remote("https://a.example/jwks", &plain)));
+        // Header names compare case-insensitively and in any order; values do not.
+        let h1 = c.remote(
+            "https://a.example/jwks",
+            &with_headers(&[("X-A", "1"), ("x-b", "2")]),
+        );
+        let h2 = c.remote(
+            "https://a.example/jwks",
+            &with_headers(&[("x-b", "2"), ("x-a", "1")]),
+        );
+        assert!(Arc::ptr_eq(&h1, &h2) && !Arc::ptr_eq(&a, &h1));
+        let h3 = c.remote("https://a.example/jwks", &with_headers(&[("x-a", "other")]));
+        assert!(!Arc::ptr_eq(&h1, &h3));
+        for i in 0..MAX_URIS + 10 {
+            c.remote(&format!("https://k{i}.example/jwks"), &plain);
+        }
+        let kept: usize = c.remotes.lock().unwrap().values().map(Vec::len).sum();
+        assert_eq!(kept, MAX_URIS);
+        assert!(c.remotes.lock().unwrap().values().all(|v| !v.is_empty()));
+        c.clear();
+        assert_eq!(c.fetch_count("https://a.example/jwks"), 0);
     }
 }

@@ -550,9 +550,16 @@ mod tests {
             leeway: 0.0,
             ..JwtOptions::default()
         };
-        assert!(reuse(&cache, &token, Some(set.clone()), &hit, &at(999.0))
-            .unwrap()
-            .is_ok());
+        for _ in 0..2 {
+            // The first hit computes the answer, the second reuses it: both carry the token.
+            let info = reuse(&cache, &token, Some(set.clone()), &hit, &at(999.0))
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                (info.token.as_str(), info.subject.as_deref()),
+                (token.as_str(), Some("u"))
+            );
+        }
         let e = reuse(&cache, &token, Some(set.clone()), &hit, &at(1001.0))
             .unwrap()
             .unwrap_err();

@@ -20,17 +20,70 @@ const RETRY_AFTER: Duration = Duration::from_secs(30);
 /// Different issuers a process can track; beyond it the stalest entry is dropped.
 const MAX_ENTRIES: usize = 256;
 
-/// Issuer, type, the fetch's headers (names lower-cased, sorted) and the issuer check.
-type Key = (String, Option<AuthServerType>, Vec<(String, String)>, bool);
+/// Beside the issuer, what tells entries apart: type, the fetch's headers (names lower-cased,
+/// sorted) and the issuer check.
+type Variant = (Option<AuthServerType>, Vec<(String, String)>, bool);
 
-fn key(issuer: &str, ty: Option<AuthServerType>, opts: &FetchOptions) -> Key {
+fn variant(ty: Option<AuthServerType>, opts: &FetchOptions) -> Variant {
     let mut headers: Vec<(String, String)> = opts
         .headers
         .iter()
         .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
         .collect();
     headers.sort();
-    (issuer.to_string(), ty, headers, opts.check_issuer)
+    (ty, headers, opts.check_issuer)
+}
+
+/// Entries by issuer, then by variant. Looked up on every request of a discovered server, so a
+/// lookup borrows the issuer and, without configured headers, allocates nothing (collecting no
+/// headers makes an empty `Vec`, which does not allocate).
+#[derive(Default)]
+struct Entries {
+    by_issuer: HashMap<String, Vec<(Variant, Entry)>, foldhash::fast::RandomState>,
+    len: usize,
+}
+
+impl Entries {
+    fn get(&self, issuer: &str, v: &Variant) -> Option<&Entry> {
+        let list = self.by_issuer.get(issuer)?;
+        list.iter().find(|(k, _)| k == v).map(|(_, e)| e)
+    }
+
+    fn get_or_insert(&mut self, issuer: &str, v: &Variant) -> &mut Entry {
+        let list = self.by_issuer.entry(issuer.to_string()).or_default();
+        let i = match list.iter().position(|(k, _)| k == v) {
+            Some(i) => i,
+            None => {
+                list.push((v.clone(), Entry::default()));
+                self.len += 1;
+                list.len() - 1
+            }
+        };
+        &mut list[i].1
+    }
+
+    /// Drops the entry fetched longest ago (never fetched first).
+    fn evict_oldest(&mut self) {
+        let oldest = self
+            .by_issuer
+            .iter()
+            .flat_map(|(i, list)| list.iter().map(move |(k, e)| (i, k, e)))
+            .min_by_key(|(_, _, e)| e.value.as_ref().map(|v| v.fetched_at))
+            .map(|(i, k, _)| (i.clone(), k.clone()));
+        let Some((issuer, k)) = oldest else { return };
+        if let Some(list) = self.by_issuer.get_mut(&issuer) {
+            list.retain(|(v, _)| *v != k);
+            if list.is_empty() {
+                self.by_issuer.remove(&issuer);
+            }
+        }
+        self.len -= 1;
+    }
+
+    fn clear(&mut self) {
+        self.by_issuer.clear();
+        self.len = 0;
+    }
 }
 
 #[derive(Clone)]
@@ -50,7 +103,7 @@ struct Entry {
 
 #[derive(Default)]
 pub struct MetadataCache {
-    entries: Mutex<HashMap<Key, Entry>>,
+    entries: Mutex<Entries>,
 }
 
 impl MetadataCache {
@@ -63,7 +116,7 @@ impl MetadataCache {
         opts: &FetchOptions,
     ) -> Option<Discovered> {
         let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let e = map.get(&key(issuer, ty, opts))?;
+        let e = map.get(issuer, &variant(ty, opts))?;
         // Stale metadata keeps serving while a failed refresh cools down, within the bound.
         let cooling = e
             .last_failure
@@ -94,14 +147,14 @@ impl MetadataCache {
         if let Some(v) = self.get_fresh(issuer, ty, ttl, opts) {
             return Ok(v);
         }
-        let key = key(issuer, ty, opts);
+        let key = variant(ty, opts);
         let waiting_since = Instant::now();
         let lock = {
             let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-            if map.len() >= MAX_ENTRIES && !map.contains_key(&key) {
-                evict_oldest(&mut map);
+            if map.len >= MAX_ENTRIES && map.get(issuer, &key).is_none() {
+                map.evict_oldest();
             }
-            map.entry(key.clone()).or_default().fetch_lock.clone()
+            map.get_or_insert(issuer, &key).fetch_lock.clone()
         };
         let _guard = lock.lock().await;
         // Whoever held the lock before us may have fetched it already.
@@ -110,7 +163,7 @@ impl MetadataCache {
         }
         {
             let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((at, err)) = map.get(&key).and_then(|e| e.last_failure.clone()) {
+            if let Some((at, err)) = map.get(issuer, &key).and_then(|e| e.last_failure.clone()) {
                 if at >= waiting_since {
                     return Err(err);
                 }
@@ -119,14 +172,14 @@ impl MetadataCache {
         match fetch_and_validate(issuer, ty, opts).await {
             Ok(d) => {
                 let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-                let entry = map.entry(key).or_default();
+                let entry = map.get_or_insert(issuer, &key);
                 entry.value = Some(d.clone());
                 entry.last_failure = None;
                 Ok(d)
             }
             Err(e) => {
                 let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-                let entry = map.entry(key).or_default();
+                let entry = map.get_or_insert(issuer, &key);
                 entry.last_failure = Some((Instant::now(), e.clone()));
                 match entry.value.clone() {
                     Some(stale)
@@ -138,16 +191,6 @@ impl MetadataCache {
                 }
             }
         }
-    }
-}
-
-fn evict_oldest(map: &mut HashMap<Key, Entry>) {
-    let oldest = map
-        .iter()
-        .min_by_key(|(_, e)| e.value.as_ref().map(|v| v.fetched_at))
-        .map(|(k, _)| k.clone());
-    if let Some(k) = oldest {
-        map.remove(&k);
     }
 }
 
@@ -172,4 +215,61 @@ async fn fetch_and_validate(
         validation: Arc::new(validation),
         fetched_at: Instant::now(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::AuthorizationServerMetadata;
+    use super::*;
+
+    fn fetched(secs_ago: u64) -> Entry {
+        Entry {
+            value: Some(Discovered {
+                config: Arc::new(ServerConfig {
+                    metadata: AuthorizationServerMetadata::from_json(serde_json::json!({
+                        "issuer": "https://a.example",
+                        "authorization_endpoint": "https://a.example/authorize",
+                        "token_endpoint": "https://a.example/token",
+                        "response_types_supported": ["code"],
+                    }))
+                    .unwrap(),
+                    server_type: AuthServerType::OAuth,
+                }),
+                validation: Arc::new(ValidationResult {
+                    is_valid: true,
+                    errors: vec![],
+                    warnings: vec![],
+                    successes: vec![],
+                }),
+                fetched_at: Instant::now() - Duration::from_secs(secs_ago),
+            }),
+            ..Entry::default()
+        }
+    }
+
+    #[test]
+    fn entries_are_kept_apart_by_variant_and_the_oldest_goes_first() {
+        let mut e = Entries::default();
+        let plain = variant(None, &FetchOptions::default());
+        let oauth = variant(Some(AuthServerType::OAuth), &FetchOptions::default());
+        *e.get_or_insert("https://a.example", &plain) = fetched(10);
+        *e.get_or_insert("https://a.example", &oauth) = fetched(30);
+        *e.get_or_insert("https://b.example", &plain) = fetched(20);
+        assert_eq!(e.len, 3);
+        assert!(e.get("https://a.example", &plain).is_some());
+        assert!(e.get("https://c.example", &plain).is_none());
+        e.evict_oldest();
+        assert_eq!(e.len, 2);
+        assert!(e.get("https://a.example", &oauth).is_none());
+        assert!(e.get("https://a.example", &plain).is_some());
+        // An entry never fetched (a fetch in progress) goes before any fetched one.
+        e.get_or_insert("https://c.example", &plain);
+        e.evict_oldest();
+        assert!(e.get("https://c.example", &plain).is_none() && e.len == 2);
+        e.evict_oldest();
+        e.evict_oldest();
+        assert!(e.by_issuer.is_empty() && e.len == 0);
+        e.evict_oldest(); // nothing left: no underflow
+        assert_eq!(e.len, 0);
+    }
 }
