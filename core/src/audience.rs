@@ -99,11 +99,13 @@ pub fn canonical(value: &str) -> Cow<'_, str> {
         Some(i) => authority.split_at(i + 1),
         None => ("", authority),
     };
-    let tail = tail.strip_suffix('/').unwrap_or(tail);
+    let (tail, slash_dropped) = match tail.strip_suffix('/') {
+        Some(t) => (t, true),
+        None => (tail, false),
+    };
     let lower = |s: &str| !s.bytes().any(|b| b.is_ascii_uppercase());
-    if lower(scheme) && lower(host) && tail.len() == rest.len() - authority_end {
-        // Already canonical: no trailing `/` dropped, nothing to lower-case.
-        return Cow::Borrowed(value);
+    if !slash_dropped && lower(scheme) && lower(host) {
+        return Cow::Borrowed(value); // already canonical
     }
     let out = format!(
         "{}://{userinfo}{}{tail}",

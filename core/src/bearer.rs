@@ -514,15 +514,15 @@ pub fn respond_with(err: &Error, policy: &Policy, schemes: &Challenges<'_>) -> A
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn token68_bytes_are_those_of_rfc_9110() {
         for b in 0..=255u8 {
             let spec = b.is_ascii_alphanumeric() || b"-._~+/".contains(&b);
-            assert_eq!(super::token68_byte(b), spec, "byte {b:#04x}");
+            assert_eq!(token68_byte(b), spec, "byte {b:#04x}");
         }
     }
-
-    use super::*;
 
     #[test]
     fn header_forms() {

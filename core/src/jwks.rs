@@ -16,8 +16,9 @@
 //! - every fetch has a timeout and a size cap and follows no redirect; the cache holds a bounded
 //!   number of sets.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+use crate::by_name::{normalized_headers, ByName};
 use std::time::{Duration, Instant};
 
 use crate::error::{codes, Error, Result};
@@ -118,23 +119,8 @@ pub enum Lookup {
     Fetch,
 }
 
-/// The configured headers a set is fetched with (names lower-cased, sorted): with its URI,
-/// what tells one cached set from another.
-type Headers = Vec<(String, String)>;
-
-fn normalized(opts: &JwksOptions) -> Headers {
-    let mut headers: Headers = opts
-        .headers
-        .iter()
-        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-        .collect();
-    headers.sort();
-    headers
-}
-
-/// Cached sets by URI, then by headers. Looked up on every request, so a lookup borrows the
-/// URI and, without configured headers (the usual case), allocates nothing.
-type Remotes = HashMap<String, Vec<(Headers, Arc<Remote>)>, foldhash::fast::RandomState>;
+/// Cached sets by URI, then by the configured headers they are fetched with.
+type Remotes = ByName<Vec<(String, String)>, Arc<Remote>>;
 
 #[derive(Default)]
 pub struct JwksCache {
@@ -143,46 +129,24 @@ pub struct JwksCache {
 
 impl JwksCache {
     fn remote(&self, uri: &str, opts: &JwksOptions) -> Arc<Remote> {
-        // No configured headers: an empty `Vec`, which does not allocate.
-        let headers = normalized(opts);
+        let headers = normalized_headers(&opts.headers);
         let mut map = self.remotes.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(r) = map
-            .get(uri)
-            .and_then(|v| v.iter().find(|(h, _)| *h == headers))
-        {
-            return r.1.clone();
+        if let Some(r) = map.get(uri, &headers) {
+            return r.clone();
         }
-        if map.values().map(Vec::len).sum::<usize>() >= MAX_URIS {
+        if map.len() >= MAX_URIS {
             // Drop the least recently fetched set; it is refetched if it is used again.
-            let oldest = map
-                .iter()
-                .flat_map(|(u, v)| v.iter().map(move |(h, r)| (u, h, r)))
-                .min_by_key(|(_, _, r)| r.state.lock().map(|s| s.last_attempt).ok().flatten())
-                .map(|(u, h, _)| (u.clone(), h.clone()));
-            if let Some((u, h)) = oldest {
-                if let Some(v) = map.get_mut(&u) {
-                    v.retain(|(k, _)| *k != h);
-                    if v.is_empty() {
-                        map.remove(&u);
-                    }
-                }
-            }
+            map.evict_min_by_key(|r| r.state.lock().map(|s| s.last_attempt).ok().flatten());
         }
-        let r = Arc::new(Remote::default());
-        map.entry(uri.to_string())
-            .or_default()
-            .push((headers, r.clone()));
-        r
+        map.get_or_insert_with(uri, &headers, Arc::default).clone()
     }
 
     /// How many times `uri` was fetched, whatever headers (for tests and benchmarks).
     pub fn fetch_count(&self, uri: &str) -> u64 {
         let map = self.remotes.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(uri).map_or(0, |v| {
-            v.iter()
-                .map(|(_, r)| r.state.lock().map(|s| s.fetches).unwrap_or(0))
-                .sum()
-        })
+        map.named(uri)
+            .map(|r| r.state.lock().map(|s| s.fetches).unwrap_or(0))
+            .sum()
     }
 
     /// Forgets every set: the next verification fetches afresh.
@@ -476,10 +440,14 @@ mod tests {
         for i in 0..MAX_URIS + 10 {
             c.remote(&format!("https://k{i}.example/jwks"), &plain);
         }
-        let kept: usize = c.remotes.lock().unwrap().values().map(Vec::len).sum();
-        assert_eq!(kept, MAX_URIS);
-        assert!(c.remotes.lock().unwrap().values().all(|v| !v.is_empty()));
+        assert_eq!(c.remotes.lock().unwrap().len(), MAX_URIS);
+        let last = format!("https://k{}.example/jwks", MAX_URIS + 9);
+        let kept = c.remote(&last, &plain);
+        assert!(Arc::ptr_eq(&kept, &c.remote(&last, &plain)));
         c.clear();
-        assert_eq!(c.fetch_count("https://a.example/jwks"), 0);
+        assert_eq!(c.remotes.lock().unwrap().len(), 0);
+        // After `clear` the same URI gets a new, empty set.
+        assert!(!Arc::ptr_eq(&kept, &c.remote(&last, &plain)));
+        assert_eq!(c.fetch_count(&last), 0);
     }
 }

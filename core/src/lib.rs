@@ -16,6 +16,7 @@
 pub mod audience;
 pub mod authenticator;
 pub mod bearer;
+mod by_name;
 pub mod dpop;
 pub mod duration;
 pub mod error;

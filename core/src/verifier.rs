@@ -270,20 +270,20 @@ fn reuse(
     match current {
         Some(keys) if Arc::ptr_eq(&keys, &hit.keys) => {
             let kept = match hit.info.get() {
-                Some(i) => i,
-                // The first hit: bytes that decoded before decode alike again.
+                Some(i) => match jwt::check_again(i, opts) {
+                    Ok(()) => i,
+                    Err(e) => return Some(Err(e)),
+                },
+                // The first hit: bytes that decoded before decode alike again, and the answer
+                // is derived (its clock and rule checks included) as on a miss.
                 None => {
                     let claims = jwt::decode(token, opts).ok()?.claims;
-                    let info = match jwt::auth_info("", claims, opts) {
-                        Ok(i) => i,
+                    match jwt::auth_info("", claims, opts) {
+                        Ok(i) => hit.info.get_or_init(|| i),
                         Err(e) => return Some(Err(e)),
-                    };
-                    hit.info.get_or_init(|| info)
+                    }
                 }
             };
-            if let Err(e) = jwt::check_again(kept, opts) {
-                return Some(Err(e));
-            }
             let mut info = kept.clone();
             info.token = token.to_string();
             Some(Ok(info))

@@ -5,13 +5,13 @@
 //! failures are not cached. Entries are kept apart by the fetch's headers and whether the issuer
 //! is checked, so one configuration never serves another the metadata it fetched.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::fetch::{fetch_server_config, FetchOptions};
 use super::model::{AuthServerType, ServerConfig};
 use super::validate::{validate_server_config, ValidationResult};
+use crate::by_name::{normalized_headers, ByName};
 use crate::error::{codes, Error, Flavor, Result};
 
 pub const DEFAULT_TTL: Duration = Duration::from_secs(3600);
@@ -20,70 +20,19 @@ const RETRY_AFTER: Duration = Duration::from_secs(30);
 /// Different issuers a process can track; beyond it the stalest entry is dropped.
 const MAX_ENTRIES: usize = 256;
 
-/// Beside the issuer, what tells entries apart: type, the fetch's headers (names lower-cased,
-/// sorted) and the issuer check.
+/// Beside the issuer, what tells entries apart: type, the fetch's headers and the issuer check.
 type Variant = (Option<AuthServerType>, Vec<(String, String)>, bool);
 
 fn variant(ty: Option<AuthServerType>, opts: &FetchOptions) -> Variant {
-    let mut headers: Vec<(String, String)> = opts
-        .headers
-        .iter()
-        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-        .collect();
-    headers.sort();
-    (ty, headers, opts.check_issuer)
+    (ty, normalized_headers(&opts.headers), opts.check_issuer)
 }
 
-/// Entries by issuer, then by variant. Looked up on every request of a discovered server, so a
-/// lookup borrows the issuer and, without configured headers, allocates nothing (collecting no
-/// headers makes an empty `Vec`, which does not allocate).
-#[derive(Default)]
-struct Entries {
-    by_issuer: HashMap<String, Vec<(Variant, Entry)>, foldhash::fast::RandomState>,
-    len: usize,
-}
+/// Entries by issuer, then by variant.
+type Entries = ByName<Variant, Entry>;
 
-impl Entries {
-    fn get(&self, issuer: &str, v: &Variant) -> Option<&Entry> {
-        let list = self.by_issuer.get(issuer)?;
-        list.iter().find(|(k, _)| k == v).map(|(_, e)| e)
-    }
-
-    fn get_or_insert(&mut self, issuer: &str, v: &Variant) -> &mut Entry {
-        let list = self.by_issuer.entry(issuer.to_string()).or_default();
-        let i = match list.iter().position(|(k, _)| k == v) {
-            Some(i) => i,
-            None => {
-                list.push((v.clone(), Entry::default()));
-                self.len += 1;
-                list.len() - 1
-            }
-        };
-        &mut list[i].1
-    }
-
-    /// Drops the entry fetched longest ago (never fetched first).
-    fn evict_oldest(&mut self) {
-        let oldest = self
-            .by_issuer
-            .iter()
-            .flat_map(|(i, list)| list.iter().map(move |(k, e)| (i, k, e)))
-            .min_by_key(|(_, _, e)| e.value.as_ref().map(|v| v.fetched_at))
-            .map(|(i, k, _)| (i.clone(), k.clone()));
-        let Some((issuer, k)) = oldest else { return };
-        if let Some(list) = self.by_issuer.get_mut(&issuer) {
-            list.retain(|(v, _)| *v != k);
-            if list.is_empty() {
-                self.by_issuer.remove(&issuer);
-            }
-        }
-        self.len -= 1;
-    }
-
-    fn clear(&mut self) {
-        self.by_issuer.clear();
-        self.len = 0;
-    }
+/// The eviction order: never fetched (a fetch in progress) first, then the stalest.
+fn staleness(e: &Entry) -> Option<Instant> {
+    e.value.as_ref().map(|v| v.fetched_at)
 }
 
 #[derive(Clone)]
@@ -151,10 +100,12 @@ impl MetadataCache {
         let waiting_since = Instant::now();
         let lock = {
             let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-            if map.len >= MAX_ENTRIES && map.get(issuer, &key).is_none() {
-                map.evict_oldest();
+            if map.len() >= MAX_ENTRIES && map.get(issuer, &key).is_none() {
+                map.evict_min_by_key(staleness);
             }
-            map.get_or_insert(issuer, &key).fetch_lock.clone()
+            map.get_or_insert_with(issuer, &key, Entry::default)
+                .fetch_lock
+                .clone()
         };
         let _guard = lock.lock().await;
         // Whoever held the lock before us may have fetched it already.
@@ -172,14 +123,14 @@ impl MetadataCache {
         match fetch_and_validate(issuer, ty, opts).await {
             Ok(d) => {
                 let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-                let entry = map.get_or_insert(issuer, &key);
+                let entry = map.get_or_insert_with(issuer, &key, Entry::default);
                 entry.value = Some(d.clone());
                 entry.last_failure = None;
                 Ok(d)
             }
             Err(e) => {
                 let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-                let entry = map.get_or_insert(issuer, &key);
+                let entry = map.get_or_insert_with(issuer, &key, Entry::default);
                 entry.last_failure = Some((Instant::now(), e.clone()));
                 match entry.value.clone() {
                     Some(stale)
@@ -248,28 +199,59 @@ mod tests {
     }
 
     #[test]
-    fn entries_are_kept_apart_by_variant_and_the_oldest_goes_first() {
+    fn the_stalest_entry_goes_first_and_one_never_fetched_before_it() {
         let mut e = Entries::default();
         let plain = variant(None, &FetchOptions::default());
         let oauth = variant(Some(AuthServerType::OAuth), &FetchOptions::default());
-        *e.get_or_insert("https://a.example", &plain) = fetched(10);
-        *e.get_or_insert("https://a.example", &oauth) = fetched(30);
-        *e.get_or_insert("https://b.example", &plain) = fetched(20);
-        assert_eq!(e.len, 3);
+        *e.get_or_insert_with("https://a.example", &plain, Entry::default) = fetched(10);
+        *e.get_or_insert_with("https://a.example", &oauth, Entry::default) = fetched(30);
+        *e.get_or_insert_with("https://b.example", &plain, Entry::default) = fetched(20);
+        assert_eq!(e.len(), 3);
         assert!(e.get("https://a.example", &plain).is_some());
         assert!(e.get("https://c.example", &plain).is_none());
-        e.evict_oldest();
-        assert_eq!(e.len, 2);
+        e.evict_min_by_key(staleness);
+        assert_eq!(e.len(), 2);
         assert!(e.get("https://a.example", &oauth).is_none());
         assert!(e.get("https://a.example", &plain).is_some());
         // An entry never fetched (a fetch in progress) goes before any fetched one.
-        e.get_or_insert("https://c.example", &plain);
-        e.evict_oldest();
-        assert!(e.get("https://c.example", &plain).is_none() && e.len == 2);
-        e.evict_oldest();
-        e.evict_oldest();
-        assert!(e.by_issuer.is_empty() && e.len == 0);
-        e.evict_oldest(); // nothing left: no underflow
-        assert_eq!(e.len, 0);
+        e.get_or_insert_with("https://c.example", &plain, Entry::default);
+        e.evict_min_by_key(staleness);
+        assert!(e.get("https://c.example", &plain).is_none() && e.len() == 2);
+        e.evict_min_by_key(staleness);
+        e.evict_min_by_key(staleness);
+        assert_eq!(e.len(), 0);
+        e.evict_min_by_key(staleness); // nothing left: no underflow
+        assert_eq!(e.len(), 0);
+    }
+
+    #[test]
+    fn entries_are_kept_apart_by_type_headers_and_issuer_check() {
+        let plain = FetchOptions::default();
+        let headers = FetchOptions {
+            headers: vec![("X-Tenant".into(), "a".into())],
+            ..FetchOptions::default()
+        };
+        let unchecked = FetchOptions {
+            check_issuer: !plain.check_issuer,
+            ..FetchOptions::default()
+        };
+        let variants = [
+            variant(None, &plain),
+            variant(Some(AuthServerType::OAuth), &plain),
+            variant(Some(AuthServerType::Oidc), &plain),
+            variant(None, &headers),
+            variant(None, &unchecked),
+        ];
+        let mut e = Entries::default();
+        for v in &variants {
+            e.get_or_insert_with("https://a.example", v, Entry::default);
+        }
+        assert_eq!(e.len(), variants.len());
+        // Header names compare case-insensitively.
+        let lower = FetchOptions {
+            headers: vec![("x-tenant".into(), "a".into())],
+            ..FetchOptions::default()
+        };
+        assert_eq!(variant(None, &lower), variants[3]);
     }
 }
