@@ -305,6 +305,15 @@ token_cases = [
         "body": {"error": "invalid_auth_header_format", "error_description": D["invalid_auth_header_format"]},
         "www_authenticate": challenge("invalid_request", D_CHALLENGE_FORMAT),
     }),
+    # The token68 alphabet (RFC 9110 §11.2), checked byte by byte: bytes outside it, and a
+    # value that is padding only.
+    *[case(f"token68: {what}", header, {
+        "status": 401,
+        "body": {"error": "invalid_auth_header_format", "error_description": D["invalid_auth_header_format"]},
+        "www_authenticate": challenge("invalid_request", D_CHALLENGE_FORMAT),
+    }) for what, header in (("a quote", 'Bearer abc"def'), ("a comma", "Bearer abc,def"),
+                            ("a semicolon at the end", "Bearer " + "a" * 70 + ";"), ("padding only", "Bearer ==="))],
+    case("scheme and token separated by a tab", "Bearer\t" + good, ok(info())),
     case("expired", bearer(token(payload=claims(exp=PAST, iat=PAST - 60))), fail_token()),
     case("not yet valid (nbf)", bearer(token(payload=claims(nbf=EXP - 100))), fail_token()),
     case("issued in the future (iat)", bearer(token(payload=claims(iat=EXP - 100))), fail_token()),
